@@ -1,0 +1,105 @@
+"""Settings, declared once as data so the README and a test can list every one of them.
+
+Values come from environment variables; `load_settings()` returns a plain dict that the portal
+copies into `app.config` and the publisher CLI uses directly.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATASETS_DIR = REPO_ROOT / "datasets"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = [
+    Setting("CONGKHAI_DATA_DIR", "./instance",
+            "Directory for the database, releases, search indexes, rejects reports and keys."),
+    Setting("DATABASE_URL", None,
+            "SQLAlchemy URL of the database; default: SQLite file congkhai.db in the data directory."),
+    Setting("CONGKHAI_POLICY", str(DATASETS_DIR / "policy.toml"),
+            "Policy file with the classification, verification, commendation and eligibility thresholds."),
+    Setting("CONGKHAI_SIGNING_KEY", None,
+            "Path of the Ed25519 private key that signs releases and receipts; default: keys/signing.key in the data directory."),
+    Setting("CONGKHAI_BASE_URL", "http://localhost:5000",
+            "Public base URL of the portal, used for permalinks in feeds, data packages and receipts."),
+    Setting("CONGKHAI_LICENSE", "CC-BY-4.0",
+            "SPDX identifier of the licence of the published data."),
+    Setting("CONGKHAI_FEED_MAX_ENTRIES", 200, "Most entries a feed holds."),
+    Setting("CONGKHAI_FEED_MAX_DAYS", 90, "Oldest entry a feed holds, in days before its release."),
+    Setting("CONGKHAI_RELEASE_HOUR", "18:30",
+            "Local time (Asia/Ho_Chi_Minh) by which the daily release is due; shown in coverage statements."),
+    Setting("REDIS_URL", None, "Redis URL for the portal's rate limits; memory storage when unset."),
+    Setting("SECRET_KEY", None, "Flask secret key; required when the portal runs in production."),
+]
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def load_settings(env: dict | None = None, **overrides) -> dict:
+    """Read every setting from `env` (default os.environ), apply overrides and derive path defaults."""
+    env = os.environ if env is None else env
+    values = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.name)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+        elif isinstance(setting.default, int):
+            values[setting.name] = int(raw)
+        else:
+            values[setting.name] = raw
+    unknown = set(overrides) - set(_BY_NAME)
+    if unknown:
+        raise KeyError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values.update(overrides)
+    data_dir = Path(values["CONGKHAI_DATA_DIR"]).resolve()
+    values["CONGKHAI_DATA_DIR"] = str(data_dir)
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{data_dir / 'congkhai.db'}"
+    if not values["CONGKHAI_SIGNING_KEY"]:
+        values["CONGKHAI_SIGNING_KEY"] = str(data_dir / "keys" / "signing.key")
+    return values
+
+
+class Paths:
+    """Where everything lives under the data directory, in one place."""
+
+    def __init__(self, data_dir: str | os.PathLike):
+        self.data_dir = Path(data_dir)
+
+    @property
+    def releases(self) -> Path:
+        return self.data_dir / "releases"
+
+    def release(self, as_of: str) -> Path:
+        return self.releases / as_of
+
+    @property
+    def current(self) -> Path:
+        return self.releases / "current"
+
+    @property
+    def release_index(self) -> Path:
+        return self.releases / "index.json"
+
+    @property
+    def indexes(self) -> Path:
+        return self.data_dir / "indexes"
+
+    def search_index(self, as_of: str) -> Path:
+        return self.indexes / as_of
+
+    def rejects(self, as_of: str) -> Path:
+        return self.data_dir / "rejects" / as_of
+
+    @property
+    def keys(self) -> Path:
+        return self.data_dir / "keys"

@@ -1,0 +1,109 @@
+"""Storage shared by the publisher and the portal.
+
+Status history is kept as intervals: an employer gets a new `StatusInterval` only when its status,
+arrears or enforcement data change, so "what was this employer's status on 3 March?" is one indexed
+query and a year of daily releases does not store a year of full copies.
+
+Interval semantics: `valid_from` is the as-of date of the release that first showed the state;
+`valid_to` is the as-of date of the first release that no longer showed it (exclusive), NULL while
+it is current. An employer dropped from the reports has its last interval closed and no new one.
+"""
+from __future__ import annotations
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
+                        String, Text)
+
+db = SQLAlchemy()
+
+COMPLIANT = "compliant"
+LATE = "late"
+DELINQUENT = "delinquent"
+EVADING = "evading"
+STATUSES = (COMPLIANT, LATE, DELINQUENT, EVADING)
+OFFENDER_STATUSES = (DELINQUENT, EVADING)
+
+
+class Release(db.Model):
+    """One published release per as-of date; only `state == 'complete'` releases are ever served."""
+    __tablename__ = "releases"
+
+    id = Column(String(10), primary_key=True)  # the as-of date, ISO: '2026-11-25'
+    as_of = Column(Date, nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    state = Column(String(16), nullable=False, default="complete")
+    partial = Column(Boolean, nullable=False, default=False)
+    provinces = Column(JSON, nullable=False)          # codes of the provinces whose reports were published
+    missing_provinces = Column(JSON, nullable=False)  # codes left out by --allow-partial, with reasons
+    policy = Column(JSON, nullable=False)             # Policy.to_dict() in force for this release
+    counts = Column(JSON, nullable=False)             # rows_read, rows_rejected, employers, per status, arrears
+    input_digest = Column(String(64), nullable=False)  # sha256 over the input files: re-runs are idempotent
+    datapackage_sha256 = Column(String(64))
+
+
+class Employer(db.Model):
+    """An employer as last reported. `key` is its public identifier and permalink."""
+    __tablename__ = "employers"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(32), nullable=False, unique=True)  # tax code, or the unit code of a household
+    tax_code = Column(String(14), index=True)              # '0101234567' or '0101234567-001'; NULL for households
+    unit_code = Column(String(32), nullable=False, index=True)
+    personal_id_hash = Column(String(64), index=True)      # household owner's number, salted sha256
+    personal_id_masked = Column(String(12))                # '001*******23'
+    name = Column(Text, nullable=False)
+    address = Column(Text, nullable=False, default="")
+    ownership_type = Column(String(120), nullable=False, default="")
+    sector = Column(String(200), nullable=False, default="")
+    employees = Column(Integer)
+    province_code = Column(String(2), nullable=False, index=True)
+    first_seen = Column(Date, nullable=False)
+    last_seen = Column(Date, nullable=False)
+
+    intervals = db.relationship("StatusInterval", back_populates="employer",
+                                order_by="StatusInterval.valid_from", lazy="selectin")
+
+    @property
+    def is_household(self) -> bool:
+        return self.tax_code is None
+
+
+class StatusInterval(db.Model):
+    __tablename__ = "status_intervals"
+
+    id = Column(Integer, primary_key=True)
+    employer_id = Column(Integer, ForeignKey("employers.id"), nullable=False)
+    valid_from = Column(Date, nullable=False)
+    valid_to = Column(Date)
+    status = Column(String(12), nullable=False)
+    arrears_bhxh = Column(BigInteger, nullable=False, default=0)
+    arrears_bhyt = Column(BigInteger, nullable=False, default=0)
+    arrears_bhtn = Column(BigInteger, nullable=False, default=0)
+    arrears_total = Column(BigInteger, nullable=False, default=0)
+    months_late = Column(Integer, nullable=False, default=0)
+    evasion_decision = Column(String(200))  # as reported: number and date of the inspection decision
+    evasion_decision_date = Column(Date)
+    enforcement_stage = Column(String(200))
+
+    employer = db.relationship("Employer", back_populates="intervals")
+
+    __table_args__ = (
+        Index("ix_intervals_employer_from", "employer_id", "valid_from"),
+        Index("ix_intervals_from", "valid_from"),
+        Index("ix_intervals_to", "valid_to"),
+        Index("ix_intervals_status_to", "status", "valid_to"),
+    )
+
+    def covers(self, day) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+class Receipt(db.Model):
+    """A signed, immutable answer to an eligibility check; contains only public data."""
+    __tablename__ = "receipts"
+
+    id = Column(String(40), primary_key=True)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    release_id = Column(String(10), ForeignKey("releases.id"), nullable=False)
+    body = Column(Text, nullable=False)       # canonical JSON that was signed
+    signature = Column(String(200), nullable=False)  # base64 Ed25519 signature of `body`

@@ -1,0 +1,69 @@
+"""The publication policy: thresholds read from a TOML file in datasets/, never hard-coded."""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .config import DATASETS_DIR
+
+DEFAULT_POLICY_PATH = DATASETS_DIR / "policy.toml"
+ELIGIBILITY_RULES = ("evasion_in_force", "evasion_or_delinquent")
+
+
+class PolicyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    title: str
+    min_arrears_vnd: int
+    delinquent_min_months: int
+    commendation_window_months: int
+    max_rejected_share: float
+    control_total_tolerance_vnd: int
+    eligibility_rule: str
+    release_every_days: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Policy":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(repr(sorted(self.to_dict().items())).encode()).hexdigest()[:16]
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    path = Path(path or DEFAULT_POLICY_PATH)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: policy file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(f"{path}: {error}") from None
+    try:
+        policy = Policy(
+            version=str(raw["version"]),
+            title=str(raw.get("title", "")),
+            min_arrears_vnd=int(raw["classification"]["min_arrears_vnd"]),
+            delinquent_min_months=int(raw["classification"]["delinquent_min_months"]),
+            commendation_window_months=int(raw["commendation"]["window_months"]),
+            max_rejected_share=float(raw["verification"]["max_rejected_share"]),
+            control_total_tolerance_vnd=int(raw["verification"].get("control_total_tolerance_vnd", 0)),
+            eligibility_rule=str(raw["eligibility"]["rule"]),
+            release_every_days=int(raw.get("schedule", {}).get("release_every_days", 1)),
+        )
+    except KeyError as error:
+        raise PolicyError(f"{path}: missing setting {error}") from None
+    if policy.eligibility_rule not in ELIGIBILITY_RULES:
+        raise PolicyError(f"{path}: eligibility.rule must be one of {', '.join(ELIGIBILITY_RULES)}")
+    if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or not 0 <= policy.max_rejected_share <= 1:
+        raise PolicyError(f"{path}: thresholds out of range")
+    return policy

@@ -1,0 +1,1 @@
+"""Domain rules as plain functions: classification, commendation, changes, eligibility. No Flask here."""

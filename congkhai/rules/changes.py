@@ -1,0 +1,88 @@
+"""What changed between two states of the register: used when publishing (previous release vs the
+new one), by `congkhai diff`, by the feeds and by the portal's release page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple
+
+from .classification import is_offender
+
+NEW = "new"                     # first reported
+REMOVED = "removed"             # no longer reported (closed, deregistered or moved)
+STATUS_CHANGED = "status_changed"
+ARREARS_CHANGED = "arrears_changed"  # same status, different amounts, months or enforcement data
+CHANGE_KINDS = (NEW, REMOVED, STATUS_CHANGED, ARREARS_CHANGED)
+
+
+class State(NamedTuple):
+    """The part of an employer's report that, when it changes, opens a new history interval."""
+    status: str
+    arrears_bhxh: int
+    arrears_bhyt: int
+    arrears_bhtn: int
+    arrears_total: int
+    months_late: int
+    evasion_decision: str | None
+    evasion_decision_date: date | None
+    enforcement_stage: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    key: str
+    kind: str
+    before: State | None
+    after: State | None
+
+    @property
+    def newly_listed(self) -> bool:
+        """Joined the offender list (delinquent or evading) in this release."""
+        return is_offender(self.after and self.after.status) and not is_offender(self.before and self.before.status)
+
+    @property
+    def resolved(self) -> bool:
+        """Left the offender list: paid, decision annulled, or no longer reported."""
+        return is_offender(self.before and self.before.status) and not is_offender(self.after and self.after.status)
+
+    @property
+    def newly_evading(self) -> bool:
+        return (self.after is not None and self.after.status == "evading"
+                and (self.before is None or self.before.status != "evading"))
+
+    @property
+    def arrears_delta(self) -> int:
+        return (self.after.arrears_total if self.after else 0) - (self.before.arrears_total if self.before else 0)
+
+
+def diff_states(before: dict[str, State], after: dict[str, State], keys: set[str] | None = None) -> list[Change]:
+    """Changes from `before` to `after`, sorted by key.
+
+    `keys` limits the comparison (e.g. to the provinces present in a partial release), so that an
+    employer of a province that was left out is not reported as removed.
+    """
+    changes = []
+    candidates = keys if keys is not None else before.keys() | after.keys()
+    for key in sorted(candidates):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if old is None:
+            kind = NEW
+        elif new is None:
+            kind = REMOVED
+        elif old.status != new.status:
+            kind = STATUS_CHANGED
+        else:
+            kind = ARREARS_CHANGED
+        changes.append(Change(key, kind, old, new))
+    return changes
+
+
+def leaving_reason(before: State, after: State | None) -> str:
+    """Why an employer left the offender list: 'paid', 'decision_annulled' or 'no_longer_reported'."""
+    if after is None:
+        return "no_longer_reported"
+    if before.status == "evading" and after.status != "evading":
+        return "decision_annulled" if after.arrears_total else "paid"
+    return "paid"

@@ -1,0 +1,153 @@
+"""The values passed between the pipeline's steps."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from congkhai.policy import Policy
+from congkhai.rules.changes import Change, State
+from congkhai.taxcode import PERSONAL, TaxId, mask_personal_id
+
+# The report's columns, by their exact Vietnamese headers, and our field names.
+COLUMNS = {
+    "STT": "row_no",
+    "Mã đơn vị": "unit_code",
+    "Mã số thuế": "tax_code",
+    "Tên đơn vị": "name",
+    "Địa chỉ": "address",
+    "Loại hình": "ownership_type",
+    "Ngành nghề": "sector",
+    "Số lao động": "employees",
+    "Nợ BHXH": "arrears_bhxh",
+    "Nợ BHYT": "arrears_bhyt",
+    "Nợ BHTN": "arrears_bhtn",
+    "Số tháng chậm đóng": "months_late",
+    "Quyết định trốn đóng": "evasion_decision",
+    "Tình trạng xử lý": "enforcement_stage",
+}
+HEADERS = list(COLUMNS)
+AMOUNT_FIELDS = ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn")
+# Columns whose "Tổng cộng" row carries a control total.
+TOTALLED_FIELDS = ("employees",) + AMOUNT_FIELDS
+
+
+@dataclass(slots=True)
+class RawRow:
+    """One data row as read from a report: header -> cell value (str, int, float, datetime or None)."""
+    source: str   # file name, as the rejects report names it
+    line: int     # row number in the file (1-based, counting title and header lines)
+    cells: dict
+
+
+@dataclass(slots=True)
+class Report:
+    source: str
+    province_code: str
+    format: str                     # 'csv' or 'xlsx'
+    rows: list[RawRow]
+    totals: dict | None = None      # field -> control total from the "Tổng cộng" row
+    totals_line: int | None = None
+    title_lines: list[str] = field(default_factory=list)
+    sha256: str = ""
+
+
+@dataclass(slots=True)
+class Reject:
+    source: str
+    line: int
+    field: str      # Vietnamese header of the offending column, or '' for the whole row
+    value: str
+    reason: str
+    province_code: str = ""
+
+
+@dataclass(slots=True)
+class Record:
+    """A verified row: normalised values, one per employer."""
+    source: str
+    line: int
+    province_code: str
+    unit_code: str
+    tax: TaxId
+    name: str
+    address: str
+    ownership_type: str
+    sector: str
+    employees: int | None
+    arrears_bhxh: int
+    arrears_bhyt: int
+    arrears_bhtn: int
+    months_late: int
+    evasion_decision: str | None
+    evasion_decision_date: date | None
+    enforcement_stage: str | None
+    status: str = ""  # set by the classify step
+
+    @property
+    def is_household(self) -> bool:
+        return self.tax.kind == PERSONAL
+
+    @property
+    def key(self) -> str:
+        """Public identifier and permalink: tax code, or the agency unit code for a household."""
+        return self.unit_code if self.is_household else self.tax.value
+
+    @property
+    def tax_code(self) -> str | None:
+        return self.tax.public
+
+    @property
+    def public_tax_id(self) -> str:
+        """What files and pages may show: the tax code, or the masked personal number."""
+        return mask_personal_id(self.tax.value) if self.is_household else self.tax.value
+
+    @property
+    def arrears_total(self) -> int:
+        return self.arrears_bhxh + self.arrears_bhyt + self.arrears_bhtn
+
+    def state(self) -> State:
+        return State(self.status, self.arrears_bhxh, self.arrears_bhyt, self.arrears_bhtn, self.arrears_total,
+                     self.months_late, self.evasion_decision, self.evasion_decision_date, self.enforcement_stage)
+
+
+@dataclass
+class BuiltRelease:
+    """Everything a release consists of, before anything is written anywhere."""
+    as_of: date
+    created_at: datetime
+    policy: Policy
+    records: list[Record]                 # published employers, sorted by key
+    changes: list[Change]                 # since the previous release
+    rejects: list[Reject]
+    provinces: list[str]                  # province codes published
+    missing_provinces: dict[str, str]     # code -> why it was left out (only with --allow-partial)
+    commendable: set[str]                 # keys qualifying for the honour roll
+    input_digest: str
+    previous_as_of: date | None = None
+    rows_read: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.as_of.isoformat()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.missing_provinces)
+
+    def counts(self) -> dict:
+        by_status = {"compliant": 0, "late": 0, "delinquent": 0, "evading": 0}
+        arrears = {"compliant": 0, "late": 0, "delinquent": 0, "evading": 0}
+        for record in self.records:
+            by_status[record.status] += 1
+            arrears[record.status] += record.arrears_total
+        return {
+            "rows_read": self.rows_read,
+            "rows_rejected": len(self.rejects),
+            "employers": len(self.records),
+            "by_status": by_status,
+            "arrears_by_status": arrears,
+            "arrears_total": sum(arrears.values()),
+            "offenders": by_status["delinquent"] + by_status["evading"],
+            "honour_roll": len(self.commendable),
+            "changes": len(self.changes),
+        }
