@@ -1,0 +1,41 @@
+"""Who may be praised on the honour roll on a given day.
+
+An employer qualifies when it is compliant on that day and no interval of its history in which it
+was not compliant overlaps the policy window (the `window_months` before that day): one late
+month inside the window disqualifies, as the agency's instruction forbids commending late payers.
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from typing import Iterable, Protocol
+
+from ..models import COMPLIANT
+
+
+class Interval(Protocol):
+    valid_from: date
+    valid_to: date | None
+    status: str
+
+
+def window_start(day: date, months: int) -> date:
+    """`months` calendar months before `day`, clamped to the month's last day (31 May - 3 -> 28/29 Feb)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def overlaps(interval: Interval, start: date, end: date) -> bool:
+    """Does [valid_from, valid_to) share a day with the closed window [start, end]?"""
+    return interval.valid_from <= end and (interval.valid_to is None or interval.valid_to > start)
+
+
+def is_commendable(intervals: Iterable[Interval], day: date, window_months: int) -> bool:
+    intervals = list(intervals)
+    covering = [i for i in intervals if overlaps(i, day, day)]
+    if not covering or any(i.status != COMPLIANT for i in covering):
+        return False
+    start = window_start(day, window_months)
+    return not any(i.status != COMPLIANT and overlaps(i, start, day) for i in intervals)
