@@ -57,8 +57,6 @@ class Employer(db.Model):
     sector = Column(String(200), nullable=False, default="")
     employees = Column(Integer)
     province_code = Column(String(2), nullable=False, index=True)
-    first_seen = Column(Date, nullable=False)
-    last_seen = Column(Date, nullable=False)
 
     intervals = db.relationship("StatusInterval", back_populates="employer",
                                 order_by="StatusInterval.valid_from", lazy="selectin")

@@ -1,0 +1,128 @@
+"""Queries over the status intervals, shared by the publisher, the CLI and the portal.
+
+Everything here answers "as of a date" from the intervals: the state of one employer or of all
+employers on a day, the changes a release brought, and the difference between any two dates.
+Functions take a SQLAlchemy Connection or Session (anything with `.execute`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, or_, select
+
+from .models import COMPLIANT, Employer, Release, StatusInterval
+from .rules.changes import Change, State, diff_states
+
+E = Employer.__table__
+I = StatusInterval.__table__
+R = Release.__table__
+
+STATE_COLUMNS = (I.c.status, I.c.arrears_bhxh, I.c.arrears_bhyt, I.c.arrears_bhtn, I.c.arrears_total, I.c.months_late,
+                 I.c.evasion_decision, I.c.evasion_decision_date, I.c.enforcement_stage)
+
+
+def covers(day: date):
+    """SQL condition: the interval is in force on `day`."""
+    return and_(I.c.valid_from <= day, or_(I.c.valid_to.is_(None), I.c.valid_to > day))
+
+
+def state_of(row) -> State:
+    return State(*(row[c.name] for c in STATE_COLUMNS))
+
+
+def complete_releases(conn) -> list:
+    return list(conn.execute(select(R).where(R.c.state == "complete").order_by(R.c.as_of)).mappings())
+
+
+def latest_release(conn, on_or_before: date | None = None):
+    query = select(R).where(R.c.state == "complete")
+    if on_or_before is not None:
+        query = query.where(R.c.as_of <= on_or_before)
+    return conn.execute(query.order_by(R.c.as_of.desc()).limit(1)).mappings().first()
+
+
+def states_on(conn, day: date, province_codes: list[str] | None = None) -> dict[str, State]:
+    """Every employer's state on `day`, by key."""
+    query = select(E.c.key, *STATE_COLUMNS).select_from(I.join(E, E.c.id == I.c.employer_id)).where(covers(day))
+    if province_codes is not None:
+        query = query.where(E.c.province_code.in_(province_codes))
+    return {row["key"]: state_of(row) for row in conn.execute(query).mappings()}
+
+
+def employer_intervals(conn, employer_id: int) -> list:
+    return list(conn.execute(select(I).where(I.c.employer_id == employer_id).order_by(I.c.valid_from)).mappings())
+
+
+def state_of_employer_on(conn, employer_id: int, day: date) -> State | None:
+    row = conn.execute(select(*STATE_COLUMNS).where(I.c.employer_id == employer_id, covers(day))).mappings().first()
+    return state_of(row) if row else None
+
+
+def changes_between(conn, day_a: date, day_b: date) -> list[Change]:
+    """What changed from the register on `day_a` to the register on `day_b` (`congkhai diff`)."""
+    return diff_states(states_on(conn, day_a), states_on(conn, day_b))
+
+
+@dataclass(frozen=True)
+class ReleaseChange:
+    """A change with what a reader needs to recognise the employer."""
+    release_date: date
+    change: Change
+    key: str
+    name: str
+    province_code: str
+    public_tax_id: str
+    sector: str
+
+
+def release_changes(conn, release_day: date, previous_day: date | None, limit: int | None = None,
+                    province_code: str | None = None, newest_first: bool = True) -> list[ReleaseChange]:
+    """Changes brought by the release of `release_day`: intervals that start or end on that day."""
+    opened = I.alias("opened")
+    closed = I.alias("closed")
+    query = (select(E.c.key, E.c.name, E.c.province_code, E.c.tax_code, E.c.personal_id_masked, E.c.sector,
+                    *(opened.c[c.name].label("after_" + c.name) for c in STATE_COLUMNS),
+                    *(closed.c[c.name].label("before_" + c.name) for c in STATE_COLUMNS))
+             .select_from(E.outerjoin(opened, and_(opened.c.employer_id == E.c.id, opened.c.valid_from == release_day))
+                          .outerjoin(closed, and_(closed.c.employer_id == E.c.id, closed.c.valid_to == release_day)))
+             .where(or_(opened.c.id.isnot(None), closed.c.id.isnot(None)))
+             .order_by(E.c.key))
+    if province_code:
+        query = query.where(E.c.province_code == province_code)
+    if limit:
+        query = query.limit(limit)
+    out = []
+    for row in conn.execute(query).mappings():
+        after = State(*(row["after_" + c.name] for c in STATE_COLUMNS)) if row["after_status"] else None
+        before = State(*(row["before_" + c.name] for c in STATE_COLUMNS)) if row["before_status"] else None
+        if previous_day is None:
+            before = None
+        change = diff_states({row["key"]: before} if before else {}, {row["key"]: after} if after else {})
+        if change:
+            out.append(ReleaseChange(release_day, change[0], row["key"], row["name"], row["province_code"],
+                                     row["tax_code"] or row["personal_id_masked"] or "", row["sector"]))
+    return out
+
+
+def recent_changes(conn, until: date, since: date, limit: int, province_code: str | None = None) -> list[ReleaseChange]:
+    """Changes of the releases in (since, until], newest release first, at most `limit`."""
+    days = [r["as_of"] for r in complete_releases(conn) if since < r["as_of"] <= until]
+    all_days = [r["as_of"] for r in complete_releases(conn)]
+    out: list[ReleaseChange] = []
+    for day in sorted(days, reverse=True):
+        earlier = [d for d in all_days if d < day]
+        out.extend(release_changes(conn, day, earlier[-1] if earlier else None, limit=limit - len(out),
+                                   province_code=province_code))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def disqualified_keys(conn, window_start: date, before: date) -> set[str]:
+    """Employers not compliant at some point in [window_start, before): they cannot be commended."""
+    query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id))
+             .where(I.c.status != COMPLIANT, I.c.valid_from < before,
+                    or_(I.c.valid_to.is_(None), I.c.valid_to > window_start))
+             .distinct())
+    return set(conn.execute(query).scalars())

@@ -1,0 +1,181 @@
+"""The whole run: `build_release` is the pure part (inputs -> BuiltRelease), `publish` adds the
+side effects in the order that keeps the previous release serving until the new one is complete:
+rejects report -> release files (temporary dir, then atomic swap) -> search index -> one database
+transaction (the moment the release becomes current) -> `current` pointer and releases/index.json.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from congkhai.policy import Policy
+from congkhai.rules.changes import diff_states
+
+from .classify import classify_records, honour_roll
+from .errors import Problem, ReportError, VerificationError
+from .read import discover_reports, read_report
+from .reconcile import reconcile
+from .records import BuiltRelease
+from .validate import default_check, validate_report
+
+
+class Progress:
+    """What the CLI shows; the default shows nothing. `step(name, total)` returns a callable(n)."""
+
+    def step(self, name: str, total: int | None = None):
+        return lambda n=1: None
+
+    def done(self, name: str) -> None:
+        pass
+
+
+def input_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@dataclass
+class PreviousView:
+    """What the pure build needs to know of the register before this release."""
+    as_of: date | None
+    states: dict
+    province_of: dict       # key -> province code of the previously published employers
+    disqualified: set
+
+
+def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, previous: PreviousView,
+                  allow_partial: bool = False, progress: Progress | None = None,
+                  on_rejects=None) -> BuiltRelease:
+    """Read, validate, reconcile and classify the reports of one date; compare with the previous release.
+
+    `on_rejects(rejects)` is called before a verification failure is raised, so the rejects report
+    can be written even when nothing is published.
+    """
+    progress = progress or Progress()
+    found, read_problems = discover_reports(input_dir)
+    validated = []
+    check = default_check()
+    tick = progress.step("read+validate", len(found))
+    for code, path in sorted(found.items()):
+        try:
+            report = read_report(path, code, as_of)
+        except ReportError as error:
+            read_problems.append(Problem(error.problem.source, error.problem.message, error.problem.line,
+                                         error.problem.field, code))
+        else:
+            validated.append(validate_report(report, as_of, check))
+        tick(1)
+    progress.done("read+validate")
+    rejects = [r for v in validated for r in v.rejects]
+    try:
+        reconciled = reconcile(validated, read_problems, policy, allow_partial)
+    except VerificationError:
+        if on_rejects:
+            on_rejects(rejects)
+        raise
+    if on_rejects:
+        on_rejects(reconciled.rejects)
+    records = classify_records(reconciled.records, policy)
+    progress.done("classify")
+    new_states = {r.key: r.state() for r in records}
+    published = set(reconciled.provinces)
+    keys = set(new_states) | {k for k, code in previous.province_of.items() if code in published}
+    changes = diff_states(previous.states, new_states, keys=keys)
+    progress.done("compare")
+    return BuiltRelease(
+        as_of=as_of, created_at=now, policy=policy, records=records, changes=changes, rejects=reconciled.rejects,
+        provinces=reconciled.provinces, missing_provinces=reconciled.missing_provinces,
+        commendable=honour_roll(records, previous.disqualified), input_digest=input_digest(list(found.values())),
+        previous_as_of=previous.as_of, rows_read=reconciled.rows_read)
+
+
+def write_rejects(directory: Path, rejects, as_of: date) -> tuple[Path, Path]:
+    """rejects.csv and rejects.json for the date: file, row, field, value, reason."""
+    import csv
+
+    directory.mkdir(parents=True, exist_ok=True)
+    fields = ["source", "line", "field", "value", "reason", "province_code"]
+    rows = [{f: getattr(r, f) for f in fields} for r in rejects]
+    csv_path, json_path = directory / "rejects.csv", directory / "rejects.json"
+    tmp = csv_path.with_suffix(".csv.tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows({k: _neutralise(v) for k, v in row.items()} for row in rows)
+    tmp.replace(csv_path)
+    tmp = json_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"as_of": as_of.isoformat(), "count": len(rows), "rejects": rows},
+                              ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(json_path)
+    return csv_path, json_path
+
+
+def _neutralise(value):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@dataclass
+class PublishResult:
+    release: BuiltRelease | None
+    unchanged: bool                 # the same inputs were already published for this date
+    rejects_csv: Path
+    rejects_json: Path
+    release_dir: Path | None = None
+
+
+class UsageError(Exception):
+    """The run was asked for something that cannot be done (exit status 2)."""
+
+
+def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = False,
+            progress: Progress | None = None, now: datetime | None = None) -> PublishResult:
+    """Run the whole publication for one date. Raises VerificationError (nothing published) or UsageError."""
+    from congkhai.config import Paths
+    from congkhai.policy import load_policy
+
+    from . import store
+    from .classify import months_before
+
+    progress = progress or Progress()
+    policy = load_policy(settings["CONGKHAI_POLICY"])
+    paths = Paths(settings["CONGKHAI_DATA_DIR"])
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = store.make_engine(settings["DATABASE_URL"])
+    try:
+        store.init_db(engine)
+        with engine.connect() as conn:
+            previous = store.load_previous(conn, as_of, months_before(as_of, policy.commendation_window_months))
+        if previous.later is not None:
+            raise UsageError(f"a release for {previous.later['id']} already exists; releases are published in date "
+                             f"order, so {as_of.isoformat()} can no longer be published")
+        view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
+                            {k: v[-1] for k, v in previous.employers.items()}, previous.disqualified)
+        written: dict = {}
+
+        def keep_rejects(rejects):
+            written["paths"] = write_rejects(paths.rejects(as_of.isoformat()), rejects, as_of)
+
+        built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial, progress,
+                              on_rejects=keep_rejects)
+        rejects_csv, rejects_json = written["paths"]
+        same = previous.same_date
+        if same is not None and same["input_digest"] == built.input_digest and same["policy"] == policy.to_dict():
+            return PublishResult(built, True, rejects_csv, rejects_json, paths.release(built.id))
+        tick = progress.step("database", len(built.records) + 2 * len(built.changes))
+        with engine.begin() as conn:
+            store.write_release(conn, built, previous, None, progress=tick)
+        progress.done("database")
+        return PublishResult(built, False, rejects_csv, rejects_json, None)
+    finally:
+        engine.dispose()

@@ -1,0 +1,177 @@
+"""Step 1: read the provincial reports (CSV or XLSX) into raw rows, as the agency's staff export them.
+
+Reading is forgiving about layout (title lines above the header, a totals row, signature lines
+below it, BOM, column order) and strict about identity: the file name's province code, the title's
+province and date, and the exact column headers.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from congkhai.provinces import by_code, find_province
+from congkhai.text import clean, fold
+
+from .errors import Problem, ReportError
+from .records import HEADERS, RawRow, Report
+
+REPORT_SUFFIXES = (".csv", ".xlsx")
+HEADER_SEARCH_ROWS = 30
+_CODE = re.compile(r"^(\d{2})(?:[-_ .].*)?$")
+_TITLE_DATE = re.compile(r"ng[aà]y\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})", re.IGNORECASE)
+
+
+def discover_reports(input_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
+    """Map province code -> report file; problems for unknown codes, duplicates and stray files."""
+    input_dir = Path(input_dir)
+    if not input_dir.is_dir():
+        return {}, [Problem(str(input_dir), "input directory not found")]
+    provinces = by_code()
+    found: dict[str, Path] = {}
+    problems = []
+    for path in sorted(input_dir.iterdir()):
+        if path.name.startswith((".", "~$")) or not path.is_file():
+            continue
+        if path.suffix.lower() not in REPORT_SUFFIXES:
+            problems.append(Problem(path.name, "not a report: expected a .csv or .xlsx file"))
+            continue
+        match = _CODE.match(path.stem)
+        if not match or match.group(1) not in provinces:
+            problems.append(Problem(path.name, "file name must start with a province code of datasets/provinces.csv, e.g. 01.xlsx or 79-ho-chi-minh.csv"))
+            continue
+        code = match.group(1)
+        if code in found:
+            problems.append(Problem(path.name, f"second report for province {code} (first: {found[code].name})"))
+            continue
+        found[code] = path
+    return found, problems
+
+
+def read_report(path: Path, province_code: str, as_of: date | None = None) -> Report:
+    """Read one report; raises ReportError naming the file (and row) when it cannot be used."""
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix.lower() == ".xlsx":
+        rows, fmt = _xlsx_rows(path, data), "xlsx"
+    else:
+        rows, fmt = _csv_rows(path, data), "csv"
+    report = _layout(path.name, rows, province_code, fmt, as_of)
+    report.sha256 = hashlib.sha256(data).hexdigest()
+    return report
+
+
+def _csv_rows(path: Path, data: bytes):
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ReportError(Problem(path.name, f"not UTF-8 text (byte {error.start}); save the report as CSV UTF-8",
+                                  line=line)) from None
+    return csv.reader(io.StringIO(text, newline=""))
+
+
+def _xlsx_rows(path: Path, data: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file
+        raise ReportError(Problem(path.name, f"not a readable XLSX workbook ({error.__class__.__name__}: {error})")) from None
+    sheet = workbook.worksheets[0]
+    try:
+        for values in sheet.iter_rows(values_only=True):
+            yield list(values)
+    finally:
+        workbook.close()
+
+
+def _is_empty(values) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _is_totals(cells: dict) -> bool:
+    for header in ("STT", "Tên đơn vị", "Mã đơn vị"):
+        value = cells.get(header)
+        if isinstance(value, str) and fold(clean(value)).startswith("tong cong"):
+            return True
+    return False
+
+
+def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None) -> Report:
+    titles: list[str] = []
+    columns: dict[str, int] | None = None
+    report = Report(source=source, province_code=province_code, format=fmt, rows=[])
+    for line, values in enumerate(rows, start=1):
+        if columns is None:
+            names = [clean(v) if v is not None else "" for v in values]
+            if "Mã số thuế" in names and "Tên đơn vị" in names:
+                columns = _columns(source, line, names)
+                _check_title(source, titles, province_code, fmt, as_of)
+                report.title_lines = titles
+            elif line > HEADER_SEARCH_ROWS:
+                break
+            elif not _is_empty(values):
+                titles.append(" ".join(n for n in names if n))
+            continue
+        if _is_empty(values):
+            continue
+        cells = {header: (values[index] if index < len(values) else None) for header, index in columns.items()}
+        if _is_totals(cells):
+            report.totals = cells
+            report.totals_line = line
+            break  # below the totals stand signatures and notes, not data
+        report.rows.append(RawRow(source, line, cells))
+    if columns is None:
+        raise ReportError(Problem(source, f"no header row found in the first {HEADER_SEARCH_ROWS} rows "
+                                          f"(expected the columns {', '.join(HEADERS)})"))
+    return report
+
+
+def _columns(source: str, line: int, names: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in columns:
+            raise ReportError(Problem(source, f"column '{name}' appears twice in the header", line=line, field=name))
+        if name in HEADERS:
+            columns[name] = index
+    missing = [h for h in HEADERS if h not in columns]
+    if missing:
+        raise ReportError(Problem(source, f"header row lacks the column(s) {', '.join(repr(m) for m in missing)}",
+                                  line=line))
+    return columns
+
+
+def _check_title(source: str, titles: list[str], province_code: str, fmt: str, as_of: date | None) -> None:
+    text = " ".join(titles)
+    named = find_province(text) if text else None
+    expected = by_code()[province_code]
+    if named is not None and named.code != province_code:
+        raise ReportError(Problem(source, f"title names {named.name} but the file name says province "
+                                          f"{province_code} ({expected.name})", line=1))
+    if named is None and fmt == "xlsx":
+        raise ReportError(Problem(source, f"title lines do not name the province ({expected.name})", line=1))
+    match = _TITLE_DATE.search(fold(text))
+    if match and as_of is not None:
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            stated = date(year, month, day)
+        except ValueError:
+            raise ReportError(Problem(source, f"title date {match.group(0)!r} is not a date", line=1)) from None
+        if stated != as_of:
+            raise ReportError(Problem(source, f"report is as of {stated:%d/%m/%Y}, not the run's date {as_of:%d/%m/%Y}",
+                                      line=1))
+
+
+def cell_text(value) -> str:
+    """A cell as text, the way a person reads it (dates dd/mm/yyyy, integral floats without '.0')."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return clean(value)

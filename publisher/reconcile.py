@@ -1,0 +1,137 @@
+"""Step 3: checks across rows and reports that decide whether the run may publish at all.
+
+A missing province, a control total that does not match, too many rejected rows, or one employer
+reported twice with different data each fail the run. With `allow_partial`, the provinces concerned
+are left out instead and the release says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from congkhai.policy import Policy
+from congkhai.provinces import by_code
+
+from .errors import Problem, VerificationError
+from .records import COLUMNS, TOTALLED_FIELDS, Record, Reject
+from .validate import CellError, ValidatedReport, parse_integer
+
+HEADER_OF = {name: header for header, name in COLUMNS.items()}
+_COMPARED = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "arrears_bhxh",
+             "arrears_bhyt", "arrears_bhtn", "months_late", "evasion_decision", "enforcement_stage")
+
+
+@dataclass
+class Reconciled:
+    records: list[Record]
+    rejects: list[Reject]
+    provinces: list[str]
+    missing_provinces: dict[str, str]
+    rows_read: int
+    problems: list[Problem] = field(default_factory=list)  # what left the missing provinces out
+
+
+def control_total_problems(validated: ValidatedReport, policy: Policy) -> list[Problem]:
+    report = validated.report
+    if report.totals is None:
+        return []
+    problems = []
+    for name in TOTALLED_FIELDS:
+        header = HEADER_OF[name]
+        try:
+            stated = parse_integer(report.totals.get(header), empty=None)
+        except CellError as error:
+            problems.append(Problem(report.source, f"control total is unreadable: {error}", report.totals_line, header,
+                                    report.province_code))
+            continue
+        if stated is None:
+            continue
+        computed = validated.column_sums[name]
+        if abs(stated - computed) > policy.control_total_tolerance_vnd:
+            note = ""
+            if validated.unreadable[name]:
+                note = f" ({validated.unreadable[name]} row(s) with an unreadable value not counted)"
+            problems.append(Problem(report.source, f"control total {stated:,} does not match the sum of the rows "
+                                                   f"{computed:,}{note}", report.totals_line, header, report.province_code))
+    return problems
+
+
+def rejected_share_problem(validated: ValidatedReport, policy: Policy) -> Problem | None:
+    if not validated.rows_read:
+        return Problem(validated.report.source, "report has no data rows", province_code=validated.report.province_code)
+    share = validated.rejected_rows / validated.rows_read
+    if share > policy.max_rejected_share:
+        return Problem(validated.report.source,
+                       f"{validated.rejected_rows} of {validated.rows_read} rows rejected ({share:.1%}), more than the "
+                       f"policy's limit of {policy.max_rejected_share:.1%}; see the rejects report",
+                       province_code=validated.report.province_code)
+    return None
+
+
+def _differences(a: Record, b: Record) -> list[str]:
+    return [name for name in _COMPARED if getattr(a, name) != getattr(b, name)]
+
+
+def find_duplicates(records: list[Record]) -> tuple[list[Record], list[Reject], list[Problem]]:
+    """Identical repeats are kept once (and noted); conflicting repeats are problems naming both rows."""
+    by_key: dict[str, Record] = {}
+    by_unit: dict[str, Record] = {}
+    kept, notes, problems = [], [], []
+    for record in records:
+        first = by_key.get(record.key)
+        if first is not None:
+            differing = _differences(first, record)
+            where = f"{first.source} row {first.line}"
+            if differing:
+                fields = ", ".join(HEADER_OF.get(n, n) for n in differing)
+                problems.append(Problem(record.source, f"employer {record.public_tax_id} also at {where} with different "
+                                                       f"data ({fields})", record.line, "Mã số thuế", record.province_code))
+                problems.append(Problem(first.source, f"employer {record.public_tax_id} also at {record.source} row "
+                                                      f"{record.line} with different data ({fields})", first.line,
+                                        "Mã số thuế", first.province_code))
+            else:
+                notes.append(Reject(record.source, record.line, "Mã số thuế", record.public_tax_id,
+                                    f"identical duplicate of {where}; published once", record.province_code))
+            continue
+        other = by_unit.get(record.unit_code)
+        if other is not None:
+            problems.append(Problem(record.source, f"unit code {record.unit_code} also used by {other.public_tax_id} at "
+                                                   f"{other.source} row {other.line}", record.line, "Mã đơn vị",
+                                    record.province_code))
+            continue
+        by_key[record.key] = record
+        by_unit[record.unit_code] = record
+        kept.append(record)
+    return kept, notes, problems
+
+
+def reconcile(validated: list[ValidatedReport], read_problems: list[Problem], policy: Policy,
+              allow_partial: bool = False, expected: list[str] | None = None) -> Reconciled:
+    expected = expected or list(by_code())
+    problems = list(read_problems)
+    present = {v.report.province_code for v in validated}
+    for code in expected:
+        if code not in present and not any(p.province_code == code for p in read_problems):
+            problems.append(Problem("", f"no report for province {code} ({by_code()[code].name})", province_code=code))
+    records, rejects, rows_read = [], [], 0
+    for item in validated:
+        problems.extend(control_total_problems(item, policy))
+        share = rejected_share_problem(item, policy)
+        if share:
+            problems.append(share)
+        records.extend(item.records)
+        rejects.extend(item.rejects)
+        rows_read += item.rows_read
+    kept, notes, duplicate_problems = find_duplicates(records)
+    problems.extend(duplicate_problems)
+    rejects.extend(notes)
+    unattributed = [p for p in problems if p.province_code is None]
+    if problems and (not allow_partial or unattributed):
+        raise VerificationError(problems)
+    failed: dict[str, str] = {}
+    for problem in problems:
+        failed.setdefault(problem.province_code, str(problem))
+    provinces = sorted(present - set(failed))
+    if not provinces:
+        raise VerificationError(problems)
+    kept = [r for r in kept if r.province_code not in failed]
+    return Reconciled(kept, rejects, provinces, dict(sorted(failed.items())), rows_read, problems)

@@ -1,0 +1,147 @@
+"""Step 5 (database): write a release into the shared database in one transaction.
+
+Only what changed is written: new employers, changed attributes, and for each change one interval
+closed and one opened. A re-run of the latest date first undoes that date's release inside the same
+transaction, so the result is the same as if it had run once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import Engine
+
+from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, latest_release, state_of
+from congkhai.models import db
+from congkhai.rules.changes import State
+from congkhai.taxcode import mask_personal_id, personal_id_hash
+
+from .records import BuiltRelease, Record
+
+BATCH = 20_000
+_ATTRIBUTES = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "province_code")
+
+
+def make_engine(url: str) -> Engine:
+    """Engine with the settings a batch writer and many readers need (WAL on SQLite)."""
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record):
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+    return engine
+
+
+def init_db(engine: Engine) -> None:
+    db.metadata.create_all(engine)
+
+
+@dataclass
+class Previous:
+    """The register as the new release finds it."""
+    release: dict | None              # the latest complete release before the new date
+    same_date: dict | None            # an earlier run of the same date, if any
+    later: dict | None                # a release after the new date (publishing would rewrite history)
+    states: dict[str, State]          # key -> state in the previous release
+    employers: dict[str, tuple]       # key -> (id, unit_code, name, address, ownership_type, sector, employees, province)
+    disqualified: set[str]            # keys in arrears within the commendation window
+
+
+def load_previous(conn, as_of: date, window_start: date) -> Previous:
+    same = conn.execute(select(R).where(R.c.as_of == as_of)).mappings().first()
+    later = conn.execute(select(R).where(R.c.as_of > as_of).order_by(R.c.as_of).limit(1)).mappings().first()
+    before = conn.execute(select(R).where(R.c.as_of < as_of, R.c.state == "complete")
+                          .order_by(R.c.as_of.desc()).limit(1)).mappings().first()
+    states: dict[str, State] = {}
+    if before is not None:
+        query = (select(E.c.key, *STATE_COLUMNS).select_from(I.join(E, E.c.id == I.c.employer_id))
+                 .where(covers(before["as_of"])))
+        states = {row["key"]: state_of(row) for row in conn.execute(query).mappings()}
+    employers = {row[0]: tuple(row[1:]) for row in conn.execute(select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES)))}
+    return Previous(dict(before) if before else None, dict(same) if same else None, dict(later) if later else None,
+                    states, employers, disqualified_keys(conn, window_start, as_of))
+
+
+def undo_release(conn, as_of: date) -> None:
+    """Remove the release of `as_of` (the latest) and reopen what it closed."""
+    conn.execute(delete(I).where(I.c.valid_from == as_of))
+    conn.execute(update(I).where(I.c.valid_to == as_of).values(valid_to=None))
+    orphans = select(E.c.id).where(~select(I.c.id).where(I.c.employer_id == E.c.id).exists())
+    conn.execute(delete(E).where(E.c.id.in_(orphans)))
+    conn.execute(delete(R).where(R.c.as_of == as_of))
+
+
+def _employer_row(record: Record) -> dict:
+    household = record.is_household
+    return {
+        "key": record.key, "tax_code": record.tax_code, "unit_code": record.unit_code,
+        "personal_id_hash": personal_id_hash(record.tax.value) if household else None,
+        "personal_id_masked": mask_personal_id(record.tax.value) if household else None,
+        "name": record.name, "address": record.address, "ownership_type": record.ownership_type,
+        "sector": record.sector, "employees": record.employees, "province_code": record.province_code,
+    }
+
+
+def _interval_row(employer_id: int, as_of: date, state: State) -> dict:
+    return {"employer_id": employer_id, "valid_from": as_of, "valid_to": None, **state._asdict()}
+
+
+def _batches(rows: list):
+    for start in range(0, len(rows), BATCH):
+        yield rows[start:start + BATCH]
+
+
+def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha256: str | None,
+                  progress=None) -> None:
+    """Write the release; the caller owns the transaction (commit makes it current, all at once)."""
+    as_of = built.as_of
+    if previous.same_date is not None:
+        undo_release(conn, as_of)
+        previous.employers = {row[0]: tuple(row[1:]) for row in
+                              conn.execute(select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES)))}
+    records = {r.key: r for r in built.records}
+    new_rows, changed_rows = [], []
+    for key, record in records.items():
+        known = previous.employers.get(key)
+        if known is None:
+            new_rows.append(_employer_row(record))
+        elif known[1:] != tuple(getattr(record, a) for a in _ATTRIBUTES):
+            changed_rows.append({"b_id": known[0], **{a: getattr(record, a) for a in _ATTRIBUTES}})
+    for batch in _batches(new_rows):
+        conn.execute(insert(E), batch)
+        if progress:
+            progress(len(batch))
+    for batch in _batches(changed_rows):
+        conn.execute(update(E).where(E.c.id == bindparam("b_id")).values({a: bindparam(a) for a in _ATTRIBUTES}), batch)
+    ids = {key: row[0] for key, row in previous.employers.items()}
+    if new_rows:
+        new_keys = [row["key"] for row in new_rows]
+        for batch in _batches(new_keys):
+            ids.update(conn.execute(select(E.c.key, E.c.id).where(E.c.key.in_(batch))).all())
+    closing = [{"b_employer": ids[c.key]} for c in built.changes if c.before is not None]
+    opening = [_interval_row(ids[c.key], as_of, c.after) for c in built.changes if c.after is not None]
+    for batch in _batches(closing):
+        conn.execute(update(I).where(I.c.employer_id == bindparam("b_employer"), I.c.valid_to.is_(None))
+                     .values(valid_to=as_of), batch)
+        if progress:
+            progress(len(batch))
+    for batch in _batches(opening):
+        conn.execute(insert(I), batch)
+        if progress:
+            progress(len(batch))
+    conn.execute(insert(R).values(
+        id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
+        provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
+        counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256))
+
+
+def count_intervals(conn) -> int:
+    return conn.execute(select(func.count()).select_from(I)).scalar_one()
+
+
+__all__ = ["Previous", "init_db", "latest_release", "load_previous", "make_engine", "undo_release", "write_release"]

@@ -1,0 +1,112 @@
+"""Small, exact provincial reports for tests: every messy case is written on purpose here."""
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+from stdnum.vn import mst
+
+from congkhai.provinces import all_provinces, by_code
+from publisher.records import HEADERS, TOTALLED_FIELDS, COLUMNS
+
+AS_OF = date(2026, 11, 25)
+
+
+def tax_code(n: int) -> str:
+    """The n-th valid 10-digit tax code of a test (bases whose check digit would be 10 are skipped)."""
+    base = 10_000_000 + 2 * n
+    while len(mst.calc_check_digit(f"{base:09d}")) != 1:
+        base += 1
+    return f"{base:09d}" + mst.calc_check_digit(f"{base:09d}")
+
+
+def row(n: int, **overrides) -> dict:
+    """A valid compliant row by header; override any header with a keyword using the field name."""
+    values = {
+        "row_no": n, "unit_code": f"TA{n:04d}A", "tax_code": tax_code(n), "name": f"Công ty TNHH Thử Nghiệm Số {n}",
+        "address": f"Số {n} đường Lê Lợi", "ownership_type": "Công ty TNHH", "sector": "Xây dựng", "employees": 10,
+        "arrears_bhxh": "", "arrears_bhyt": "", "arrears_bhtn": "", "months_late": "", "evasion_decision": "",
+        "enforcement_stage": "",
+    }
+    values.update(overrides)
+    return {header: values[name] for header, name in COLUMNS.items()}
+
+
+def _number(value) -> int:
+    if value in ("", None):
+        return 0
+    return int(str(value).replace(".", ""))
+
+
+def totals(rows: list[dict]) -> dict:
+    out = {"STT": "Tổng cộng"}
+    for name in TOTALLED_FIELDS:
+        header = next(h for h, n in COLUMNS.items() if n == name)
+        out[header] = sum(_number(r[header]) for r in rows)
+    return out
+
+
+def title_lines(code: str, as_of: date) -> list[str]:
+    province = by_code()[code]
+    return ["BẢO HIỂM XÃ HỘI VIỆT NAM", f"BẢO HIỂM XÃ HỘI {province.name.upper()}",
+            "DANH SÁCH ĐƠN VỊ CHẬM ĐÓNG, TRỐN ĐÓNG BHXH, BHYT, BHTN", f"Tính đến ngày {as_of:%d/%m/%Y}"]
+
+
+def write_csv(directory: Path, code: str, rows: list[dict], *, with_totals=True, bom=False, titles=None,
+              name: str | None = None, totals_row: dict | None = None) -> Path:
+    path = Path(directory) / (name or f"{code}-bao-cao.csv")
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        for line in titles or []:
+            writer.writerow([line])
+        writer.writerow(HEADERS)
+        for r in rows:
+            writer.writerow([r[h] for h in HEADERS])
+        if with_totals:
+            t = totals_row or totals(rows)
+            writer.writerow([t.get(h, "") for h in HEADERS])
+    return path
+
+
+def write_xlsx(directory: Path, code: str, rows: list[dict], *, as_of: date = AS_OF, titles=None,
+               with_totals=True, name: str | None = None, totals_row: dict | None = None) -> Path:
+    path = Path(directory) / (name or f"{code}.xlsx")
+    book = Workbook()
+    sheet = book.active
+    for line in title_lines(code, as_of) if titles is None else titles:
+        sheet.append([line])
+    sheet.append([])
+    sheet.append(HEADERS)
+    for r in rows:
+        sheet.append([r[h] if r[h] != "" else None for h in HEADERS])
+    if with_totals:
+        t = totals_row or totals(rows)
+        sheet.append([t.get(h) for h in HEADERS])
+    sheet.append([])
+    sheet.append(["", "", "", "Người lập biểu", "", "", "", "", "Giám đốc"])
+    book.save(path)
+    return path
+
+
+def write_all(directory: Path, as_of: date = AS_OF, rows_per_province: int = 3, overrides: dict | None = None,
+              skip: tuple = ()) -> dict[str, list[dict]]:
+    """Reports for every province (even codes CSV, odd XLSX); `overrides[(code, i)]` changes one row."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = {}
+    n = 0
+    for index, province in enumerate(all_provinces()):
+        rows = []
+        for i in range(rows_per_province):
+            n += 1
+            rows.append(row(n, **(overrides or {}).get((province.code, i), {})))
+        written[province.code] = rows
+        if province.code in skip:
+            continue
+        if index % 2:
+            write_xlsx(directory, province.code, rows, as_of=as_of)
+        else:
+            write_csv(directory, province.code, rows, titles=title_lines(province.code, as_of))
+    return written
