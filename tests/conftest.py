@@ -1,15 +1,57 @@
-"""Fixtures shared by every test package: settings pointing at a temporary data directory."""
+"""Fixtures shared by every test package: settings pointing at a temporary data directory, and the
+databases the storage tests run on (SQLite always; PostgreSQL where a server answers, and always in CI)."""
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from congkhai.config import load_settings
+
+POSTGRES_URL = os.environ.get("CONGKHAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return None
+    except Exception as error:  # any failure to connect means "not here"
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {error.__class__.__name__}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    reason = _postgres_available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (CI must run the PostgreSQL tests)")
+        pytest.skip(reason)
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture
 def settings(tmp_path):
-    """Settings for a run whose database, releases and keys all live under tmp_path."""
-    return load_settings(env={}, CONGKHAI_DATA_DIR=str(tmp_path / "data"),
-                         DATABASE_URL=os.environ.get("CONGKHAI_TEST_DATABASE_URL") or None)
+    """Settings for a run whose database, releases and keys all live under tmp_path (SQLite)."""
+    return load_settings(env={}, CONGKHAI_DATA_DIR=str(tmp_path / "data"))
+
+
+@pytest.fixture
+def db_settings(tmp_path, database_url):
+    """Like `settings`, once per database engine."""
+    return load_settings(env={}, CONGKHAI_DATA_DIR=str(tmp_path / "data"), DATABASE_URL=database_url)

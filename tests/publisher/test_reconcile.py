@@ -1,0 +1,89 @@
+import pytest
+
+from congkhai.policy import load_policy
+from publisher.errors import VerificationError
+from publisher.read import read_report
+from publisher.reconcile import reconcile
+from publisher.validate import validate_report
+
+from .factory import AS_OF, row, totals, write_csv, write_xlsx
+
+POLICY = load_policy()
+
+
+def validated(path, code):
+    return validate_report(read_report(path, code, AS_OF), AS_OF)
+
+
+def problems(error: VerificationError) -> list[str]:
+    return [str(p) for p in error.problems]
+
+
+def test_control_total_mismatch_names_file_row_and_column(tmp_path):
+    rows = [row(1, arrears_bhxh="1.000.000", months_late=1), row(2)]
+    wrong = totals(rows) | {"Nợ BHXH": "1.000.001"}
+    report = validated(write_xlsx(tmp_path, "01", rows, totals_row=wrong), "01")
+    with pytest.raises(VerificationError) as caught:
+        reconcile([report], [], POLICY, expected=["01"])
+    assert problems(caught.value) == [
+        "01.xlsx, row 9, field 'Nợ BHXH': control total 1,000,001 does not match the sum of the rows 1,000,000"]
+
+
+def test_control_totals_count_rejected_rows_too(tmp_path):
+    rows = [row(n) for n in range(1, 41)] + [row(41, tax_code="0100233487", arrears_bhxh=500, months_late=1)]
+    report = validated(write_csv(tmp_path, "01", rows), "01")
+    result = reconcile([report], [], POLICY, expected=["01"])
+    assert len(result.records) == 40 and len(result.rejects) == 1
+
+
+def test_missing_province(tmp_path):
+    report = validated(write_csv(tmp_path, "01", [row(1)]), "01")
+    with pytest.raises(VerificationError) as caught:
+        reconcile([report], [], POLICY, expected=["01", "79"])
+    assert problems(caught.value) == ["input: no report for province 79 (Thành phố Hồ Chí Minh)"]
+
+
+def test_too_many_rejected_rows(tmp_path):
+    rows = [row(1), row(2, tax_code="123")]
+    report = validated(write_csv(tmp_path, "01", rows), "01")
+    with pytest.raises(VerificationError, match=r"01-bao-cao.csv: 1 of 2 rows rejected \(50.0%\), more than the "
+                                                r"policy's limit of 5.0%"):
+        reconcile([report], [], POLICY, expected=["01"])
+
+
+def test_identical_duplicate_is_published_once(tmp_path):
+    a = validated(write_csv(tmp_path, "01", [row(1)]), "01")
+    b = validated(write_csv(tmp_path, "79", [row(1)]), "79")
+    result = reconcile([a, b], [], POLICY, expected=["01", "79"])
+    assert len(result.records) == 1
+    assert result.rejects[0].reason == "identical duplicate of 01-bao-cao.csv row 2; published once"
+
+
+def test_conflicting_duplicate_fails_naming_both_rows(tmp_path):
+    a = validated(write_csv(tmp_path, "01", [row(1)]), "01")
+    b = validated(write_csv(tmp_path, "79", [row(1, arrears_bhxh=10, months_late=1)]), "79")
+    with pytest.raises(VerificationError) as caught:
+        reconcile([a, b], [], POLICY, expected=["01", "79"])
+    assert problems(caught.value) == [
+        f"79-bao-cao.csv, row 2, field 'Mã số thuế': employer {row(1)['Mã số thuế']} also at 01-bao-cao.csv row 2 "
+        "with different data (Nợ BHXH, Số tháng chậm đóng)",
+        f"01-bao-cao.csv, row 2, field 'Mã số thuế': employer {row(1)['Mã số thuế']} also at 79-bao-cao.csv row 2 "
+        "with different data (Nợ BHXH, Số tháng chậm đóng)",
+    ]
+
+
+def test_unit_code_shared_by_two_employers(tmp_path):
+    report = validated(write_csv(tmp_path, "01", [row(1), row(2, unit_code="TA0001A")]), "01")
+    with pytest.raises(VerificationError, match="unit code TA0001A also used by"):
+        reconcile([report], [], POLICY, expected=["01"])
+
+
+def test_allow_partial_leaves_failed_provinces_out(tmp_path):
+    good = validated(write_csv(tmp_path, "01", [row(1)]), "01")
+    rows = [row(2, arrears_bhxh=5, months_late=1)]
+    bad = validated(write_csv(tmp_path, "79", rows, totals_row=totals(rows) | {"Nợ BHXH": 6}), "79")
+    result = reconcile([good, bad], [], POLICY, allow_partial=True, expected=["01", "79", "48"])
+    assert result.provinces == ["01"]
+    assert [r.key for r in result.records] == [row(1)["Mã số thuế"]]
+    assert set(result.missing_provinces) == {"48", "79"}
+    assert "control total 6 does not match" in result.missing_provinces["79"]

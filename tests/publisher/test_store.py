@@ -1,0 +1,147 @@
+"""The release as stored: history intervals, idempotent re-runs, date order, partial releases.
+Runs on SQLite and on PostgreSQL (see tests/conftest.py)."""
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from congkhai.history import changes_between, latest_release, state_of_employer_on, states_on
+from publisher.errors import VerificationError
+from publisher.pipeline import UsageError, publish
+
+from .factory import AS_OF, row, write_all
+
+DAY2 = AS_OF + timedelta(days=1)
+DAY3 = AS_OF + timedelta(days=2)
+LATE_79 = {("79", 0): dict(arrears_bhxh="3.000.000.000", months_late=4)}
+
+
+def key(code_index: int) -> str:
+    return row(code_index)["Mã số thuế"]
+
+
+def run(tmp_path, settings, day, name, **kwargs):
+    overrides = kwargs.pop("overrides", {})
+    write_all(tmp_path / name, as_of=day, overrides=overrides, **kwargs)
+    return publish(tmp_path / name, day, settings)
+
+
+def table_count(settings, table):
+    engine = sa.create_engine(settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        number = conn.execute(sa.text(f"select count(*) from {table}")).scalar()
+    engine.dispose()
+    return number
+
+
+@pytest.fixture
+def conn(db_settings):
+    def connect():
+        engine = sa.create_engine(db_settings["DATABASE_URL"])
+        return engine, engine.connect()
+    handles = []
+
+    def opener():
+        handles.append(connect())
+        return handles[-1][1]
+    yield opener
+    for engine, connection in handles:
+        connection.close()
+        engine.dispose()
+
+
+def test_first_and_next_release_store_only_changes(tmp_path, db_settings, conn):
+    first = run(tmp_path, db_settings, AS_OF, "d1", overrides=LATE_79)
+    assert first.release.counts()["employers"] == 102
+    assert table_count(db_settings, "status_intervals") == 102
+    paid = {("79", 0): dict()}
+    run(tmp_path, db_settings, DAY2, "d2", overrides=paid)
+    assert table_count(db_settings, "status_intervals") == 103  # one closed, one opened
+    c = conn()
+    offender = c.execute(sa.text("select id from employers where province_code='79' order by key limit 1")).scalar()
+    assert state_of_employer_on(c, offender, AS_OF).status == "delinquent"
+    assert state_of_employer_on(c, offender, AS_OF).arrears_total == 3_000_000_000
+    assert state_of_employer_on(c, offender, DAY2).status == "compliant"
+    assert state_of_employer_on(c, offender, AS_OF - timedelta(days=1)) is None
+    changes = changes_between(c, AS_OF, DAY2)
+    assert [(ch.kind, ch.resolved) for ch in changes] == [("status_changed", True)]
+
+
+def test_rerun_with_same_inputs_is_a_no_op(tmp_path, db_settings):
+    run(tmp_path, db_settings, AS_OF, "d1", overrides=LATE_79)
+    again = publish(tmp_path / "d1", AS_OF, db_settings)
+    assert again.unchanged
+    assert table_count(db_settings, "status_intervals") == 102
+    assert table_count(db_settings, "releases") == 1
+
+
+def test_rerun_with_corrected_inputs_replaces_the_date(tmp_path, db_settings, conn):
+    run(tmp_path, db_settings, AS_OF, "d1")
+    run(tmp_path, db_settings, DAY2, "d2", overrides=LATE_79)
+    corrected = run(tmp_path, db_settings, DAY2, "d2b", overrides={("79", 0): dict(arrears_bhxh=7, months_late=1)})
+    assert not corrected.unchanged
+    c = conn()
+    assert table_count(db_settings, "status_intervals") == 103
+    assert table_count(db_settings, "releases") == 2
+    late = [k for k, s in states_on(c, DAY2).items() if s.status != "compliant"]
+    assert len(late) == 1 and states_on(c, DAY2)[late[0]].status == "late"
+    assert latest_release(c)["counts"]["by_status"]["late"] == 1
+
+
+def test_earlier_date_cannot_be_published_after_a_later_one(tmp_path, db_settings):
+    run(tmp_path, db_settings, DAY2, "d2")
+    with pytest.raises(UsageError, match="a release for 2026-11-26 already exists"):
+        run(tmp_path, db_settings, AS_OF, "d1")
+
+
+def test_failed_run_leaves_the_previous_release(tmp_path, db_settings, conn):
+    run(tmp_path, db_settings, AS_OF, "d1", overrides=LATE_79)
+    with pytest.raises(VerificationError, match="no report for province 48"):
+        run(tmp_path, db_settings, DAY2, "d2", skip=("48",))
+    c = conn()
+    assert latest_release(c)["id"] == AS_OF.isoformat()
+    assert table_count(db_settings, "status_intervals") == 102
+
+
+def test_partial_release_keeps_left_out_provinces_as_they_were(tmp_path, db_settings, conn):
+    run(tmp_path, db_settings, AS_OF, "d1", overrides=LATE_79)
+    write_all(tmp_path / "d2", as_of=DAY2, skip=("79",))
+    result = publish(tmp_path / "d2", DAY2, db_settings, allow_partial=True)
+    assert result.release.partial and list(result.release.missing_provinces) == ["79"]
+    assert result.release.changes == []
+    c = conn()
+    states = states_on(c, DAY2, province_codes=["79"])
+    assert sorted(s.status for s in states.values()) == ["compliant", "compliant", "delinquent"]
+    release = latest_release(c)
+    assert release["partial"] is True and "79" not in release["provinces"]
+
+
+def test_employer_dropped_from_the_reports_is_closed(tmp_path, db_settings, conn):
+    run(tmp_path, db_settings, AS_OF, "d1", rows_per_province=3)
+    result = run(tmp_path, db_settings, DAY2, "d2", rows_per_province=2)
+    assert {c.kind for c in result.release.changes} == {"removed"}
+    assert len(result.release.changes) == 34
+    assert len(states_on(conn(), DAY2)) == 68
+
+
+def test_household_personal_number_is_never_stored(tmp_path, db_settings):
+    personal = "079085012345"
+    household = {("79", 1): dict(tax_code=personal, ownership_type="Hộ kinh doanh", arrears_bhyt=9, months_late=5)}
+    run(tmp_path, db_settings, AS_OF, "d1", overrides=household)
+    engine = sa.create_engine(db_settings["DATABASE_URL"])
+    with engine.connect() as c:
+        for table in ("employers", "status_intervals", "releases"):
+            for values in c.execute(sa.text(f"select * from {table}")):
+                assert personal not in " ".join(str(v) for v in values)
+        masked = c.execute(sa.text("select personal_id_masked, key, tax_code from employers "
+                                   "where personal_id_masked is not null")).one()
+    engine.dispose()
+    assert masked == ("079*******45", "TA0083A", None)
+
+
+def test_commendation_needs_a_clean_window(tmp_path, db_settings):
+    run(tmp_path, db_settings, AS_OF, "d1", overrides=LATE_79)
+    second = run(tmp_path, db_settings, DAY2, "d2")
+    assert second.release.counts()["honour_roll"] == 101  # the payer of yesterday's arrears must wait
+    third = run(tmp_path, db_settings, date(2027, 11, 26), "d3")
+    assert third.release.counts()["honour_roll"] == 102

@@ -1,0 +1,110 @@
+import unicodedata
+from datetime import date
+
+import pytest
+
+from publisher.records import RawRow
+from publisher.validate import CellError, default_check, parse_integer, validate_row
+
+from .factory import AS_OF, row
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("1.234.567", 1234567), ("1,234,567", 1234567), ("1234567", 1234567), (1234567, 1234567),
+    (1234567.0, 1234567), ("", 0), (None, 0), ("-", 0), (" 12 345 ", 12345), ("1.234.567,00", 1234567),
+    ("3000000000", 3_000_000_000), ("-5", -5),
+])
+def test_parse_integer(cell, expected):
+    assert parse_integer(cell) == expected
+
+
+@pytest.mark.parametrize("cell", ["12,5", "1.5", "abc", 1.5, "1.23.4", True])
+def test_parse_integer_rejects(cell):
+    with pytest.raises(CellError):
+        parse_integer(cell)
+
+
+def check(cells: dict, line: int = 7):
+    return validate_row(RawRow("79.csv", line, cells), "79", AS_OF, default_check())
+
+
+def rejected(cells: dict) -> list[tuple[str, str]]:
+    record, rejects = check(cells)
+    assert record is None
+    return [(r.field, r.reason) for r in rejects]
+
+
+def test_valid_row_is_normalised():
+    name = unicodedata.normalize("NFD", "Công  ty TNHH  Điện tử Đức Thành ")
+    record, rejects = check(row(1, name=name, arrears_bhxh="1.234.567", arrears_bhyt=2_500_000_000.0,
+                                months_late=" 4 ", unit_code="ta0001a", employees=""))
+    assert rejects == []
+    assert record.name == "Công ty TNHH Điện tử Đức Thành" and unicodedata.is_normalized("NFC", record.name)
+    assert (record.arrears_bhxh, record.arrears_bhyt, record.arrears_bhtn) == (1234567, 2_500_000_000, 0)
+    assert record.arrears_total == 2_501_234_567 and record.months_late == 4
+    assert record.unit_code == "TA0001A" and record.employees is None
+    assert (record.source, record.line) == ("79.csv", 7)
+
+
+@pytest.mark.parametrize("cell, key", [
+    (100233488, "0100233488"),            # numeric cell lost the leading zero
+    ("100233488", "0100233488"),
+    ("0100233488-001", "0100233488-001"),  # branch with dash
+    ("0100233488001", "0100233488-001"),   # branch without dash
+    (100233488001, "0100233488-001"),      # branch stored as a number
+    (" 0100 233 488 ", "0100233488"),
+])
+def test_tax_code_forms(cell, key):
+    record, rejects = check(row(1, tax_code=cell))
+    assert rejects == [] and record.key == key
+
+
+def test_bad_check_digit_is_rejected_by_field():
+    assert rejected(row(1, tax_code="0100233487")) == [("Mã số thuế", "tax code '0100233487' fails its check digit")]
+
+
+def test_branch_000_is_rejected():
+    assert rejected(row(1, tax_code="0100233488-000"))[0][0] == "Mã số thuế"
+
+
+def test_household_personal_number_is_masked_and_keyed_by_unit_code():
+    record, rejects = check(row(1, tax_code="001085012345", ownership_type="Hộ kinh doanh",
+                                name="Hộ kinh doanh Nguyễn Văn Đạt", unit_code="HK0001A"))
+    assert rejects == []
+    assert record.is_household and record.key == "HK0001A" and record.tax_code is None
+    assert record.public_tax_id == "001*******45"
+
+
+def test_household_number_that_lost_its_zero():
+    record, _ = check(row(1, tax_code=79085012345.0, ownership_type="Hộ kinh doanh"))
+    assert record.tax.value == "079085012345"
+
+
+def test_twelve_digits_for_a_company_is_not_a_personal_number():
+    field, reason = rejected(row(1, tax_code="001085012345"))[0]
+    assert field == "Mã số thuế" and "check digit" in reason
+
+
+def test_every_bad_field_is_named():
+    rejects = rejected(row(1, arrears_bhxh="-5", months_late="abc", name="", unit_code="Ô"))
+    assert sorted(f for f, _ in rejects) == ["Mã đơn vị", "Nợ BHXH", "Số tháng chậm đóng", "Tên đơn vị"]
+    assert dict(rejects)["Nợ BHXH"] == 'constraint "minimum" is "0"'
+
+
+def test_months_without_arrears_is_a_contradiction():
+    assert rejected(row(1, months_late=3)) == [("Số tháng chậm đóng", "months in arrears without any arrears amount")]
+
+
+def test_evasion_decision_parsed():
+    record, _ = check(row(1, evasion_decision="Số 123/QĐ-TTr ngày 05/03/2026"))
+    assert record.evasion_decision == "Số 123/QĐ-TTr ngày 05/03/2026"
+    assert record.evasion_decision_date == date(2026, 3, 5)
+
+
+@pytest.mark.parametrize("cell, reason", [
+    ("Số 123/QĐ-TTr", "the decision's date (dd/mm/yyyy) is missing"),
+    ("Số 1/QĐ ngày 01/12/2026", "decision dated 01/12/2026, after the report's date"),
+    ("Số 1/QĐ ngày 31/02/2026", "'31/02/2026' is not a date"),
+])
+def test_bad_evasion_decision(cell, reason):
+    assert rejected(row(1, evasion_decision=cell)) == [("Quyết định trốn đóng", reason)]
