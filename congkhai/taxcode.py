@@ -70,6 +70,8 @@ def parse_tax_code(raw, household: bool = False) -> TaxId:
         digits = digits.zfill(13)
     else:
         raise InvalidTaxCode(f"tax code {digits!r} has {len(digits)} digits; expected 10, or 13 for a branch")
+    if len(digits) == 13 and digits[10:] == "000":
+        raise InvalidTaxCode(f"tax code {digits!r}: branch number 000 is not a branch")
     try:
         mst.validate(digits)
     except ValidationError as error:
@@ -78,8 +80,6 @@ def parse_tax_code(raw, household: bool = False) -> TaxId:
         raise InvalidTaxCode(f"tax code {digits!r} is not valid: {error}") from None
     if len(digits) == 10:
         return TaxId(ENTERPRISE, digits)
-    if digits[10:] == "000":
-        raise InvalidTaxCode(f"tax code {digits!r}: branch number 000 is not a branch")
     return TaxId(BRANCH, f"{digits[:10]}-{digits[10:]}")
 
 

@@ -1,0 +1,53 @@
+# Công khai: `make demo` runs everything on this machine; `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO_DIR  ?= instance/demo
+EMPLOYERS ?= 5000
+PORT      ?= 5000
+DAY2 := $(shell date +%F)
+DAY1 := $(shell date -d yesterday +%F 2>/dev/null || $(PYTHON) -c 'import datetime;print(datetime.date.today()-datetime.timedelta(1))')
+
+.PHONY: install demo publish-demo serve test bench clean translations
+
+$(BIN)/congkhai: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,serve]'
+	touch $@
+
+install: $(BIN)/congkhai
+
+# Sample reports for yesterday and today (today's derived from yesterday's, a few percent changed),
+# both published, then the portal on http://localhost:$(PORT).
+demo: publish-demo serve
+
+publish-demo: install
+	rm -rf $(DEMO_DIR)
+	$(BIN)/congkhai sample --out $(DEMO_DIR)/reports/$(DAY1) --employers $(EMPLOYERS) --as-of $(DAY1) --seed 1
+	$(BIN)/congkhai sample --out $(DEMO_DIR)/reports/$(DAY2) --employers $(EMPLOYERS) --as-of $(DAY2) --seed 1 \
+		--previous $(DEMO_DIR)/reports/$(DAY1)
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai keygen
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY1) --as-of $(DAY1)
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY2) --as-of $(DAY2)
+
+serve: install
+	@echo "Portal: http://localhost:$(PORT)/  (Ctrl-C to stop)"
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) CONGKHAI_BASE_URL=http://localhost:$(PORT) \
+		SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))') \
+		$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) 'portal:create_app()'
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/portal.py
+
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel compile -d portal/translations
+
+clean:
+	rm -rf $(VENV) instance *.egg-info .pytest_cache

@@ -1,0 +1,48 @@
+import pytest
+
+from congkhai.config import SETTINGS, load_settings
+from congkhai.policy import PolicyError, load_policy
+from congkhai.provinces import all_provinces, by_code, find_province
+
+
+def test_default_policy():
+    policy = load_policy()
+    assert policy.delinquent_min_months == 3 and policy.commendation_window_months == 12
+    assert policy.eligibility_rule == "evasion_in_force"
+    assert load_policy().digest == policy.digest
+
+
+def test_policy_errors_name_the_file(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text('version = "x"\n[classification]\nmin_arrears_vnd = 1\n', encoding="utf-8")
+    with pytest.raises(PolicyError, match=rf"{path}: missing setting 'delinquent_min_months'"):
+        load_policy(path)
+    with pytest.raises(PolicyError, match="not found"):
+        load_policy(tmp_path / "none.toml")
+
+
+def test_34_provinces_with_unique_codes():
+    provinces = all_provinces()
+    assert len(provinces) == 34 == len(by_code())
+    assert by_code()["01"].name == "Thành phố Hà Nội" and by_code()["79"].short_name == "Hồ Chí Minh"
+
+
+@pytest.mark.parametrize("title, code", [
+    ("BẢO HIỂM XÃ HỘI TỈNH ĐỒNG NAI", "75"),
+    ("BẢO HIỂM XÃ HỘI THÀNH PHỐ HỒ CHÍ MINH", "79"),
+    ("BHXH TP. Hồ Chí Minh - Tính đến ngày 25/11/2026", "79"),
+    ("bao hiem xa hoi tinh dak lak", "66"),
+    ("BẢO HIỂM XÃ HỘI VIỆT NAM", None),
+])
+def test_find_province(title, code):
+    found = find_province(title)
+    assert (found.code if found else None) == code
+
+
+def test_settings_have_defaults_and_help(tmp_path):
+    values = load_settings(env={"CONGKHAI_DATA_DIR": str(tmp_path)})
+    assert values["DATABASE_URL"] == f"sqlite:///{tmp_path / 'congkhai.db'}"
+    assert values["CONGKHAI_SIGNING_KEY"] == str(tmp_path / "keys" / "signing.key")
+    assert all(s.help for s in SETTINGS)
+    with pytest.raises(KeyError):
+        load_settings(env={}, NOT_A_SETTING=1)

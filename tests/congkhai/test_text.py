@@ -1,0 +1,35 @@
+import unicodedata
+
+import pytest
+
+from congkhai.text import clean, fold, format_int, format_vnd, slugify
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("Công ty Xây dựng Điện tử", "cong ty xay dung dien tu"),
+    ("ĐẮK LẮK", "dak lak"),
+    ("đ Đ", "d d"),
+    ("Thế Hệ Mới Ộ Ự Ễ", "the he moi o u e"),
+    (unicodedata.normalize("NFD", "Nguyễn Đức Thắng"), "nguyen duc thang"),
+])
+def test_fold(text, folded):
+    assert fold(text) == folded
+
+
+def test_clean_composes_and_collapses_whitespace():
+    decomposed = unicodedata.normalize("NFD", "  Công\u00a0ty   Điện  tử\t")
+    assert clean(decomposed) == "Công ty Điện tử"
+    assert unicodedata.is_normalized("NFC", clean(decomposed))
+    assert clean(None) == ""
+
+
+def test_money_and_numbers():
+    assert format_vnd(1234567) == "1.234.567 ₫"
+    assert format_vnd(3_000_000_000_000, "en") == "VND 3,000,000,000,000"
+    assert format_int(1234567) == "1.234.567" and format_int(1234567, "en") == "1,234,567"
+    assert format_vnd(None) == ""
+
+
+def test_slugify():
+    assert slugify("Thành phố Hồ Chí Minh") == "thanh-pho-ho-chi-minh"
+    assert slugify("Đắk Lắk") == "dak-lak"
