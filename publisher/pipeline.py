@@ -150,7 +150,6 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
     progress = progress or Progress()
     policy = load_policy(settings["CONGKHAI_POLICY"])
     paths = Paths(settings["CONGKHAI_DATA_DIR"])
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
     engine = store.make_engine(settings["DATABASE_URL"])
     try:
         store.init_db(engine)

@@ -7,6 +7,7 @@ transaction, so the result is the same as if it had run once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import date
 
 from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
@@ -27,6 +28,8 @@ def make_engine(url: str) -> Engine:
     """Engine with the settings a batch writer and many readers need (WAL on SQLite)."""
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
+        if engine.url.database and engine.url.database != ":memory:":
+            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record):
             cursor = connection.cursor()

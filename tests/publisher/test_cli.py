@@ -1,0 +1,70 @@
+"""The command line: exit status 0 on success, 1 on a verification failure, 2 on bad usage."""
+from datetime import timedelta
+
+import pytest
+
+from publisher.cli import main
+
+from .factory import AS_OF, write_all
+
+DAY2 = AS_OF + timedelta(days=1)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONGKHAI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def test_publish_status_and_diff(env, capsys):
+    write_all(env / "d1", overrides={("79", 0): dict(arrears_bhxh="2.000.000", months_late=3)})
+    write_all(env / "d2", as_of=DAY2)
+    assert main(["status"]) == 0
+    assert "No release has been published yet." in capsys.readouterr().out
+    assert main(["publish", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat(), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Published release 2026-11-25" in out and "delinquent" in out and "rejects.csv" in out
+    assert main(["publish", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat(), "--quiet"]) == 0
+    assert "already published from the same inputs" in capsys.readouterr().out
+    assert main(["publish", "--input", str(env / "d2"), "--as-of", DAY2.isoformat(), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "Current release: 2026-11-26" in out and "releases:    2 (2026-11-25 .. 2026-11-26)" in out
+    assert main(["diff", AS_OF.isoformat(), DAY2.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "1 change(s) from 2026-11-25 to 2026-11-26" in out and "delinquent -> compliant" in out
+    assert main(["diff", AS_OF.isoformat(), "2020-01-01"]) == 2
+    assert "no release for 2020-01-01" in capsys.readouterr().err
+
+
+def test_verification_failure_exits_1_and_points_to_rejects(env, capsys):
+    write_all(env / "d1", skip=("48",), overrides={("79", 1): dict(tax_code="0100233487")})
+    assert main(["publish", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat(), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "Verification failed: nothing was published" in err
+    assert "no report for province 48 (Thành phố Đà Nẵng)" in err
+    assert "1 of 3 rows rejected" in err
+    rejects = (env / "data" / "rejects" / "2026-11-25" / "rejects.csv").read_text(encoding="utf-8")
+    assert "Mã số thuế,0100233487,tax code '0100233487' fails its check digit,79" in rejects
+
+
+@pytest.mark.parametrize("argv", [
+    ["publish", "--input", "x"],
+    ["publish", "--input", "x", "--as-of", "25/11/2026"],
+    ["frobnicate"],
+    [],
+])
+def test_bad_usage_exits_2(env, argv, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+
+
+def test_publishing_out_of_order_exits_2(env, capsys):
+    write_all(env / "d2", as_of=DAY2)
+    write_all(env / "d1")
+    assert main(["publish", "--input", str(env / "d2"), "--as-of", DAY2.isoformat(), "--quiet"]) == 0
+    assert main(["publish", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat(), "--quiet"]) == 2
+    assert "releases are published in date order" in capsys.readouterr().err
