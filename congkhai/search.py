@@ -1,0 +1,882 @@
+"""Search over a release's employers, behind a small facade so the engine can change.
+
+Whoosh (whoosh-reloaded, pure Python, no longer developed) keeps what it is good at: the inverted
+index (which employers contain a word), the term dictionary for fuzzy expansion of mistyped words,
+incremental updates with deletions, and the few stored fields a result line needs.
+
+What Whoosh is slow at in pure Python -- counting, faceting, range filters and sorting over a
+million employers -- is done on numpy columns saved beside the Whoosh files (`columns.npz`, one
+value per employer: status, province, ownership type, sector, arrears, months, name sort key).
+Every search is then a few vector operations over boolean masks: counts and facets are exact at
+any result size, and no query loops over Whoosh postings one document at a time.
+
+Analysis (the same at index and query time): NFC first (decomposed input would split words at
+each combining mark), lower case, then two forms of every word: exact (with its marks) and folded
+(`congkhai.text.fold`: no marks, đ -> d). Legal-form words ("công ty", "TNHH", "cổ phần"...) are
+turned into one canonical abbreviation each and kept apart from the distinctive words, so "cty"
+finds "công ty" and both weigh little: a query must match every distinctive word; legal forms
+only add a small bonus. Exact-diacritic matches score above folded ones.
+
+Ranking is BM25 with a term frequency of one (names seldom repeat a word), computed in numpy over
+the matched set: folded idf for every matched word, an extra exact-form idf when the marks
+agree, a small legal-form bonus, all scaled by the name's length.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import threading
+import unicodedata
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+from whoosh import columns as whoosh_columns
+from whoosh import fields as whoosh_fields
+from whoosh import index as whoosh_index
+
+from congkhai.taxcode import InvalidTaxCode, compact, parse_tax_code
+from congkhai.text import clean, fold, nfc
+
+# --- Analysis -----------------------------------------------------------------------------------
+
+# Word characters after NFC; combining marks that NFC could not compose stay inside the word.
+_WORD = re.compile(r"[\w\u0300-\u036f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# Folded word sequences -> canonical legal-form tokens. Longest sequences are tried first.
+_LEGAL_FORMS = {
+    ("cong", "ty"): ("cty",),
+    ("c", "ty"): ("cty",),
+    ("cty",): ("cty",),
+    ("trach", "nhiem", "huu", "han"): ("tnhh",),
+    ("tnhh",): ("tnhh",),
+    ("co", "phan"): ("cp",),
+    ("cp",): ("cp",),
+    ("ctcp",): ("cty", "cp"),
+    ("mot", "thanh", "vien"): ("mtv",),
+    ("1", "thanh", "vien"): ("mtv",),
+    ("mtv",): ("mtv",),
+    ("chi", "nhanh"): ("cn",),
+    ("cn",): ("cn",),
+    ("doanh", "nghiep", "tu", "nhan"): ("dntn",),
+    ("dntn",): ("dntn",),
+    ("hop", "tac", "xa"): ("htx",),
+    ("htx",): ("htx",),
+}
+_LEGAL_LONGEST = max(len(k) for k in _LEGAL_FORMS)
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """A name or a query split into distinctive words (exact and folded, aligned) and legal forms."""
+    exact: tuple[str, ...]
+    folded: tuple[str, ...]
+    legal: tuple[str, ...]
+
+
+def words(text: str) -> list[str]:
+    """NFC, lower-cased words; NFC comes first so a decomposed 'ệ' does not split the word."""
+    return _WORD.findall(nfc(text).lower())
+
+
+def analyse(text: str) -> Analysed:
+    exact_words = words(text)
+    folded_words = [fold(w) for w in exact_words]
+    exact, folded, legal = [], [], []
+    i = 0
+    while i < len(folded_words):
+        for size in range(min(_LEGAL_LONGEST, len(folded_words) - i), 0, -1):
+            canonical = _LEGAL_FORMS.get(tuple(folded_words[i:i + size]))
+            if canonical:
+                legal.extend(canonical)
+                i += size
+                break
+        else:
+            exact.append(exact_words[i])
+            folded.append(folded_words[i])
+            i += 1
+    return Analysed(tuple(exact), tuple(folded), tuple(legal))
+
+
+# --- Identifiers ----------------------------------------------------------------------------------
+
+# Agency unit codes: two letters (the office), four digits, one letter, e.g. 'YN0123A', 'TA0001Z'.
+# Spaces and dashes inside are ignored and letters upper-cased: 'yn 0123-a' -> 'YN0123A'.
+_UNIT_CODE = re.compile(r"[A-Z]{2}\d{4}[A-Z]")
+
+
+def parse_identifier(q: str) -> str | None:
+    """The canonical tax code or unit code when the whole query is one, else None.
+
+    Tax codes: 10 digits, or 13 for a branch, with or without dash, spaces or dots
+    ('0100233488', '0100233488-001', '0100233488 001'); the check digit must hold. Other lengths
+    (12 digits may be a household owner's personal number) are never treated as identifiers.
+    """
+    if not isinstance(q, str) or len(q) > 40:
+        return None
+    text = nfc(q).strip()
+    digits = compact(text)
+    if digits.isdigit():
+        if len(digits) not in (10, 13):
+            return None
+        try:
+            return parse_tax_code(digits).value
+        except InvalidTaxCode:
+            return None
+    unit = re.sub(r"[\s\-.]", "", text).upper()
+    return unit if _UNIT_CODE.fullmatch(unit) else None
+
+
+# --- Documents ------------------------------------------------------------------------------------
+
+DOC_FIELDS = ("key", "tax_code", "unit_code", "name", "province_code", "status", "ownership_type",
+              "sector", "arrears_total", "months_late")
+FACET_FIELDS = ("status", "province_code", "ownership_type", "sector")
+
+
+def document(record) -> dict:
+    """The searchable view of a publisher `Record` (or any object with the same attributes).
+
+    Only public identifiers enter the index: the tax code, or for a household business its agency
+    unit code; the owner's personal number never does (`record.tax_code` is None for them).
+    """
+    return {
+        "key": str(record.key),
+        "tax_code": record.tax_code,
+        "unit_code": clean(record.unit_code),
+        "name": clean(record.name),
+        "province_code": clean(record.province_code),
+        "status": clean(record.status),
+        "ownership_type": clean(record.ownership_type),
+        "sector": clean(record.sector),
+        "arrears_total": int(record.arrears_total),
+        "months_late": int(record.months_late),
+    }
+
+
+def _checked(doc: dict) -> dict:
+    """The document with NFC text, or ValueError if it could leak a personal number or break the columns."""
+    missing = [name for name in DOC_FIELDS if name not in doc]
+    if missing:
+        raise ValueError(f"search document {doc.get('key')!r} lacks {', '.join(missing)}")
+    doc = {name: clean(value) if isinstance(value, str) else value for name, value in doc.items()}
+    doc["unit_code"] = (doc["unit_code"] or "").upper()
+    key = str(doc["key"])
+    tax_code = doc["tax_code"]
+    if tax_code is not None:
+        parsed = parse_tax_code(tax_code)
+        if parsed.value != tax_code:
+            raise ValueError(f"search document {key!r}: tax_code {tax_code!r} is not a canonical tax code")
+    if compact(key).isdigit() and len(compact(key)) in (11, 12):
+        raise ValueError(f"search document key {key[:3]}…: a personal number may not be a key")
+    for name in ("arrears_total", "months_late"):
+        value = int(doc[name])
+        if not 0 <= value < 2 ** 63:
+            raise ValueError(f"search document {key!r}: {name} {value} out of range")
+    return doc
+
+
+# --- Whoosh schema and columns --------------------------------------------------------------------
+
+def _words_field():
+    """Words already analysed by `analyse`, joined by spaces: no frequencies or positions needed."""
+    return whoosh_fields.KEYWORD(lowercase=False, commas=False, scorable=False)
+
+
+def _schema() -> whoosh_fields.Schema:
+    return whoosh_fields.Schema(
+        key=whoosh_fields.ID(stored=True, unique=True),
+        unit_code=whoosh_fields.ID(),
+        name_exact=_words_field(),
+        name_fold=_words_field(),
+        legal=_words_field(),
+        seq=whoosh_fields.COLUMN(whoosh_columns.NumericColumn("i", default=-1)),
+        name=whoosh_fields.STORED(),
+        tax_code=whoosh_fields.STORED(),
+        province_code=whoosh_fields.STORED(),
+        status=whoosh_fields.STORED(),
+        ownership_type=whoosh_fields.STORED(),
+        sector=whoosh_fields.STORED(),
+        arrears_total=whoosh_fields.STORED(),
+        months_late=whoosh_fields.STORED(),
+    )
+
+
+COLUMNS_FILE = "columns.npz"
+VOCAB_FILE = "columns.json"
+FORMAT_VERSION = 1
+_NAME_KEY_CHARS = 12
+_NAME_ALPHABET = {ch: i + 1 for i, ch in enumerate("0123456789abcdefghijklmnopqrstuvwxyz")}
+
+ARREARS_BUCKETS = (0, 1, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000)
+MONTHS_BUCKETS = (0, 1, 3, 6, 12, 24)
+
+
+def _name_key(analysed: Analysed) -> int:
+    """Sort key of a name: its first 12 folded distinctive characters packed base 37 in an int64.
+
+    Legal forms are left out so "Công ty TNHH An Phú" sorts under A, not under C.
+    """
+    text = " ".join(analysed.folded or analysed.legal)[:_NAME_KEY_CHARS].ljust(_NAME_KEY_CHARS)
+    key = 0
+    for ch in text:
+        key = key * 37 + _NAME_ALPHABET.get(ch, 0)
+    return key
+
+
+class _Columns:
+    """Per-employer values in sequence order (the order documents were added), with vocabularies.
+
+    `doc_seq[docnum]` maps Whoosh's document numbers, which merges renumber, to sequence numbers.
+    """
+
+    def __init__(self):
+        self.vocab = {name: [] for name in FACET_FIELDS}
+        self._codes = {name: {} for name in FACET_FIELDS}
+        self.chunks = {name: [] for name in ("live", *FACET_FIELDS, "arrears_total", "months_late",
+                                             "name_len", "name_key")}
+        self.arrays: dict[str, np.ndarray] = {}
+        self.doc_seq = np.zeros(0, dtype=np.int32)
+
+    def __len__(self):
+        return len(self.arrays.get("live", ())) + len(self.chunks["live"])
+
+    def _code(self, name: str, value: str) -> int:
+        codes = self._codes[name]
+        if value not in codes:
+            codes[value] = len(self.vocab[name])
+            self.vocab[name].append(value)
+        return codes[value]
+
+    def add(self, doc: dict, analysed: Analysed) -> int:
+        seq = len(self)
+        chunks = self.chunks
+        chunks["live"].append(True)
+        for name in FACET_FIELDS:
+            chunks[name].append(self._code(name, doc[name] or ""))
+        chunks["arrears_total"].append(int(doc["arrears_total"]))
+        chunks["months_late"].append(int(doc["months_late"]))
+        chunks["name_len"].append(len(analysed.folded) + len(analysed.legal))
+        chunks["name_key"].append(_name_key(analysed))
+        return seq
+
+    def _flush(self):
+        dtypes = {"live": bool, "arrears_total": np.int64, "months_late": np.int32, "name_len": np.int16,
+                  "name_key": np.int64}
+        for name, values in self.chunks.items():
+            new = np.array(values, dtype=dtypes.get(name, np.int32))
+            old = self.arrays.get(name)
+            self.arrays[name] = new if old is None else np.concatenate([old, new])
+            values.clear()
+
+    def kill(self, seqs):
+        self._flush()
+        self.arrays["live"][np.asarray(list(seqs), dtype=np.int64)] = False
+
+    def save(self, directory: Path):
+        """Write fresh files (unlinking first, so a copied or linked previous index is never touched)."""
+        self._flush()
+        for name in (COLUMNS_FILE, VOCAB_FILE):
+            (directory / name).unlink(missing_ok=True)
+        np.savez(directory / COLUMNS_FILE, doc_seq=self.doc_seq, **self.arrays)
+        (directory / VOCAB_FILE).write_text(json.dumps({"version": FORMAT_VERSION, "vocab": self.vocab},
+                                                       ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "_Columns":
+        meta = json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8"))
+        if meta.get("version") != FORMAT_VERSION:
+            raise ValueError(f"{directory / VOCAB_FILE}: search index format {meta.get('version')}, "
+                             f"expected {FORMAT_VERSION}; rebuild the index")
+        columns = cls()
+        columns.vocab = {name: list(meta["vocab"][name]) for name in FACET_FIELDS}
+        columns._codes = {name: {v: i for i, v in enumerate(values)} for name, values in columns.vocab.items()}
+        with np.load(directory / COLUMNS_FILE) as data:
+            columns.doc_seq = data["doc_seq"]
+            columns.arrays = {name: data[name] for name in columns.chunks}
+        return columns
+
+
+def _read_doc_seq(ix) -> np.ndarray:
+    """docnum -> sequence number, read from the `seq` column of every segment."""
+    with ix.reader() as reader:
+        parts = []
+        for leaf, _offset in reader.leaf_readers():
+            column = leaf.column_reader("seq", translate=False)
+            parts.append(np.fromiter((column[d] for d in range(leaf.doc_count_all())), dtype=np.int32,
+                                     count=leaf.doc_count_all()))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+
+def _whoosh_doc(doc: dict, analysed: Analysed, seq: int) -> dict:
+    return {
+        "key": doc["key"],
+        "unit_code": doc["unit_code"] or "",
+        "name_exact": " ".join(analysed.exact),
+        "name_fold": " ".join(analysed.folded),
+        "legal": " ".join(analysed.legal),
+        "seq": seq,
+        "name": doc["name"],
+        "tax_code": doc["tax_code"],
+        "province_code": doc["province_code"],
+        "status": doc["status"],
+        "ownership_type": doc["ownership_type"],
+        "sector": doc["sector"],
+        "arrears_total": int(doc["arrears_total"]),
+        "months_late": int(doc["months_late"]),
+    }
+
+
+# --- Building and updating ------------------------------------------------------------------------
+
+@contextmanager
+def _staged(path: Path):
+    """A hidden sibling directory that becomes `path` only when the body succeeds.
+
+    Readers never see half an index, and a failed build leaves nothing behind.
+    """
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"search index {path} already exists; a release's index is never rewritten")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        yield staging
+        staging.rename(path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write(ix, staging: Path, columns: "_Columns", fill: Callable, **writer_options) -> int:
+    """Run `fill(writer)` in one Whoosh transaction, then map document numbers and save the columns."""
+    writer = ix.writer(**writer_options)
+    try:
+        count = fill(writer)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    columns.doc_seq = _read_doc_seq(ix)
+    ix.close()
+    columns.save(staging)
+    return count
+
+
+def _adder(columns: "_Columns", docs: Iterable[dict], progress) -> Callable:
+    def fill(writer) -> int:
+        seen = set()
+        count = 0
+        for doc in docs:
+            doc = _checked(doc)
+            if doc["key"] in seen:
+                raise ValueError(f"search document key {doc['key']!r} appears twice")
+            seen.add(doc["key"])
+            analysed = analyse(doc["name"])
+            writer.add_document(**_whoosh_doc(doc, analysed, columns.add(doc, analysed)))
+            count += 1
+            if progress and count % 10_000 == 0:
+                progress(count)
+        if progress:
+            progress(count)
+        return count
+    return fill
+
+
+def build_index(path: Path, docs: Iterable[dict], progress: Callable[[int], None] | None = None,
+                procs: int = 1, limitmb: int = 256) -> int:
+    """Build a new index directory at `path` from scratch; returns the number of documents.
+
+    `progress(n)` is called every 10,000 documents. `procs` > 1 indexes in that many subprocesses
+    (each writes its own segments; `limitmb` is per process).
+    """
+    with _staged(path) as staging:
+        staging.mkdir()
+        ix = whoosh_index.create_in(str(staging), _schema())
+        options = {"limitmb": limitmb}
+        if procs > 1:
+            options.update(procs=procs, multisegment=True)
+        columns = _Columns()
+        return _write(ix, staging, columns, _adder(columns, docs, progress), **options)
+
+
+def update_index(previous: Path, path: Path, upserts: Iterable[dict], deletes: Iterable[str],
+                 progress: Callable[[int], None] | None = None) -> int:
+    """Copy the index at `previous` to `path` and apply a day's changes; returns documents added.
+
+    `upserts` are full documents of new or changed employers (a changed one replaces its old
+    document); `deletes` are keys of employers no longer published. `previous` is only read.
+    """
+    upserts = list(upserts)
+    with _staged(path) as staging:
+        shutil.copytree(previous, staging)
+        columns = _Columns.load(staging)
+        ix = whoosh_index.open_dir(str(staging))
+        gone = set(deletes) | {clean(str(doc["key"])) for doc in upserts}
+        with ix.searcher() as searcher:
+            columns.kill([columns.doc_seq[d] for key in gone for d in searcher.document_numbers(key=key)])
+        adder = _adder(columns, upserts, progress)
+
+        def fill(writer) -> int:
+            for key in gone:
+                writer.delete_by_term("key", key)
+            return adder(writer)
+        return _write(ix, staging, columns, fill, limitmb=256)
+
+
+# --- Reading --------------------------------------------------------------------------------------
+
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 12
+MAX_PER_PAGE = 100
+MAX_RESULT_WINDOW = 10_000  # deepest result reachable by paging, as in most search engines
+SORTS = ("relevance", "arrears", "months", "name")
+RANGE_FILTERS = {"arrears_min": ("arrears_total", ">="), "arrears_max": ("arrears_total", "<="),
+                 "months_min": ("months_late", ">="), "months_max": ("months_late", "<=")}
+
+# Scoring: BM25 with tf = 1. Exact-form matches add this share of their idf on top of the folded
+# match; legal forms add a small share, enough to order "Công ty Minh Phát" before
+# "DNTN Minh Phát" for "cty minh phat", never enough to outweigh a distinctive word.
+_K1, _B = 1.2, 0.75
+EXACT_WEIGHT = 0.5
+LEGAL_WEIGHT = 0.1
+FUZZY_WEIGHT = 0.5
+_SCORE_SCALE = 1 << 24   # scores are quantised and combined with a rank (< 16M documents) in one int64 key
+_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class Hit:
+    key: str
+    name: str
+    tax_code: str | None
+    province_code: str
+    status: str
+    ownership_type: str
+    sector: str
+    arrears_total: int
+    months_late: int
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A range facet entry; `max` None means open-ended. Filters: *_min=min, *_max=max."""
+    min: int
+    max: int | None
+    count: int
+
+
+@dataclass
+class SearchResult:
+    query: str                         # the query as searched (cleaned, possibly truncated)
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: list[Hit]
+    facets: dict = field(default_factory=dict)   # field -> [(value, count)], arrears/months -> [Bucket]
+    identifier: str | None = None      # canonical tax/unit code when the query was one
+    redirect: str | None = None        # key of the one employer an identifier query found
+    fuzzy: bool = False                # typo-tolerant retry was used
+    truncated: bool = False            # the query was longer than MAX_QUERY_CHARS
+    ignored_filters: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        reachable = min(self.total, MAX_RESULT_WINDOW)
+        return max(1, -(-reachable // self.per_page))
+
+
+def _bm25_idf(doc_count: int, df: int) -> float:
+    return math.log(1 + (doc_count - df + 0.5) / (df + 0.5))
+
+
+def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """needles[i] in haystack, for a sorted haystack."""
+    if not len(haystack):
+        return np.zeros(len(needles), dtype=bool)
+    at = np.searchsorted(haystack, needles)
+    at[at == len(haystack)] = 0
+    return haystack[at] == needles
+
+
+def _leaf_ids(matcher) -> np.ndarray:
+    """All document numbers of one segment's postings, decoding whole blocks at once.
+
+    Relies on the block layout of Whoosh's W3 codec (delta-encoded id tuples per block); other
+    matchers (inline postings of rare terms) go through the public `all_ids()`.
+    """
+    matcher = getattr(matcher, "child", matcher)   # deletions are handled by our live column
+    if not all(hasattr(matcher, name) for name in ("_read_data", "_next_block", "_atend")):
+        return np.fromiter(matcher.all_ids(), dtype=np.int64)
+    blocks = []
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        blocks.append(matcher._data[0])
+        matcher._next_block()
+    lengths = np.fromiter((len(b) for b in blocks), dtype=np.int64, count=len(blocks))
+    flat = np.fromiter((i for b in blocks for i in b), dtype=np.int64, count=int(lengths.sum()))
+    sums = np.cumsum(flat)
+    ends = np.cumsum(lengths)
+    before = np.concatenate([[0], sums[ends[:-1] - 1]]) if len(blocks) else np.zeros(0, dtype=np.int64)
+    return sums - np.repeat(before, lengths)
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, compute):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = compute()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+class SearchIndex:
+    """One release's index opened read-only: Whoosh for words and stored fields, numpy for the rest.
+
+    Safe to share between threads (each thread gets its own Whoosh searcher); cheap to query once
+    opened. Open it through `open_index`, which caches per path.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._ix = whoosh_index.open_dir(str(self.path), readonly=True)
+        columns = _Columns.load(self.path)
+        self.vocab = columns.vocab
+        seq = columns.doc_seq
+        arrays = columns.arrays
+        self.live = arrays["live"][seq]
+        self.codes = {name: arrays[name][seq] for name in FACET_FIELDS}
+        self.arrears = arrays["arrears_total"][seq]
+        self.months = arrays["months_late"][seq]
+        self.name_len = arrays["name_len"][seq].astype(np.float64)
+        name_key = arrays["name_key"][seq]
+        self.size = len(seq)
+        self.doc_count = int(self.live.sum())
+        self.avg_len = float(self.name_len[self.live].mean()) if self.doc_count else 1.0
+        self.arrears_bucket = np.searchsorted(ARREARS_BUCKETS, self.arrears, side="right") - 1
+        self.months_bucket = np.searchsorted(MONTHS_BUCKETS, self.months, side="right") - 1
+        self._code_of = {name: {v: i for i, v in enumerate(values)} for name, values in self.vocab.items()}
+        # Rank of every document under each field sort (0 = first); ties fall back to the next key.
+        self.rank = {
+            "arrears": self._ranks(np.lexsort((name_key, -self.months, -self.arrears))),
+            "months": self._ranks(np.lexsort((name_key, -self.arrears, -self.months))),
+            "name": self._ranks(np.lexsort((-self.arrears, name_key))),
+        }
+        self._local = threading.local()
+        self._postings = _LRU(_CACHE_SIZE * 4)
+        self._masks = _LRU(_CACHE_SIZE)
+        self._matches = _LRU(_CACHE_SIZE)
+
+    def _ranks(self, order: np.ndarray) -> np.ndarray:
+        rank = np.empty(self.size, dtype=np.int64)
+        rank[order] = np.arange(self.size)
+        return rank
+
+    def close(self):
+        self._ix.close()
+
+    # Whoosh access
+
+    def searcher(self):
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._local.searcher = self._ix.searcher()
+        return searcher
+
+    def postings(self, fieldname: str, text: str) -> np.ndarray:
+        """Sorted document numbers containing the term (deleted ones included; see `live`)."""
+        def compute():
+            parts = []
+            for leaf, offset in self.searcher().reader().leaf_readers():
+                if (fieldname, text) in leaf:
+                    parts.append(_leaf_ids(leaf.postings(fieldname, text)) + offset)
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return self._postings.get((fieldname, text), compute)
+
+    def terms_within(self, fieldname: str, text: str, maxdist: int) -> set[str]:
+        """Indexed terms within `maxdist` edits sharing the first letter, plus swapped neighbours.
+
+        Whoosh counts a transposition ('thnag' for 'thang') as two edits; on a phone it is one slip.
+        """
+        reader = self.searcher().reader()
+        found = set()
+        for leaf, _offset in reader.leaf_readers():
+            found.update(leaf.terms_within(fieldname, text, maxdist, prefix=1))
+        for i in range(1, len(text) - 1):
+            swapped = text[:i] + text[i + 1] + text[i] + text[i + 2:]
+            if (fieldname, swapped) in reader:
+                found.add(swapped)
+        return found
+
+    def stored(self, docnum: int) -> dict:
+        return self.searcher().stored_fields(int(docnum))
+
+    # Matching
+
+    def _idf(self, docs: np.ndarray) -> float:
+        return _bm25_idf(self.doc_count, int(self.live[docs].sum()) if len(docs) else 0)
+
+    def match(self, analysed: Analysed, fuzzy: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Live documents having every distinctive word (or, without any, every legal form), scored."""
+        return self._matches.get((analysed, fuzzy), lambda: self._match(analysed, fuzzy))
+
+    def _match(self, analysed: Analysed, fuzzy: bool):
+        required = []   # per word: [(docs, weight)] alternatives, the first being the main one
+        for exact, folded in dict.fromkeys(zip(analysed.exact, analysed.folded)):
+            options = [(self.postings("name_fold", folded), 1.0)]
+            if fuzzy and _max_edits(folded):
+                options += [(self.postings("name_fold", term), FUZZY_WEIGHT)
+                            for term in sorted(self.terms_within("name_fold", folded, _max_edits(folded)))
+                            if term != folded]
+            required.append((exact, options))
+        legal = [self.postings("legal", form) for form in dict.fromkeys(analysed.legal)]
+        if not required:
+            if not legal:
+                return np.zeros(0, dtype=np.int64), np.zeros(0)
+            required = [(None, [(docs, LEGAL_WEIGHT)]) for docs in legal]
+            legal = []
+        sets = [np.unique(np.concatenate([docs for docs, _ in options])) if len(options) > 1 else options[0][0]
+                for _, options in required]
+        matched = min(sets, key=len)
+        for docs in sets:
+            if docs is not matched:
+                matched = matched[_sorted_contains(docs, matched)]
+        matched = matched[self.live[matched]]
+        scores = np.zeros(len(matched))
+        for exact, options in required:
+            word = np.zeros(len(matched))
+            for docs, weight in options:
+                word = np.maximum(word, weight * self._idf(docs) * _sorted_contains(docs, matched))
+            if exact is not None:
+                exact_docs = self.postings("name_exact", exact)
+                word += EXACT_WEIGHT * self._idf(exact_docs) * _sorted_contains(exact_docs, matched)
+            scores += word
+        for docs in legal:
+            scores += LEGAL_WEIGHT * self._idf(docs) * _sorted_contains(docs, matched)
+        lengths = self.name_len[matched]
+        scores *= (_K1 + 1) / (1 + _K1 * (1 - _B + _B * lengths / self.avg_len))
+        return matched, scores
+
+    def identifier_docs(self, identifier: str) -> np.ndarray:
+        fieldname = "unit_code" if _UNIT_CODE.fullmatch(identifier) else "key"
+        docs = self.postings(fieldname, identifier)
+        return docs[self.live[docs]]
+
+    # Filters and facets
+
+    def filter_mask(self, name: str, spec) -> np.ndarray:
+        def compute():
+            if name in FACET_FIELDS:
+                allowed = np.zeros(len(self.vocab[name]) + 1, dtype=bool)
+                for value in spec:
+                    code = self._code_of[name].get(value)
+                    if code is not None:
+                        allowed[code] = True
+                return allowed[self.codes[name]]
+            values = self.arrears if name == "arrears_total" else self.months
+            low, high = spec
+            mask = np.ones(self.size, dtype=bool) if low is None else values >= low
+            return mask if high is None else mask & (values <= high)
+        return self._masks.get((name, spec), compute)
+
+    def facet_counts(self, name: str, mask: np.ndarray) -> list:
+        if name in FACET_FIELDS:
+            counts = np.bincount(self.codes[name][mask], minlength=len(self.vocab[name]))
+            pairs = [(self.vocab[name][i], int(c)) for i, c in enumerate(counts) if c]
+            return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+        edges, buckets = ((ARREARS_BUCKETS, self.arrears_bucket) if name == "arrears_total"
+                          else (MONTHS_BUCKETS, self.months_bucket))
+        counts = np.bincount(buckets[mask], minlength=len(edges))
+        return [Bucket(edges[i], edges[i + 1] - 1 if i + 1 < len(edges) else None, int(counts[i]))
+                for i in range(len(edges))]
+
+    # Search
+
+    def search(self, q: str = "", filters: dict | None = None, sort: str | None = None, page: int = 1,
+               per_page: int = 20, facets: bool = True) -> SearchResult:
+        query, truncated = _clean_query(q)
+        active, ignored = _parse_filters(filters or {})
+        identifier = parse_identifier(query)
+        analysed = analyse(query) if identifier is None else None
+        fuzzy = False
+        scores = None
+        if identifier is not None:
+            base = self.identifier_docs(identifier)
+        elif analysed.folded or analysed.legal:
+            base, scores = self.match(analysed)
+            if not len(base) and analysed.folded:
+                base, scores = self.match(analysed, fuzzy=True)
+                fuzzy = bool(len(base))
+        else:
+            base = None
+        text_mask = self.live if base is None else _mask_of(base, self.size)
+        masks = {name: self.filter_mask(name, spec) for name, spec in active.items()}
+        final = text_mask
+        for mask in masks.values():
+            final = final & mask
+        if sort not in SORTS or (sort == "relevance" and scores is None):
+            sort = "relevance" if scores is not None else "arrears"
+        per_page = min(max(int(per_page), 1), MAX_PER_PAGE)
+        page = max(int(page), 1)
+        docs = np.flatnonzero(final)
+        hits = self._page(docs, base, scores, sort, page, per_page)
+        result = SearchResult(query, len(docs), page, per_page, sort, hits, identifier=identifier,
+                              fuzzy=fuzzy, truncated=truncated, ignored_filters=ignored)
+        if identifier is not None and len(docs) == 1:
+            result.redirect = hits[0].key if hits else self.stored(docs[0])["key"]
+        if facets:
+            result.facets = self._facets(text_mask, masks, final)
+        return result
+
+    def _page(self, docs, base, scores, sort, page, per_page) -> list[Hit]:
+        start = (page - 1) * per_page
+        end = min(start + per_page, MAX_RESULT_WINDOW)
+        if start >= min(len(docs), end):
+            return []
+        if sort == "relevance":
+            doc_scores = scores[np.searchsorted(base, docs)]
+            quantised = np.round(doc_scores * 1000).astype(np.int64)
+            keys = -quantised * _SCORE_SCALE + self.rank["arrears"][docs]
+        else:
+            keys = self.rank[sort][docs]
+            doc_scores = None
+        if end < len(docs):
+            top = np.argpartition(keys, end - 1)[:end]
+        else:
+            top = np.arange(len(docs))
+        chosen = top[np.argsort(keys[top], kind="stable")][start:end]
+        return [self._hit(docs[i], None if doc_scores is None else float(doc_scores[i])) for i in chosen]
+
+    def _hit(self, docnum, score) -> Hit:
+        stored = self.stored(docnum)
+        return Hit(stored["key"], stored["name"], stored.get("tax_code"), stored["province_code"],
+                   stored["status"], stored["ownership_type"], stored["sector"], int(stored["arrears_total"]),
+                   int(stored["months_late"]), score)
+
+    def _facets(self, text_mask, masks, final) -> dict:
+        """Counts per value; each facet ignores its own filter, so other values stay selectable."""
+        result = {}
+        for name in (*FACET_FIELDS, "arrears_total", "months_late"):
+            if name in masks:
+                mask = text_mask
+                for other, other_mask in masks.items():
+                    if other != name:
+                        mask = mask & other_mask
+            else:
+                mask = final
+            result[name] = self.facet_counts(name, mask)
+        return result
+
+
+def _max_edits(word: str) -> int:
+    """Edits allowed for a mistyped word: none up to 2 letters, 1 up to 6 (most syllables), 2 beyond."""
+    return 0 if len(word) <= 2 else 1 if len(word) <= 6 else 2
+
+
+def _mask_of(docs: np.ndarray, size: int) -> np.ndarray:
+    mask = np.zeros(size, dtype=bool)
+    mask[docs] = True
+    return mask
+
+
+def _clean_query(q) -> tuple[str, bool]:
+    text = clean(_CONTROL.sub(" ", q if isinstance(q, str) else ""))
+    truncated = len(text) > MAX_QUERY_CHARS
+    if truncated:
+        text = text[:MAX_QUERY_CHARS]
+    found = list(_WORD.finditer(text))
+    if len(found) > MAX_QUERY_WORDS:
+        text, truncated = text[:found[MAX_QUERY_WORDS - 1].end()], True
+    return text, truncated
+
+
+def _values(raw) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else list(raw)
+    return tuple(sorted({clean(item) for item in items if clean(item)}))
+
+
+def _parse_filters(filters: dict) -> tuple[dict, list[str]]:
+    """{'status': 'late' or [...], 'arrears_min': '1000', ...} -> masks spec; bad numbers are ignored."""
+    unknown = set(filters) - set(FACET_FIELDS) - set(RANGE_FILTERS)
+    if unknown:
+        raise ValueError(f"unknown search filters: {', '.join(sorted(unknown))}")
+    active, ignored = {}, []
+    for name in FACET_FIELDS:
+        values = _values(filters.get(name))
+        if values:
+            active[name] = values
+    bounds = {}
+    for name, (column, op) in RANGE_FILTERS.items():
+        raw = filters.get(name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        try:
+            value = int(str(raw).strip().replace(".", "").replace(",", ""))
+        except ValueError:
+            ignored.append(name)
+            continue
+        if not -2 ** 63 < value < 2 ** 63:
+            ignored.append(name)
+            continue
+        low, high = bounds.get(column, (None, None))
+        bounds[column] = (value, high) if op == ">=" else (low, value)
+    active.update(bounds)
+    return active, ignored
+
+
+# --- Opening --------------------------------------------------------------------------------------
+
+_OPEN: "OrderedDict[Path, SearchIndex]" = OrderedDict()
+_OPEN_LOCK = threading.Lock()
+KEEP_OPEN = 2   # the current release's index and the one it is replacing
+
+
+def open_index(path) -> SearchIndex:
+    """The index at `path`, opened once per process and kept while it is among the last used.
+
+    Release indexes never change in place, so the path identifies the content; when the portal
+    moves to a new release it opens the new path, and the oldest index is closed.
+    """
+    path = Path(path).resolve()
+    with _OPEN_LOCK:
+        index = _OPEN.get(path)
+        if index is None:
+            index = _OPEN[path] = SearchIndex(path)
+            while len(_OPEN) > KEEP_OPEN:
+                _OPEN.popitem(last=False)[1].close()
+        _OPEN.move_to_end(path)
+        return index
+
+
+def search(index, q: str = "", filters: dict | None = None, sort: str | None = None, page: int = 1,
+           per_page: int = 20, facets: bool = True) -> SearchResult:
+    """Search the index (a SearchIndex or a path). Never raises on the query text.
+
+    `filters`: status, province_code, ownership_type, sector (a value or several), arrears_min,
+    arrears_max, months_min, months_max (integers, inclusive). `sort`: relevance (default with
+    words), arrears (default without), months, name. `page` starts at 1.
+    """
+    if not isinstance(index, SearchIndex):
+        index = open_index(index)
+    return index.search(q, filters, sort, page, per_page, facets)
