@@ -23,7 +23,10 @@ from .validate import default_check, validate_report
 
 
 class Progress:
-    """What the CLI shows; the default shows nothing. `step(name, total)` returns a callable(n)."""
+    """What the CLI shows and the benchmark times; the default shows nothing.
+
+    `step(name, total)` starts a step and returns a callable(n) that advances it; `done(name)` ends it.
+    """
 
     def step(self, name: str, total: int | None = None):
         return lambda n=1: None
@@ -72,6 +75,7 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
         tick(1)
     progress.done("read+validate")
     rejects = [r for v in validated for r in v.rejects]
+    progress.step("reconcile")
     try:
         reconciled = reconcile(validated, read_problems, policy, allow_partial)
     except VerificationError:
@@ -80,8 +84,11 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
         raise
     if on_rejects:
         on_rejects(reconciled.rejects)
+    progress.done("reconcile")
+    progress.step("classify")
     records = classify_records(reconciled.records, policy)
     progress.done("classify")
+    progress.step("compare")
     new_states = {r.key: r.state() for r in records}
     published = set(reconciled.provinces)
     keys = set(new_states) | {k for k, code in previous.province_of.items() if code in published}
