@@ -1,0 +1,43 @@
+"""The public portal: search, employer pages, lists, releases and open data, in Vietnamese first.
+
+`create_app()` follows Flask's tutorial factory: defaults from the shared settings, then the mapping
+passed in (tests pass a temporary data directory and database). Views are thin: every read goes
+through `portal.queries`, and every page is one dict rendered as HTML, JSON, CSV or Atom.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from congkhai.config import REPO_ROOT, SETTINGS, load_settings
+from congkhai.models import db
+
+SETTING_NAMES = {setting.name for setting in SETTINGS}
+
+
+class ConfigurationError(RuntimeError):
+    """The portal refuses to start with a configuration that is unsafe in production."""
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(REPO_ROOT / "templates"),
+                static_folder=str(REPO_ROOT / "static"))
+    config = dict(config or {})
+    settings = {name: config.pop(name) for name in list(config) if name in SETTING_NAMES}
+    app.config.from_mapping(load_settings(**settings))  # derives paths from an overridden data dir
+    app.config.from_mapping(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
+    if not (app.debug or app.testing or app.config.get("SECRET_KEY")):
+        raise ConfigurationError("SECRET_KEY is not set: the portal does not start in production without one")
+
+    db.init_app(app)
+
+    from . import i18n, rendering
+    i18n.init_app(app)
+    rendering.init_app(app)
+
+    from . import data, employers, lists, search
+    for blueprint in (search.bp, employers.bp, lists.bp, data.bp):
+        app.register_blueprint(blueprint)
+    return app

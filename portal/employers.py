@@ -1,0 +1,63 @@
+"""The employer page: a stable permalink with identity, status, eligibility, history and lifecycle.
+
+A household business is addressed by its agency unit code; its owner's personal number is only
+ever shown masked. The page answers for today or, with `?as_of=`, for any past date.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, url_for
+from flask_babel import gettext as _
+
+from congkhai.rules.commendation import is_commendable
+from congkhai.rules.eligibility import tender_eligibility
+
+from . import charts, feeds, i18n, params, queries
+from .rendering import respond
+
+bp = Blueprint("employers", __name__)
+
+
+def employer_or_404(key: str):
+    employer = queries.employer_by_key(key)
+    if employer is None:
+        abort(404, description=_("No employer has the identifier %(key)s in the register. Check the tax code, "
+                                 "or search by name.", key=key[:40]))
+    return employer
+
+
+@bp.get("/employers/<key>", defaults={"fmt": "html"})
+@bp.get("/employers/<key>.<any(json, atom):fmt>")
+def employer(key: str, fmt: str):
+    employer = employer_or_404(key)
+    release, day = params.answering()
+    if fmt == "atom":
+        events = queries.recent_events(release.as_of, feeds.window_start(release), queries.Filters(keys=(key,)),
+                                       int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
+        return feeds.atom_response(employer.name, events, url_for("employers.employer", key=key))
+    policy = release.policy
+    interval = queries.interval_on(employer, day)
+    eligibility = tender_eligibility(interval.status if interval else None, policy["eligibility_rule"])
+    history = queries.history_of(employer)
+    data = {
+        "title": employer.name, "day": day, "is_latest": day == release.as_of and queries.current_release() == release,
+        "employer": queries.employer_row(employer, interval),
+        "reported_on_day": interval is not None,
+        "eligibility": {"eligible": eligibility.eligible, "reason": eligibility.reason, "rule": eligibility.rule},
+        "honour_roll": {"eligible": is_commendable(employer.intervals, day, policy["commendation_window_months"]),
+                        "window_months": policy["commendation_window_months"]},
+        "history": history,
+        "episodes": queries.listing_episodes(employer, policy),
+        "release": {"id": release.id, "as_of": release.as_of},
+        "coverage": queries.coverage(release, day),
+        "links": {"permalink": current_app.config["CONGKHAI_BASE_URL"].rstrip("/") + url_for("employers.employer", key=key),
+                  "json": url_for("employers.employer", key=key, fmt="json"),
+                  "atom": url_for("employers.employer", key=key, fmt="atom"),
+                  "province": url_for("lists.province", code=employer.province_code)},
+    }
+    if fmt == "html":
+        end = max(day, release.as_of)
+        steps = [(h["valid_from"], h["arrears_total"]) for h in history if h["valid_from"] <= end]
+        data["chart"] = charts.step_chart(_("Arrears over time"),
+                                          _("Total arrears of %(name)s in each release", name=employer.name),
+                                          steps, end, i18n.money, i18n.day)
+    return respond(fmt, "employer.html", data)

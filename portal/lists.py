@@ -1,0 +1,302 @@
+"""Lists for the press and the public: offenders, evading, honour roll, recent changes, provinces
+and the release page. Each view is one dict, rendered as HTML, JSON, CSV (exactly the filtered
+view) or Atom (the changes of what the view selects)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+
+from congkhai.models import EVADING, OFFENDER_STATUSES
+from congkhai.provinces import all_provinces
+
+from . import charts, csvout, feeds, i18n, params, queries
+from .rendering import pagination, respond, url_with
+
+bp = Blueprint("lists", __name__)
+
+
+@dataclass(frozen=True)
+class ListKind:
+    name: str
+    title: object
+    intro: object
+    statuses: tuple
+    sorts: tuple
+    honour_roll: bool = False
+
+
+LISTS = {
+    "offenders": ListKind("offenders", _l("Offender list"),
+                          _l("Employers delinquent for the threshold number of months or more, or found evading."),
+                          OFFENDER_STATUSES, ("arrears", "months", "since", "name")),
+    "evading": ListKind("evading", _l("Evading employers"),
+                        _l("Employers an inspection decision found evading contributions: barred from tenders "
+                           "funded by the state budget."), (EVADING,), ("arrears", "months", "since", "name")),
+    "honour-roll": ListKind("honour-roll", _l("Honour roll"),
+                            _l("Employers paying on time today and throughout the commendation window."),
+                            (), ("name", "since"), honour_roll=True),
+}
+SORT_LABELS = {"arrears": _l("Largest arrears"), "months": _l("Most months late"), "since": _l("Most recent"),
+               "name": _l("Name"), "relevance": _l("Relevance"), "change": _l("Largest change")}
+CHANGE_KINDS = ("all", "newly_listed", "resolved", "newly_evading", "status_changed", "arrears_changed",
+                "new", "removed")
+CSV_COLUMNS = [
+    ("key", _l("Identifier")), ("tax_code", _l("Tax code")), ("unit_code", _l("Unit code")),
+    ("personal_id_masked", _l("Owner's personal number (masked)")), ("name", _l("Name")),
+    ("province", _l("Province")), ("ownership_type", _l("Ownership type")), ("sector", _l("Sector")),
+    ("status", _l("Status")), ("arrears_total", _l("Total arrears (VND)")), ("arrears_bhxh", _l("Social insurance arrears")),
+    ("arrears_bhyt", _l("Health insurance arrears")), ("arrears_bhtn", _l("Unemployment insurance arrears")),
+    ("months_late", _l("Months late")), ("evasion_decision", _l("Evasion decision")),
+    ("enforcement_stage", _l("Enforcement stage")), ("since", _l("In this state since")),
+]
+
+
+def employer_filters(statuses: tuple = (), honour_roll: bool = False, window_months: int = 12) -> queries.Filters:
+    """The filters every list and feed shares, read from the URL."""
+    return queries.Filters(statuses=statuses, provinces=params.provinces(), sectors=params.texts("sector"),
+                           ownership_types=params.texts("ownership"), honour_roll=honour_roll,
+                           window_months=window_months)
+
+
+def with_links(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row["url"] = url_for("employers.employer", key=row["key"])
+    return rows
+
+
+def province_options(selected: tuple) -> list[dict]:
+    return [{"value": p.code, "label": p.name, "selected": p.code in selected} for p in all_provinces()]
+
+
+def twins(*formats: str) -> dict:
+    return {fmt: url_with(_fmt=fmt) for fmt in formats}
+
+
+@bp.get("/lists/<any(offenders, evading, 'honour-roll'):name>", defaults={"fmt": "html"})
+@bp.get("/lists/<any(offenders, evading, 'honour-roll'):name>.<any(json, csv, atom):fmt>")
+def employer_list(name: str, fmt: str):
+    kind = LISTS[name]
+    release, day = params.answering()
+    window = int(release.policy.get("commendation_window_months", 12))
+    filters = employer_filters(params.statuses(kind.statuses) or kind.statuses, kind.honour_roll, window)
+    sort = params.choice("sort", kind.sorts, kind.sorts[0])
+    if fmt == "csv":
+        rows = queries.iter_states_on(day, filters, sort)
+        return csvout.csv_response(f"{name}-{day.isoformat()}.csv", CSV_COLUMNS, rows)
+    if fmt == "atom":
+        events = queries.recent_events(release.as_of, feeds.window_start(release), filters,
+                                       int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
+        return feeds.atom_response(str(kind.title), events, url_with(_fmt="html"))
+    page, size = params.page_number(), params.per_page()
+    result = queries.states_on(day, filters, sort, page, size)
+    params.check_page_exists(page, result.total, size)
+    data = {
+        "list": name, "title": kind.title, "intro": kind.intro, "day": day,
+        "coverage": queries.coverage(release, day),
+        "filters": {"province": filters.provinces, "sector": filters.sectors, "ownership": filters.ownership_types,
+                    "status": params.statuses(kind.statuses), "sort": sort, "as_of": day},
+        "rows": with_links(result.rows),
+        "pagination": pagination(page, result.total, size),
+        "links": twins("json", "csv", "atom"),
+    }
+    if fmt == "html":
+        data["controls"] = {
+            "provinces": province_options(filters.provinces),
+            "sectors": queries.distinct_values(day, "sector", kind.statuses),
+            "sorts": [{"value": s, "label": SORT_LABELS[s], "selected": s == sort} for s in kind.sorts],
+            "statuses": kind.statuses if len(kind.statuses) > 1 else (),
+        }
+    return respond(fmt, "lists/employers.html", data)
+
+
+@bp.get("/lists/changes", defaults={"fmt": "html"})
+@bp.get("/lists/changes.<any(json, csv, atom):fmt>")
+def changes(fmt: str):
+    release, day = params.answering()
+    kind = params.choice("kind", CHANGE_KINDS, "all")
+    sort = params.choice("sort", ("change", "name"), "change")
+    filters = employer_filters()
+    if fmt == "atom":
+        events = queries.recent_events(release.as_of, feeds.window_start(release), filters,
+                                       int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
+        events = [e for e in events if kind == "all" or kind in e.kinds]
+        return feeds.atom_response(_("Recent changes"), events, url_with(_fmt="html"))
+    events = [e for e in queries.changes_in_release(release, filters) if kind == "all" or kind in e.kinds]
+    if sort == "name":
+        events.sort(key=lambda e: (e.row["name"], e.row["key"]))
+    else:
+        events.sort(key=lambda e: (-abs(e.change.arrears_delta), e.row["key"]))
+    if fmt == "csv":
+        rows = ({**e.row, "change": ", ".join(e.kinds), "arrears_before": e.change.before.arrears_total
+                 if e.change.before else None, "arrears_delta": e.change.arrears_delta} for e in events)
+        columns = [("change", _l("Change")), ("arrears_before", _l("Arrears before (VND)")),
+                   ("arrears_delta", _l("Change in arrears (VND)"))] + CSV_COLUMNS
+        return csvout.csv_response(f"changes-{release.id}.csv", columns, rows)
+    page, size = params.page_number(), params.per_page()
+    params.check_page_exists(page, len(events), size)
+    shown = events[(page - 1) * size: page * size]
+    with_links([e.row for e in shown])
+    previous = queries.previous_release(release)
+    data = {
+        "title": _("Recent changes"), "day": day, "release_id": release.id,
+        "previous_release": previous.as_of if previous else None,
+        "coverage": queries.coverage(release, day),
+        "filters": {"province": filters.provinces, "sector": filters.sectors, "kind": kind, "sort": sort},
+        "changes": [e.to_dict() for e in shown],
+        "pagination": pagination(page, len(events), size),
+        "links": twins("json", "csv", "atom"),
+    }
+    if fmt == "html":
+        data["controls"] = {
+            "provinces": province_options(filters.provinces),
+            "kinds": [{"value": k, "label": i18n.label(k, i18n.CHANGE_LABELS) if k != "all" else _("All changes"),
+                       "selected": k == kind} for k in CHANGE_KINDS],
+            "sorts": [{"value": s, "label": SORT_LABELS[s], "selected": s == sort} for s in ("change", "name")],
+        }
+    return respond(fmt, "lists/changes.html", data)
+
+
+def province_bars(figures: queries.Figures, title: str, description: str) -> charts.BarChart:
+    items = [(p["short_name"], p["arrears_total"], url_for("lists.province", code=p["slug"]))
+             for p in figures.provinces]
+    return charts.bar_chart(title, description, items, i18n.money)
+
+
+@bp.get("/provinces", defaults={"fmt": "html"})
+@bp.get("/provinces.<any(json):fmt>")
+def provinces(fmt: str):
+    release, day = params.answering()
+    figures = queries.figures_on(day, int(release.policy.get("commendation_window_months", 12)))
+    data = {"title": _("Provinces"), "day": day, "coverage": queries.coverage(release, day),
+            "provinces": sorted(figures.provinces, key=lambda p: -p["arrears_total"]),
+            "links": twins("json")}
+    for row in data["provinces"]:
+        row["url"] = url_for("lists.province", code=row["slug"])
+    if fmt == "html":
+        data["chart"] = province_bars(figures, _("Arrears by province"),
+                                      _("Total arrears of every employer in arrears, by province"))
+    return respond(fmt, "lists/provinces.html", data)
+
+
+@bp.get("/provinces/<code>", defaults={"fmt": "html"})
+@bp.get("/provinces/<code>.<any(json):fmt>")
+def province(code: str, fmt: str):
+    found = next((p for p in all_provinces() if code in (p.code, p.slug)), None)
+    if found is None:
+        abort(404, description=_("There is no province %(code)s.", code=code))
+    if code != found.slug:
+        return redirect(url_for("lists.province", code=found.slug, fmt=fmt if fmt != "html" else None), 301)
+    release, day = params.answering()
+    figures = queries.figures_on(day, int(release.policy.get("commendation_window_months", 12)))
+    stats = next((p for p in figures.provinces if p["code"] == found.code), None)
+    top = queries.states_on(day, queries.Filters(statuses=OFFENDER_STATUSES, provinces=(found.code,)), "arrears", 1, 10)
+    data = {
+        "title": found.name, "province": {"code": found.code, "name": found.name, "name_en": found.name_en},
+        "day": day, "coverage": queries.coverage(release, day), "figures": stats,
+        "published": found.code in release.provinces or not release.provinces,
+        "top_offenders": with_links(top.rows),
+        "links": {
+            "json": url_for("lists.province", code=found.slug, fmt="json"),
+            "offenders": url_for("lists.employer_list", name="offenders", province=found.code),
+            "evading": url_for("lists.employer_list", name="evading", province=found.code),
+            "honour_roll": url_for("lists.employer_list", name="honour-roll", province=found.code),
+            "changes": url_for("lists.changes", province=found.code),
+            "offenders_feed": url_for("lists.employer_list", name="offenders", fmt="atom", province=found.code),
+            "changes_feed": url_for("lists.changes", fmt="atom", province=found.code),
+        },
+    }
+    if fmt == "html":
+        data["chart"] = charts.bar_chart(
+            _("Largest arrears in %(province)s", province=found.short_name),
+            _("The ten offenders with the largest arrears"),
+            [(r["name"], r["arrears_total"], r["url"]) for r in data["top_offenders"]], i18n.money)
+    return respond(fmt, "lists/province.html", data)
+
+
+RELEASE_CHARTS = {"provinces-arrears", "provinces-offenders"}
+
+
+def release_or_404(date_text: str) -> queries.ReleaseInfo:
+    release = queries.get_release(date_text)
+    if release is None:
+        abort(404, description=_("There is no release of %(date)s.", date=date_text))
+    return release
+
+
+def release_chart(release: queries.ReleaseInfo, name: str) -> charts.BarChart:
+    figures = queries.figures_on(release.as_of, int(release.policy.get("commendation_window_months", 12)))
+    if name == "provinces-offenders":
+        items = [(p["short_name"], p["offenders"], url_for("lists.province", code=p["slug"], _external=True))
+                 for p in figures.provinces]
+        return charts.bar_chart(_("Employers on the offender list by province, %(day)s", day=i18n.day(release.as_of)),
+                                _("Number of delinquent or evading employers per province"), items, i18n.number)
+    items = [(p["short_name"], p["arrears_total"], url_for("lists.province", code=p["slug"], _external=True))
+             for p in figures.provinces]
+    return charts.bar_chart(_("Arrears by province, %(day)s", day=i18n.day(release.as_of)),
+                            _("Total arrears of every employer in arrears, by province"), items, i18n.money)
+
+
+@bp.get("/releases/<date_text>/charts/<name>.svg")
+def release_chart_svg(date_text: str, name: str):
+    release = release_or_404(date_text)
+    if name not in RELEASE_CHARTS:
+        abort(404, description=_("There is no chart %(name)s.", name=name))
+    svg = render_template("charts/bars.svg", chart=release_chart(release, name), standalone=True)
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.get("/releases/latest")
+def latest_release():
+    release = queries.current_release()
+    if release is None:
+        abort(404, description=_("No release has been published yet."))
+    return redirect(url_for("lists.release", date_text=release.id))
+
+
+@bp.get("/releases/<date_text>", defaults={"fmt": "html"})
+@bp.get("/releases/<date_text>.<any(json):fmt>")
+def release(date_text: str, fmt: str):
+    release = release_or_404(date_text)
+    window = int(release.policy.get("commendation_window_months", 12))
+    events = queries.changes_in_release(release)
+    for event in events:
+        event.row["url"] = url_for("employers.employer", key=event.row["key"])
+    newly = sorted((e for e in events if e.change.newly_listed), key=lambda e: -e.change.after.arrears_total)
+    resolved = sorted((e for e in events if e.change.resolved), key=lambda e: -e.change.before.arrears_total)
+    increases = sorted((e for e in events if e.change.before and e.change.after and e.change.arrears_delta > 0),
+                       key=lambda e: -e.change.arrears_delta)
+    figures = queries.figures_on(release.as_of, window)
+    top = queries.states_on(release.as_of, queries.Filters(statuses=OFFENDER_STATUSES), "arrears", 1, 10)
+    previous = queries.previous_release(release)
+    base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
+    permalink = base + url_for("lists.release", date_text=release.id)
+    chart_urls = {name: url_for("lists.release_chart_svg", date_text=release.id, name=name)
+                  for name in sorted(RELEASE_CHARTS)}
+    data = {
+        "title": _("Release of %(day)s", day=i18n.day(release.as_of)),
+        "release": release.to_dict(), "day": release.as_of,
+        "previous_release": previous.as_of if previous else None,
+        "coverage": queries.coverage(release, release.as_of),
+        "figures": figures.to_dict(),
+        "counts": {"newly_listed": len(newly), "resolved": len(resolved), "increases": len(increases),
+                   "changes": len(events)},
+        "newly_listed": [e.to_dict() for e in newly[:20]],
+        "resolved": [e.to_dict() for e in resolved[:20]],
+        "largest_increases": [e.to_dict() for e in increases[:20]],
+        "top_offenders": with_links(top.rows),
+        "provinces_ranked": sorted(figures.provinces, key=lambda p: (-p["offender_arrears"], p["code"])),
+        "charts": {name: base + url for name, url in chart_urls.items()},
+        "permalink": permalink,
+        "citation": _("Vietnam Social Security, Công khai: employers behind on social, health and unemployment "
+                      "insurance contributions, release of %(day)s. %(url)s", day=i18n.day(release.as_of),
+                      url=permalink),
+        "links": {"json": url_for("lists.release", date_text=release.id, fmt="json"),
+                  "changes": url_for("lists.changes", as_of=release.id),
+                  "data": url_for("data.catalogue", _anchor=f"release-{release.id}")},
+    }
+    if fmt == "html":
+        data["chart"] = release_chart(release, "provinces-arrears")
+        data["chart_urls"] = chart_urls
+    return respond(fmt, "lists/release.html", data)

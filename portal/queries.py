@@ -1,0 +1,515 @@
+"""Every read the portal makes: releases, employer states on a date, figures, changes, release files.
+
+Views ask this module and never build SQL. Everything is answered for a *day* from the status
+intervals, so "today" and "as of a past date" are the same query. The current release is the
+newest complete one, looked up at most every few seconds per process: several workers on several
+nodes read the same database and a new release swaps in for all of them as soon as it is complete.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict, defaultdict
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, lazyload
+
+from congkhai import history
+from congkhai.config import Paths
+from congkhai.models import COMPLIANT, OFFENDER_STATUSES, STATUSES, Employer, Release, StatusInterval, db
+from congkhai.policy import Policy
+from congkhai.provinces import by_code
+from congkhai.rules.changes import Change, State, leaving_reason
+from congkhai.rules.classification import is_offender
+from congkhai.rules.commendation import window_start
+
+CURRENT_RELEASE_SECONDS = 10
+FIGURES_CACHED = 64
+KEY_BATCH = 5000
+RECENT_SCAN = 100_000  # changes read for a feed before its filters and window cut them down
+
+SI = StatusInterval
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """A complete release, detached from the session so it can be cached between requests."""
+    id: str
+    as_of: date
+    created_at: datetime
+    partial: bool
+    provinces: list
+    missing_provinces: dict
+    policy: dict
+    counts: dict
+    datapackage_sha256: str | None
+
+    @property
+    def policy_obj(self) -> Policy:
+        return Policy.from_dict(self.policy)
+
+    @classmethod
+    def of(cls, row: Release) -> "ReleaseInfo":
+        missing = row.missing_provinces
+        if isinstance(missing, list):
+            missing = {code: "" for code in missing}
+        return cls(row.id, row.as_of, row.created_at, bool(row.partial), list(row.provinces or []),
+                   dict(missing or {}), dict(row.policy), dict(row.counts or {}), row.datapackage_sha256)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _cache() -> dict:
+    return current_app.extensions.setdefault("congkhai.cache", {"current": None, "figures": OrderedDict()})
+
+
+def _complete():
+    return select(Release).where(Release.state == "complete")
+
+
+def current_release() -> ReleaseInfo | None:
+    cache = _cache()
+    cached = cache["current"]
+    if cached is None or time.monotonic() - cached[0] > CURRENT_RELEASE_SECONDS:
+        row = db.session.scalars(_complete().order_by(Release.as_of.desc()).limit(1)).first()
+        cached = cache["current"] = (time.monotonic(), ReleaseInfo.of(row) if row else None)
+    return cached[1]
+
+
+def get_release(release_id: str) -> ReleaseInfo | None:
+    row = db.session.scalars(_complete().where(Release.id == release_id)).first()
+    return ReleaseInfo.of(row) if row else None
+
+
+def list_releases() -> list[ReleaseInfo]:
+    return [ReleaseInfo.of(row) for row in db.session.scalars(_complete().order_by(Release.as_of.desc()))]
+
+
+def release_in_force(day: date) -> ReleaseInfo | None:
+    """The newest complete release on or before `day`: the one whose data describe that day."""
+    row = db.session.scalars(_complete().where(Release.as_of <= day).order_by(Release.as_of.desc()).limit(1)).first()
+    return ReleaseInfo.of(row) if row else None
+
+
+def previous_release(release: ReleaseInfo) -> ReleaseInfo | None:
+    row = db.session.scalars(_complete().where(Release.as_of < release.as_of)
+                             .order_by(Release.as_of.desc()).limit(1)).first()
+    return ReleaseInfo.of(row) if row else None
+
+
+def first_release_day() -> date | None:
+    return db.session.scalar(select(func.min(Release.as_of)).where(Release.state == "complete"))
+
+
+# ---- employers and their states ------------------------------------------------------------------
+
+def covering(day: date, interval=SI):
+    return and_(interval.valid_from <= day, or_(interval.valid_to.is_(None), interval.valid_to > day))
+
+
+def state_of(interval: StatusInterval | None) -> State | None:
+    if interval is None:
+        return None
+    return State(interval.status, interval.arrears_bhxh, interval.arrears_bhyt, interval.arrears_bhtn,
+                 interval.arrears_total, interval.months_late, interval.evasion_decision,
+                 interval.evasion_decision_date, interval.enforcement_stage)
+
+
+def employer_by_key(key: str) -> Employer | None:
+    return db.session.scalars(select(Employer).where(Employer.key == key)).first()
+
+
+def employer_by_identifier(tax_code: str | None = None, unit_code: str | None = None) -> Employer | None:
+    """An employer by its tax code (enterprise or branch) or by the agency's unit code."""
+    if tax_code:
+        found = db.session.scalars(select(Employer).where(Employer.tax_code == tax_code).limit(1)).first()
+        if found:
+            return found
+    if unit_code:
+        return db.session.scalars(select(Employer).where(Employer.unit_code == unit_code).limit(1)).first()
+    return None
+
+
+def interval_on(employer: Employer, day: date) -> StatusInterval | None:
+    return next((interval for interval in employer.intervals if interval.covers(day)), None)
+
+
+def employer_row(employer: Employer, interval: StatusInterval | None) -> dict:
+    """The public facts of an employer in one state: what lists, results and the JSON twins show."""
+    province = by_code().get(employer.province_code)
+    row = {
+        "key": employer.key,
+        "name": employer.name,
+        "tax_code": employer.tax_code,
+        "unit_code": employer.unit_code,
+        "personal_id_masked": employer.personal_id_masked if employer.is_household else None,
+        "is_household": employer.is_household,
+        "province_code": employer.province_code,
+        "province": province.name if province else employer.province_code,
+        "ownership_type": employer.ownership_type,
+        "sector": employer.sector,
+        "employees": employer.employees,
+    }
+    if interval is not None:
+        row.update(
+            status=interval.status,
+            arrears_total=interval.arrears_total,
+            arrears_bhxh=interval.arrears_bhxh,
+            arrears_bhyt=interval.arrears_bhyt,
+            arrears_bhtn=interval.arrears_bhtn,
+            months_late=interval.months_late,
+            evasion_decision=interval.evasion_decision,
+            evasion_decision_date=interval.evasion_decision_date,
+            enforcement_stage=interval.enforcement_stage,
+            since=getattr(interval, "valid_from", None),
+        )
+    return row
+
+
+@dataclass
+class Filters:
+    """What a list, a search without words, or a feed is restricted to; every field is in the URL."""
+    statuses: tuple = ()
+    provinces: tuple = ()
+    sectors: tuple = ()
+    ownership_types: tuple = ()
+    arrears_min: int | None = None
+    arrears_max: int | None = None   # inclusive, as in the search index
+    months_min: int | None = None
+    months_max: int | None = None    # inclusive
+    keys: tuple = ()
+    honour_roll: bool = False
+    window_months: int = 12
+
+
+SORTS = {
+    "arrears": lambda: (SI.arrears_total.desc(), Employer.key),
+    "months": lambda: (SI.months_late.desc(), SI.arrears_total.desc(), Employer.key),
+    "name": lambda: (Employer.name, Employer.key),
+    "since": lambda: (SI.valid_from.desc(), SI.arrears_total.desc(), Employer.key),
+}
+
+
+def _employer_conditions(filters: Filters) -> list:
+    conditions = []
+    if filters.provinces:
+        conditions.append(Employer.province_code.in_(filters.provinces))
+    if filters.sectors:
+        conditions.append(Employer.sector.in_(filters.sectors))
+    if filters.ownership_types:
+        conditions.append(Employer.ownership_type.in_(filters.ownership_types))
+    if filters.keys:
+        conditions.append(Employer.key.in_(filters.keys))
+    return conditions
+
+
+def _state_conditions(day: date, filters: Filters) -> list:
+    conditions = [covering(day), *_employer_conditions(filters)]
+    if filters.statuses:
+        conditions.append(SI.status.in_(filters.statuses))
+    if filters.arrears_min is not None:
+        conditions.append(SI.arrears_total >= filters.arrears_min)
+    if filters.arrears_max is not None:
+        conditions.append(SI.arrears_total <= filters.arrears_max)
+    if filters.months_min is not None:
+        conditions.append(SI.months_late >= filters.months_min)
+    if filters.months_max is not None:
+        conditions.append(SI.months_late <= filters.months_max)
+    if filters.honour_roll:
+        conditions.append(SI.status == COMPLIANT)
+        conditions.append(~_blemish_in_window(day, filters.window_months))
+    return conditions
+
+
+def _blemish_in_window(day: date, window_months: int):
+    """A non-compliant interval of the same employer overlapping the commendation window (SQL twin
+    of congkhai.rules.commendation.is_commendable)."""
+    other = aliased(SI)
+    start = window_start(day, window_months)
+    return exists().where(other.employer_id == SI.employer_id, other.status != COMPLIANT,
+                          other.valid_from <= day, or_(other.valid_to.is_(None), other.valid_to > start))
+
+
+@dataclass
+class Page:
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _joined(*columns):
+    return select(*columns).select_from(Employer).join(SI, SI.employer_id == Employer.id)
+
+
+def states_on(day: date, filters: Filters, sort: str = "arrears", page: int = 1, per_page: int = 20) -> Page:
+    conditions = _state_conditions(day, filters)
+    total = db.session.scalar(_joined(func.count()).where(*conditions))
+    stmt = (_joined(Employer, SI).where(*conditions).order_by(*SORTS[sort]())
+            .options(lazyload(Employer.intervals)).offset((page - 1) * per_page).limit(per_page))
+    rows = [employer_row(employer, interval) for employer, interval in db.session.execute(stmt)]
+    return Page(rows, total, page, per_page)
+
+
+def iter_states_on(day: date, filters: Filters, sort: str = "arrears", batch: int = 2000):
+    """Every row of a filtered view, in order, for CSV downloads of the whole view."""
+    stmt = (_joined(Employer, SI).where(*_state_conditions(day, filters)).order_by(*SORTS[sort]())
+            .options(lazyload(Employer.intervals)).execution_options(yield_per=batch))
+    for employer, interval in db.session.execute(stmt):
+        yield employer_row(employer, interval)
+
+
+def distinct_values(day: date, column: str, statuses: tuple = (), limit: int = 300) -> list[str]:
+    """Sectors or ownership types present on a day, for the filter controls of list pages."""
+    attribute = {"sector": Employer.sector, "ownership_type": Employer.ownership_type}[column]
+    conditions = [covering(day), attribute != ""]
+    if statuses:
+        conditions.append(SI.status.in_(statuses))
+    stmt = _joined(attribute).where(*conditions).group_by(attribute).order_by(attribute).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+# ---- figures -------------------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    """Counts and arrears per status, overall and per province, on one day."""
+    day: date
+    by_status: dict
+    arrears_by_status: dict
+    provinces: list = field(default_factory=list)
+    honour_roll: int = 0
+
+    @property
+    def offenders(self) -> int:
+        return sum(self.by_status[s] for s in OFFENDER_STATUSES)
+
+    @property
+    def offender_arrears(self) -> int:
+        return sum(self.arrears_by_status[s] for s in OFFENDER_STATUSES)
+
+    @property
+    def arrears_total(self) -> int:
+        return sum(self.arrears_by_status.values())
+
+    def to_dict(self) -> dict:
+        return {"day": self.day, "by_status": self.by_status, "arrears_by_status": self.arrears_by_status,
+                "offenders": self.offenders, "offender_arrears": self.offender_arrears,
+                "arrears_total": self.arrears_total, "honour_roll": self.honour_roll,
+                "provinces": self.provinces}
+
+
+def figures_on(day: date, window_months: int) -> Figures:
+    """Aggregates for a day; cached per process, as the history of a past day never changes."""
+    cache = _cache()["figures"]
+    cache_key = (day, window_months, current_release().id if current_release() else None)
+    if cache_key in cache:
+        cache.move_to_end(cache_key)
+        return cache[cache_key]
+    per_province = defaultdict(lambda: {s: [0, 0] for s in STATUSES})
+    stmt = (_joined(Employer.province_code, SI.status, func.count(), func.sum(SI.arrears_total))
+            .where(covering(day)).group_by(Employer.province_code, SI.status))
+    for code, status, count, arrears in db.session.execute(stmt):
+        per_province[code][status] = [count, int(arrears or 0)]
+    names = by_code()
+    provinces = []
+    for code, cells in sorted(per_province.items()):
+        province = names.get(code)
+        provinces.append({
+            "code": code,
+            "name": province.name if province else code,
+            "short_name": province.short_name if province else code,
+            "slug": province.slug if province else code,
+            "employers": sum(c for c, _ in cells.values()),
+            "by_status": {s: c for s, (c, _) in cells.items()},
+            "offenders": sum(cells[s][0] for s in OFFENDER_STATUSES),
+            "offender_arrears": sum(cells[s][1] for s in OFFENDER_STATUSES),
+            "arrears_total": sum(a for _, a in cells.values()),
+        })
+    figures = Figures(
+        day=day,
+        by_status={s: sum(p["by_status"][s] for p in provinces) for s in STATUSES},
+        arrears_by_status={s: sum(per_province[p["code"]][s][1] for p in provinces) for s in STATUSES},
+        provinces=provinces,
+        honour_roll=db.session.scalar(_joined(func.count()).where(
+            *_state_conditions(day, Filters(honour_roll=True, window_months=window_months)))),
+    )
+    cache[cache_key] = figures
+    while len(cache) > FIGURES_CACHED:
+        cache.popitem(last=False)
+    return figures
+
+
+# ---- changes -------------------------------------------------------------------------------------
+
+@dataclass
+class Event:
+    """One employer's change on the day of a release."""
+    day: date
+    change: Change
+    row: dict
+
+    @property
+    def kinds(self) -> list[str]:
+        """The change kind plus the listings it makes ('newly_listed', 'resolved', 'newly_evading')."""
+        kinds = [self.change.kind]
+        kinds += [name for name in ("newly_listed", "resolved", "newly_evading") if getattr(self.change, name)]
+        return kinds
+
+    @property
+    def leaving_reason(self) -> str | None:
+        return leaving_reason(self.change.before, self.change.after) if self.change.resolved else None
+
+    def to_dict(self) -> dict:
+        before, after = self.change.before, self.change.after
+        return {"day": self.day, "kind": self.change.kind, "kinds": self.kinds,
+                "before": before._asdict() if before else None, "after": after._asdict() if after else None,
+                "arrears_delta": self.change.arrears_delta, "leaving_reason": self.leaving_reason,
+                "employer": self.row}
+
+
+def _events(changes: list, filters: Filters) -> list[Event]:
+    """History's changes joined to the employers the filters select, with their public facts."""
+    conditions = _employer_conditions(replace(filters, keys=()))
+    keys = sorted({c.key for c in changes} & set(filters.keys) if filters.keys else {c.key for c in changes})
+    employers = {}
+    for start in range(0, len(keys), KEY_BATCH):
+        stmt = (select(Employer).where(Employer.key.in_(keys[start:start + KEY_BATCH]), *conditions)
+                .options(lazyload(Employer.intervals)))
+        employers.update((e.key, e) for e in db.session.scalars(stmt))
+    events = []
+    for item in changes:
+        employer = employers.get(item.key)
+        if employer is None:
+            continue
+        before, after = item.change.before, item.change.after
+        if filters.statuses and not {s.status for s in (before, after) if s} & set(filters.statuses):
+            continue
+        events.append(Event(item.release_date, item.change, employer_row(employer, after or before)))
+    return events
+
+
+def _one_province(filters: Filters) -> str | None:
+    return filters.provinces[0] if len(filters.provinces) == 1 else None
+
+
+def changes_in_release(release: ReleaseInfo, filters: Filters | None = None) -> list[Event]:
+    """What the release changed since the previous one (nothing for the very first release)."""
+    filters = filters or Filters()
+    previous = previous_release(release)
+    if previous is None:
+        return []
+    changes = history.release_changes(db.session, release.as_of, previous.as_of, province_code=_one_province(filters))
+    return _events(changes, filters)
+
+
+def recent_events(until: date, since: date, filters: Filters, limit: int) -> list[Event]:
+    """Changes of the releases in (since, until], newest first, for feeds; never the first release."""
+    first = first_release_day()
+    if first is None:
+        return []
+    changes = history.recent_changes(db.session, until, max(since, first), RECENT_SCAN,
+                                     province_code=_one_province(filters))
+    return _events(changes, filters)[:limit]
+
+
+# ---- one employer's life on the register ----------------------------------------------------------
+
+def history_of(employer: Employer) -> list[dict]:
+    return [{"valid_from": i.valid_from, "valid_to": i.valid_to, **state_of(i)._asdict()}
+            for i in employer.intervals]
+
+
+def listing_episodes(employer: Employer, policy: dict) -> list[dict]:
+    """Each stretch on the offender list: when it began and why, when it ended and why."""
+    episodes = []
+    intervals = list(employer.intervals)
+    for index, interval in enumerate(intervals):
+        if not is_offender(interval.status):
+            continue
+        previous = intervals[index - 1] if index else None
+        if previous is None or not is_offender(previous.status) or previous.valid_to != interval.valid_from:
+            reason = ("evasion_decision" if interval.status == "evading" else "months_late")
+            episodes.append({"listed_on": interval.valid_from, "status": interval.status, "reason": reason,
+                             "months_late": interval.months_late, "evasion_decision": interval.evasion_decision,
+                             "threshold_months": policy.get("delinquent_min_months"),
+                             "left_on": None, "leaving_reason": None})
+        following = intervals[index + 1] if index + 1 < len(intervals) else None
+        if interval.valid_to is None:
+            continue
+        if following is None or following.valid_from != interval.valid_to:
+            episodes[-1].update(left_on=interval.valid_to, leaving_reason=leaving_reason(state_of(interval), None))
+        elif not is_offender(following.status):
+            episodes[-1].update(left_on=interval.valid_to,
+                                leaving_reason=leaving_reason(state_of(interval), state_of(following)))
+    return episodes
+
+
+# ---- release files on disk ---------------------------------------------------------------------------
+
+def release_dir(release_id: str) -> Path:
+    return Paths(current_app.config["CONGKHAI_DATA_DIR"]).release(release_id)
+
+
+def search_index_dir(release_id: str) -> Path:
+    return Paths(current_app.config["CONGKHAI_DATA_DIR"]).search_index(release_id)
+
+
+def release_files(release_id: str) -> dict:
+    """Files of a published release with sizes and the hashes its signed SHA256SUMS lists."""
+    directory = release_dir(release_id)
+    sums = {}
+    sums_path = directory / "SHA256SUMS"
+    if sums_path.is_file():
+        for line in sums_path.read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.strip().partition("  ")
+            if name:
+                sums[name.lstrip("*")] = digest
+    files = []
+    if directory.is_dir():
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            name = path.relative_to(directory).as_posix()
+            files.append({"name": name, "bytes": path.stat().st_size, "sha256": sums.get(name)})
+    package = None
+    package_path = directory / "datapackage.json"
+    if package_path.is_file():
+        package = json.loads(package_path.read_text(encoding="utf-8"))
+    return {"directory_exists": directory.is_dir(), "files": files, "datapackage": package,
+            "signed": (directory / "SHA256SUMS.sig").is_file()}
+
+
+def coverage(release: ReleaseInfo, day: date) -> dict:
+    """What a list or result covers, so that "not on the list" means something."""
+    policy = release.policy
+    hour = current_app.config["CONGKHAI_RELEASE_HOUR"]
+    latest = current_release()
+    is_latest = latest is not None and latest.id == release.id
+    names = by_code()
+    return {
+        "release_id": release.id,
+        "release_date": release.as_of,
+        "data_cutoff": release.as_of,
+        "day": day,
+        "published_at": release.created_at,
+        "is_latest": is_latest,
+        "next_release_due": (date.fromordinal(release.as_of.toordinal() + int(policy.get("release_every_days", 1)))
+                             if is_latest else None),
+        "next_release_hour": hour,
+        "min_arrears_vnd": policy.get("min_arrears_vnd"),
+        "delinquent_min_months": policy.get("delinquent_min_months"),
+        "commendation_window_months": policy.get("commendation_window_months"),
+        "eligibility_rule": policy.get("eligibility_rule"),
+        "policy_version": policy.get("version"),
+        "partial": release.partial,
+        "missing_provinces": [names[c].name if c in names else c for c in sorted(release.missing_provinces)],
+        "provinces_published": len(release.provinces),
+    }

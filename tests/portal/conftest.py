@@ -1,0 +1,92 @@
+"""A small register published by the real pipeline (two releases), shared read-only by the portal tests.
+
+The portal never writes, so the register is built once per session; each test gets a fresh app
+on it. Rows are chosen so every page has something to show: a newly listed and a resolved employer,
+an evading one with đ/Đ in its name, a branch, a household (whose personal number must never
+appear), a name typed in NFD and one that starts like a spreadsheet formula.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from congkhai import search as engine
+from congkhai.config import Paths, load_settings
+from congkhai.history import E, I, covers
+from portal import create_app
+from publisher.pipeline import publish
+from tests.publisher.factory import tax_code, write_all
+
+DAY_1 = date(2026, 11, 24)
+DAY_2 = date(2026, 11, 25)
+PERSONAL_NUMBER = "001234567823"
+BRANCH = tax_code(700) + "-001"
+DONG_NAI, HANOI, HO_CHI_MINH, DA_NANG = "75", "01", "79", "48"
+
+
+def scenario(day: date) -> dict:
+    """(province, row index) -> overrides for the rows of one date."""
+    second = day == DAY_2
+    return {
+        (HANOI, 0): {"name": "Công ty TNHH Xây dựng Hà Thành", "arrears_bhxh": "120.000.000" if second else "100.000.000",
+                     "arrears_bhyt": "20.000.000", "arrears_bhtn": "5.000.000", "months_late": 5 if second else 4,
+                     "enforcement_stage": "Đã thanh tra"},
+        (HANOI, 1): {"name": "Công ty Cổ phần Điện tử Đông Á", "arrears_bhxh": "2.500.000.000", "months_late": 14,
+                     "evasion_decision": "Số 123/QĐ-TTr ngày 05/03/2026", "sector": "Sản xuất điện tử",
+                     "ownership_type": "Công ty cổ phần"},
+        (HANOI, 2): {"name": "Chi nhánh Công ty TNHH Minh Phát", "tax_code": BRANCH},
+        (DONG_NAI, 0): {"name": "Công ty TNHH May Mặc Biên Hòa", "arrears_bhxh": "50.000.000" if second else "",
+                        "months_late": 3 if second else 0},
+        (DONG_NAI, 1): {"name": "Công ty TNHH Gỗ Trảng Bom", "arrears_bhxh": "" if second else "80.000.000",
+                        "months_late": 0 if second else 6},
+        (DONG_NAI, 2): {"name": "Hộ kinh doanh Nguyễn Văn Đức", "tax_code": PERSONAL_NUMBER,
+                        "ownership_type": "Hộ kinh doanh", "arrears_bhxh": "3.000.000", "months_late": 2},
+        (DA_NANG, 0): {"name": "=HYPERLINK(\"http://x\")", "arrears_bhxh": "9.000.000", "months_late": 4},
+        (HO_CHI_MINH, 1): {"name": "Công ty TNHH Thương mại Sài Gòn".replace("ư", "u\u031b").replace("à", "a\u0300"),
+                           "sector": "Thương mại"},
+    }
+
+
+def build_search_index(settings: dict, day: date) -> None:
+    """The index the publisher builds for a release (built here if the pipeline has not yet)."""
+    path = Paths(settings["CONGKHAI_DATA_DIR"]).search_index(day.isoformat())
+    if path.exists():
+        return
+    db = create_engine(settings["DATABASE_URL"])
+    with db.connect() as conn:
+        rows = conn.execute(select(E.c.key, E.c.tax_code, E.c.unit_code, E.c.name, E.c.province_code,
+                                   E.c.ownership_type, E.c.sector, I.c.status, I.c.arrears_total, I.c.months_late)
+                            .select_from(I.join(E, E.c.id == I.c.employer_id)).where(covers(day))).mappings().all()
+    db.dispose()
+    engine.build_index(path, [dict(row) for row in rows])
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory):
+    """Settings of a data directory holding two published releases."""
+    root = tmp_path_factory.mktemp("register")
+    settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"))
+    for day in (DAY_1, DAY_2):
+        reports = root / f"reports-{day.isoformat()}"
+        write_all(reports, as_of=day, overrides=scenario(day))
+        publish(reports, day, settings)
+        build_search_index(settings, day)
+    return settings
+
+
+@pytest.fixture
+def app(published):
+    return create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"],
+                       "CONGKHAI_BASE_URL": "https://congkhai.example.vn"})
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    """A portal before the first release."""
+    app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": str(tmp_path / "empty")})
+    with app.app_context():
+        from congkhai.models import db
+        db.create_all()
+    return app
