@@ -1,0 +1,556 @@
+"""A release's open-data files: CSV lists, JSON Lines, an Excel workbook, feeds, a Frictionless
+datapackage.json, SHA256SUMS and its Ed25519 signature.
+
+Everything is written into an empty temporary directory that the caller then installs atomically
+(publisher.archive), so readers never see half a release. The same BuiltRelease (with the same
+`created_at`) gives the same bytes, so a re-run of a date changes nothing a consumer can see.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import time
+import zipfile
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.writer.excel import ExcelWriter
+
+from congkhai.config import DATASETS_DIR
+from congkhai.models import COMPLIANT, DELINQUENT, EVADING, LATE, OFFENDER_STATUSES
+from congkhai.provinces import all_provinces
+from congkhai.rules.changes import leaving_reason
+from congkhai.rules.classification import listing_reason
+
+from .feeds import (PUBLISHER, PUBLISHER_EN, EmployerRef, FeedItem, employer_url, feed_items_for,
+                    release_url, write_feeds)
+from .records import BuiltRelease, Record
+
+SCHEMAS_DIR = DATASETS_DIR / "schemas"
+SUMS = "SHA256SUMS"
+SIGNATURE = "SHA256SUMS.sig"
+PUBLIC_KEY = "signing-key.pub.pem"
+DATAPACKAGE = "datapackage.json"
+# Rows per workbook sheet: openpyxl writes about 12,000 rows a second, so a whole million-row register
+# would take minutes; the workbook holds the lists (capped) and the CSV files hold everything.
+XLSX_MAX_ROWS = 100_000
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_HASH_BUFFER = 1 << 20
+
+LICENSES = {
+    "CC-BY-4.0": ("https://creativecommons.org/licenses/by/4.0/", "Creative Commons Attribution 4.0 International"),
+    "CC0-1.0": ("https://creativecommons.org/publicdomain/zero/1.0/", "Creative Commons Zero v1.0 Universal"),
+    "ODC-By-1.0": ("https://opendatacommons.org/licenses/by/1-0/", "Open Data Commons Attribution License v1.0"),
+    "ODbL-1.0": ("https://opendatacommons.org/licenses/odbl/1-0/", "Open Data Commons Open Database License v1.0"),
+}
+
+# resource -> (file, title, English title, description, English description, sheet name or None)
+TABLES = {
+    "employers": ("employers.csv", "Danh sách đơn vị", "Employers",
+                  "Mọi đơn vị được công bố và tình trạng hiện tại.",
+                  "Every published employer and its current status.", None),
+    "delinquent": ("delinquent.csv", "Danh sách nợ đọng, trốn đóng", "Offender list",
+                   "Đơn vị chậm đóng từ ngưỡng số tháng trở lên hoặc trốn đóng, theo tổng nợ giảm dần.",
+                   "Delinquent and evading employers, by total arrears descending.", "Nợ đọng"),
+    "evading": ("evading.csv", "Danh sách trốn đóng", "Evading employers",
+                "Đơn vị có quyết định trốn đóng: không được tham gia đấu thầu dự án sử dụng ngân sách nhà nước.",
+                "Employers found evading contributions: barred from tenders funded by the state budget.",
+                "Trốn đóng"),
+    "compliant": ("compliant.csv", "Đơn vị gương mẫu", "Honour roll",
+                  "Đơn vị không nợ trong mọi kỳ công bố của khoảng thời gian xét biểu dương.",
+                  "Employers with no arrears in any release of the commendation window.", "Gương mẫu"),
+    "changes": ("changes.csv", "Thay đổi so với kỳ trước", "Changes since the previous release",
+                "Đơn vị mới, không còn báo cáo, đổi tình trạng hoặc đổi số nợ, với giá trị trước và sau.",
+                "Employers new, no longer reported, with a changed status or changed arrears, before and after.",
+                "Thay đổi"),
+    "provinces": ("provinces.csv", "Tổng hợp theo tỉnh", "By province",
+                  "Số đơn vị theo tình trạng và tổng nợ của từng tỉnh, thành phố.",
+                  "Employers by status and arrears totals for each province.", "Tỉnh thành"),
+}
+# Which resources refer to which: (resource, its fields, target resource, target fields)
+FOREIGN_KEYS = [
+    ("employers", "province_code", "provinces", "province_code"),
+    ("delinquent", "key", "employers", "key"),
+    ("evading", "key", "employers", "key"),
+    ("compliant", "key", "employers", "key"),
+    ("changes", "province_code", "provinces", "province_code"),
+]
+
+
+@lru_cache(maxsize=None)
+def load_schema(resource: str) -> dict:
+    """The Table Schema of a published resource, from datasets/schemas (the source of truth)."""
+    return json.loads((SCHEMAS_DIR / f"{resource}.schema.json").read_text(encoding="utf-8"))
+
+
+def column_names(resource: str) -> list[str]:
+    return [field["name"] for field in load_schema(resource)["fields"]]
+
+
+def neutralise(text: str) -> str:
+    """OWASP's CSV-injection defence: a leading ' keeps a spreadsheet from reading text as a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _xlsx_cell(value):
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))
+    return value
+
+
+def _json_default(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def employer_values(record: Record, province_names: dict[str, str], commendable: set[str],
+                    base_url: str) -> dict:
+    """Every published field of one employer, typed; each resource takes the columns it lists."""
+    try:
+        province_name = province_names[record.province_code]
+    except KeyError:
+        raise ValueError(f"{record.source}, row {record.line}: employer {record.key}: unknown province code "
+                         f"{record.province_code!r}") from None
+    return {
+        "key": record.key,
+        "tax_code": record.public_tax_id,
+        "unit_code": record.unit_code,
+        "name": record.name,
+        "address": record.address,
+        "ownership_type": record.ownership_type,
+        "sector": record.sector,
+        "employees": record.employees,
+        "province_code": record.province_code,
+        "province_name": province_name,
+        "status": record.status,
+        "arrears_bhxh": record.arrears_bhxh,
+        "arrears_bhyt": record.arrears_bhyt,
+        "arrears_bhtn": record.arrears_bhtn,
+        "arrears_total": record.arrears_total,
+        "months_late": record.months_late,
+        "evasion_decision": record.evasion_decision,
+        "evasion_decision_date": record.evasion_decision_date,
+        "enforcement_stage": record.enforcement_stage,
+        "honour_roll": record.key in commendable,
+        "permalink": employer_url(base_url, record.key),
+    }
+
+
+def change_values(item: FeedItem, province_names: dict[str, str], base_url: str) -> dict:
+    change = item.change
+    before, after = change.before, change.after
+    values = {
+        "key": item.key,
+        "tax_code": item.public_tax_id,
+        "name": item.name,
+        "province_code": item.province_code,
+        "province_name": province_names.get(item.province_code, ""),
+        "change": change.kind,
+        "newly_listed": change.newly_listed,
+        "resolved": change.resolved,
+        "newly_evading": change.newly_evading,
+        "leaving_reason": leaving_reason(before, after) if change.resolved else None,
+        "arrears_delta": change.arrears_delta,
+        "permalink": employer_url(base_url, item.key),
+    }
+    for name in ("status", "arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_total", "months_late",
+                 "evasion_decision", "enforcement_stage"):
+        values[f"{name}_before"] = getattr(before, name) if before else None
+        values[f"{name}_after"] = getattr(after, name) if after else None
+    return values
+
+
+class _Table:
+    """One CSV resource being written, and its sheet in the workbook if it has one."""
+
+    def __init__(self, out_dir: Path, resource: str, workbook: Workbook | None):
+        self.resource = resource
+        self.path = out_dir / TABLES[resource][0]
+        self.columns = column_names(resource)
+        self.handle = self.path.open("w", encoding="utf-8", newline="", buffering=_HASH_BUFFER)
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(self.columns)
+        self.rows = 0
+        self.sheet = None
+        sheet_name = TABLES[resource][5]
+        if workbook is not None and sheet_name:
+            self.sheet = workbook.create_sheet(sheet_name)
+            self.sheet.freeze_panes = "A2"
+            titles = {field["name"]: field["title"] for field in load_schema(resource)["fields"]}
+            header = []
+            for column in self.columns:
+                cell = WriteOnlyCell(self.sheet, value=titles[column])
+                cell.font = Font(bold=True)
+                header.append(cell)
+            self.sheet.append(header)
+
+    def write(self, values: dict) -> None:
+        row = [values[column] for column in self.columns]
+        self.writer.writerow([_csv_cell(value) for value in row])
+        self.rows += 1
+        if self.sheet is not None and self.rows <= XLSX_MAX_ROWS:
+            self.sheet.append([_xlsx_cell(value) for value in row])
+
+    @property
+    def truncated(self) -> bool:
+        return self.sheet is not None and self.rows > XLSX_MAX_ROWS
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class StampedZip(zipfile.ZipFile):
+    """A zip whose members all carry one timestamp (openpyxl stamps the current time), so an
+    openpyxl workbook saved with `ExcelWriter(book, StampedZip(path, when)).save()` is reproducible."""
+
+    def __init__(self, path: Path, when: datetime):
+        super().__init__(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._when = max(when, datetime(1980, 1, 1, tzinfo=when.tzinfo)).timetuple()[:6]
+
+    def _info(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, self._when)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        return info
+
+    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = self._info(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename, arcname=None, *args, **kwargs):
+        with open(filename, "rb") as source, self.open(self._info(arcname), "w", force_zip64=True) as target:
+            shutil.copyfileobj(source, target, _HASH_BUFFER)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Release timestamps are timezone-aware; a naive one is taken as UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _vi_date(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _license(settings: dict) -> dict:
+    spdx = settings.get("CONGKHAI_LICENSE") or "CC-BY-4.0"
+    path, title = LICENSES.get(spdx, (f"https://spdx.org/licenses/{spdx}.html", spdx))
+    return {"name": spdx, "path": path, "title": title}
+
+
+def _province_rows(built: BuiltRelease, stats: dict[str, dict]) -> Iterable[dict]:
+    for province in all_provinces():
+        counts = stats.get(province.code) or _empty_stats()
+        yield {
+            "province_code": province.code,
+            "province_name": province.name,
+            "province_name_en": province.name_en,
+            "published": province.code in built.provinces,
+            "missing_reason": built.missing_provinces.get(province.code),
+            "offenders": counts[DELINQUENT] + counts[EVADING],
+            **counts,
+        }
+
+
+def _empty_stats() -> dict:
+    return dict.fromkeys(("employers", COMPLIANT, LATE, DELINQUENT, EVADING, "honour_roll_count", "arrears_bhxh",
+                          "arrears_bhyt", "arrears_bhtn", "arrears_total", "arrears_offenders"), 0)
+
+
+def _count(stats: dict, record: Record, commended: bool) -> None:
+    counts = stats.get(record.province_code)
+    if counts is None:
+        counts = stats[record.province_code] = _empty_stats()
+    counts["employers"] += 1
+    counts[record.status] += 1
+    counts["honour_roll_count"] += commended
+    counts["arrears_bhxh"] += record.arrears_bhxh
+    counts["arrears_bhyt"] += record.arrears_bhyt
+    counts["arrears_bhtn"] += record.arrears_bhtn
+    counts["arrears_total"] += record.arrears_total
+    if record.status in OFFENDER_STATUSES:
+        counts["arrears_offenders"] += record.arrears_total
+
+
+def _write_intro_sheet(sheet, built: BuiltRelease, settings: dict, tables: dict[str, _Table]) -> None:
+    license_ = _license(settings)
+    lines = [
+        [f"Danh sách đơn vị chậm đóng, trốn đóng BHXH, BHYT, BHTN tính đến ngày {_vi_date(built.as_of)}"],
+        [f"Đơn vị công bố: {PUBLISHER}"],
+        [f"Giấy phép: {license_['title']} ({license_['path']})"],
+        [f"Cổng thông tin: {settings['CONGKHAI_BASE_URL']}"],
+        ["Giá trị bắt đầu bằng =, +, -, @ được thêm dấu ' ở đầu để Excel không chạy công thức."],
+    ]
+    if built.partial:
+        missing = ", ".join(f"{code} ({why})" for code, why in sorted(built.missing_provinces.items()))
+        lines.append([f"Công bố một phần: thiếu báo cáo của {missing}."])
+    lines.append([])
+    lines.append(["Trang", "Nội dung", "Số dòng", "Tệp CSV đầy đủ"])
+    for table in tables.values():
+        if table.sheet is None:
+            continue
+        shown = min(table.rows, XLSX_MAX_ROWS)
+        note = f"{shown:,} / {table.rows:,} (chỉ {shown:,} dòng đầu)".replace(",", ".") if table.truncated \
+            else f"{table.rows:,}".replace(",", ".")
+        lines.append([TABLES[table.resource][5], TABLES[table.resource][3], note, table.path.name])
+    for line in lines:
+        sheet.append([_xlsx_cell(value) for value in line])
+
+
+def _save_workbook(workbook: Workbook, path: Path, created: datetime) -> None:
+    stamp = _utc(created).replace(tzinfo=None)
+    workbook.properties.creator = PUBLISHER
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    ExcelWriter(workbook, StampedZip(path, created)).save()
+
+
+def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed_items: list[FeedItem]) -> dict:
+    """employers.csv/.jsonl, the list CSVs, changes.csv, provinces.csv and the workbook.
+
+    Returns {'tables': {resource: rows}, 'xlsx': file name, 'truncated': [sheets], 'timings': {...}}.
+    `feed_items` supplies names for changes.csv (this release's items only are used).
+    """
+    timings = {}
+    started = time.perf_counter()
+    base_url = settings["CONGKHAI_BASE_URL"].rstrip("/")
+    province_names = {province.code: province.name for province in all_provinces()}
+    commendable = built.commendable
+    workbook = Workbook(write_only=True)
+    intro = workbook.create_sheet("Giới thiệu")
+    tables = {resource: _Table(out_dir, resource, workbook) for resource in TABLES}
+
+    offenders, evading, honoured, stats = [], [], [], {}
+    employers = tables["employers"]
+    with (out_dir / "employers.jsonl").open("w", encoding="utf-8", buffering=_HASH_BUFFER) as jsonl:
+        for record in built.records:
+            values = employer_values(record, province_names, commendable, base_url)
+            employers.write(values)
+            jsonl.write(json.dumps(values, ensure_ascii=False, default=_json_default))
+            jsonl.write("\n")
+            _count(stats, record, values["honour_roll"])
+            if record.status in OFFENDER_STATUSES:
+                offenders.append(record)
+                if record.status == EVADING:
+                    evading.append(record)
+            if values["honour_roll"]:
+                honoured.append(record)
+    timings["employers"] = time.perf_counter() - started
+
+    policy = built.policy.to_dict()
+    for resource, records in (("delinquent", offenders), ("evading", evading)):
+        records.sort(key=lambda record: (-record.arrears_total, record.key))
+        for rank, record in enumerate(records, 1):
+            values = employer_values(record, province_names, commendable, base_url)
+            values["rank"] = rank
+            values["listing_reason"] = listing_reason(record.status, record.months_late, policy)
+            tables[resource].write(values)
+    honoured.sort(key=lambda record: (record.province_code, record.key))
+    for record in honoured:
+        tables["compliant"].write(employer_values(record, province_names, commendable, base_url))
+    this_release = sorted((item for item in feed_items if item.release_date == built.as_of),
+                          key=lambda item: item.key)
+    for item in this_release:
+        tables["changes"].write(change_values(item, province_names, base_url))
+    for values in _province_rows(built, stats):
+        tables["provinces"].write(values)
+    for table in tables.values():
+        table.close()
+    timings["lists"] = time.perf_counter() - started - timings["employers"]
+
+    moment = time.perf_counter()
+    _write_intro_sheet(intro, built, settings, tables)
+    xlsx_name = f"congkhai-{built.id}.xlsx"
+    _save_workbook(workbook, out_dir / xlsx_name, built.created_at)
+    timings["xlsx"] = time.perf_counter() - moment
+    return {
+        "tables": {resource: table.rows for resource, table in tables.items()},
+        "xlsx": xlsx_name,
+        "truncated": [TABLES[t.resource][5] for t in tables.values() if t.truncated],
+        "timings": timings,
+    }
+
+
+def _resource(name: str, path: Path, hashes: dict[str, str], **properties) -> dict:
+    digest = hashes[path.name] = hashes.get(path.name) or file_sha256(path)
+    return {"name": name, "path": path.name, **properties, "encoding": "utf-8",
+            "bytes": path.stat().st_size, "hash": f"sha256:{digest}"}
+
+
+def build_datapackage(built: BuiltRelease, out_dir: Path, settings: dict, written: dict, *,
+                      previous_release_id: str | None, signing_key_id: str, hashes: dict[str, str]) -> dict:
+    """The datapackage.json descriptor (Data Package v1 with sha256 hashes, which frictionless checks)."""
+    base_url = settings["CONGKHAI_BASE_URL"].rstrip("/")
+    as_of = built.as_of
+    resources = []
+    for resource, (file_name, title, title_en, description, description_en, _sheet) in TABLES.items():
+        schema = {key: value for key, value in load_schema(resource).items() if key != "$comment"}
+        foreign = [{"fields": field, "reference": {"resource": target, "fields": target_field}}
+                   for source, field, target, target_field in FOREIGN_KEYS if source == resource]
+        if foreign:
+            schema["foreignKeys"] = foreign
+        resources.append(_resource(resource, out_dir / file_name, hashes, profile="tabular-data-resource",
+                                   title=title, title_en=title_en, description=description,
+                                   description_en=description_en, format="csv", mediatype="text/csv",
+                                   rows=written["tables"][resource], schema=schema))
+    resources.append(_resource(
+        "employers-jsonl", out_dir / "employers.jsonl", hashes, profile="data-resource", type="file",
+        title="Danh sách đơn vị (JSON Lines)", title_en="Employers (JSON Lines)",
+        description="Mỗi dòng một đơn vị, cùng trường với employers.csv, giá trị giữ nguyên kiểu (không thêm dấu ').",
+        description_en="One employer per line, the fields of employers.csv with JSON types and values as is.",
+        format="jsonl", mediatype="application/jsonl"))
+    truncated = written["truncated"]
+    resources.append(_resource(
+        "workbook", out_dir / written["xlsx"], hashes, profile="data-resource", type="file",
+        title="Sổ tính Excel các danh sách", title_en="Excel workbook of the lists",
+        description="Các danh sách nợ đọng, trốn đóng, gương mẫu, thay đổi và tổng hợp theo tỉnh, mỗi danh sách "
+                    f"một trang, tối đa {XLSX_MAX_ROWS:,} dòng mỗi trang; tệp CSV có đầy đủ.".replace(",", "."),
+        description_en=f"The offender, evading, honour-roll, changes and province lists, one sheet each, at most "
+                       f"{XLSX_MAX_ROWS:,} rows a sheet; the CSV files hold every row."
+                       + (f" Truncated here: {', '.join(truncated)}." if truncated else ""),
+        format="xlsx", mediatype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    policy = built.policy.to_dict()
+    return {
+        "profile": "data-package",
+        "name": f"congkhai-{built.id}",
+        "id": release_url(base_url, built.id),
+        "title": f"Danh sách đơn vị chậm đóng, trốn đóng BHXH, BHYT, BHTN tính đến ngày {_vi_date(as_of)}",
+        "title_en": f"Employers behind on social, health and unemployment insurance contributions, {as_of.isoformat()}",
+        "description": "Công bố hằng ngày của cơ quan BHXH: đơn vị chậm đóng, nợ đọng, trốn đóng bảo hiểm xã hội, "
+                       "bảo hiểm y tế, bảo hiểm thất nghiệp, và đơn vị gương mẫu, từ báo cáo của BHXH các tỉnh, "
+                       "thành phố. Số tiền tính bằng đồng (VND).",
+        "description_en": "Daily publication of the social-insurance agency: employers late, delinquent or evading on "
+                          "social, health and unemployment insurance, and exemplary payers, from the provincial "
+                          "offices' reports. Amounts in VND.",
+        "version": f"{as_of.year}.{as_of.month}.{as_of.day}",
+        "created": _utc(built.created_at).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "homepage": base_url,
+        "keywords": ["bảo hiểm xã hội", "BHXH", "BHYT", "BHTN", "chậm đóng", "trốn đóng", "social insurance",
+                     "arrears", "Vietnam"],
+        "licenses": [_license(settings)],
+        "sources": [{"title": f"Báo cáo của Bảo hiểm xã hội {province.name} tính đến ngày {_vi_date(as_of)}"}
+                    for province in all_provinces() if province.code in built.provinces],
+        "contributors": [{"title": PUBLISHER, "title_en": PUBLISHER_EN, "role": "publisher", "path": base_url}],
+        "policy": {**policy, "digest": built.policy.digest},
+        "release": {
+            "id": built.id,
+            "as_of": as_of.isoformat(),
+            "previous": previous_release_id,
+            "partial": built.partial,
+            "provinces": sorted(built.provinces),
+            "missing_provinces": dict(sorted(built.missing_provinces.items())),
+            "counts": built.counts(),
+            "input_digest": built.input_digest,
+            "signing_key_id": signing_key_id,
+            "signature": {"sums": SUMS, "signature": SIGNATURE, "public_key": PUBLIC_KEY,
+                          "algorithm": "Ed25519"},
+        },
+        "resources": resources,
+    }
+
+
+def seal_release(out_dir: Path, signer, hashes: dict[str, str] | None = None) -> dict[str, str]:
+    """Publish the public key, list every file's sha256 in SHA256SUMS and sign that list.
+
+    `hashes` holds digests already computed (by file path relative to out_dir), to read big files once.
+    """
+    hashes = dict(hashes or {})
+    (out_dir / PUBLIC_KEY).write_text(signer.public_key_pem, encoding="ascii")
+    listed = {}
+    for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(out_dir).as_posix()
+        if relative in (SUMS, SIGNATURE):
+            continue
+        listed[relative] = hashes.get(relative) or file_sha256(path)
+    sums = "".join(f"{digest}  {relative}\n" for relative, digest in sorted(listed.items()))
+    (out_dir / SUMS).write_text(sums, encoding="utf-8")
+    (out_dir / SIGNATURE).write_text(signer.sign(sums.encode("utf-8")) + "\n", encoding="ascii")
+    return listed
+
+
+def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, signer,
+                        previous_release_id: str | None, *, feed_items: list[FeedItem] | None = None,
+                        removed: dict[str, EmployerRef] | None = None) -> dict:
+    """Write a complete, signed release into the empty directory `out_dir`.
+
+    `removed` names the employers that `built.changes` reports as no longer reported (they are not in
+    `built.records`). `feed_items` are the recent changes of earlier releases for the feeds' window;
+    this release's own items are derived from `built` and added here.
+
+    Returns {'id', 'files': {path: sha256}, 'datapackage_sha256', 'signing_key_id', 'tables',
+    'truncated', 'timings', 'index_entry'} — `index_entry` is what update_release_index takes.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: not a directory")
+    if any(out_dir.iterdir()):
+        raise ValueError(f"{out_dir}: not empty; a release is written into a new empty directory")
+    started = time.perf_counter()
+    needed = {change.key for change in built.changes}
+    refs = {record.key: record for record in built.records if record.key in needed} if needed else {}
+    own_items = feed_items_for(built.as_of, built.changes, refs, removed)
+    earlier = [item for item in (feed_items or []) if item.release_date != built.as_of]
+
+    written = write_data_files(built, out_dir, settings, feed_items=own_items)
+    timings = dict(written["timings"])
+    moment = time.perf_counter()
+    write_feeds(out_dir, earlier + own_items, as_of=built.as_of, updated=_utc(built.created_at), settings=settings)
+    timings["feeds"] = time.perf_counter() - moment
+
+    moment = time.perf_counter()
+    hashes: dict[str, str] = {}
+    descriptor = build_datapackage(built, out_dir, settings, written, previous_release_id=previous_release_id,
+                                   signing_key_id=signer.key_id, hashes=hashes)
+    (out_dir / DATAPACKAGE).write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    files = seal_release(out_dir, signer, hashes)
+    timings["hashes_and_signature"] = time.perf_counter() - moment
+    timings["total"] = time.perf_counter() - started
+    counts = built.counts()
+    return {
+        "id": built.id,
+        "path": os.fspath(out_dir),
+        "files": files,
+        "datapackage_sha256": files[DATAPACKAGE],
+        "signing_key_id": signer.key_id,
+        "tables": written["tables"],
+        "truncated": written["truncated"],
+        "timings": timings,
+        "index_entry": {
+            "id": built.id,
+            "as_of": built.as_of.isoformat(),
+            "created": descriptor["created"],
+            "previous": previous_release_id,
+            "partial": built.partial,
+            "missing_provinces": descriptor["release"]["missing_provinces"],
+            "counts": counts,
+            "datapackage_sha256": files[DATAPACKAGE],
+            "signing_key_id": signer.key_id,
+        },
+    }
