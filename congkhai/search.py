@@ -8,7 +8,8 @@ What Whoosh is slow at in pure Python -- counting, faceting, range filters and s
 million employers -- is done on numpy columns saved beside the Whoosh files (`columns.npz`, one
 value per employer: status, province, ownership type, sector, arrears, months, name sort key).
 Every search is then a few vector operations over boolean masks: counts and facets are exact at
-any result size, and no query loops over Whoosh postings one document at a time.
+any result size, and no query loops over Whoosh postings one document at a time. Legal forms are
+a bit column too, since "công ty" is in most names and its posting list would be the longest read.
 
 Analysis (the same at index and query time): NFC first (decomposed input would split words at
 each combining mark), lower case, then two forms of every word: exact (with its marks) and folded
@@ -32,6 +33,7 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from contextlib import contextmanager
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -71,6 +73,9 @@ _LEGAL_FORMS = {
     ("htx",): ("htx",),
 }
 _LEGAL_LONGEST = max(len(k) for k in _LEGAL_FORMS)
+# Each canonical legal form is one bit of a per-employer column: the commonest forms ("cty" is in
+# most names) would otherwise be the longest posting lists to read for the smallest effect.
+LEGAL_BITS = {form: 1 << i for i, form in enumerate(dict.fromkeys(f for v in _LEGAL_FORMS.values() for f in v))}
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,10 @@ def words(text: str) -> list[str]:
 
 
 def analyse(text: str) -> Analysed:
-    exact_words = words(text)
-    folded_words = [fold(w) for w in exact_words]
+    pairs = [(word, fold(word)) for word in words(text)]
+    pairs = [(word, folded) for word, folded in pairs if folded]   # a stray mark is not a word
+    exact_words = [word for word, _ in pairs]
+    folded_words = [folded for _, folded in pairs]
     exact, folded, legal = [], [], []
     i = 0
     while i < len(folded_words):
@@ -196,7 +203,6 @@ def _schema() -> whoosh_fields.Schema:
         unit_code=whoosh_fields.ID(),
         name_exact=_words_field(),
         name_fold=_words_field(),
-        legal=_words_field(),
         seq=whoosh_fields.COLUMN(whoosh_columns.NumericColumn("i", default=-1)),
         name=whoosh_fields.STORED(),
         tax_code=whoosh_fields.STORED(),
@@ -211,7 +217,7 @@ def _schema() -> whoosh_fields.Schema:
 
 COLUMNS_FILE = "columns.npz"
 VOCAB_FILE = "columns.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _NAME_KEY_CHARS = 12
 _NAME_ALPHABET = {ch: i + 1 for i, ch in enumerate("0123456789abcdefghijklmnopqrstuvwxyz")}
 
@@ -231,6 +237,13 @@ def _name_key(analysed: Analysed) -> int:
     return key
 
 
+def _legal_bits(forms) -> int:
+    bits = 0
+    for form in forms:
+        bits |= LEGAL_BITS[form]
+    return bits
+
+
 class _Columns:
     """Per-employer values in sequence order (the order documents were added), with vocabularies.
 
@@ -241,7 +254,7 @@ class _Columns:
         self.vocab = {name: [] for name in FACET_FIELDS}
         self._codes = {name: {} for name in FACET_FIELDS}
         self.chunks = {name: [] for name in ("live", *FACET_FIELDS, "arrears_total", "months_late",
-                                             "name_len", "name_key")}
+                                             "name_len", "name_key", "legal")}
         self.arrays: dict[str, np.ndarray] = {}
         self.doc_seq = np.zeros(0, dtype=np.int32)
 
@@ -265,11 +278,12 @@ class _Columns:
         chunks["months_late"].append(int(doc["months_late"]))
         chunks["name_len"].append(len(analysed.folded) + len(analysed.legal))
         chunks["name_key"].append(_name_key(analysed))
+        chunks["legal"].append(_legal_bits(analysed.legal))
         return seq
 
     def _flush(self):
         dtypes = {"live": bool, "arrears_total": np.int64, "months_late": np.int32, "name_len": np.int16,
-                  "name_key": np.int64}
+                  "name_key": np.int64, "legal": np.uint8}
         for name, values in self.chunks.items():
             new = np.array(values, dtype=dtypes.get(name, np.int32))
             old = self.arrays.get(name)
@@ -321,7 +335,6 @@ def _whoosh_doc(doc: dict, analysed: Analysed, seq: int) -> dict:
         "unit_code": doc["unit_code"] or "",
         "name_exact": " ".join(analysed.exact),
         "name_fold": " ".join(analysed.folded),
-        "legal": " ".join(analysed.legal),
         "seq": seq,
         "name": doc["name"],
         "tax_code": doc["tax_code"],
@@ -435,7 +448,7 @@ def update_index(previous: Path, path: Path, upserts: Iterable[dict], deletes: I
 # --- Reading --------------------------------------------------------------------------------------
 
 MAX_QUERY_CHARS = 200
-MAX_QUERY_WORDS = 12
+MAX_QUERY_WORDS = 24  # the longest registered names, pasted whole by journalists
 MAX_PER_PAGE = 100
 MAX_RESULT_WINDOW = 10_000  # deepest result reachable by paging, as in most search engines
 SORTS = ("relevance", "arrears", "months", "name")
@@ -450,7 +463,7 @@ EXACT_WEIGHT = 0.5
 LEGAL_WEIGHT = 0.1
 FUZZY_WEIGHT = 0.5
 _SCORE_SCALE = 1 << 24   # scores are quantised and combined with a rank (< 16M documents) in one int64 key
-_CACHE_SIZE = 64
+CACHE_BYTES = 48 * 2 ** 20   # per cache (postings, filter masks, matches) and per process
 
 
 @dataclass(frozen=True)
@@ -524,8 +537,8 @@ def _leaf_ids(matcher) -> np.ndarray:
             matcher._read_data()
         blocks.append(matcher._data[0])
         matcher._next_block()
-    lengths = np.fromiter((len(b) for b in blocks), dtype=np.int64, count=len(blocks))
-    flat = np.fromiter((i for b in blocks for i in b), dtype=np.int64, count=int(lengths.sum()))
+    lengths = np.fromiter(map(len, blocks), dtype=np.int64, count=len(blocks))
+    flat = np.array(list(chain.from_iterable(blocks)), dtype=np.int64)
     sums = np.cumsum(flat)
     ends = np.cumsum(lengths)
     before = np.concatenate([[0], sums[ends[:-1] - 1]]) if len(blocks) else np.zeros(0, dtype=np.int64)
@@ -533,8 +546,14 @@ def _leaf_ids(matcher) -> np.ndarray:
 
 
 class _LRU:
-    def __init__(self, size: int):
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+    """Least-recently-used cache of numpy values, bounded by their total size in bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.bytes, self.items, self.lock = max_bytes, 0, OrderedDict(), threading.Lock()
+
+    @staticmethod
+    def _size(value) -> int:
+        return sum(part.nbytes for part in (value if isinstance(value, tuple) else (value,)))
 
     def get(self, key, compute):
         with self.lock:
@@ -543,9 +562,11 @@ class _LRU:
                 return self.items[key]
         value = compute()
         with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            if key not in self.items:
+                self.items[key] = value
+                self.bytes += self._size(value)
+            while self.bytes > self.max_bytes and len(self.items) > 1:
+                self.bytes -= self._size(self.items.popitem(last=False)[1])
         return value
 
 
@@ -569,9 +590,12 @@ class SearchIndex:
         self.months = arrays["months_late"][seq]
         self.name_len = arrays["name_len"][seq].astype(np.float64)
         name_key = arrays["name_key"][seq]
+        self.legal = arrays["legal"][seq]
         self.size = len(seq)
         self.doc_count = int(self.live.sum())
         self.avg_len = float(self.name_len[self.live].mean()) if self.doc_count else 1.0
+        self.legal_idf = {form: _bm25_idf(self.doc_count, int(((self.legal & bit) != 0)[self.live].sum()))
+                          for form, bit in LEGAL_BITS.items()}
         self.arrears_bucket = np.searchsorted(ARREARS_BUCKETS, self.arrears, side="right") - 1
         self.months_bucket = np.searchsorted(MONTHS_BUCKETS, self.months, side="right") - 1
         self._code_of = {name: {v: i for i, v in enumerate(values)} for name, values in self.vocab.items()}
@@ -582,14 +606,21 @@ class SearchIndex:
             "name": self._ranks(np.lexsort((-self.arrears, name_key))),
         }
         self._local = threading.local()
-        self._postings = _LRU(_CACHE_SIZE * 4)
-        self._masks = _LRU(_CACHE_SIZE)
-        self._matches = _LRU(_CACHE_SIZE)
+        self._postings = _LRU(CACHE_BYTES)
+        self._masks = _LRU(CACHE_BYTES)
+        self._matches = _LRU(CACHE_BYTES)
 
     def _ranks(self, order: np.ndarray) -> np.ndarray:
         rank = np.empty(self.size, dtype=np.int64)
         rank[order] = np.arange(self.size)
         return rank
+
+    def clear_caches(self):
+        """Forget cached postings, filter masks and matches (to measure cold queries)."""
+        for cache in (self._postings, self._masks, self._matches):
+            with cache.lock:
+                cache.items.clear()
+                cache.bytes = 0
 
     def close(self):
         self._ix.close()
@@ -609,7 +640,7 @@ class SearchIndex:
             for leaf, offset in self.searcher().reader().leaf_readers():
                 if (fieldname, text) in leaf:
                     parts.append(_leaf_ids(leaf.postings(fieldname, text)) + offset)
-            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            return np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, dtype=np.int32)
         return self._postings.get((fieldname, text), compute)
 
     def terms_within(self, fieldname: str, text: str, maxdist: int) -> set[str]:
@@ -633,7 +664,7 @@ class SearchIndex:
     # Matching
 
     def _idf(self, docs: np.ndarray) -> float:
-        return _bm25_idf(self.doc_count, int(self.live[docs].sum()) if len(docs) else 0)
+        return _bm25_idf(self.doc_count, len(docs))   # deleted documents (a few %) still count
 
     def match(self, analysed: Analysed, fuzzy: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Live documents having every distinctive word (or, without any, every legal form), scored."""
@@ -648,12 +679,14 @@ class SearchIndex:
                             for term in sorted(self.terms_within("name_fold", folded, _max_edits(folded)))
                             if term != folded]
             required.append((exact, options))
-        legal = [self.postings("legal", form) for form in dict.fromkeys(analysed.legal)]
+        legal = dict.fromkeys(analysed.legal)
         if not required:
-            if not legal:
-                return np.zeros(0, dtype=np.int64), np.zeros(0)
-            required = [(None, [(docs, LEGAL_WEIGHT)]) for docs in legal]
-            legal = []
+            wanted = _legal_bits(legal)
+            if not wanted:
+                return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+            matched = np.flatnonzero(((self.legal & wanted) == wanted) & self.live).astype(np.int32)
+            score = LEGAL_WEIGHT * sum(self.legal_idf[form] for form in legal)
+            return matched, self._length_scaled(matched, np.full(len(matched), score, dtype=np.float32))
         sets = [np.unique(np.concatenate([docs for docs, _ in options])) if len(options) > 1 else options[0][0]
                 for _, options in required]
         matched = min(sets, key=len)
@@ -661,7 +694,7 @@ class SearchIndex:
             if docs is not matched:
                 matched = matched[_sorted_contains(docs, matched)]
         matched = matched[self.live[matched]]
-        scores = np.zeros(len(matched))
+        scores = np.zeros(len(matched), dtype=np.float32)
         for exact, options in required:
             word = np.zeros(len(matched))
             for docs, weight in options:
@@ -670,11 +703,14 @@ class SearchIndex:
                 exact_docs = self.postings("name_exact", exact)
                 word += EXACT_WEIGHT * self._idf(exact_docs) * _sorted_contains(exact_docs, matched)
             scores += word
-        for docs in legal:
-            scores += LEGAL_WEIGHT * self._idf(docs) * _sorted_contains(docs, matched)
+        doc_legal = self.legal[matched]
+        for form in legal:
+            scores += LEGAL_WEIGHT * self.legal_idf[form] * ((doc_legal & LEGAL_BITS[form]) != 0)
+        return matched, self._length_scaled(matched, scores)
+
+    def _length_scaled(self, matched, scores):
         lengths = self.name_len[matched]
-        scores *= (_K1 + 1) / (1 + _K1 * (1 - _B + _B * lengths / self.avg_len))
-        return matched, scores
+        return (scores * (_K1 + 1) / (1 + _K1 * (1 - _B + _B * lengths / self.avg_len))).astype(np.float32)
 
     def identifier_docs(self, identifier: str) -> np.ndarray:
         fieldname = "unit_code" if _UNIT_CODE.fullmatch(identifier) else "key"
@@ -726,6 +762,8 @@ class SearchIndex:
             if not len(base) and analysed.folded:
                 base, scores = self.match(analysed, fuzzy=True)
                 fuzzy = bool(len(base))
+        elif query:
+            base = np.zeros(0, dtype=np.int32)   # punctuation only: nothing to look for
         else:
             base = None
         text_mask = self.live if base is None else _mask_of(base, self.size)

@@ -377,6 +377,11 @@ def test_hostile_queries_never_raise(index, q):
     assert len(result.query) <= search.MAX_QUERY_CHARS
 
 
+@pytest.mark.parametrize("q", ["!!!", "...", "\u0301", "- / -"])
+def test_query_without_words_finds_nothing(index, q):
+    assert search.search(index, q).total == 0
+
+
 def test_overlong_query_is_truncated(index):
     result = search.search(index, "Đức Thành " + "x" * 10_000)
     assert result.truncated and len(result.query) == search.MAX_QUERY_CHARS
