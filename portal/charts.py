@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-WIDTH = 640
-LABEL_WIDTH = 170
-VALUE_WIDTH = 150
-ROW_HEIGHT = 24
-BAR_HEIGHT = 16
+WIDTH = 440
+LABEL_WIDTH = 120
+VALUE_WIDTH = 130
+ROW_HEIGHT = 22
+BAR_HEIGHT = 15
 
 
 @dataclass
@@ -29,8 +29,11 @@ class BarChart:
 
 
 def bar_chart(title: str, description: str, items: list[tuple[str, int, str]], format_value) -> BarChart:
-    """Horizontal bars, one per (label, value, link), longest first; value labels are pre-formatted."""
-    items = sorted(items, key=lambda item: item[1], reverse=True)
+    """Horizontal bars, one per (label, value, link) above zero, longest first; value labels pre-formatted.
+
+    Narrow (440 units) so that on a 360 px phone the text stays readable when the SVG scales down.
+    """
+    items = sorted((item for item in items if item[1]), key=lambda item: item[1], reverse=True)
     top = max((value for _, value, _ in items), default=0) or 1
     span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     rows = []

@@ -6,14 +6,7 @@ import io
 
 from flask import Response, stream_with_context
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> object:
-    """OWASP CSV injection rule: text starting like a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from publisher.package import neutralise
 
 
 def csv_response(filename: str, columns: list[tuple[str, str]], rows) -> Response:
@@ -24,7 +17,7 @@ def csv_response(filename: str, columns: list[tuple[str, str]], rows) -> Respons
         buffer.write("\ufeff")
         writer.writerow([header for _, header in columns])
         for count, row in enumerate(rows):
-            writer.writerow([neutralise(_cell(row.get(name))) for name, _ in columns])
+            writer.writerow([_cell(row.get(name)) for name, _ in columns])
             if count % 500 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -36,8 +29,9 @@ def csv_response(filename: str, columns: list[tuple[str, str]], rows) -> Respons
 
 
 def _cell(value):
+    """Dates as ISO, text neutralised against spreadsheet formulas (OWASP), numbers as they are."""
     if value is None:
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return value
+    return neutralise(value) if isinstance(value, str) else value

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import load_policy
-from congkhai.signing import public_key_path
 
 from . import i18n, params, queries
 from .rendering import respond
@@ -108,12 +107,11 @@ def dataset_jsonld(entry: dict) -> dict:
 @bp.get("/data.<any(json):fmt>")
 def catalogue(fmt: str):
     releases = [release_entry(r) for r in queries.list_releases()]
-    key_path = public_key_path(current_app.config["CONGKHAI_SIGNING_KEY"])
     data = {
         "title": _("Open data"),
         "licence": licence(),
         "releases": [{k: v for k, v in entry.items() if k != "datapackage"} for entry in releases],
-        "public_key": key_path.read_text(encoding="ascii") if key_path.is_file() else None,
+        "public_key": queries.public_key_pem(),
         "schema": field_rows(schema_tables(releases[0]["datapackage"] if releases else None)),
         "links": {"json": url_for("data.catalogue", fmt="json"), "catalog": url_for("data.catalog_jsonld"),
                   "public_key": url_for("data.public_key")},
@@ -165,10 +163,10 @@ def release_file(date_text: str, filename: str):
 
 @bp.get("/data/public-key.pem")
 def public_key():
-    path = public_key_path(current_app.config["CONGKHAI_SIGNING_KEY"])
-    if not path.is_file():
+    pem = queries.public_key_pem()
+    if pem is None:
         abort(404, description=_("No signing key has been published yet."))
-    return send_from_directory(path.parent, path.name, mimetype="application/x-pem-file")
+    return Response(pem, mimetype="application/x-pem-file")
 
 
 @bp.get("/about", defaults={"fmt": "html"})

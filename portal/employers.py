@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, url_for
 from flask_babel import gettext as _
 
 from congkhai.rules.commendation import is_commendable
+from congkhai.search import parse_identifier
 from congkhai.rules.eligibility import tender_eligibility
 
 from . import charts, feeds, i18n, params, queries
@@ -26,14 +27,13 @@ def employer_or_404(key: str):
 
 
 @bp.get("/employers/<key>", defaults={"fmt": "html"})
-@bp.get("/employers/<key>.<any(json, atom):fmt>")
+@bp.get("/employers/<key>.<any(json, atom, rss):fmt>")
 def employer(key: str, fmt: str):
     employer = employer_or_404(key)
     release, day = params.answering()
-    if fmt == "atom":
-        events = queries.recent_events(release.as_of, feeds.window_start(release), queries.Filters(keys=(key,)),
-                                       int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
-        return feeds.atom_response(employer.name, events, url_for("employers.employer", key=key))
+    if fmt in feeds.MIMETYPES:
+        events = feeds.recent(release, queries.Filters(keys=(key,)))
+        return feeds.feed_response(fmt, employer.name, events, url_for("employers.employer", key=key))
     policy = release.policy
     interval = queries.interval_on(employer, day)
     eligibility = tender_eligibility(interval.status if interval else None, policy["eligibility_rule"])
@@ -61,3 +61,27 @@ def employer(key: str, fmt: str):
                                           _("Total arrears of %(name)s in each release", name=employer.name),
                                           steps, end, i18n.money, i18n.day)
     return respond(fmt, "employer.html", data)
+
+
+MAX_WATCHLIST = 500
+
+
+@bp.get("/feeds/watchlist.<any(atom, rss):fmt>")
+def watchlist(fmt: str):
+    """One feed for a list of tax codes or unit codes (`?codes=0100233488,0101234567-001`)."""
+    raw = [code.strip() for code in params.text_list("codes", MAX_WATCHLIST) if code.strip()]
+    if not raw:
+        params.bad_request(_("Give the tax codes or unit codes to follow, separated by commas: ?codes=…"))
+    keys = []
+    for code in raw:
+        identifier = parse_identifier(code)
+        if identifier is None:
+            params.bad_request(_("%(code)s is not a valid tax code or unit code.", code=code[:40]))
+        found = queries.employer_by_identifier(tax_code=identifier, unit_code=identifier)
+        keys.append(found.key if found else identifier)
+    release = queries.current_release()
+    if release is None:
+        abort(404, description=_("No release has been published yet."))
+    events = feeds.recent(release, queries.Filters(keys=tuple(dict.fromkeys(keys))))
+    return feeds.feed_response(fmt, _("Watchlist of %(count)s employers", count=len(keys)), events,
+                               url_for("search.home"))

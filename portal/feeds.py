@@ -1,65 +1,36 @@
-"""Atom feeds of any filtered view: a reader follows exactly what they are looking at.
+"""Feeds of any filtered view (Atom or RSS): a reader follows exactly what they are looking at.
 
 Entries are the changes (from the status history) of the employers the view selects, within the
-configured window (entries and days), built with feedgen like the release feeds. An entry's id
-is stable (employer, day, kind), so feed readers never show the same change twice.
+configured window. They are rendered by `publisher.feeds`, the one feed renderer of the project,
+so an entry has the same id, title and summary here as in the release's static feeds and feed
+readers never show one change twice.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
-from feedgen.feed import FeedGenerator
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, request
 from flask_babel import gettext as _
 
-from . import i18n, queries
+from publisher import feeds as renderer
 
-VIETNAM = timezone(timedelta(hours=7))
+from . import queries
 
-
-def window_start(release: queries.ReleaseInfo) -> date:
-    return release.as_of - timedelta(days=int(current_app.config["CONGKHAI_FEED_MAX_DAYS"]))
+MIMETYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 
 
-def release_time(day: date) -> datetime:
-    hour, _sep, minute = current_app.config["CONGKHAI_RELEASE_HOUR"].partition(":")
-    return datetime.combine(day, time(int(hour), int(minute or 0)), VIETNAM)
+def recent(release: queries.ReleaseInfo, filters: queries.Filters) -> list[queries.Event]:
+    """Changes of what `filters` select in the feed window ending with `release`, newest first."""
+    start = release.as_of - timedelta(days=int(current_app.config["CONGKHAI_FEED_MAX_DAYS"]))
+    return queries.recent_events(release.as_of, start, filters, int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
 
 
-def summary(event: queries.Event) -> str:
-    row = event.row
-    after = event.change.after
-    parts = [", ".join(i18n.label(k, i18n.CHANGE_LABELS) for k in event.kinds)]
-    if after is not None:
-        parts.append(_("status: %(status)s", status=i18n.label(after.status, i18n.STATUS_LABELS)))
-        parts.append(_("arrears %(amount)s, %(months)s month(s) late",
-                       amount=i18n.money(after.arrears_total), months=after.months_late))
-    if event.leaving_reason:
-        parts.append(_("reason: %(reason)s", reason=i18n.label(event.leaving_reason, i18n.LEAVING_LABELS)))
-    identity = row["tax_code"] or row["unit_code"]
-    return f"{row['name']} ({identity}, {row['province']}): " + "; ".join(parts) + "."
-
-
-def atom_response(title: str, events: list, alternate: str) -> Response:
+def feed_response(fmt: str, title: str, events: list, alternate: str) -> Response:
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
-    feed = FeedGenerator()
     self_url = base + request.full_path.rstrip("?")
-    feed.id(self_url)
-    feed.title(title)
-    feed.link(href=self_url, rel="self")
-    feed.link(href=base + alternate, rel="alternate")
-    feed.language(i18n.language())
-    feed.author({"name": _("Công khai, the public register of Vietnam Social Security")})
     latest = queries.current_release()
-    feed.updated(release_time(events[0].day if events else (latest.as_of if latest else date.today())))
-    limit = int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"])
-    for event in events[:limit]:
-        permalink = base + url_for("employers.employer", key=event.row["key"])
-        entry = feed.add_entry(order="append")
-        entry.id(f"{permalink}#{event.day.isoformat()}-{event.change.kind}")
-        entry.title(f"{event.row['name']}: {i18n.label(event.kinds[-1], i18n.CHANGE_LABELS)}")
-        entry.link(href=permalink)
-        entry.updated(release_time(event.day))
-        entry.published(release_time(event.day))
-        entry.summary(summary(event))
-    return Response(feed.atom_str(pretty=True), mimetype="application/atom+xml")
+    newest = events[0].day if events else (latest.as_of if latest else date.today())
+    body = renderer._render([event.source for event in events], fmt=fmt, feed_id=self_url,
+                            title=f"Công khai: {title}", subtitle=_("Changes of the employers this view selects"), self_url=self_url, alternate_url=base + alternate,
+                            updated=datetime.combine(newest, time(0, 0), renderer.VIETNAM_TIME), base_url=base)
+    return Response(body, mimetype=MIMETYPES[fmt])

@@ -75,7 +75,7 @@ def twins(*formats: str) -> dict:
 
 
 @bp.get("/lists/<any(offenders, evading, 'honour-roll'):name>", defaults={"fmt": "html"})
-@bp.get("/lists/<any(offenders, evading, 'honour-roll'):name>.<any(json, csv, atom):fmt>")
+@bp.get("/lists/<any(offenders, evading, 'honour-roll'):name>.<any(json, csv, atom, rss):fmt>")
 def employer_list(name: str, fmt: str):
     kind = LISTS[name]
     release, day = params.answering()
@@ -85,10 +85,8 @@ def employer_list(name: str, fmt: str):
     if fmt == "csv":
         rows = queries.iter_states_on(day, filters, sort)
         return csvout.csv_response(f"{name}-{day.isoformat()}.csv", CSV_COLUMNS, rows)
-    if fmt == "atom":
-        events = queries.recent_events(release.as_of, feeds.window_start(release), filters,
-                                       int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
-        return feeds.atom_response(str(kind.title), events, url_with(_fmt="html"))
+    if fmt in feeds.MIMETYPES:
+        return feeds.feed_response(fmt, str(kind.title), feeds.recent(release, filters), url_with(_fmt="html"))
     page, size = params.page_number(), params.per_page()
     result = queries.states_on(day, filters, sort, page, size)
     params.check_page_exists(page, result.total, size)
@@ -112,17 +110,15 @@ def employer_list(name: str, fmt: str):
 
 
 @bp.get("/lists/changes", defaults={"fmt": "html"})
-@bp.get("/lists/changes.<any(json, csv, atom):fmt>")
+@bp.get("/lists/changes.<any(json, csv, atom, rss):fmt>")
 def changes(fmt: str):
     release, day = params.answering()
     kind = params.choice("kind", CHANGE_KINDS, "all")
     sort = params.choice("sort", ("change", "name"), "change")
     filters = employer_filters()
-    if fmt == "atom":
-        events = queries.recent_events(release.as_of, feeds.window_start(release), filters,
-                                       int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
-        events = [e for e in events if kind == "all" or kind in e.kinds]
-        return feeds.atom_response(_("Recent changes"), events, url_with(_fmt="html"))
+    if fmt in feeds.MIMETYPES:
+        events = [e for e in feeds.recent(release, filters) if kind == "all" or kind in e.kinds]
+        return feeds.feed_response(fmt, _("Recent changes"), events, url_with(_fmt="html"))
     events = [e for e in queries.changes_in_release(release, filters) if kind == "all" or kind in e.kinds]
     if sort == "name":
         events.sort(key=lambda e: (e.row["name"], e.row["key"]))

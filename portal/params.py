@@ -69,6 +69,14 @@ def texts(name: str) -> tuple:
     return values
 
 
+def text_list(name: str, most: int) -> list[str]:
+    """Comma-separated values, from one or several occurrences of the argument."""
+    values = [v for raw in request.args.getlist(name) for v in raw.split(",")]
+    if len(values) > most:
+        bad_request(_("At most %(most)s values can be given in %(name)s.", most=most, name=name))
+    return values
+
+
 def query_text() -> str:
     value = " ".join(request.args.get("q", "").split())
     if len(value) > MAX_QUERY_LENGTH:

@@ -26,6 +26,8 @@ from congkhai.provinces import by_code
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
 from congkhai.rules.commendation import window_start
+from congkhai.signing import public_key_path
+from publisher.package import PUBLIC_KEY, SIGNATURE, SUMS
 
 CURRENT_RELEASE_SECONDS = 10
 FIGURES_CACHED = 64
@@ -353,10 +355,17 @@ def figures_on(day: date, window_months: int) -> Figures:
 
 @dataclass
 class Event:
-    """One employer's change on the day of a release."""
-    day: date
-    change: Change
+    """One employer's change on the day of a release, with the employer's public facts."""
+    source: history.ReleaseChange
     row: dict
+
+    @property
+    def day(self) -> date:
+        return self.source.release_date
+
+    @property
+    def change(self) -> Change:
+        return self.source.change
 
     @property
     def kinds(self) -> list[str]:
@@ -394,7 +403,7 @@ def _events(changes: list, filters: Filters) -> list[Event]:
         before, after = item.change.before, item.change.after
         if filters.statuses and not {s.status for s in (before, after) if s} & set(filters.statuses):
             continue
-        events.append(Event(item.release_date, item.change, employer_row(employer, after or before)))
+        events.append(Event(item, employer_row(employer, after or before)))
     return events
 
 
@@ -468,7 +477,7 @@ def release_files(release_id: str) -> dict:
     """Files of a published release with sizes and the hashes its signed SHA256SUMS lists."""
     directory = release_dir(release_id)
     sums = {}
-    sums_path = directory / "SHA256SUMS"
+    sums_path = directory / SUMS
     if sums_path.is_file():
         for line in sums_path.read_text(encoding="utf-8").splitlines():
             digest, _, name = line.strip().partition("  ")
@@ -484,7 +493,7 @@ def release_files(release_id: str) -> dict:
     if package_path.is_file():
         package = json.loads(package_path.read_text(encoding="utf-8"))
     return {"directory_exists": directory.is_dir(), "files": files, "datapackage": package,
-            "signed": (directory / "SHA256SUMS.sig").is_file()}
+            "signed": (directory / SIGNATURE).is_file()}
 
 
 def coverage(release: ReleaseInfo, day: date) -> dict:
@@ -513,3 +522,14 @@ def coverage(release: ReleaseInfo, day: date) -> dict:
         "missing_provinces": [names[c].name if c in names else c for c in sorted(release.missing_provinces)],
         "provinces_published": len(release.provinces),
     }
+
+
+def public_key_pem() -> str | None:
+    """The publishing key: as shipped in the current release, else beside the configured private key."""
+    latest = current_release()
+    candidates = [release_dir(latest.id) / PUBLIC_KEY] if latest else []
+    candidates.append(public_key_path(current_app.config["CONGKHAI_SIGNING_KEY"]))
+    for path in candidates:
+        if path.is_file():
+            return path.read_text(encoding="ascii")
+    return None

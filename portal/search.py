@@ -3,7 +3,7 @@ code; facets with counts; every choice in the URL. Searching goes through `congk
 the index the publisher built for the release in force on the day asked."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, url_for
+from flask import Blueprint, abort, redirect, url_for
 from flask_babel import gettext as _
 
 from congkhai import search as engine
@@ -123,8 +123,19 @@ def hit_row(hit) -> dict:
             "months_late": hit.months_late}
 
 
+def matching_keys(index, q: str, filters: dict, sort: str) -> tuple:
+    """Keys of the first employers a search finds, for its feed (a feed follows at most FEED_HITS)."""
+    keys = []
+    for page in range(1, FEED_HITS // engine.MAX_PER_PAGE + 1):
+        found = engine.search(index, q, filters, sort, page, engine.MAX_PER_PAGE, facets=False)
+        keys += [hit.key for hit in found.hits]
+        if page >= found.pages:
+            break
+    return tuple(keys)
+
+
 @bp.get("/search", defaults={"fmt": "html"})
-@bp.get("/search.<any(json, atom):fmt>")
+@bp.get("/search.<any(json, atom, rss):fmt>")
 def search(fmt: str):
     q = params.query_text()
     filters = search_filters()
@@ -137,18 +148,10 @@ def search(fmt: str):
             return jump
     index = open_release_index(release)
     engine_filters = {k: v for k, v in filters.items() if v not in (None, ())}
-    if fmt == "atom":
-        keys = []
-        for feed_page in range(1, FEED_HITS // engine.MAX_PER_PAGE + 1):
-            found = engine.search(index, q, engine_filters, sort, feed_page, engine.MAX_PER_PAGE, facets=False)
-            keys += [hit.key for hit in found.hits]
-            if feed_page >= found.pages:
-                break
-        events = queries.recent_events(release.as_of, feeds.window_start(release),
-                                       queries.Filters(keys=tuple(keys)) if keys else queries.Filters(keys=("",)),
-                                       int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
-        title = _("Search: %(q)s", q=q) if q else _("Search")
-        return feeds.atom_response(title, events, url_with(_fmt="html"))
+    if fmt in feeds.MIMETYPES:
+        keys = matching_keys(index, q, engine_filters, sort)
+        events = feeds.recent(release, queries.Filters(keys=keys)) if keys else []
+        return feeds.feed_response(fmt, _("Search: %(q)s", q=q) if q else _("Search"), events, url_with(_fmt="html"))
     result = engine.search(index, q, engine_filters, sort, page, size)
     if page > result.pages:
         params.check_page_exists(page, min(result.total, engine.MAX_RESULT_WINDOW), size)

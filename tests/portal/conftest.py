@@ -8,6 +8,7 @@ appear), a name typed in NFD and one that starts like a spreadsheet formula.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -15,7 +16,9 @@ from sqlalchemy import create_engine, select
 from congkhai import search as engine
 from congkhai.config import Paths, load_settings
 from congkhai.history import E, I, covers
+from congkhai.signing import generate_key, load_signer
 from portal import create_app
+from publisher.package import write_release_files
 from publisher.pipeline import publish
 from tests.publisher.factory import tax_code, write_all
 
@@ -63,16 +66,30 @@ def build_search_index(settings: dict, day: date) -> None:
     engine.build_index(path, [dict(row) for row in rows])
 
 
+def write_release_directory(settings: dict, result, previous_id: str | None) -> None:
+    """The signed release directory the publisher writes (written here if the pipeline has not yet)."""
+    out_dir = Paths(settings["CONGKHAI_DATA_DIR"]).release(result.release.id)
+    if out_dir.exists():
+        return
+    key = Path(settings["CONGKHAI_SIGNING_KEY"])
+    signer = load_signer(key) if key.exists() else generate_key(key)
+    out_dir.mkdir(parents=True)
+    write_release_files(result.release, out_dir, settings, signer, previous_id)
+
+
 @pytest.fixture(scope="session")
 def published(tmp_path_factory):
     """Settings of a data directory holding two published releases."""
     root = tmp_path_factory.mktemp("register")
     settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"))
+    previous_id = None
     for day in (DAY_1, DAY_2):
         reports = root / f"reports-{day.isoformat()}"
         write_all(reports, as_of=day, overrides=scenario(day))
-        publish(reports, day, settings)
+        result = publish(reports, day, settings)
         build_search_index(settings, day)
+        write_release_directory(settings, result, previous_id)
+        previous_id = day.isoformat()
     return settings
 
 
