@@ -261,8 +261,8 @@ def release(date_text: str, fmt: str):
         event.row["url"] = url_for("employers.employer", key=event.row["key"])
     newly = sorted((e for e in events if e.change.newly_listed), key=lambda e: -e.change.after.arrears_total)
     resolved = sorted((e for e in events if e.change.resolved), key=lambda e: -e.change.before.arrears_total)
-    increases = sorted((e for e in events if e.change.before and e.change.after and e.change.arrears_delta > 0),
-                       key=lambda e: -e.change.arrears_delta)
+    increases = sorted((e for e in events if e.change.before and e.change.before.arrears_total and e.change.after
+                        and e.change.arrears_delta > 0), key=lambda e: -e.change.arrears_delta)
     figures = queries.figures_on(release.as_of, window)
     top = queries.states_on(release.as_of, queries.Filters(statuses=OFFENDER_STATUSES), "arrears", 1, 10)
     previous = queries.previous_release(release)

@@ -11,11 +11,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import create_engine, select
 
 from congkhai import search as engine
 from congkhai.config import Paths, load_settings
 from congkhai.history import E, I, covers
+from congkhai.provinces import all_provinces
 from congkhai.signing import generate_key, load_signer
 from portal import create_app
 from publisher.package import write_release_files
@@ -27,6 +29,20 @@ DAY_2 = date(2026, 11, 25)
 PERSONAL_NUMBER = "001234567823"
 BRANCH = tax_code(700) + "-001"
 DONG_NAI, HANOI, HO_CHI_MINH, DA_NANG = "75", "01", "79", "48"
+
+
+def number(code: str, index: int) -> int:
+    """The factory's running number of row `index` of a province's report."""
+    return [p.code for p in all_provinces()].index(code) * 3 + index + 1
+
+
+HA_THANH = tax_code(number(HANOI, 0))        # delinquent both days, arrears grow
+DONG_A = tax_code(number(HANOI, 1))          # evading
+BIEN_HOA = tax_code(number(DONG_NAI, 0))     # newly listed on DAY_2
+TRANG_BOM = tax_code(number(DONG_NAI, 1))    # delinquent on DAY_1, paid by DAY_2
+HOUSEHOLD = f"TA{number(DONG_NAI, 2):04d}A"  # household, addressed by its unit code
+FORMULA = tax_code(number(DA_NANG, 0))       # a name that starts like a formula
+COMPLIANT_KEY = tax_code(number("04", 0))    # an ordinary employer, compliant throughout
 
 
 def scenario(day: date) -> dict:
@@ -107,3 +123,13 @@ def empty_app(tmp_path):
         from congkhai.models import db
         db.create_all()
     return app
+
+
+def html(response):
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def soup(response):
+    """The parsed HTML of a successful page."""
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return html(response)

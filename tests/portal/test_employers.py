@@ -1,0 +1,101 @@
+"""The employer page: identity, status, eligibility, lifecycle and history, for today or a past date."""
+import feedparser
+
+from congkhai.taxcode import mask_personal_id
+
+from .conftest import BIEN_HOA, COMPLIANT_KEY, DONG_A, HA_THANH, HOUSEHOLD, PERSONAL_NUMBER, TRANG_BOM, html, soup
+
+
+def test_evading_employer_is_barred_from_tenders(client):
+    page = soup(client.get(f"/employers/{DONG_A}"))
+    assert page.h1.get_text() == "Công ty Cổ phần Điện tử Đông Á"
+    assert page.select_one(".status-line .badge-evading").get_text() == "Trốn đóng"
+    tender = page.select_one(".checks li")
+    assert "no" in tender["class"] and "đang có quyết định kết luận trốn đóng" in tender.get_text()
+    rows = {tr.th.get_text(strip=True): tr.td.get_text(strip=True) for tr in page.select("table.arrears tr")}
+    assert rows["Bảo hiểm xã hội (BHXH)"] == "2.500.000.000 ₫"
+    assert rows["Số tháng chậm đóng"] == "14"
+    assert rows["Quyết định trốn đóng"] == "Số 123/QĐ-TTr ngày 05/03/2026"
+
+
+def test_json_twin_is_built_from_the_same_data(client):
+    data = client.get(f"/employers/{DONG_A}.json").get_json()
+    assert data["employer"]["arrears_bhxh"] == 2_500_000_000
+    assert data["eligibility"] == {"eligible": False, "reason": "evading", "rule": "evasion_in_force"}
+    assert data["honour_roll"]["eligible"] is False
+    assert data["day"] == "2026-11-25"
+    assert data["links"]["permalink"] == f"https://congkhai.example.vn/employers/{DONG_A}"
+    assert data["episodes"][0]["reason"] == "evasion_decision" and data["episodes"][0]["left_on"] is None
+
+
+def test_resolved_employer_shows_when_and_why_it_left(client):
+    data = client.get(f"/employers/{TRANG_BOM}.json").get_json()
+    assert data["employer"]["status"] == "compliant"
+    assert data["episodes"] == [{"listed_on": "2026-11-24", "status": "delinquent", "reason": "months_late",
+                                 "months_late": 6, "evasion_decision": None, "threshold_months": 3,
+                                 "left_on": "2026-11-25", "leaving_reason": "paid"}]
+    text = soup(client.get(f"/employers/{TRANG_BOM}")).find("section", attrs={"aria-labelledby": "lifecycle-title"}).get_text(" ", strip=True)
+    assert "24/11/2026" in text and "nợ 6 tháng, bằng hoặc vượt ngưỡng 3 tháng" in text
+    assert "Ra khỏi danh sách ngày 25/11/2026: đã nộp tiền nợ" in text
+
+
+def test_newly_listed_employer_lifecycle(client):
+    data = client.get(f"/employers/{BIEN_HOA}.json").get_json()
+    assert [(e["listed_on"], e["left_on"]) for e in data["episodes"]] == [("2026-11-25", None)]
+    assert [h["status"] for h in data["history"]] == ["compliant", "delinquent"]
+
+
+def test_as_of_a_past_date_answers_from_the_history(client):
+    data = client.get(f"/employers/{TRANG_BOM}.json?as_of=2026-11-24").get_json()
+    assert data["employer"]["status"] == "delinquent" and data["employer"]["arrears_total"] == 80_000_000
+    assert data["coverage"]["release_id"] == "2026-11-24"
+    later = client.get(f"/employers/{TRANG_BOM}.json?as_of=25/11/2026").get_json()
+    assert later["employer"]["status"] == "compliant"
+    page = soup(client.get(f"/employers/{TRANG_BOM}?as_of=2026-11-24"))
+    assert "24/11/2026" in page.find("p", class_="notice").get_text()
+
+
+def test_compliant_employer_qualifies_for_the_honour_roll(client):
+    data = client.get(f"/employers/{COMPLIANT_KEY}.json").get_json()
+    assert data["honour_roll"]["eligible"] is True and data["eligibility"]["eligible"] is True
+    assert data["episodes"] == []
+
+
+def test_household_is_addressed_by_unit_code_and_shows_only_a_masked_number(client):
+    response = client.get(f"/employers/{HOUSEHOLD}")
+    page = soup(response)
+    assert mask_personal_id(PERSONAL_NUMBER) in page.select_one("dl.identity").get_text()
+    assert PERSONAL_NUMBER not in response.get_data(as_text=True)
+    data = client.get(f"/employers/{HOUSEHOLD}.json").get_json()
+    assert data["employer"]["tax_code"] is None and data["employer"]["personal_id_masked"] == "001*******23"
+
+
+def test_history_chart_and_table(client):
+    page = soup(client.get(f"/employers/{HA_THANH}"))
+    chart = page.select_one("section[aria-labelledby=history-title] svg")
+    assert chart.find("polyline")["points"]
+    cells = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in page.select("table.history tbody tr")]
+    assert cells[0][:2] == ["24/11/2026", "25/11/2026"] and cells[1][1] == "nay"
+    assert cells[1][3] == "145.000.000 ₫"
+
+
+def test_employer_feeds_parse(client):
+    for fmt in ("atom", "rss"):
+        feed = feedparser.parse(client.get(f"/employers/{HA_THANH}.{fmt}").data)
+        assert not feed.bozo and len(feed.entries) == 1
+        assert "nợ tăng 20.000.000 ₫" in feed.entries[0].title
+
+
+def test_unknown_employer_is_a_friendly_404(client):
+    response = client.get("/employers/0100233488")
+    assert response.status_code == 404
+    assert "0100233488" in html(response).find("p", class_="lead").get_text()
+    assert client.get("/employers/0100233488.json").get_json()["error"]["code"] == 404
+
+
+def test_watchlist_feed_follows_several_codes(client):
+    feed = feedparser.parse(client.get(f"/feeds/watchlist.atom?codes={TRANG_BOM}, {BIEN_HOA[:4]} {BIEN_HOA[4:]}").data)
+    assert not feed.bozo
+    assert {e.link.rsplit("/", 1)[1] for e in feed.entries} == {TRANG_BOM, BIEN_HOA}
+    assert client.get("/feeds/watchlist.atom?codes=not-a-code").status_code == 400
+    assert client.get("/feeds/watchlist.atom").status_code == 400

@@ -1,0 +1,130 @@
+"""List pages, changes, provinces and the release page: filters, sorting, CSV of exactly the view, feeds."""
+import csv
+import io
+import xml.etree.ElementTree as ElementTree
+
+import feedparser
+import pytest
+
+from congkhai.models import Employer
+from congkhai.rules.commendation import is_commendable
+from portal import queries
+
+from .conftest import BIEN_HOA, DONG_A, FORMULA, HA_THANH, HOUSEHOLD, TRANG_BOM, DAY_2, soup
+
+
+def keys(client, url):
+    return [row["key"] for row in client.get(url).get_json()["rows"]]
+
+
+def test_offender_list_is_delinquent_and_evading_by_arrears(client):
+    data = client.get("/lists/offenders.json").get_json()
+    assert [row["key"] for row in data["rows"]] == [DONG_A, HA_THANH, BIEN_HOA, FORMULA]
+    assert {row["status"] for row in data["rows"]} == {"delinquent", "evading"}
+    assert data["pagination"]["total"] == 4
+
+
+def test_list_filters_sort_and_past_dates(client):
+    assert keys(client, "/lists/offenders.json?province=75") == [BIEN_HOA]
+    assert keys(client, "/lists/offenders.json?province=dong-nai") == [BIEN_HOA]
+    assert keys(client, "/lists/offenders.json?status=evading") == [DONG_A]
+    assert keys(client, "/lists/offenders.json?sector=Sản xuất điện tử") == [DONG_A]
+    assert keys(client, "/lists/offenders.json?sort=months")[:2] == [DONG_A, HA_THANH]
+    assert keys(client, "/lists/offenders.json?province=75&as_of=2026-11-24") == [TRANG_BOM]
+    assert keys(client, "/lists/evading.json") == [DONG_A]
+
+
+def test_list_form_keeps_the_choices(client):
+    page = soup(client.get("/lists/offenders?province=75&sort=months"))
+    assert page.find("select", id="province").find("option", selected=True)["value"] == "75"
+    assert page.find("select", id="sort").find("option", selected=True)["value"] == "months"
+
+
+def read_csv(response):
+    assert response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def test_csv_is_exactly_the_filtered_view_and_safe_in_a_spreadsheet(client):
+    rows = read_csv(client.get("/lists/offenders.csv"))
+    assert [row["Mã định danh"] for row in rows] == [DONG_A, HA_THANH, BIEN_HOA, FORMULA]
+    formula = next(row for row in rows if row["Mã định danh"] == FORMULA)
+    assert formula["Tên"] == "'=HYPERLINK(\"http://x\")"
+    assert formula["Tổng số nợ (đồng)"] == "9000000"
+    assert [row["Mã định danh"] for row in read_csv(client.get("/lists/offenders.csv?province=75"))] == [BIEN_HOA]
+    whole = read_csv(client.get("/lists/honour-roll.csv?per_page=10"))
+    assert len(whole) == client.get("/lists/honour-roll.json").get_json()["pagination"]["total"]
+
+
+def test_honour_roll_query_agrees_with_the_rule(app):
+    with app.app_context():
+        roll = queries.states_on(DAY_2, queries.Filters(honour_roll=True, window_months=12), "name", 1, 1000)
+        on_roll = {row["key"] for row in roll.rows}
+        expected = {e.key for e in queries.db.session.query(Employer) if is_commendable(e.intervals, DAY_2, 12)}
+    assert on_roll == expected and TRANG_BOM not in on_roll and HOUSEHOLD not in on_roll and len(on_roll) > 90
+
+
+def test_recent_changes_by_kind(client):
+    data = client.get("/lists/changes.json").get_json()
+    kinds = {c["employer"]["key"]: c["kinds"] for c in data["changes"]}
+    assert "newly_listed" in kinds[BIEN_HOA] and "resolved" in kinds[TRANG_BOM]
+    assert kinds[HA_THANH] == ["arrears_changed"]
+    resolved = client.get("/lists/changes.json?kind=resolved").get_json()["changes"]
+    assert [c["employer"]["key"] for c in resolved] == [TRANG_BOM] and resolved[0]["leaving_reason"] == "paid"
+    assert client.get("/lists/changes.json?as_of=2026-11-24").get_json()["changes"] == []
+    rows = read_csv(client.get("/lists/changes.csv?kind=newly_listed"))
+    assert [(r["Mã định danh"], r["Chênh lệch số nợ (đồng)"]) for r in rows] == [(BIEN_HOA, "50000000")]
+
+
+@pytest.mark.parametrize("url, links", [
+    ("/lists/offenders.atom?province=75", {BIEN_HOA, TRANG_BOM}),
+    ("/lists/offenders.rss?province=75&sector=Xây dựng", {BIEN_HOA, TRANG_BOM}),
+    ("/lists/evading.atom", set()),
+    ("/lists/changes.atom?kind=resolved", {TRANG_BOM}),
+])
+def test_every_list_has_a_feed_with_the_same_filters(client, url, links):
+    feed = feedparser.parse(client.get(url).data)
+    assert not feed.bozo
+    assert {entry.link.rsplit("/", 1)[1] for entry in feed.entries} == links
+
+
+def test_province_pages(client):
+    assert client.get("/provinces/75").headers["Location"] == "/provinces/dong-nai"
+    data = client.get("/provinces/dong-nai.json").get_json()
+    assert data["figures"]["offenders"] == 1 and data["figures"]["employers"] == 3
+    assert [row["key"] for row in data["top_offenders"]] == [BIEN_HOA]
+    page = soup(client.get("/provinces/dong-nai"))
+    assert page.h1.get_text() == "Tỉnh Đồng Nai"
+    assert page.find("a", href="/lists/offenders.atom?province=75")
+    ranked = client.get("/provinces.json").get_json()["provinces"]
+    assert ranked[0]["code"] == "01" and len(ranked) == 34
+
+
+def test_release_page_for_the_press(client):
+    data = client.get("/releases/2026-11-25.json").get_json()
+    assert [c["employer"]["key"] for c in data["newly_listed"]] == [BIEN_HOA]
+    assert [c["employer"]["key"] for c in data["resolved"]] == [TRANG_BOM]
+    assert [c["employer"]["key"] for c in data["largest_increases"]] == [HA_THANH]
+    assert data["largest_increases"][0]["arrears_delta"] == 20_000_000
+    assert data["top_offenders"][0]["key"] == DONG_A
+    assert data["provinces_ranked"][0]["code"] == "01"
+    assert data["permalink"] == "https://congkhai.example.vn/releases/2026-11-25"
+    page = soup(client.get("/releases/2026-11-25"))
+    assert data["permalink"] in page.select_one(".citation").get_text()
+    assert "25/11/2026" in page.select_one(".citation").get_text()
+    first = soup(client.get("/releases/2026-11-24"))
+    assert "kỳ công bố đầu tiên" in first.find("p", class_="lead").get_text()
+    assert client.get("/releases/latest").headers["Location"] == "/releases/2026-11-25"
+
+
+@pytest.mark.parametrize("name", ["provinces-arrears", "provinces-offenders"])
+def test_release_charts_download_as_standalone_svg(client, name):
+    response = client.get(f"/releases/2026-11-25/charts/{name}.svg")
+    assert response.mimetype == "image/svg+xml"
+    root = ElementTree.fromstring(response.data)
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    assert root.find("svg:title", ns).text and root.findall(".//svg:rect", ns)
+    labels = [t.text for t in root.findall(".//svg:text", ns)]
+    assert "Hà Nội" in labels

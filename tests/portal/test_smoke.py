@@ -1,3 +1,0 @@
-def test_home(client):
-    response = client.get("/")
-    assert response.status_code == 200, response.text
