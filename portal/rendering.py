@@ -57,7 +57,7 @@ def url_with(_fmt: str | None = None, _anchor: str | None = None, **changes) -> 
     view_args = dict(request.view_args or {})
     if _fmt is not None:
         view_args["fmt"] = _fmt
-    url = url_for(request.endpoint, **view_args)
+    url = url_for(request.endpoint, **view_args) if request.endpoint else request.path
     query = urlencode(list(args.items(multi=True)))
     return url + ("?" + query if query else "") + ("#" + _anchor if _anchor else "")
 

@@ -118,6 +118,7 @@ def app(published):
 @pytest.fixture
 def empty_app(tmp_path):
     """A portal before the first release."""
+    (tmp_path / "empty").mkdir()
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": str(tmp_path / "empty")})
     with app.app_context():
         from congkhai.models import db

@@ -1,0 +1,49 @@
+"""The data page: releases with files, hashes and signature, schema, verification, JSON-LD and DCAT."""
+import hashlib
+import json
+
+from .conftest import soup
+
+
+def test_data_page_lists_every_release_with_files_and_hashes(client):
+    page = soup(client.get("/data"))
+    for day in ("2026-11-25", "2026-11-24"):
+        release = page.find("article", id=f"release-{day}")
+        rows = {tr.td.get_text(strip=True): tr for tr in release.select("table.files tbody tr")}
+        assert {"datapackage.json", "SHA256SUMS", "SHA256SUMS.sig", "employers.csv"} <= set(rows)
+        link = rows["employers.csv"].find("a")["href"]
+        digest = rows["employers.csv"].find("code").get_text()
+        assert hashlib.sha256(client.get(link).data).hexdigest() == digest
+    assert "BEGIN PUBLIC KEY" in page.find("pre", class_="key").get_text()
+    assert "sha256sum -c SHA256SUMS" in page.get_text()
+    assert client.get("/data/public-key.pem").data.startswith(b"-----BEGIN PUBLIC KEY")
+
+
+def test_schema_is_rendered_from_the_data_package(client):
+    page = soup(client.get("/data"))
+    captions = [c.get_text() for c in page.select("table.schema caption")]
+    assert "employers" in captions
+    table = next(t for t in page.select("table.schema") if t.caption.get_text() == "employers")
+    fields = [th.get_text() for th in table.select("tbody th")]
+    assert "tax_code" in fields or "key" in fields
+    assert all(td.get_text() for td in table.select("tbody tr td:nth-of-type(2)"))
+
+
+def test_schema_org_dataset_and_dcat_catalogue(client):
+    page = soup(client.get("/data"))
+    dataset = json.loads(page.find("script", type="application/ld+json").string)
+    assert dataset["@type"] == "Dataset" and dataset["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert dataset["temporalCoverage"] == "2026-11-25"
+    assert any(d["contentUrl"].endswith("/data/releases/2026-11-25/employers.csv") for d in dataset["distribution"])
+    response = client.get("/data/catalog.jsonld")
+    assert response.mimetype == "application/ld+json"
+    catalog = response.get_json()
+    assert catalog["@type"] == "dcat:Catalog" and len(catalog["dcat:dataset"]) == 2
+    distribution = catalog["dcat:dataset"][0]["dcat:distribution"]
+    assert all(d["dcat:downloadURL"]["@id"].startswith("https://congkhai.example.vn/") for d in distribution)
+
+
+def test_about_page_reads_thresholds_from_the_release_policy(client):
+    text = soup(client.get("/about")).get_text(" ", strip=True)
+    assert "Nợ từ 1 ₫ trở lên trong 3 tháng trở lên" in text
+    assert "12 tháng gần nhất" in text and "18:30" in text
