@@ -7,6 +7,7 @@ nodes read the same database and a new release swaps in for all of them as soon 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import OrderedDict, defaultdict
@@ -16,17 +17,18 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, lazyload
 
 from congkhai import history
 from congkhai.config import Paths
-from congkhai.models import COMPLIANT, OFFENDER_STATUSES, STATUSES, Employer, Release, StatusInterval, db
+from congkhai.models import COMPLIANT, OFFENDER_STATUSES, STATUSES, Employer, Receipt, Release, StatusInterval, db
 from congkhai.policy import Policy
 from congkhai.provinces import by_code
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
 from congkhai.rules.commendation import window_start
-from congkhai.signing import public_key_path
+from congkhai.signing import key_id, public_key_path
 from publisher.package import PUBLIC_KEY, SIGNATURE, SUMS
 
 CURRENT_RELEASE_SECONDS = 10
@@ -533,3 +535,94 @@ def public_key_pem() -> str | None:
         if path.is_file():
             return path.read_text(encoding="ascii")
     return None
+
+
+# ---- eligibility checks and receipts (portal.eligibility, portal.api) --------------------------------
+
+ELIGIBILITY_CHUNK = 900  # values per IN list: well under every engine's limit on bound parameters
+_CODE_COLUMNS = {"tax_code": Employer.tax_code, "unit_code": Employer.unit_code,
+                 "personal_number": Employer.personal_id_hash}
+
+
+def _eligibility_match(row) -> dict:
+    """Public facts of an employer and its state on the day, as plain JSON values for a receipt."""
+    household = row["tax_code"] is None
+    employer = {"key": row["key"], "name": row["name"], "tax_code": row["tax_code"], "unit_code": row["unit_code"],
+                "personal_id_masked": row["personal_id_masked"] if household else None,
+                "province_code": row["province_code"]}
+    state = None
+    if row["status"] is not None:
+        decision_day = row["evasion_decision_date"]
+        state = {"status": row["status"], "since": row["valid_from"].isoformat(),
+                 "arrears_total": int(row["arrears_total"]), "months_late": int(row["months_late"]),
+                 "evasion_decision": row["evasion_decision"],
+                 "evasion_decision_date": decision_day.isoformat() if decision_day else None,
+                 "enforcement_stage": row["enforcement_stage"]}
+    return {"employer": employer, "state": state}
+
+
+def employers_for_codes(day: date, wanted: dict[str, set]) -> dict[tuple, dict]:
+    """Employers and their state on `day` for many codes at once: one query per kind and chunk.
+
+    `wanted`: {"tax_code": {...}, "unit_code": {...}, "personal_number": {stored hashes}}.
+    Returns {(kind, value): {"employer": ..., "state": ... or None}}; codes not found are absent.
+    """
+    found: dict[tuple, dict] = {}
+    for kind, values in wanted.items():
+        column = _CODE_COLUMNS[kind]
+        values = sorted(values)
+        for start in range(0, len(values), ELIGIBILITY_CHUNK):
+            stmt = (select(column.label("code"), Employer.key, Employer.name, Employer.tax_code, Employer.unit_code,
+                           Employer.personal_id_masked, Employer.province_code, SI.status, SI.valid_from,
+                           SI.arrears_total, SI.months_late, SI.evasion_decision, SI.evasion_decision_date,
+                           SI.enforcement_stage)
+                    .select_from(Employer).outerjoin(SI, and_(SI.employer_id == Employer.id, covering(day)))
+                    .where(column.in_(values[start:start + ELIGIBILITY_CHUNK]))
+                    .order_by(Employer.key))
+            for row in db.session.execute(stmt).mappings():
+                found.setdefault((kind, row["code"]), _eligibility_match(row))
+    return found
+
+
+def release_datapackage_sha256(release: ReleaseInfo) -> str | None:
+    """The hash recorded with the release, else the one of its datapackage.json on disk."""
+    if release.datapackage_sha256:
+        return release.datapackage_sha256
+    path = release_dir(release.id) / "datapackage.json"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def receipt_by_id(receipt_id: str) -> Receipt | None:
+    return db.session.get(Receipt, receipt_id) if len(receipt_id) <= 40 else None
+
+
+def store_receipt(receipt_id: str, created_at: datetime, release_id: str, body: bytes, signature: str) -> Receipt:
+    """Keep a receipt for good; a receipt with the same id (same content) is never replaced."""
+    existing = receipt_by_id(receipt_id)
+    if existing is not None:
+        return existing
+    db.session.add(Receipt(id=receipt_id, created_at=created_at, release_id=release_id,
+                           body=body.decode("utf-8"), signature=signature))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same question answered at the same moment by another worker
+        db.session.rollback()
+    return receipt_by_id(receipt_id)
+
+
+def verification_keys() -> dict[str, str]:
+    """Public keys a receipt may be signed with, by key id: the configured key, the one shipped in
+    the current release, and earlier keys kept as keys/*.pub.pem after a rotation."""
+    paths = [public_key_path(current_app.config["CONGKHAI_SIGNING_KEY"])]
+    latest = current_release()
+    if latest is not None:
+        paths.append(release_dir(latest.id) / PUBLIC_KEY)
+    keys_dir = Paths(current_app.config["CONGKHAI_DATA_DIR"]).keys
+    if keys_dir.is_dir():
+        paths.extend(sorted(keys_dir.glob("*.pub.pem")))
+    keys = {}
+    for path in paths:
+        if path.is_file():
+            pem = path.read_text(encoding="ascii")
+            keys[key_id(pem)] = pem
+    return keys

@@ -47,3 +47,9 @@ def test_about_page_reads_thresholds_from_the_release_policy(client):
     text = soup(client.get("/about")).get_text(" ", strip=True)
     assert "Nợ từ 1 ₫ trở lên trong 3 tháng trở lên" in text
     assert "12 tháng gần nhất" in text and "18:30" in text
+
+
+def test_datapackage_hash_is_shown_for_citation(client):
+    release = next(r for r in client.get("/data.json").get_json()["releases"] if r["id"] == "2026-11-25")
+    listed = {f["name"]: f["sha256"] for f in release["files"]}
+    assert release["datapackage_sha256"] == listed["datapackage.json"] and release["signed"] is True
