@@ -76,6 +76,11 @@ def day(value) -> str:
     return format_date(value, DATE_PATTERNS[language()])
 
 
+def place(province) -> str:
+    """A province's name in the reader's language ('Thành phố Hà Nội' / 'Hanoi')."""
+    return province.name_en if language() == "en" else province.name
+
+
 def label(code, table: dict) -> str:
     return str(table.get(code, code or ""))
 

@@ -67,7 +67,7 @@ def with_links(rows: list[dict]) -> list[dict]:
 
 
 def province_options(selected: tuple) -> list[dict]:
-    return [{"value": p.code, "label": p.name, "selected": p.code in selected} for p in all_provinces()]
+    return [{"value": p.code, "label": i18n.place(p), "selected": p.code in selected} for p in all_provinces()]
 
 
 def twins(*formats: str) -> dict:

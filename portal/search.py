@@ -100,7 +100,7 @@ def value_facet(values, selected: tuple, labels=None) -> list[dict]:
 
 def facets_for(result, filters: dict) -> dict:
     names = by_code()
-    province_name = lambda code: names[code].name if code in names else code  # noqa: E731
+    province_name = lambda code: i18n.place(names[code]) if code in names else code  # noqa: E731
     status_order = {s: i for i, s in enumerate(STATUSES)}
     statuses = sorted(result.facets.get("status", []), key=lambda pair: status_order.get(pair[0], 9))
     return {

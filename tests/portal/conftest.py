@@ -8,7 +8,6 @@ appear), a name typed in NFD and one that starts like a spreadsheet formula.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -87,10 +86,8 @@ def write_release_directory(settings: dict, result, previous_id: str | None) -> 
     out_dir = Paths(settings["CONGKHAI_DATA_DIR"]).release(result.release.id)
     if out_dir.exists():
         return
-    key = Path(settings["CONGKHAI_SIGNING_KEY"])
-    signer = load_signer(key) if key.exists() else generate_key(key)
     out_dir.mkdir(parents=True)
-    write_release_files(result.release, out_dir, settings, signer, previous_id)
+    write_release_files(result.release, out_dir, settings, load_signer(settings["CONGKHAI_SIGNING_KEY"]), previous_id)
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +95,7 @@ def published(tmp_path_factory):
     """Settings of a data directory holding two published releases."""
     root = tmp_path_factory.mktemp("register")
     settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"))
+    generate_key(settings["CONGKHAI_SIGNING_KEY"])
     previous_id = None
     for day in (DAY_1, DAY_2):
         reports = root / f"reports-{day.isoformat()}"
