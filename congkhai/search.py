@@ -623,6 +623,9 @@ class SearchIndex:
                 cache.bytes = 0
 
     def close(self):
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
         self._ix.close()
 
     # Whoosh access
