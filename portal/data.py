@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import load_policy
+from publisher.feeds import STATIC_FEEDS
 
 from . import i18n, params, queries
 from .rendering import respond
@@ -114,6 +115,8 @@ def catalogue(fmt: str):
         "releases": [{k: v for k, v in entry.items() if k != "datapackage"} for entry in releases],
         "public_key": queries.public_key_pem(),
         "schema": field_rows(schema_tables(releases[0]["datapackage"] if releases else None)),
+        "feeds": [{"name": name, "title": title, "url": url_for("data.static_feed", filename=f"{name}.atom")}
+                  for name, (title, _description, _keep) in STATIC_FEEDS.items()],
         "links": {"json": url_for("data.catalogue", fmt="json"), "catalog": url_for("data.catalog_jsonld"),
                   "public_key": url_for("data.public_key")},
     }
@@ -160,6 +163,16 @@ def release_file(date_text: str, filename: str):
     if queries.get_release(date_text) is None:
         abort(404, description=_("There is no release of %(date)s.", date=date_text))
     return send_from_directory(queries.release_dir(date_text), filename, max_age=86400)
+
+
+@bp.get("/releases/current/feeds/<path:filename>")
+def static_feed(filename: str):
+    """The release's static feeds at the address their own `self` links give (publisher.feeds)."""
+    release = queries.current_release()
+    if release is None:
+        abort(404, description=_("No release has been published yet."))
+    mimetype = FORMATS.get(filename.rsplit(".", 1)[-1])
+    return send_from_directory(queries.release_dir(release.id) / "feeds", filename, mimetype=mimetype, max_age=600)
 
 
 @bp.get("/data/public-key.pem")

@@ -201,6 +201,7 @@ def province(code: str, fmt: str):
             "changes": url_for("lists.changes", province=found.code),
             "offenders_feed": url_for("lists.employer_list", name="offenders", fmt="atom", province=found.code),
             "changes_feed": url_for("lists.changes", fmt="atom", province=found.code),
+            "release_feed": url_for("data.static_feed", filename=f"provinces/{found.code}.atom"),
         },
     }
     if fmt == "html":

@@ -53,3 +53,17 @@ def test_datapackage_hash_is_shown_for_citation(client):
     release = next(r for r in client.get("/data.json").get_json()["releases"] if r["id"] == "2026-11-25")
     listed = {f["name"]: f["sha256"] for f in release["files"]}
     assert release["datapackage_sha256"] == listed["datapackage.json"] and release["signed"] is True
+
+
+def test_static_release_feeds_are_served_where_their_self_links_point(client):
+    import feedparser
+    page = soup(client.get("/data"))
+    links = [a["href"] for a in page.select("section[aria-labelledby=feeds-title] a.feed")]
+    assert "/releases/current/feeds/changes.atom" in links
+    for href in links + ["/releases/current/feeds/provinces/75.atom"]:
+        response = client.get(href)
+        assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+        feed = feedparser.parse(response.data)
+        assert not feed.bozo
+        assert any(link.href.endswith(href) for link in feed.feed.links if link.rel == "self")
+    assert soup(client.get("/provinces/dong-nai")).find("a", href="/releases/current/feeds/provinces/75.atom")
