@@ -157,6 +157,7 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
     progress = progress or Progress()
     policy = load_policy(settings["CONGKHAI_POLICY"])
     paths = Paths(settings["CONGKHAI_DATA_DIR"])
+    signer = _signer(settings)
     engine = store.make_engine(settings["DATABASE_URL"])
     try:
         store.init_db(engine)
@@ -174,14 +175,103 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
 
         built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial, progress,
                               on_rejects=keep_rejects)
-        rejects_csv, rejects_json = written["paths"]
+        result = PublishResult(built, False, *written["paths"], paths.release(built.id))
         same = previous.same_date
         if same is not None and same["input_digest"] == built.input_digest and same["policy"] == policy.to_dict():
-            return PublishResult(built, True, rejects_csv, rejects_json, paths.release(built.id))
+            result.unchanged = True
+            if paths.release(built.id).is_dir():
+                from .archive import switch_current
+                switch_current(paths.releases, built.id)
+            return result
+        files = _write_files(built, previous, settings, signer, paths, engine, progress)
+        _write_index(built, previous, paths, progress)
         tick = progress.step("database", len(built.records) + 2 * len(built.changes))
-        with engine.begin() as conn:
-            store.write_release(conn, built, previous, None, progress=tick)
+        with engine.begin() as conn:  # the moment the release becomes current for the portal
+            store.write_release(conn, built, previous, files["datapackage_sha256"], progress=tick)
         progress.done("database")
-        return PublishResult(built, False, rejects_csv, rejects_json, None)
+        from .archive import switch_current, update_release_index
+        switch_current(paths.releases, built.id)
+        update_release_index(paths.releases, files["index_entry"])
+        return result
     finally:
         engine.dispose()
+
+
+# Changes of earlier releases loaded for the feeds' window. One busy day of a national register
+# brings ~20,000 changes, so this keeps the latest day or two whole; quieter feeds (newly evading)
+# may then reach back less than the window's 90 days.
+FEED_HISTORY_LIMIT = 50_000
+
+
+def _signer(settings: dict):
+    from congkhai.signing import SigningKeyError, load_signer
+
+    try:
+        return load_signer(settings["CONGKHAI_SIGNING_KEY"])
+    except (SigningKeyError, FileNotFoundError) as error:
+        raise UsageError(f"no usable signing key at {settings['CONGKHAI_SIGNING_KEY']} ({error}); create one with "
+                         f"`congkhai keygen` or set CONGKHAI_SIGNING_KEY") from None
+
+
+def _write_files(built: BuiltRelease, previous, settings: dict, signer, paths, engine, progress: Progress) -> dict:
+    """The release directory, written aside and swapped in whole."""
+    import shutil
+    from datetime import timedelta
+
+    from congkhai.history import recent_changes
+
+    from . import store
+    from .archive import install_release_dir, make_temp_release_dir
+    from .package import write_release_files
+
+    progress.step("files")
+    earlier = []
+    with engine.connect() as conn:
+        if previous.release is not None:
+            since = built.as_of - timedelta(days=int(settings["CONGKHAI_FEED_MAX_DAYS"]))
+            earlier = recent_changes(conn, previous.release["as_of"], since, FEED_HISTORY_LIMIT)
+        removed = store.employer_refs(conn, [c.key for c in built.changes if c.after is None])
+    tmp = make_temp_release_dir(paths.releases, built.id)
+    try:
+        files = write_release_files(built, tmp, settings, signer, previous.release["id"] if previous.release else None,
+                                    feed_items=earlier, removed=removed)
+        install_release_dir(tmp, paths.release(built.id))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    progress.done("files")
+    return files
+
+
+def _write_index(built: BuiltRelease, previous, paths, progress: Progress) -> None:
+    """The release's search index: yesterday's plus today's changes, or built whole the first time."""
+    import os
+    import shutil
+
+    from congkhai import search
+
+    from . import store
+    from .archive import install_release_dir
+
+    target = paths.search_index(built.id)
+    staging = target.with_name(f".{built.id}.new-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    base = paths.search_index(previous.release["id"]) if previous.release else None
+    if base is not None and base.is_dir():
+        new_keys, changed_keys = store.attribute_changes(previous.employers, built.records)
+        touched = {c.key for c in built.changes if c.after is not None} | set(new_keys) | set(changed_keys)
+        upserts = [search.document(r) for r in built.records if r.key in touched]
+        deletes = [c.key for c in built.changes if c.after is None]
+        tick = progress.step("index", len(upserts))
+        search.update_index(base, staging, upserts, deletes, progress=lambda n: None)
+        tick(len(upserts))
+    else:
+        tick = progress.step("index", len(built.records))
+        search.build_index(staging, (search.document(r) for r in built.records), procs=2)
+        tick(len(built.records))
+    try:
+        install_release_dir(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    progress.done("index")

@@ -99,6 +99,31 @@ def _batches(rows: list):
         yield rows[start:start + BATCH]
 
 
+def attribute_changes(known: dict[str, tuple], records: list[Record]) -> tuple[list[str], list[str]]:
+    """Keys of employers not known before, and of known ones whose name, address... changed."""
+    new, changed = [], []
+    for record in records:
+        row = known.get(record.key)
+        if row is None:
+            new.append(record.key)
+        elif row[1:] != tuple(getattr(record, a) for a in _ATTRIBUTES):
+            changed.append(record.key)
+    return new, changed
+
+
+def employer_refs(conn, keys: list[str]) -> dict:
+    """What files and feeds may say of employers that a release no longer reports."""
+    from .feeds import EmployerRef
+
+    refs = {}
+    for batch in _batches(keys):
+        query = select(E.c.key, E.c.name, E.c.province_code, E.c.tax_code, E.c.personal_id_masked, E.c.sector)
+        for row in conn.execute(query.where(E.c.key.in_(batch))).mappings():
+            refs[row["key"]] = EmployerRef(row["key"], row["name"], row["province_code"],
+                                           row["tax_code"] or row["personal_id_masked"] or "", row["sector"])
+    return refs
+
+
 def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha256: str | None,
                   progress=None) -> None:
     """Write the release; the caller owns the transaction (commit makes it current, all at once)."""
@@ -108,13 +133,10 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         previous.employers = {row[0]: tuple(row[1:]) for row in
                               conn.execute(select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES)))}
     records = {r.key: r for r in built.records}
-    new_rows, changed_rows = [], []
-    for key, record in records.items():
-        known = previous.employers.get(key)
-        if known is None:
-            new_rows.append(_employer_row(record))
-        elif known[1:] != tuple(getattr(record, a) for a in _ATTRIBUTES):
-            changed_rows.append({"b_id": known[0], **{a: getattr(record, a) for a in _ATTRIBUTES}})
+    new_keys, changed_keys = attribute_changes(previous.employers, built.records)
+    new_rows = [_employer_row(records[key]) for key in new_keys]
+    changed_rows = [{"b_id": previous.employers[key][0], **{a: getattr(records[key], a) for a in _ATTRIBUTES}}
+                    for key in changed_keys]
     for batch in _batches(new_rows):
         conn.execute(insert(E), batch)
         if progress:

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from congkhai.config import load_settings
+from congkhai.signing import generate_key
 
 POSTGRES_URL = os.environ.get("CONGKHAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -45,13 +46,25 @@ def database_url(request, tmp_path):
     admin.dispose()
 
 
+def _with_key(values: dict) -> dict:
+    generate_key(values["CONGKHAI_SIGNING_KEY"])
+    return values
+
+
 @pytest.fixture
 def settings(tmp_path):
-    """Settings for a run whose database, releases and keys all live under tmp_path (SQLite)."""
-    return load_settings(env={}, CONGKHAI_DATA_DIR=str(tmp_path / "data"))
+    """Settings for a run whose database, releases and signing key all live under tmp_path (SQLite)."""
+    return _with_key(load_settings(env={}, CONGKHAI_DATA_DIR=str(tmp_path / "data")))
 
 
 @pytest.fixture
 def db_settings(tmp_path, database_url):
     """Like `settings`, once per database engine."""
-    return load_settings(env={}, CONGKHAI_DATA_DIR=str(tmp_path / "data"), DATABASE_URL=database_url)
+    return _with_key(load_settings(env={}, CONGKHAI_DATA_DIR=str(tmp_path / "data"), DATABASE_URL=database_url))
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch):
+    """fsync makes a release durable, not correct; in-process tests skip its cost (~5 ms a file).
+    The crash test runs the publisher in a real subprocess, where fsync is untouched."""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)

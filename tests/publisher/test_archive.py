@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from congkhai.config import REPO_ROOT, Paths
-from congkhai.signing import generate_key
+from congkhai.signing import generate_key, load_signer
 from publisher import archive
 from publisher.archive import (current_release_id, install_release_dir, make_temp_release_dir,
                                remove_stale_temporaries, switch_current, update_release_index, verify_release)
@@ -20,7 +20,7 @@ from .release_sample import REMOVED, built_release
 
 @pytest.fixture
 def signer(settings):
-    return generate_key(settings["CONGKHAI_SIGNING_KEY"])
+    return load_signer(settings["CONGKHAI_SIGNING_KEY"])
 
 
 def publish(settings, signer, **changes) -> tuple:

@@ -14,6 +14,8 @@ DAY2 = AS_OF + timedelta(days=1)
 def env(tmp_path, monkeypatch):
     monkeypatch.setenv("CONGKHAI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("CONGKHAI_SIGNING_KEY", raising=False)
+    assert main(["keygen"]) == 0
     return tmp_path
 
 
