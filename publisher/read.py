@@ -22,6 +22,7 @@ from .records import HEADERS, RawRow, Report
 REPORT_SUFFIXES = (".csv", ".xlsx")
 HEADER_SEARCH_ROWS = 30
 _CODE = re.compile(r"^(\d{2})(?:[-_ .].*)?$")
+_TOTALS_LABEL = re.compile(r"tong cong\s*:?")
 _TITLE_DATE = re.compile(r"ng[aà]y\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})", re.IGNORECASE)
 
 
@@ -94,9 +95,13 @@ def _is_empty(values) -> bool:
 
 
 def _is_totals(cells: dict) -> bool:
+    """The "Tổng cộng" row: that label alone in a cell and no tax code. A name such as
+    "Tổng công ty Sông Đà" folds to the same letters and must stay a data row."""
+    if cells.get("Mã số thuế") not in (None, ""):
+        return False
     for header in ("STT", "Tên đơn vị", "Mã đơn vị"):
         value = cells.get(header)
-        if isinstance(value, str) and fold(clean(value)).startswith("tong cong"):
+        if isinstance(value, str) and _TOTALS_LABEL.fullmatch(fold(clean(value))):
             return True
     return False
 

@@ -95,3 +95,10 @@ def test_discover_reports(tmp_path):
         "99.csv: file name must start with a province code of datasets/provinces.csv, e.g. 01.xlsx or 79-ho-chi-minh.csv",
         "notes.txt: not a report: expected a .csv or .xlsx file",
     ]
+
+
+def test_a_corporation_named_tong_cong_ty_is_not_the_totals_row(tmp_path):
+    rows = [row(1, name="Tổng công ty Xây dựng Sông Đà"), row(2, name="TỔNG CÔNG TY ĐIỆN LỰC")]
+    report = read_report(write_xlsx(tmp_path, "01", rows), "01", AS_OF)
+    assert [r.cells["Tên đơn vị"] for r in report.rows] == ["Tổng công ty Xây dựng Sông Đà", "TỔNG CÔNG TY ĐIỆN LỰC"]
+    assert report.totals["STT"] == "Tổng cộng"
