@@ -5,7 +5,7 @@ ever shown masked. The page answers for today or, with `?as_of=`, for any past d
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
 from congkhai.rules.commendation import is_commendable
@@ -19,8 +19,13 @@ bp = Blueprint("employers", __name__)
 
 
 def employer_or_404(key: str):
+    """The employer of a permalink; another spelling of its code (no dash, spaces) redirects to it."""
     employer = queries.employer_by_key(key)
     if employer is None:
+        identifier = parse_identifier(key)
+        found = identifier and queries.employer_by_identifier(tax_code=identifier, unit_code=identifier)
+        if found:
+            abort(redirect(url_for(request.endpoint, **{**request.view_args, "key": found.key}, **request.args), 301))
         abort(404, description=_("No employer has the identifier %(key)s in the register. Check the tax code, "
                                  "or search by name.", key=key[:40]))
     return employer

@@ -86,7 +86,8 @@ def wants_json() -> bool:
 def handle_error(error: HTTPException):
     """Every error is a page in the reader's language (or JSON for a .json URL), never a stack trace."""
     titles = {400: _("This request cannot be answered"), 404: _("Not found"),
-              405: _("Method not allowed"), 413: _("Too large"), 500: _("Something went wrong")}
+              405: _("Method not allowed"), 413: _("Too large"), 500: _("Something went wrong"),
+              503: _("Temporarily unavailable")}
     code = error.code or 500
     message = error.description if code != 500 else _("The error has been logged. Please try again later.")
     if wants_json():

@@ -99,3 +99,11 @@ def test_watchlist_feed_follows_several_codes(client):
     assert {e.link.rsplit("/", 1)[1] for e in feed.entries} == {TRANG_BOM, BIEN_HOA}
     assert client.get("/feeds/watchlist.atom?codes=not-a-code").status_code == 400
     assert client.get("/feeds/watchlist.atom").status_code == 400
+
+
+def test_other_spellings_of_a_code_redirect_to_the_permalink(client):
+    from .conftest import BRANCH
+    response = client.get(f"/employers/{BRANCH.replace('-', '')}.json?as_of=2026-11-24")
+    assert response.status_code == 301
+    assert response.headers["Location"] == f"/employers/{BRANCH}.json?as_of=2026-11-24"
+    assert client.get(f"/employers/{HOUSEHOLD.lower()}").headers["Location"] == f"/employers/{HOUSEHOLD}"
