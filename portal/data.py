@@ -121,7 +121,9 @@ def catalogue(fmt: str):
                   "public_key": url_for("data.public_key")},
     }
     if fmt == "html":
-        data["jsonld"] = json.dumps(dataset_jsonld(releases[0]), ensure_ascii=False, default=str) if releases else None
+        # `<` escaped so no value can close the <script> element the JSON-LD sits in
+        data["jsonld"] = (json.dumps(dataset_jsonld(releases[0]), ensure_ascii=False, default=str).replace("<", "\\u003c")
+                          if releases else None)
     return respond(fmt, "data.html", data)
 
 
