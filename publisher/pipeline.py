@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -151,13 +152,37 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
     from congkhai.config import Paths
     from congkhai.policy import load_policy
 
-    from . import store
-    from .classify import months_before
-
     progress = progress or Progress()
     policy = load_policy(settings["CONGKHAI_POLICY"])
     paths = Paths(settings["CONGKHAI_DATA_DIR"])
     signer = _signer(settings)
+    with _publisher_lock(paths):
+        return _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, policy, paths, signer)
+
+
+@contextmanager
+def _publisher_lock(paths):
+    """One publisher at a time per data directory; what a crashed run left behind is swept here."""
+    import fcntl
+
+    from .archive import remove_stale_temporaries
+
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(paths.data_dir / ".publish.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"another `congkhai publish` is running on {paths.data_dir}") from None
+        for directory in (paths.releases, paths.indexes):
+            if directory.is_dir():
+                remove_stale_temporaries(directory)
+        yield
+
+
+def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, policy, paths, signer) -> PublishResult:
+    from . import store
+    from .classify import months_before
+
     engine = store.make_engine(settings["DATABASE_URL"])
     try:
         store.init_db(engine)
@@ -254,7 +279,7 @@ def _write_index(built: BuiltRelease, previous, paths, progress: Progress) -> No
     from .archive import install_release_dir
 
     target = paths.search_index(built.id)
-    staging = target.with_name(f".{built.id}.new-{os.getpid()}")
+    staging = target.with_name(f".{built.id}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     base = paths.search_index(previous.release["id"]) if previous.release else None
     if base is not None and base.is_dir():
