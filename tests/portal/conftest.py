@@ -11,15 +11,10 @@ from datetime import date
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import create_engine, select
-
-from congkhai import search as engine
-from congkhai.config import Paths, load_settings
-from congkhai.history import E, I, covers
+from congkhai.config import load_settings
 from congkhai.provinces import all_provinces
-from congkhai.signing import generate_key, load_signer
+from congkhai.signing import generate_key
 from portal import create_app
-from publisher.package import write_release_files
 from publisher.pipeline import publish
 from tests.publisher.factory import tax_code, write_all
 
@@ -67,43 +62,16 @@ def scenario(day: date) -> dict:
     }
 
 
-def build_search_index(settings: dict, day: date) -> None:
-    """The index the publisher builds for a release (built here if the pipeline has not yet)."""
-    path = Paths(settings["CONGKHAI_DATA_DIR"]).search_index(day.isoformat())
-    if path.exists():
-        return
-    db = create_engine(settings["DATABASE_URL"])
-    with db.connect() as conn:
-        rows = conn.execute(select(E.c.key, E.c.tax_code, E.c.unit_code, E.c.name, E.c.province_code,
-                                   E.c.ownership_type, E.c.sector, I.c.status, I.c.arrears_total, I.c.months_late)
-                            .select_from(I.join(E, E.c.id == I.c.employer_id)).where(covers(day))).mappings().all()
-    db.dispose()
-    engine.build_index(path, [dict(row) for row in rows])
-
-
-def write_release_directory(settings: dict, result, previous_id: str | None) -> None:
-    """The signed release directory the publisher writes (written here if the pipeline has not yet)."""
-    out_dir = Paths(settings["CONGKHAI_DATA_DIR"]).release(result.release.id)
-    if out_dir.exists():
-        return
-    out_dir.mkdir(parents=True)
-    write_release_files(result.release, out_dir, settings, load_signer(settings["CONGKHAI_SIGNING_KEY"]), previous_id)
-
-
 @pytest.fixture(scope="session")
 def published(tmp_path_factory):
     """Settings of a data directory holding two published releases."""
     root = tmp_path_factory.mktemp("register")
     settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"))
     generate_key(settings["CONGKHAI_SIGNING_KEY"])
-    previous_id = None
     for day in (DAY_1, DAY_2):
         reports = root / f"reports-{day.isoformat()}"
         write_all(reports, as_of=day, overrides=scenario(day))
-        result = publish(reports, day, settings)
-        build_search_index(settings, day)
-        write_release_directory(settings, result, previous_id)
-        previous_id = day.isoformat()
+        publish(reports, day, settings)
     return settings
 
 
