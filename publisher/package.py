@@ -11,19 +11,11 @@ import csv
 import hashlib
 import json
 import os
-import shutil
 import time
-import zipfile
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.writer.excel import ExcelWriter
 
 from congkhai.config import DATASETS_DIR
 from congkhai.models import COMPLIANT, DELINQUENT, EVADING, LATE, OFFENDER_STATUSES
@@ -34,15 +26,15 @@ from congkhai.rules.classification import listing_reason
 from .feeds import (PUBLISHER, PUBLISHER_EN, EmployerRef, FeedItem, employer_url, feed_items_for,
                     release_url, write_feeds)
 from .records import BuiltRelease, Record
+from .xlsx import MAX_ROWS, Sheet, Workbook
 
 SCHEMAS_DIR = DATASETS_DIR / "schemas"
 SUMS = "SHA256SUMS"
 SIGNATURE = "SHA256SUMS.sig"
 PUBLIC_KEY = "signing-key.pub.pem"
 DATAPACKAGE = "datapackage.json"
-# Rows per workbook sheet: openpyxl writes about 12,000 rows a second, so a whole million-row register
-# would take minutes; the workbook holds the lists (capped) and the CSV files hold everything.
-XLSX_MAX_ROWS = 100_000
+# Rows per workbook sheet: Excel's limit. The workbook holds the lists; the CSV files hold everything.
+XLSX_MAX_ROWS = MAX_ROWS - 1
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HASH_BUFFER = 1 << 20
 
@@ -101,28 +93,13 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return neutralise(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _xlsx_cell(value):
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))
-    return value
-
-
 def _json_default(value):
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+_encode_json = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
 
 
 def employer_values(record: Record, province_names: dict[str, str], commendable: set[str],
@@ -185,33 +162,39 @@ def change_values(item: FeedItem, province_names: dict[str, str], base_url: str)
 class _Table:
     """One CSV resource being written, and its sheet in the workbook if it has one."""
 
-    def __init__(self, out_dir: Path, resource: str, workbook: Workbook | None):
+    def __init__(self, out_dir: Path, resource: str, workbook: Workbook):
         self.resource = resource
         self.path = out_dir / TABLES[resource][0]
         self.columns = column_names(resource)
+        types = [field["type"] for field in load_schema(resource)["fields"]]
+        self.text_columns = [n for n, kind in enumerate(types) if kind == "string"]
+        self.boolean_columns = [n for n, kind in enumerate(types) if kind == "boolean"]
         self.handle = self.path.open("w", encoding="utf-8", newline="", buffering=_HASH_BUFFER)
         self.writer = csv.writer(self.handle)
         self.writer.writerow(self.columns)
         self.rows = 0
         self.sheet = None
         sheet_name = TABLES[resource][5]
-        if workbook is not None and sheet_name:
-            self.sheet = workbook.create_sheet(sheet_name)
-            self.sheet.freeze_panes = "A2"
+        if sheet_name:
+            self.sheet = workbook.add_sheet(sheet_name)
             titles = {field["name"]: field["title"] for field in load_schema(resource)["fields"]}
-            header = []
-            for column in self.columns:
-                cell = WriteOnlyCell(self.sheet, value=titles[column])
-                cell.font = Font(bold=True)
-                header.append(cell)
-            self.sheet.append(header)
+            self.sheet.append([titles[column] for column in self.columns], bold=True)
 
     def write(self, values: dict) -> None:
+        """One row: text neutralised in both files; the sheet keeps booleans and dates typed, the CSV
+        spells them as the schema reads them (csv writes None as '' and a date in ISO form)."""
         row = [values[column] for column in self.columns]
-        self.writer.writerow([_csv_cell(value) for value in row])
+        for n in self.text_columns:
+            text = row[n]
+            if text and text.startswith(_FORMULA_STARTS):
+                row[n] = "'" + text
         self.rows += 1
         if self.sheet is not None and self.rows <= XLSX_MAX_ROWS:
-            self.sheet.append([_xlsx_cell(value) for value in row])
+            self.sheet.append(row)
+        for n in self.boolean_columns:
+            if row[n] is not None:
+                row[n] = "true" if row[n] else "false"
+        self.writer.writerow(row)
 
     @property
     def truncated(self) -> bool:
@@ -219,30 +202,8 @@ class _Table:
 
     def close(self) -> None:
         self.handle.close()
-
-
-class StampedZip(zipfile.ZipFile):
-    """A zip whose members all carry one timestamp (openpyxl stamps the current time), so an
-    openpyxl workbook saved with `ExcelWriter(book, StampedZip(path, when)).save()` is reproducible."""
-
-    def __init__(self, path: Path, when: datetime):
-        super().__init__(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-        self._when = max(when, datetime(1980, 1, 1, tzinfo=when.tzinfo)).timetuple()[:6]
-
-    def _info(self, name: str) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, self._when)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        return info
-
-    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
-        if isinstance(zinfo_or_arcname, str):
-            zinfo_or_arcname = self._info(zinfo_or_arcname)
-        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
-
-    def write(self, filename, arcname=None, *args, **kwargs):
-        with open(filename, "rb") as source, self.open(self._info(arcname), "w", force_zip64=True) as target:
-            shutil.copyfileobj(source, target, _HASH_BUFFER)
+        if self.sheet is not None:
+            self.sheet.close()
 
 
 def _utc(moment: datetime) -> datetime:
@@ -299,7 +260,7 @@ def _count(stats: dict, record: Record, commended: bool) -> None:
         counts["arrears_offenders"] += record.arrears_total
 
 
-def _write_intro_sheet(sheet, built: BuiltRelease, settings: dict, tables: dict[str, _Table]) -> None:
+def _write_intro_sheet(sheet: Sheet, built: BuiltRelease, settings: dict, tables: dict[str, _Table]) -> None:
     license_ = _license(settings)
     lines = [
         [f"Danh sách đơn vị chậm đóng, trốn đóng BHXH, BHYT, BHTN tính đến ngày {_vi_date(built.as_of)}"],
@@ -321,15 +282,30 @@ def _write_intro_sheet(sheet, built: BuiltRelease, settings: dict, tables: dict[
             else f"{table.rows:,}".replace(",", ".")
         lines.append([TABLES[table.resource][5], TABLES[table.resource][3], note, table.path.name])
     for line in lines:
-        sheet.append([_xlsx_cell(value) for value in line])
+        sheet.append([neutralise(value) for value in line])
 
 
-def _save_workbook(workbook: Workbook, path: Path, created: datetime) -> None:
-    stamp = _utc(created).replace(tzinfo=None)
-    workbook.properties.creator = PUBLISHER
-    workbook.properties.created = stamp
-    workbook.properties.modified = stamp
-    ExcelWriter(workbook, StampedZip(path, created)).save()
+def _table_rows(resource: str, built: BuiltRelease, groups: dict, stats: dict, feed_items: list[FeedItem],
+                context: tuple) -> Iterable[dict]:
+    """The rows of one list resource, in its published order."""
+    province_names, commendable, base_url = context
+    if resource in ("delinquent", "evading"):
+        policy = built.policy.to_dict()
+        ranked = sorted(groups[resource], key=lambda record: (-record.arrears_total, record.key))
+        for rank, record in enumerate(ranked, 1):
+            values = employer_values(record, province_names, commendable, base_url)
+            values["rank"] = rank
+            values["listing_reason"] = listing_reason(record.status, record.months_late, policy)
+            yield values
+    elif resource == "compliant":
+        for record in sorted(groups[resource], key=lambda record: (record.province_code, record.key)):
+            yield employer_values(record, province_names, commendable, base_url)
+    elif resource == "changes":
+        this_release = (item for item in feed_items if item.release_date == built.as_of)
+        for item in sorted(this_release, key=lambda item: item.key):
+            yield change_values(item, province_names, base_url)
+    elif resource == "provinces":
+        yield from _province_rows(built, stats)
 
 
 def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed_items: list[FeedItem]) -> dict:
@@ -343,53 +319,41 @@ def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed
     base_url = settings["CONGKHAI_BASE_URL"].rstrip("/")
     province_names = {province.code: province.name for province in all_provinces()}
     commendable = built.commendable
-    workbook = Workbook(write_only=True)
-    intro = workbook.create_sheet("Giới thiệu")
-    tables = {resource: _Table(out_dir, resource, workbook) for resource in TABLES}
+    xlsx_name = f"congkhai-{built.id}.xlsx"
+    workbook = Workbook(out_dir / xlsx_name, _utc(built.created_at), PUBLISHER)
 
-    offenders, evading, honoured, stats = [], [], [], {}
+    groups = {"delinquent": [], "evading": [], "compliant": []}
+    stats: dict[str, dict] = {}
+    tables = {"employers": _Table(out_dir, "employers", workbook)}
     employers = tables["employers"]
     with (out_dir / "employers.jsonl").open("w", encoding="utf-8", buffering=_HASH_BUFFER) as jsonl:
         for record in built.records:
             values = employer_values(record, province_names, commendable, base_url)
             employers.write(values)
-            jsonl.write(json.dumps(values, ensure_ascii=False, default=_json_default))
+            jsonl.write(_encode_json(values))
             jsonl.write("\n")
             _count(stats, record, values["honour_roll"])
             if record.status in OFFENDER_STATUSES:
-                offenders.append(record)
+                groups["delinquent"].append(record)
                 if record.status == EVADING:
-                    evading.append(record)
+                    groups["evading"].append(record)
             if values["honour_roll"]:
-                honoured.append(record)
+                groups["compliant"].append(record)
+    employers.close()
     timings["employers"] = time.perf_counter() - started
 
-    policy = built.policy.to_dict()
-    for resource, records in (("delinquent", offenders), ("evading", evading)):
-        records.sort(key=lambda record: (-record.arrears_total, record.key))
-        for rank, record in enumerate(records, 1):
-            values = employer_values(record, province_names, commendable, base_url)
-            values["rank"] = rank
-            values["listing_reason"] = listing_reason(record.status, record.months_late, policy)
-            tables[resource].write(values)
-    honoured.sort(key=lambda record: (record.province_code, record.key))
-    for record in honoured:
-        tables["compliant"].write(employer_values(record, province_names, commendable, base_url))
-    this_release = sorted((item for item in feed_items if item.release_date == built.as_of),
-                          key=lambda item: item.key)
-    for item in this_release:
-        tables["changes"].write(change_values(item, province_names, base_url))
-    for values in _province_rows(built, stats):
-        tables["provinces"].write(values)
-    for table in tables.values():
-        table.close()
-    timings["lists"] = time.perf_counter() - started - timings["employers"]
-
     moment = time.perf_counter()
+    context = (province_names, commendable, base_url)
+    for resource in ("delinquent", "evading", "compliant", "changes", "provinces"):
+        table = tables[resource] = _Table(out_dir, resource, workbook)
+        for values in _table_rows(resource, built, groups, stats, feed_items, context):
+            table.write(values)
+        table.close()
+    intro = workbook.add_sheet("Giới thiệu", order=-1, freeze_header=False)
     _write_intro_sheet(intro, built, settings, tables)
-    xlsx_name = f"congkhai-{built.id}.xlsx"
-    _save_workbook(workbook, out_dir / xlsx_name, built.created_at)
-    timings["xlsx"] = time.perf_counter() - moment
+    intro.close()
+    workbook.close()
+    timings["lists_and_xlsx"] = time.perf_counter() - moment
     return {
         "tables": {resource: table.rows for resource, table in tables.items()},
         "xlsx": xlsx_name,

@@ -5,16 +5,18 @@ import zipfile
 
 import frictionless
 import pytest
+from lxml import etree
 from openpyxl import load_workbook
 
 from congkhai.signing import generate_key, verify_signature
 from congkhai.text import nfc
 from publisher import package
 from publisher.archive import verify_release
+from publisher.xlsx import Workbook
 from publisher.package import (DATAPACKAGE, SIGNATURE, SUMS, TABLES, column_names, load_schema, neutralise,
                                write_release_files)
 
-from .release_sample import (AS_OF, BIG, FORMULA_NAMES, HOUSEHOLD_NUMBER, NFD_NAME, REMOVED, built_release)
+from .release_sample import (AS_OF, BIG, CREATED, FORMULA_NAMES, HOUSEHOLD_NUMBER, NFD_NAME, REMOVED, built_release)
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -298,3 +300,26 @@ def test_csv_is_plain_utf8_without_bom(release):
     data = (out / "employers.csv").read_bytes()
     assert not data.startswith(b"\xef\xbb\xbf")
     assert io.StringIO(data.decode("utf-8")).readline().startswith("key,tax_code,")
+
+
+def test_workbook_parts_are_well_formed_and_cells_typed(release, tmp_path):
+    out, _ = release
+    path = out / f"congkhai-{AS_OF.isoformat()}.xlsx"
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if member.endswith((".xml", ".rels")):
+                etree.fromstring(archive.read(member))
+    sheet = load_workbook(path)["Trốn đóng"]
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.b and not sheet["A2"].font.b
+    decision_date = sheet.cell(2, column_names("evading").index("evasion_decision_date") + 1)
+    assert decision_date.is_date and decision_date.value.date().isoformat() == "2026-03-05"
+
+
+def test_workbook_writer_keeps_text_exact_and_drops_what_xml_cannot_hold(tmp_path):
+    book = Workbook(tmp_path / "t.xlsx", CREATED, "Bảo hiểm xã hội")
+    sheet = book.add_sheet("Thử")
+    sheet.append(["a < b & c > d", " lề ", "dòng\r\nmới", "bell\x07", True, 3.5, None, BIG])
+    sheet.close()
+    book.close()
+    row = next(load_workbook(tmp_path / "t.xlsx", read_only=True)["Thử"].values)
+    assert row == ("a < b & c > d", " lề ", "dòng\r\nmới", "bell", True, 3.5, None, BIG)
