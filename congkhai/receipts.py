@@ -101,7 +101,7 @@ class Code:
         return (self.kind, self.value) if self.kind else (MALFORMED, self.shown)
 
 
-def _masked_digits(text: str) -> str:
+def mask_long_digits(text: str) -> str:
     """Any run of 11-12 digits could be someone's personal number: never echo it."""
     return _LONG_DIGITS.sub(lambda m: mask_personal_id(m.group()), text)
 
@@ -109,7 +109,7 @@ def _masked_digits(text: str) -> str:
 def classify_code(raw: str, row: int) -> Code:
     text = nfc(str(raw)).strip().strip("'\"").strip()
     if len(text) > MAX_CODE_CHARS:
-        return Code(row, _masked_digits(text[:MAX_CODE_CHARS]) + "…", None, None, TOO_LONG)
+        return Code(row, mask_long_digits(text[:MAX_CODE_CHARS]) + "…", None, None, TOO_LONG)
     digits = compact(text)
     if digits.isdigit():
         if len(digits) in (11, 12):
@@ -122,7 +122,7 @@ def classify_code(raw: str, row: int) -> Code:
             return Code(row, mask_personal_id(digits), PERSONAL, personal_id_hash(digits),
                         branch_alternative=alternative)
         if len(digits) not in (9, 10, 13):
-            return Code(row, _masked_digits(text), None, None, WRONG_LENGTH)
+            return Code(row, mask_long_digits(text), None, None, WRONG_LENGTH)
         try:
             canonical = parse_tax_code(digits).value
         except InvalidTaxCode as error:
@@ -132,7 +132,7 @@ def classify_code(raw: str, row: int) -> Code:
     unit = parse_identifier(text)
     if unit is not None:
         return Code(row, unit, UNIT_CODE, unit)
-    return Code(row, _masked_digits(text), None, None, NOT_A_CODE)
+    return Code(row, mask_long_digits(text), None, None, NOT_A_CODE)
 
 
 def split_codes(text: str) -> list[str]:

@@ -1,0 +1,314 @@
+"""The public JSON API (`/api/v1`) for newsrooms and e-procurement systems.
+
+The same answers as the pages, through the same functions: search through `congkhai.search` with
+the portal's query language and filters, employers and releases through `portal.queries`,
+eligibility through `portal.eligibility.issue_receipt`. `portal.openapi` describes every endpoint;
+the docs page renders that document.
+
+Conventions, applied to every response under /api/ in one place (`finish`): the release id in
+`X-Release-Id` and in the body, errors as `{"error": {"code", "status", "message"}}`, CORS open for
+GET, ETag and Cache-Control on GET answers tied to the release, and 304 to a matching If-None-Match.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from congkhai import search as engine
+from congkhai.config import Setting
+from congkhai.receipts import MAX_CODES, mask_long_digits
+from congkhai.rules.eligibility import tender_eligibility
+
+from . import eligibility, openapi, params, queries, ratelimits, rendering
+from .search import hit_row, open_release_index, search_filters
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PREFIX = "/api/"
+MAX_JSON_BYTES = 1024 * 1024
+CACHE_SETTING = "CONGKHAI_API_CACHE_SECONDS"
+API_SETTINGS = [
+    Setting(CACHE_SETTING, 300, "Seconds a client or proxy may cache a GET answer of the API (until the next release)."),
+    *ratelimits.RATE_LIMIT_SETTINGS,
+]
+IMMUTABLE = "public, max-age=31536000, immutable"
+CORS_EXPOSED = "ETag, X-Release-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+
+
+def answer(data: dict, release_id: str | None, cache: str | None = None):
+    """A JSON answer that names its release; `cache` overrides the release-tied Cache-Control."""
+    g.release_id = release_id
+    g.cache_control = cache
+    return jsonify({"release_id": release_id, **data})
+
+
+def current_release_id() -> str | None:
+    release = queries.current_release()
+    return release.id if release else None
+
+
+# ---- employers ----------------------------------------------------------------------------------------
+
+def facets_json(facets: dict) -> dict:
+    out = {}
+    for name, values in facets.items():
+        out[name] = [{"min": v.min, "max": v.max, "count": v.count} if isinstance(v, engine.Bucket)
+                     else {"value": v[0], "count": v[1]} for v in values]
+    return out
+
+
+def employer_links(key: str) -> dict:
+    return {"html": url_for("employers.employer", key=key), "api": url_for("api.employer", code=key)}
+
+
+@bp.get("/employers")
+def employers():
+    q = params.query_text()
+    filters = search_filters()
+    sort = params.choice("sort", openapi.SORTS, "relevance" if q else "arrears")
+    page, size = params.page_number(), params.per_page()
+    release, day = params.answering()
+    index = open_release_index(release)
+    result = engine.search(index, q, {k: v for k, v in filters.items() if v not in (None, ())}, sort, page, size)
+    if page > result.pages:
+        params.check_page_exists(page, min(result.total, engine.MAX_RESULT_WINDOW), size)
+    return answer({
+        "as_of": day, "query": result.query, "sort": result.sort, "total": result.total, "page": page,
+        "per_page": size, "pages": result.pages, "fuzzy": result.fuzzy, "truncated": result.truncated,
+        "identifier": result.identifier,
+        "results": [{**hit_row(hit), "links": employer_links(hit.key)} for hit in result.hits],
+        "facets": facets_json(result.facets),
+    }, release.id)
+
+
+@bp.get("/employers/<code>")
+def employer(code: str):
+    identifier = engine.parse_identifier(code)
+    found = queries.employer_by_identifier(tax_code=identifier, unit_code=identifier) if identifier else None
+    found = found or (queries.employer_by_key(code) if len(code) <= 40 else None)
+    if found is None:
+        abort(404, description=_("No employer has the identifier %(key)s in the register.",
+                                 key=mask_long_digits(code[:40])))
+    release, day = params.answering()
+    interval = queries.interval_on(found, day)
+    verdict = tender_eligibility(interval.status if interval else None, release.policy["eligibility_rule"])
+    state = queries.state_of(interval)
+    return answer({
+        "as_of": day, "employer": queries.employer_row(found, None),
+        "state": state._asdict() if state else None, "since": interval.valid_from if interval else None,
+        "eligibility": {"eligible": verdict.eligible, "reason": verdict.reason, "rule": verdict.rule},
+        "history": queries.history_of(found), "links": employer_links(found.key),
+    }, release.id)
+
+
+# ---- releases -----------------------------------------------------------------------------------------
+
+def release_json(release: queries.ReleaseInfo) -> dict:
+    return {**release.to_dict(), "datapackage_sha256": queries.release_datapackage_sha256(release),
+            "links": {"html": url_for("lists.release", date_text=release.id),
+                      "api": url_for("api.release", date_text=release.id)}}
+
+
+@bp.get("/releases")
+def releases():
+    return answer({"releases": [release_json(r) for r in queries.list_releases()]}, current_release_id())
+
+
+@bp.get("/releases/<date_text>")
+def release(date_text: str):
+    found = queries.get_release(date_text) if len(date_text) == 10 else None
+    if found is None:
+        abort(404, description=_("There is no release of %(day)s.", day=date_text[:20]))
+    files = queries.release_files(found.id)
+    return answer({"release": release_json(found), "files": files["files"], "signed": files["signed"]}, found.id)
+
+
+# ---- eligibility and receipts -----------------------------------------------------------------------------
+
+def receipt_answer(document: dict, cache: str | None = None):
+    body = document["receipt"]
+    return answer({"receipt": body, "signature": document["signature"], "links": eligibility.links_for(body["id"])},
+                  body["release"]["id"], cache)
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        params.bad_request(_("Send a JSON object with Content-Type: application/json."))
+    return data
+
+
+@bp.get("/eligibility")
+def check_one():
+    codes = [c for c in request.args.getlist("code") if c.strip()]
+    if len(codes) != 1:
+        params.bad_request(_("Give exactly one code in ?code=; POST a JSON list to check several."))
+    return receipt_answer(eligibility.issue_receipt(codes, eligibility.question_day(request.args.get("date"))))
+
+
+@bp.post("/eligibility")
+def check_batch():
+    data = json_body()
+    codes = data.get("codes")
+    if not isinstance(codes, list):
+        params.bad_request(_("\"codes\" must be a list of tax codes or unit codes."))
+    if len(codes) > MAX_CODES:
+        abort(413, description=_("At most %(most)s codes can be checked at once.", most=MAX_CODES))
+    wrong = next((i for i, c in enumerate(codes) if isinstance(c, bool) or not isinstance(c, (str, int))), None)
+    if wrong is not None:
+        params.bad_request(_("codes[%(index)s] is not a string.", index=wrong))
+    day = data.get("date")
+    if day is not None and not isinstance(day, str):
+        params.bad_request(_("\"date\" must be a string: YYYY-MM-DD."))
+    return receipt_answer(eligibility.issue_receipt([str(c) for c in codes], eligibility.question_day(day)))
+
+
+@bp.get("/receipts/<receipt_id>")
+def receipt(receipt_id: str):
+    return receipt_answer(eligibility.document_of(eligibility.receipt_or_404(receipt_id)), IMMUTABLE)
+
+
+@bp.post("/verify")
+def verify():
+    return answer(eligibility.verify_document(json_body()), current_release_id())
+
+
+# ---- the description of the API ------------------------------------------------------------------------------
+
+def spec() -> dict:
+    base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
+    return openapi.document(base + bp.url_prefix, current_release_id())
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    g.release_id = current_release_id()
+    return jsonify(spec())
+
+
+def operations(document: dict) -> list[dict]:
+    """Every operation of the document, flattened for the docs page."""
+    out = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            out.append({"method": method.upper(), "path": bp.url_prefix + path.rstrip("/") + ("/" if path == "/" else ""),
+                        "anchor": operation["operationId"], **operation,
+                        "body": operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+                        .get("schema", {}).get("$ref", "").rpartition("/")[2],
+                        "responses": [{"status": status, "description": response["description"],
+                                       "schema": response.get("content", {}).get("application/json", {})
+                                       .get("schema", {}).get("$ref", "").rpartition("/")[2]}
+                                      for status, response in operation["responses"].items()]})
+    return out
+
+
+def schema_rows(schema: dict) -> list[dict]:
+    """Fields of an object schema as table rows: name, type, required, description."""
+    rows = []
+    for name, field in schema.get("properties", {}).items():
+        if "$ref" in field:
+            kind = field["$ref"].rpartition("/")[2]
+        elif "anyOf" in field:
+            kind = " | ".join(o.get("$ref", "").rpartition("/")[2] or str(o.get("type")) for o in field["anyOf"])
+        elif field.get("type") == "array":
+            items = field.get("items", {})
+            kind = "array of " + (items.get("$ref", "").rpartition("/")[2] or str(items.get("type", "object")))
+        elif "const" in field:
+            kind = repr(field["const"])
+        else:
+            kind = field.get("type", "object")
+            kind = " | ".join(kind) if isinstance(kind, list) else kind
+        if field.get("enum"):
+            kind += ": " + ", ".join(map(str, field["enum"]))
+        rows.append({"name": name, "type": kind, "required": name in schema.get("required", []),
+                     "description": field.get("description", "")})
+    return rows
+
+
+@bp.get("/")
+def docs():
+    document = spec()
+    g.release_id = document["x-release-id"]
+    schemas = [{"name": name, "rows": schema_rows(schema)} for name, schema in document["components"]["schemas"].items()
+               if schema.get("type") == "object"]
+    return render_template("api/docs.html", title=_("JSON API"), info=document["info"], release_id=g.release_id,
+                           server=document["servers"][0]["url"], operations=operations(document), schemas=schemas,
+                           spec_url=url_for("api.openapi_json"))
+
+
+# ---- conventions for every /api/ response ----------------------------------------------------------------------
+
+def api_error(error: HTTPException):
+    code = error.code or 500
+    message = error.description if code != 500 else _("The error has been logged. Please try again later.")
+    if code == 429:
+        message = _("Too many requests from this client (limit: %(limit)s). Wait and try again; see Retry-After.",
+                    limit=getattr(getattr(error, "limit", None), "limit", "") or error.description)
+    g.release_id = getattr(g, "release_id", None) or current_release_id()
+    response = jsonify({"error": {"code": openapi.ERROR_CODES.get(code, "error"), "status": code,
+                                  "message": str(message)}, "release_id": g.release_id})
+    response.status_code = code
+    if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    g.cache_control = "no-store"
+    return response
+
+
+def handle_error(error: HTTPException):
+    """JSON errors under /api/; a translated page for a rate-limited check; the portal's pages otherwise."""
+    if request.path.startswith(PREFIX):
+        return api_error(error)
+    if error.code == 429:
+        return render_template("error.html", code=429, title=_("Too many checks"),
+                               message=_("Too many checks from your address in a short time. Please wait a minute "
+                                         "and try again.")), 429
+    return rendering.handle_error(error)
+
+
+def finish(response):
+    """Release id, CORS, ETag and Cache-Control on every /api/ response; 304 when the client is current."""
+    if not request.path.startswith(PREFIX):
+        return response
+    release_id = getattr(g, "release_id", None)
+    if release_id is None:
+        release_id = g.release_id = current_release_id()
+    if release_id:
+        response.headers["X-Release-Id"] = release_id
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "If-None-Match, Accept, Accept-Language"
+            response.headers["Access-Control-Max-Age"] = "86400"
+    cache = getattr(g, "cache_control", None)
+    if request.method in ("GET", "HEAD") and response.status_code == 200:
+        digest = hashlib.sha256(response.get_data()).hexdigest()[:20]
+        response.set_etag(f"{release_id or 'none'}-{digest}")
+        response.headers["Cache-Control"] = cache or f"public, max-age={int(current_app.config[CACHE_SETTING])}"
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+        response.make_conditional(request)
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def limit_json_size():
+    if request.path.startswith(PREFIX):
+        request.max_content_length = MAX_JSON_BYTES
+
+
+def init_app(app: Flask) -> None:
+    """Call after the blueprints are registered: errors, response conventions and rate limits."""
+    for setting in API_SETTINGS:
+        app.config.setdefault(setting.name, os.environ.get(setting.name) or setting.default)
+    app.register_error_handler(HTTPException, handle_error)
+    app.before_request(limit_json_size)
+    app.after_request(finish)
+    app.add_url_rule("/api", "api_root", lambda: redirect(url_for("api.docs")))
+    ratelimits.init_app(app, bp, batch_endpoints=("api.check_batch", "eligibility.check"))

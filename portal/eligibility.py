@@ -1,0 +1,311 @@
+"""Tender eligibility for procurement officers: check codes for a date, get a signed receipt, verify one.
+
+`/eligibility` takes one code, a pasted list or an uploaded file (CSV or one per line, up to
+1,000) and the date that matters; the answer comes from the status history of the release in force
+on that date, row by row. Every check is a receipt (`congkhai.receipts`): `/receipts/<id>` prints
+on A4 with a QR code of its verification link, `/receipts/<id>.json` is what an auditor keeps, and
+`/verify` says whether a receipt is authentic and unaltered. `issue_receipt()` is shared with the API.
+
+Dates: before the first release there is nothing to answer from (404, said plainly); a date after
+the latest release is answered from the latest release and the receipt states it (`date_basis`:
+`after_latest_release`, or `future` when the date is still to come, as the answer may change).
+"""
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime, timezone
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from markupsafe import Markup
+
+from congkhai import receipts
+from congkhai.models import Receipt
+from congkhai.provinces import by_code
+from congkhai.signing import Signer, SigningKeyError, load_signer
+
+from . import i18n, params, queries
+from .rendering import respond
+
+bp = Blueprint("eligibility", __name__)
+
+MAX_REQUEST_BYTES = 512 * 1024   # a form or upload of 1,000 codes is a few tens of kilobytes
+SIGNER = "congkhai.signer"
+
+OUTCOME_LABELS = {
+    receipts.FOUND: _l("Found"),
+    receipts.UNKNOWN: _l("Unknown code: no employer with this code is in the register"),
+    receipts.MALFORMED: _l("Malformed code"),
+    receipts.DUPLICATE: _l("Duplicate"),
+}
+PROBLEM_LABELS = {
+    receipts.TOO_LONG: _l("too long to be a tax code or unit code"),
+    receipts.NOT_A_CODE: _l("not a tax code (10 or 13 digits) or a unit code (such as YN0123A)"),
+    receipts.WRONG_LENGTH: _l("wrong number of digits: a tax code has 10, a branch 13, a personal number 12"),
+    receipts.CHECK_DIGIT: _l("the check digit is wrong: check the digits"),
+    receipts.INVALID_TAX_CODE: _l("not a valid tax code"),
+}
+BASIS_LABELS = {
+    receipts.RELEASE_DAY: _l("The date is the day of a release: answered from that release."),
+    receipts.BETWEEN_RELEASES: _l("Answered from the status history: the release in force on that date."),
+    receipts.AFTER_LATEST_RELEASE: _l("The date is after the latest release: answered from the latest release, "
+                                      "the newest information the register has."),
+    receipts.FUTURE: _l("The date is still to come: answered from the latest release. The answer may change "
+                        "before that date; check again on the day."),
+}
+VERIFICATION_LABELS = {
+    receipts.AUTHENTIC: _l("Authentic and unaltered: signed by the publishing key, and not changed since."),
+    receipts.NOT_A_RECEIPT: _l("Not a receipt: the document does not have the shape of a Công khai receipt."),
+    receipts.UNKNOWN_KEY: _l("Not authentic: it names a signing key that is not the publishing key."),
+    receipts.BAD_SIGNATURE: _l("Not authentic or altered: the signature does not match the content. Something "
+                               "in the receipt was changed after it was signed, or another key signed it."),
+}
+
+
+# ---- issuing receipts (also used by the API) ------------------------------------------------------------
+
+def signer() -> Signer:
+    """The publishing key, loaded once per process; without it no receipt can be issued."""
+    loaded = current_app.extensions.get(SIGNER)
+    if loaded is None:
+        try:
+            loaded = current_app.extensions[SIGNER] = load_signer(current_app.config["CONGKHAI_SIGNING_KEY"])
+        except SigningKeyError as error:
+            current_app.logger.error("receipts cannot be signed: %s", error)
+            abort(503, description=_("Receipts cannot be signed at the moment. Please try again later."))
+    return loaded
+
+
+def question_day(raw: str | None) -> date:
+    """The date that matters (the tender's closing date); today in Vietnam when none is given."""
+    raw = (raw or "").strip()
+    if not raw:
+        return params.today()
+    day = params.parse_day(raw[:20])
+    if day is None:
+        params.bad_request(_("Dates are written YYYY-MM-DD or DD/MM/YYYY."))
+    return day
+
+
+def release_for(day: date) -> tuple[queries.ReleaseInfo, str]:
+    """The latest complete release on or before `day` and how the date relates to it."""
+    latest = queries.current_release()
+    if latest is None:
+        abort(404, description=_("No release has been published yet."))
+    release = latest if day > latest.as_of else queries.release_in_force(day)
+    if release is None:
+        abort(404, description=_("The register starts with the release of %(first)s; it cannot answer for "
+                                 "%(day)s.", first=queries.first_release_day().isoformat(), day=day.isoformat()))
+    return release, receipts.date_basis(day, release.as_of, latest.as_of, params.today())
+
+
+def document_of(stored: Receipt) -> dict:
+    return receipts.signed_document(json.loads(stored.body), stored.signature)
+
+
+def issue_receipt(raw_codes: list[str], day: date) -> dict:
+    """Answer the codes for the day from the history and return the signed receipt (stored)."""
+    try:
+        codes = receipts.parse_question(raw_codes)
+    except receipts.QuestionError:
+        if len([c for c in raw_codes if str(c).strip()]) > receipts.MAX_CODES:
+            abort(413, description=_("At most %(most)s codes can be checked at once.", most=receipts.MAX_CODES))
+        params.bad_request(_("Give at least one tax code or unit code."))
+    release, basis = release_for(day)
+    rule = release.policy["eligibility_rule"]
+    found = queries.employers_for_codes(day, receipts.lookups(codes))
+    answers = receipts.answer_rows(codes, found, rule, tuple(release.missing_provinces))
+    key = signer()
+    body = receipts.build_receipt(
+        day=day, codes=codes, answers=answers, basis=basis, rule=rule,
+        release={"id": release.id, "as_of": release.as_of, "partial": release.partial,
+                 "datapackage_sha256": queries.release_datapackage_sha256(release)},
+        policy_version=str(release.policy.get("version", "")), public_key_id=key.key_id,
+        created_at=datetime.now(timezone.utc).replace(microsecond=0))
+    stored = queries.receipt_by_id(body["id"])
+    if stored is None:
+        data, document = receipts.sign_receipt(body, key)
+        stored = queries.store_receipt(body["id"], datetime.fromisoformat(body["created_at"]), release.id, data,
+                                       document["signature"]["value"])
+    return document_of(stored)
+
+
+def receipt_or_404(receipt_id: str) -> Receipt:
+    stored = queries.receipt_by_id(receipt_id)
+    if stored is None:
+        abort(404, description=_("No receipt has the identifier %(id)s.", id=receipt_id[:40]))
+    return stored
+
+
+def links_for(receipt_id: str) -> dict:
+    base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
+    return {"html": url_for("eligibility.receipt", receipt_id=receipt_id),
+            "json": url_for("eligibility.receipt", receipt_id=receipt_id, fmt="json"),
+            "verify": base + url_for("eligibility.verify", id=receipt_id),
+            "api": url_for("api.receipt", receipt_id=receipt_id)}
+
+
+def verify_document(document) -> dict:
+    """Cryptographic verdict plus whether this portal holds the same receipt on file."""
+    verdict = receipts.verify_receipt(document, queries.verification_keys())
+    stored = queries.receipt_by_id(verdict.receipt_id) if verdict.receipt_id else None
+    on_file = bool(verdict.authentic and stored is not None and document_of(stored)["receipt"] == document["receipt"])
+    return {**verdict.to_dict(), "on_file": on_file,
+            "message": str(VERIFICATION_LABELS[verdict.reason]) + (f" ({verdict.detail})" if verdict.detail else "")}
+
+
+# ---- presenting a receipt ---------------------------------------------------------------------------------
+
+def _why(answer: dict) -> str:
+    outcome = answer["outcome"]
+    if outcome == receipts.MALFORMED:
+        return str(PROBLEM_LABELS.get(answer.get("problem"), OUTCOME_LABELS[outcome]))
+    if outcome == receipts.DUPLICATE:
+        return _("Same employer as row %(row)s: answered there.", row=answer["duplicate_of"])
+    if outcome == receipts.UNKNOWN:
+        return str(OUTCOME_LABELS[outcome])
+    parts = [i18n.label(answer["reason"], i18n.ELIGIBILITY_LABELS) + "."]
+    state = answer.get("state")
+    if state:
+        if state.get("evasion_decision"):
+            parts.append(_("Evasion decision: %(decision)s.", decision=state["evasion_decision"]))
+        if state["arrears_total"]:
+            parts.append(_("Arrears %(amount)s, %(months)s months late.", amount=i18n.money(state["arrears_total"]),
+                           months=state["months_late"]))
+        if state.get("enforcement_stage"):
+            parts.append(state["enforcement_stage"] + ".")
+    if answer.get("note") == receipts.PROVINCE_MISSING:
+        parts.append(_("The employer's province did not report in this release: the state shown is the last one "
+                       "reported."))
+    if answer.get("duplicate_rows"):
+        parts.append(_("Also asked in rows %(rows)s.", rows=", ".join(map(str, answer["duplicate_rows"]))))
+    return " ".join(parts)
+
+
+def present_row(answer: dict) -> dict:
+    employer = answer.get("employer")
+    state = answer.get("state")
+    province = by_code().get(employer["province_code"]) if employer else None
+    verdict = {True: "ok", False: "no"}.get(answer["eligible"], "unknown")
+    return {
+        "row": answer["row"], "input": answer["input"], "verdict": verdict, "outcome": answer["outcome"],
+        "name": employer["name"] if employer else "",
+        "identifier": (employer["tax_code"] or employer["personal_id_masked"] or employer["unit_code"]) if employer else "",
+        "province": province.name if province else "",
+        "url": url_for("employers.employer", key=employer["key"]) if employer else None,
+        "status": state["status"] if state else None,
+        "verdict_text": (_("Eligible") if answer["eligible"] else _("Barred")) if answer["eligible"] is not None
+        else (_("No answer") if answer["outcome"] != receipts.FOUND else _("Not in the register")),
+        "why": _why(answer),
+    }
+
+
+def qr_svg(text: str) -> Markup:
+    """An inline SVG QR code: printed receipts carry their verification link without any network call."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    out = io.BytesIO()
+    image.save(out)
+    svg = out.getvalue().decode("utf-8")
+    return Markup(svg[svg.index("<svg"):])
+
+
+def receipt_view(document: dict) -> dict:
+    body = document["receipt"]
+    links = links_for(body["id"])
+    release = body["release"]
+    return {
+        "title": _("Eligibility receipt %(id)s", id=body["id"]),
+        "receipt": body, "signature": document["signature"], "links": links,
+        "rows": [present_row(answer) for answer in body["answers"]],
+        "basis_text": str(BASIS_LABELS[body["date_basis"]]),
+        "rule_text": i18n.label(body["rule"]["name"], i18n.RULE_LABELS),
+        "release_url": url_for("lists.release", date_text=release["id"]),
+        "partial": release["partial"],
+    }
+
+
+# ---- pages ----------------------------------------------------------------------------------------------
+
+@bp.before_request
+def limit_request_size():
+    request.max_content_length = MAX_REQUEST_BYTES
+
+
+def submitted_codes() -> list[str]:
+    """Codes from the text box, the uploaded file and `?code=`, in that order."""
+    codes = receipts.split_codes(request.values.get("codes", "")[:MAX_REQUEST_BYTES])
+    upload = request.files.get("file")
+    if upload and upload.filename:
+        try:
+            codes += receipts.split_codes(upload.read(MAX_REQUEST_BYTES).decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            params.bad_request(_("The file %(name)s is not UTF-8 text: save it as CSV UTF-8 or plain text.",
+                                 name=upload.filename[:80]))
+    codes += [c for c in request.args.getlist("code") if c.strip()]
+    return codes
+
+
+def form_data(day_text: str, codes_text: str = "") -> dict:
+    return {"title": _("Tender eligibility check"), "day_text": day_text, "codes_text": codes_text,
+            "today": params.today().isoformat(), "max_codes": receipts.MAX_CODES}
+
+
+@bp.route("/eligibility", methods=["GET", "POST"])
+def check():
+    day_text = request.values.get("date", "").strip()[:20]
+    codes = submitted_codes()
+    if request.method == "GET" and not codes:
+        return respond("html", "eligibility/check.html", form_data(day_text or params.today().isoformat()))
+    document = issue_receipt(codes, question_day(day_text))
+    data = {**form_data(day_text or document["receipt"]["question"]["date"], "\n".join(document["receipt"]["question"]["codes"])),
+            **receipt_view(document)}
+    data["title"] = _("Tender eligibility check")
+    return respond("html", "eligibility/check.html", data)
+
+
+@bp.get("/receipts/<receipt_id>", defaults={"fmt": "html"})
+@bp.get("/receipts/<receipt_id>.<any(json):fmt>")
+def receipt(receipt_id: str, fmt: str):
+    document = document_of(receipt_or_404(receipt_id))
+    if fmt == "json":
+        response = respond("json", "", document)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+    data = receipt_view(document)
+    data["qr"] = qr_svg(data["links"]["verify"])
+    return respond("html", "receipts/receipt.html", data)
+
+
+def submitted_document():
+    """The receipt JSON pasted in the form or uploaded as a file; a clear 400 when it is not JSON."""
+    upload = request.files.get("file")
+    text = request.form.get("receipt", "")
+    if upload and upload.filename:
+        text = upload.read(MAX_REQUEST_BYTES).decode("utf-8-sig", errors="replace")
+    if not text.strip():
+        params.bad_request(_("Paste the receipt's JSON or choose its file."))
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        params.bad_request(_("This is not valid JSON (%(error)s). Paste the whole receipt, as downloaded.",
+                             error=str(error)[:120]))
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    data = {"title": _("Verify a receipt"), "result": None}
+    if request.method == "POST":
+        document = submitted_document()
+    elif request.args.get("id"):
+        document = document_of(receipt_or_404(request.args["id"].strip()))
+    else:
+        return respond("html", "receipts/verify.html", data)
+    data["result"] = verify_document(document)
+    if data["result"]["authentic"]:
+        data.update(receipt_view(document))
+        data["title"] = _("Verify a receipt")
+    return respond("html", "receipts/verify.html", data)

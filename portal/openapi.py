@@ -1,0 +1,303 @@
+"""The OpenAPI 3.1 document of `/api/v1`: the one description of every endpoint and JSON shape.
+
+It is served at `/api/v1/openapi.json`, rendered as the human-readable page at `/api/v1/`, and the
+test suite fuzzes the API from it (schemathesis), so the document, the docs and the behaviour
+cannot drift apart.
+"""
+from __future__ import annotations
+
+from congkhai import receipts
+from congkhai.models import STATUSES
+from congkhai.policy import ELIGIBILITY_RULES
+
+from .params import MAX_PAGE, MAX_QUERY_LENGTH, PER_PAGE_CHOICES
+
+ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "batch_too_large",
+               429: "rate_limited", 500: "internal_error", 503: "unavailable"}
+SORTS = ("relevance", "arrears", "months", "name")
+MAX_AMOUNT = 10 ** 18 - 1
+
+
+def _nullable(schema: dict) -> dict:
+    kind = schema.get("type")
+    if kind is None:
+        return {"anyOf": [schema, {"type": "null"}]}
+    return {**schema, "type": [kind, "null"] if isinstance(kind, str) else [*kind, "null"]}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict, required: list | None = None, additional: bool = True) -> dict:
+    schema = {"type": "object", "properties": properties,
+              "required": list(properties) if required is None else required}
+    if not additional:
+        schema["additionalProperties"] = False
+    return schema
+
+
+STRING = {"type": "string"}
+NULL_STRING = _nullable(STRING)
+DATE = {"type": "string", "format": "date"}
+INT64 = {"type": "integer", "format": "int64", "minimum": 0}
+COUNT = {"type": "integer", "minimum": 0}
+RELEASE_ID = {"type": ["string", "null"], "description": "Id (as-of date) of the release the answer came from."}
+LINKS = {"type": "object", "additionalProperties": STRING}
+
+SCHEMAS = {
+    "Error": _object({
+        "error": _object({
+            "code": {"type": "string", "enum": sorted(set(ERROR_CODES.values()))},
+            "status": {"type": "integer"},
+            "message": STRING,
+        }),
+        "release_id": RELEASE_ID,
+    }),
+    "Release": _object({
+        "id": STRING, "as_of": DATE, "created_at": {"type": "string", "format": "date-time"},
+        "partial": {"type": "boolean"}, "provinces": {"type": "array", "items": STRING},
+        "missing_provinces": {"type": "object", "additionalProperties": STRING},
+        "policy": {"type": "object", "description": "Thresholds and rules in force for this release."},
+        "counts": {"type": "object", "description": "Rows read and rejected, employers per status, arrears."},
+        "datapackage_sha256": NULL_STRING, "links": LINKS,
+    }),
+    "ReleaseList": _object({"release_id": RELEASE_ID, "releases": {"type": "array", "items": _ref("Release")}}),
+    "ReleaseDetail": _object({
+        "release_id": RELEASE_ID, "release": _ref("Release"), "signed": {"type": "boolean"},
+        "files": {"type": "array", "items": _object({"name": STRING, "bytes": COUNT, "sha256": NULL_STRING})},
+    }),
+    "SearchHit": _object({
+        "key": STRING, "name": STRING, "tax_code": NULL_STRING, "province_code": STRING, "province": STRING,
+        "status": {"type": "string", "enum": list(STATUSES)}, "ownership_type": STRING, "sector": STRING,
+        "arrears_total": INT64, "months_late": COUNT, "links": LINKS,
+    }),
+    "FacetValue": _object({"value": STRING, "count": COUNT}),
+    "RangeBucket": _object({"min": {"type": "integer"}, "max": {"type": ["integer", "null"]}, "count": COUNT}),
+    "SearchResult": _object({
+        "release_id": RELEASE_ID, "as_of": DATE, "query": STRING, "sort": {"type": "string", "enum": list(SORTS)},
+        "total": COUNT, "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer"},
+        "pages": {"type": "integer", "minimum": 1}, "fuzzy": {"type": "boolean"}, "truncated": {"type": "boolean"},
+        "identifier": NULL_STRING, "results": {"type": "array", "items": _ref("SearchHit")},
+        "facets": {"type": "object", "additionalProperties": {
+            "type": "array", "items": {"anyOf": [_ref("FacetValue"), _ref("RangeBucket")]}}},
+    }),
+    "State": _object({
+        "status": {"type": "string", "enum": list(STATUSES)}, "arrears_bhxh": INT64, "arrears_bhyt": INT64,
+        "arrears_bhtn": INT64, "arrears_total": INT64, "months_late": COUNT, "evasion_decision": NULL_STRING,
+        "evasion_decision_date": _nullable(DATE), "enforcement_stage": NULL_STRING,
+    }),
+    "HistoryInterval": {"allOf": [_ref("State"), _object({"valid_from": DATE, "valid_to": _nullable(DATE)})]},
+    "Employer": _object({
+        "key": STRING, "name": STRING, "tax_code": NULL_STRING, "unit_code": STRING,
+        "personal_id_masked": {"type": ["string", "null"], "pattern": r"^\d{3}\*+\d{2}$",
+                               "description": "A household owner's personal number, masked; never in full."},
+        "is_household": {"type": "boolean"}, "province_code": STRING, "province": STRING, "ownership_type": STRING,
+        "sector": STRING, "employees": {"type": ["integer", "null"]},
+    }, required=["key", "name", "tax_code", "unit_code", "personal_id_masked", "is_household", "province_code"]),
+    "EmployerDetail": _object({
+        "release_id": RELEASE_ID, "as_of": DATE, "employer": _ref("Employer"),
+        "state": _nullable(_ref("State")), "since": _nullable(DATE),
+        "eligibility": _object({"eligible": {"type": ["boolean", "null"]}, "reason": STRING,
+                                "rule": {"type": "string", "enum": list(ELIGIBILITY_RULES)}}),
+        "history": {"type": "array", "items": _ref("HistoryInterval")}, "links": LINKS,
+    }),
+    "Answer": _object({
+        "row": {"type": "integer", "minimum": 1},
+        "input": {"type": "string", "description": "The code as asked; a personal number only masked."},
+        "kind": {"type": "string", "enum": [receipts.TAX_CODE, receipts.UNIT_CODE, receipts.PERSONAL]},
+        "outcome": {"type": "string", "enum": [receipts.FOUND, receipts.UNKNOWN, receipts.MALFORMED,
+                                               receipts.DUPLICATE]},
+        "problem": {"type": "string", "enum": list(receipts.PROBLEMS)},
+        "duplicate_of": {"type": "integer"}, "duplicate_rows": {"type": "array", "items": {"type": "integer"}},
+        "employer": _object({"key": STRING, "name": STRING, "tax_code": NULL_STRING, "unit_code": STRING,
+                             "personal_id_masked": NULL_STRING, "province_code": STRING}),
+        "state": _nullable(_object({
+            "status": {"type": "string", "enum": list(STATUSES)}, "since": DATE, "arrears_total": INT64,
+            "months_late": COUNT, "evasion_decision": NULL_STRING, "evasion_decision_date": _nullable(DATE),
+            "enforcement_stage": NULL_STRING})),
+        "eligible": {"type": ["boolean", "null"], "description": "null: no answer (not in the register on the "
+                                                                 "date, unknown, malformed or duplicate)."},
+        "reason": {"type": "string", "enum": ["eligible", "evading", "delinquent", "no_record", receipts.UNKNOWN,
+                                              receipts.MALFORMED, receipts.DUPLICATE]},
+        "note": {"type": "string", "enum": [receipts.PROVINCE_MISSING]},
+    }, required=["row", "input", "outcome", "eligible", "reason"]),
+    "Receipt": _object({
+        "type": {"const": receipts.RECEIPT_TYPE}, "version": {"const": receipts.RECEIPT_VERSION},
+        "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "created_at": {"type": "string", "format": "date-time"},
+        "question": _object({"date": DATE, "codes": {"type": "array", "items": STRING}}),
+        "date_basis": {"type": "string", "enum": list(receipts.DATE_BASES)},
+        "release": _object({"id": STRING, "as_of": DATE, "datapackage_sha256": NULL_STRING,
+                            "partial": {"type": "boolean"}}),
+        "rule": _object({"name": {"type": "string", "enum": list(ELIGIBILITY_RULES)}, "policy_version": STRING}),
+        "answers": {"type": "array", "items": _ref("Answer")},
+        "summary": _object({name: COUNT for name in ("rows", "eligible", "barred", "not_in_register_on_date",
+                                                     "unknown", "malformed", "duplicates")}),
+        "public_key_id": STRING,
+    }),
+    "Signature": _object({"algorithm": {"const": receipts.ALGORITHM}, "public_key_id": STRING, "value": STRING}),
+    "SignedReceipt": _object({
+        "release_id": RELEASE_ID, "receipt": _ref("Receipt"), "signature": _ref("Signature"), "links": LINKS,
+    }, required=["release_id", "receipt", "signature"]),
+    "BatchQuestion": _object({
+        "codes": {"type": "array", "items": {"type": "string", "maxLength": 200}, "minItems": 1,
+                  "maxItems": receipts.MAX_CODES,
+                  "description": f"Tax codes, unit codes or household personal numbers; at most {receipts.MAX_CODES}."},
+        "date": {"type": "string", "format": "date", "description": "Default: today (Asia/Ho_Chi_Minh)."},
+    }, required=["codes"]),
+    "ReceiptToVerify": {"type": "object", "required": ["receipt", "signature"],
+                        "properties": {"receipt": {"type": "object"}, "signature": {"type": "object"}},
+                        "description": "A signed receipt as returned by the API or downloaded as JSON."},
+    "Verification": _object({
+        "release_id": RELEASE_ID, "authentic": {"type": "boolean"},
+        "reason": {"type": "string", "enum": [receipts.AUTHENTIC, receipts.NOT_A_RECEIPT, receipts.UNKNOWN_KEY,
+                                              receipts.BAD_SIGNATURE]},
+        "receipt_id": NULL_STRING, "public_key_id": NULL_STRING, "on_file": {"type": "boolean"}, "message": STRING,
+    }),
+}
+
+HEADERS = {
+    "X-Release-Id": {"description": "Id of the release the answer came from (absent before the first release).",
+                     "schema": STRING},
+}
+GET_HEADERS = {
+    **HEADERS,
+    "ETag": {"description": "Changes with the release and the content; send it back in If-None-Match.",
+             "schema": STRING},
+    "Cache-Control": {"description": "How long the answer may be cached.", "schema": STRING},
+}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "headers": HEADERS,
+            "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _ok(schema: str, description: str, get: bool = True) -> dict:
+    return {"description": description, "headers": GET_HEADERS if get else HEADERS,
+            "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+NOT_MODIFIED = {"description": "Not modified: the ETag sent in If-None-Match still matches."}
+COMMON = {"429": _error("Rate limited: too many requests from this client; see Retry-After."),
+          "405": _error("Method not allowed on this path.")}
+
+
+def _query(name: str, schema: dict, description: str, **extra) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description, **extra}
+
+
+AS_OF = _query("as_of", {"type": "string", "format": "date"},
+               "Answer for this past date from the history (YYYY-MM-DD); default: the latest release.")
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": STRING,
+                 "description": "An ETag from an earlier answer: 304 when it is still current."}
+AMOUNT = {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT}
+
+SEARCH_PARAMETERS = [
+    _query("q", {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+           "Name (with or without diacritics, abbreviations such as cty/tnhh allowed), tax code or unit code."),
+    _query("status", {"type": "array", "items": {"type": "string", "enum": list(STATUSES)}, "maxItems": 4},
+           "Only these statuses (repeat the parameter).", style="form", explode=True),
+    _query("province", {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 34},
+           "Province codes such as 01 or 79, or slugs such as dong-nai (repeat the parameter).",
+           style="form", explode=True),
+    _query("ownership", {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 10},
+           "Ownership types, as written in the data.", style="form", explode=True),
+    _query("sector", {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 10},
+           "Sectors, as written in the data.", style="form", explode=True),
+    _query("arrears_min", AMOUNT, "Smallest total arrears in VND (inclusive)."),
+    _query("arrears_max", AMOUNT, "Largest total arrears in VND (inclusive)."),
+    _query("months_min", AMOUNT, "Fewest months late (inclusive)."),
+    _query("months_max", AMOUNT, "Most months late (inclusive)."),
+    _query("sort", {"type": "string", "enum": list(SORTS)}, "Default: relevance with words, arrears without."),
+    _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number, from 1."),
+    _query("per_page", {"type": "integer", "enum": list(PER_PAGE_CHOICES)}, "Results per page (default 20)."),
+    AS_OF,
+]
+
+
+def _get(summary: str, description: str, ok: dict, parameters: list, errors: dict, tag: str, operation: str) -> dict:
+    return {"get": {"summary": summary, "description": description, "operationId": operation, "tags": [tag],
+                    "parameters": [*parameters, IF_NONE_MATCH],
+                    "responses": {"200": ok, "304": NOT_MODIFIED, **errors, **COMMON}}}
+
+
+def _post(summary: str, description: str, body: str, ok: dict, errors: dict, tag: str, operation: str) -> dict:
+    return {"post": {"summary": summary, "description": description, "operationId": operation, "tags": [tag],
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": _ref(body)}}},
+                     "responses": {"200": ok, **errors, **COMMON}}}
+
+
+def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict:
+    bad = {"400": _error("Bad input: the message says which parameter and why.")}
+    unknown = {"404": _error("Unknown: no such employer, release or receipt, or no release for that date.")}
+    eligibility_single = _get(
+        "Check one code", "Eligibility of one employer for tenders funded by the state budget on a date, "
+        "answered from the status history, as a signed receipt (the same question of the same release "
+        "returns the same receipt).", _ok("SignedReceipt", "The signed receipt."),
+        [{"name": "code", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1,
+                                                                       "maxLength": 200},
+          "description": "Tax code, unit code, or a household owner's full personal number."},
+         _query("date", {"type": "string", "format": "date"}, "Date that matters; default today.")],
+        {**bad, **unknown, "503": _error("Receipts cannot be signed at the moment.")}, "eligibility",
+        "checkEligibility")
+    eligibility_single.update(_post(
+        "Check up to 1,000 codes", "The same check for a list; every row is answered (found, unknown, "
+        "malformed, duplicate), none is dropped.", "BatchQuestion", _ok("SignedReceipt", "The signed receipt.", False),
+        {**bad, **unknown, "413": _error("More than 1,000 codes, or a body over 1 MB."),
+         "503": _error("Receipts cannot be signed at the moment.")}, "eligibility", "checkEligibilityBatch"))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Công khai API",
+            "version": "1.0.0",
+            "summary": "Employers behind on social, health and unemployment insurance contributions, and tender "
+                       "eligibility with signed receipts.",
+            "description": "Every response carries the id of the release it came from (header X-Release-Id and "
+                           "`release_id` in the body). GET answers are cacheable: ETag and Cache-Control follow "
+                           "the release, and a matching If-None-Match gets 304. GET is open to every origin "
+                           "(CORS). Errors are `{\"error\": {\"code\", \"status\", \"message\"}}`. Requests are "
+                           "rate limited per client (429 with Retry-After).",
+            "license": {"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"},
+        },
+        "servers": [{"url": server_url}],
+        "x-release-id": release_id,
+        "tags": [{"name": "employers"}, {"name": "releases"}, {"name": "eligibility"}, {"name": "receipts"},
+                 {"name": "about"}],
+        "paths": {
+            "/employers": _get("Search employers", "Same query language, filters, sorting and paging as the "
+                               "portal's search page.", _ok("SearchResult", "A page of results with facets."),
+                               SEARCH_PARAMETERS, {**bad, **unknown,
+                                                   "503": _error("Search is not available for this release.")},
+                               "employers", "searchEmployers"),
+            "/employers/{code}": _get(
+                "One employer with its history", "By tax code (10 or 13 digits) or agency unit code; a household "
+                "business by its unit code.", _ok("EmployerDetail", "The employer, its state and history."),
+                [{"name": "code", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40},
+                  "description": "Tax code or unit code."}, AS_OF], {**bad, **unknown}, "employers", "getEmployer"),
+            "/releases": _get("Every release", "Complete releases, newest first.",
+                              _ok("ReleaseList", "The releases."), [], {}, "releases", "listReleases"),
+            "/releases/{date}": _get(
+                "One release", "Metadata, policy, counts and files (with their SHA-256) of a release.",
+                _ok("ReleaseDetail", "The release."),
+                [{"name": "date", "in": "path", "required": True, "schema": {"type": "string", "format": "date"},
+                  "description": "The release's as-of date."}], unknown, "releases", "getRelease"),
+            "/eligibility": eligibility_single,
+            "/receipts/{id}": _get(
+                "A receipt", "A stored receipt; receipts never change.", _ok("SignedReceipt", "The receipt."),
+                [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64},
+                  "description": "Receipt id."}], unknown, "receipts", "getReceipt"),
+            "/verify": _post("Verify a receipt", "Whether a receipt is authentic (signed by the publishing key) "
+                             "and unaltered, and whether this portal holds it.", "ReceiptToVerify",
+                             _ok("Verification", "The verdict.", False), bad, "receipts", "verifyReceipt"),
+            "/": _get("This documentation as a web page", "The same document, readable.",
+                      {"description": "The documentation page.", "headers": GET_HEADERS,
+                       "content": {"text/html": {"schema": {"type": "string"}}}}, [], {}, "about", "getDocs"),
+            "/openapi.json": _get("This document", "The OpenAPI 3.1 description of the API.",
+                                  {"description": "This document.", "headers": GET_HEADERS,
+                                   "content": {"application/json": {"schema": {"type": "object"}}}},
+                                  [], {}, "about", "getOpenAPI"),
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,43 @@
+"""Per-client rate limits for the JSON API and for batch eligibility checks (flask-limiter).
+
+Counters live in Redis when `REDIS_URL` is set, so every worker and node shares them; in memory
+otherwise (one process, development and tests). Limits are settings, read on every request, so
+an operator can change them without touching code. Clients are told apart by their address:
+behind a reverse proxy, wrap the app in werkzeug's ProxyFix so that is the client's address.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from congkhai.config import Setting
+
+LIMITER = "congkhai.limiter"
+
+RATE_LIMIT_SETTINGS = [
+    Setting("CONGKHAI_API_RATE_LIMIT", "300 per minute",
+            "Requests per client to the JSON API (/api/v1), in flask-limiter notation."),
+    Setting("CONGKHAI_BATCH_RATE_LIMIT", "30 per minute",
+            "Eligibility checks submitted per client (POST /eligibility, POST /api/v1/eligibility)."),
+]
+
+
+def _setting(name: str):
+    return lambda: current_app.config[name]
+
+
+def init_app(app: Flask, api_blueprint: Blueprint, batch_endpoints: tuple[str, ...]) -> Limiter:
+    """One limiter per app; call after the blueprints are registered (batch views are wrapped) and the
+    RATE_LIMIT_SETTINGS are in `app.config`."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "congkhai")
+    limiter = Limiter(get_remote_address, app=app)
+    limiter.limit(_setting("CONGKHAI_API_RATE_LIMIT"), override_defaults=False)(api_blueprint)
+    batch = limiter.shared_limit(_setting("CONGKHAI_BATCH_RATE_LIMIT"), scope="batch", methods=["POST"],
+                                 override_defaults=False)
+    for endpoint in batch_endpoints:
+        app.view_functions[endpoint] = batch(app.view_functions[endpoint])
+    app.extensions[LIMITER] = limiter
+    return limiter
