@@ -26,8 +26,7 @@ from random import Random
 
 from faker.providers.address.vi_VN import Provider as FakerAddress
 from faker.providers.person.vi_VN import Provider as FakerPerson
-from openpyxl import Workbook, load_workbook
-from openpyxl.writer.excel import ExcelWriter
+from openpyxl import load_workbook
 from stdnum.vn import mst
 
 from congkhai.policy import load_policy
@@ -35,7 +34,7 @@ from congkhai.provinces import Province, all_provinces, by_code
 from congkhai.rules.classification import classify
 from congkhai.taxcode import compact
 from congkhai.text import clean, format_int
-from publisher.package import StampedZip
+from publisher import xlsx
 from publisher.records import HEADERS
 
 # --- Provinces: unit-code letters, tax-code prefixes (the main merged province's old MST prefix
@@ -154,6 +153,7 @@ AMOUNT_HEADERS = ("Nợ BHXH", "Nợ BHYT", "Nợ BHTN")
 STATE_HEADERS = ("Số lao động",) + AMOUNT_HEADERS + ("Số tháng chậm đóng", "Quyết định trốn đóng",
                                                      "Tình trạng xử lý")
 SHEET_TITLE = "Danh sách"
+AGENCY_CREATOR = "Bảo hiểm xã hội Việt Nam"
 
 PARALLEL_FROM = 20_000   # employers; below this, a second process costs more than it saves
 PROGRESS_EVERY = 5_000
@@ -195,6 +195,17 @@ class SampleSummary:
     @property
     def employers(self) -> int:
         return sum(self.employers_by_province.values())
+
+    def describe(self) -> str:
+        """What the command line prints."""
+        formats = Counter(self.formats.values())
+        statuses = ", ".join(f"{status} {count:,}" for status, count in self.by_status.items())
+        text = (f"Wrote {len(self.files)} reports for {self.as_of.isoformat()} to {self.out_dir} "
+                f"({formats['xlsx']} XLSX, {formats['csv']} CSV): {self.employers:,} employers; {statuses}.")
+        if self.changed or self.added or self.closed:
+            text += (f"\nSince the previous day: {self.changed:,} changed, {self.added:,} new, {self.closed:,} closed, "
+                     f"{self.new_decisions} new evasion decision(s).")
+        return text
 
 
 @dataclass(slots=True)
@@ -624,9 +635,7 @@ class _ReportWriter:
     """Title lines, header, rows, then the 'Tổng cộng' row with the control totals."""
 
     def __init__(self, path: Path, province: Province, as_of: date, style: ReportStyle):
-        self.path = path
         self.style = style
-        self.as_of = as_of
         self.totals = [0, 0, 0, 0]   # employees, BHXH, BHYT, BHTN
         self.rows = 0
         titles = title_lines(province, as_of, style) if style.titles or style.format == "xlsx" else []
@@ -638,8 +647,8 @@ class _ReportWriter:
                 self._csv.writerow([line] + [""] * (width - 1))
             self._csv.writerow(style.headers)
         else:
-            self._book = Workbook(write_only=True)
-            self._sheet = self._book.create_sheet(SHEET_TITLE)
+            self._book = xlsx.Workbook(path, datetime.combine(as_of, time(17, 0)), AGENCY_CREATOR)
+            self._sheet = self._book.add_sheet(SHEET_TITLE, freeze_header=False)
             for line in titles:
                 self._sheet.append([line or None])
             self._sheet.append(list(style.headers))
@@ -667,11 +676,8 @@ class _ReportWriter:
             self._handle.close()
             return
         self._sheet.append(row)
-        stamp = datetime.combine(self.as_of, time(17, 0))
-        self._book.properties.creator = "Bảo hiểm xã hội Việt Nam"
-        self._book.properties.created = stamp
-        self._book.properties.modified = stamp
-        ExcelWriter(self._book, StampedZip(self.path, stamp)).save()
+        self._sheet.close()
+        self._book.close()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -706,8 +712,10 @@ def _raw_rows(path: Path) -> tuple[list, bool]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             return list(csv.reader(handle)), bom
     book = load_workbook(path, read_only=True, data_only=True)
+    sheet = book.worksheets[0]
+    sheet.reset_dimensions()   # write-only sheets have no <dimension>: openpyxl would scan the sheet for it
     try:
-        return [list(values) for values in book.worksheets[0].iter_rows(values_only=True)], False
+        return [list(values) for values in sheet.iter_rows(values_only=True)], False
     finally:
         book.close()
 
@@ -792,8 +800,9 @@ def _next_day_change(entry: Entry, generator: _Generator) -> None:
     """One employer's step from one day to the next: pays up, pays part, falls behind, or starts to."""
     r = generator.rng
     if entry.months == 0 and sum(entry.arrears) == 0:
-        if r.random() < 0.4:
-            entry.employees = max(1, entry.employees + r.choice((-1, 1)) * max(1, round(entry.employees * 0.05)))
+        if r.random() < 0.4:   # hires or leavers only
+            step = max(1, round(entry.employees * 0.05))
+            entry.employees += step if entry.employees <= step or r.random() < 0.5 else -step
             return
         generator.set_arrears(entry, 1)
         entry.stage = NOTICE if r.random() < 0.5 else entry.stage
