@@ -32,7 +32,7 @@ from congkhai.rules.changes import diff_states  # noqa: E402
 from congkhai.signing import generate_key  # noqa: E402
 from congkhai.taxcode import BRANCH, ENTERPRISE, PERSONAL, TaxId  # noqa: E402
 from publisher.archive import verify_release  # noqa: E402
-from publisher.feeds import EmployerRef  # noqa: E402
+from congkhai.feeds import EmployerRef  # noqa: E402
 from publisher.records import BuiltRelease, Record  # noqa: E402
 
 AS_OF = date(2026, 11, 25)

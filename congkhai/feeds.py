@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
-from congkhai.history import ReleaseChange
-from congkhai.provinces import all_provinces, by_code
-from congkhai.rules.changes import NEW, REMOVED, Change, leaving_reason
-from congkhai.text import format_int, format_vnd, slugify
+from .history import ReleaseChange
+from .provinces import all_provinces, by_code
+from .rules.changes import NEW, REMOVED, Change, leaving_reason
+from .text import format_int, format_vnd, slugify
 
 PUBLISHER = "Bảo hiểm xã hội Việt Nam"
 PUBLISHER_EN = "Vietnam Social Security"
@@ -157,7 +157,7 @@ def summary(item: FeedItem) -> str:
     return " ".join(parts)
 
 
-def _render(items: list[FeedItem], *, fmt: str, feed_id: str, title: str, subtitle: str, self_url: str,
+def render_feed(items: list[FeedItem], *, fmt: str, feed_id: str, title: str, subtitle: str, self_url: str,
             alternate_url: str, updated: datetime, base_url: str) -> bytes:
     """One feed document, RSS 2.0 or Atom 1.0, entries in the order given."""
     if fmt not in FORMATS:
@@ -230,7 +230,7 @@ def write_feeds(out_dir: Path, items: Iterable[FeedItem], *, as_of: date, update
         for fmt in FORMATS:
             path = out_dir / "feeds" / f"{name}.{fmt}"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(_render(selected, fmt=fmt, feed_id=f"{feeds_url}/{name}.atom", title=title,
+            path.write_bytes(render_feed(selected, fmt=fmt, feed_id=f"{feeds_url}/{name}.atom", title=title,
                                      subtitle=description, self_url=f"{feeds_url}/{name}.{fmt}",
                                      alternate_url=base_url, updated=updated, base_url=base_url))
             written.append(path)
@@ -244,7 +244,7 @@ def employer_feed(items: Iterable[FeedItem], key: str, name: str, settings: dict
     selected = recent((item for item in items if item.key == key), as_of,
                       max_days=int(settings["CONGKHAI_FEED_MAX_DAYS"]),
                       max_entries=int(settings["CONGKHAI_FEED_MAX_ENTRIES"]))
-    return _render(selected, fmt=fmt, feed_id=employer_feed_url(base_url, key, "atom"),
+    return render_feed(selected, fmt=fmt, feed_id=employer_feed_url(base_url, key, "atom"),
                    title=f"Công khai: {name}",
                    subtitle=f"Thay đổi về tình trạng đóng BHXH, BHYT, BHTN của {name}.",
                    self_url=employer_feed_url(base_url, key, fmt), alternate_url=employer_url(base_url, key),

@@ -31,6 +31,14 @@ def fold(value: str) -> str:
     return stripped.translate(_FOLD_EXTRA).lower()
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """OWASP's CSV-injection defence: a leading ' keeps a spreadsheet from reading text as a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def slugify(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(clean(value))).strip("-")
 

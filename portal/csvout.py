@@ -6,7 +6,7 @@ import io
 
 from flask import Response, stream_with_context
 
-from publisher.package import neutralise
+from congkhai.text import neutralise
 
 
 def csv_response(filename: str, columns: list[tuple[str, str]], rows) -> Response:

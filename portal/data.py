@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import load_policy
-from publisher.feeds import STATIC_FEEDS
+from congkhai.feeds import STATIC_FEEDS
 
 from . import i18n, params, queries
 from .rendering import respond
@@ -169,7 +169,7 @@ def release_file(date_text: str, filename: str):
 
 @bp.get("/releases/current/feeds/<path:filename>")
 def static_feed(filename: str):
-    """The release's static feeds at the address their own `self` links give (publisher.feeds)."""
+    """The release's static feeds at the address their own `self` links give (congkhai.feeds)."""
     release = queries.current_release()
     if release is None:
         abort(404, description=_("No release has been published yet."))

@@ -1,7 +1,7 @@
 """Feeds of any filtered view (Atom or RSS): a reader follows exactly what they are looking at.
 
 Entries are the changes (from the status history) of the employers the view selects, within the
-configured window. They are rendered by `publisher.feeds`, the one feed renderer of the project,
+configured window. They are rendered by `congkhai.feeds`, the one feed renderer of the project,
 so an entry has the same id, title and summary here as in the release's static feeds and feed
 readers never show one change twice.
 """
@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from flask import Response, current_app, request
 from flask_babel import gettext as _
 
-from publisher import feeds as renderer
+from congkhai import feeds as renderer
 
 from . import queries
 
@@ -30,7 +30,7 @@ def feed_response(fmt: str, title: str, events: list, alternate: str) -> Respons
     self_url = base + request.full_path.rstrip("?")
     latest = queries.current_release()
     newest = events[0].day if events else (latest.as_of if latest else date.today())
-    body = renderer._render([event.source for event in events], fmt=fmt, feed_id=self_url,
+    body = renderer.render_feed([event.source for event in events], fmt=fmt, feed_id=self_url,
                             title=f"Công khai: {title}", subtitle=_("Changes of the employers this view selects"), self_url=self_url, alternate_url=base + alternate,
                             updated=datetime.combine(newest, time(0, 0), renderer.VIETNAM_TIME), base_url=base)
     return Response(body, mimetype=MIMETYPES[fmt])

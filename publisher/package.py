@@ -22,8 +22,9 @@ from congkhai.models import COMPLIANT, DELINQUENT, EVADING, LATE, OFFENDER_STATU
 from congkhai.provinces import all_provinces
 from congkhai.rules.changes import leaving_reason
 from congkhai.rules.classification import listing_reason
+from congkhai.text import neutralise
 
-from .feeds import (PUBLISHER, PUBLISHER_EN, EmployerRef, FeedItem, employer_url, feed_items_for,
+from congkhai.feeds import (PUBLISHER, PUBLISHER_EN, EmployerRef, FeedItem, employer_url, feed_items_for,
                     release_url, write_feeds)
 from .records import BuiltRelease, Record
 from .xlsx import MAX_ROWS, Sheet, Workbook
@@ -35,7 +36,6 @@ PUBLIC_KEY = "signing-key.pub.pem"
 DATAPACKAGE = "datapackage.json"
 # Rows per workbook sheet: Excel's limit. The workbook holds the lists; the CSV files hold everything.
 XLSX_MAX_ROWS = MAX_ROWS - 1
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HASH_BUFFER = 1 << 20
 
 LICENSES = {
@@ -86,11 +86,6 @@ def load_schema(resource: str) -> dict:
 
 def column_names(resource: str) -> list[str]:
     return [field["name"] for field in load_schema(resource)["fields"]]
-
-
-def neutralise(text: str) -> str:
-    """OWASP's CSV-injection defence: a leading ' keeps a spreadsheet from reading text as a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _json_default(value):
@@ -185,9 +180,8 @@ class _Table:
         spells them as the schema reads them (csv writes None as '' and a date in ISO form)."""
         row = [values[column] for column in self.columns]
         for n in self.text_columns:
-            text = row[n]
-            if text and text.startswith(_FORMULA_STARTS):
-                row[n] = "'" + text
+            if row[n]:
+                row[n] = neutralise(row[n])
         self.rows += 1
         if self.sheet is not None and self.rows <= XLSX_MAX_ROWS:
             self.sheet.append(row)

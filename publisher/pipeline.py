@@ -14,6 +14,7 @@ from pathlib import Path
 
 from congkhai.policy import Policy
 from congkhai.rules.changes import diff_states
+from congkhai.text import neutralise
 
 from .classify import classify_records, honour_roll
 from .errors import Problem, ReportError, VerificationError
@@ -114,19 +115,13 @@ def write_rejects(directory: Path, rejects, as_of: date) -> tuple[Path, Path]:
     with tmp.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
-        writer.writerows({k: _neutralise(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: neutralise(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows)
     tmp.replace(csv_path)
     tmp = json_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({"as_of": as_of.isoformat(), "count": len(rows), "rejects": rows},
                               ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(json_path)
     return csv_path, json_path
-
-
-def _neutralise(value):
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def utcnow() -> datetime:

@@ -113,7 +113,7 @@ def attribute_changes(known: dict[str, tuple], records: list[Record]) -> tuple[l
 
 def employer_refs(conn, keys: list[str]) -> dict:
     """What files and feeds may say of employers that a release no longer reports."""
-    from .feeds import EmployerRef
+    from congkhai.feeds import EmployerRef
 
     refs = {}
     for batch in _batches(keys):

@@ -7,10 +7,10 @@ from lxml import etree
 
 from congkhai.provinces import all_provinces
 from congkhai.text import nfc
-from publisher.feeds import (employer_feed, employer_url, feed_items_for, recent, summary,
+from congkhai.feeds import (employer_feed, employer_url, feed_items_for, recent, summary,
                              write_feeds)
 
-from .release_sample import AS_OF, BIG, CREATED, NFD_NAME, REMOVED, built_release
+from tests.publisher.release_sample import AS_OF, BIG, CREATED, NFD_NAME, REMOVED, built_release
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -10,7 +10,7 @@ from congkhai.provinces import all_provinces
 from congkhai.rules.changes import diff_states
 from congkhai.taxcode import parse_tax_code
 from congkhai.text import clean
-from publisher.feeds import EmployerRef
+from congkhai.feeds import EmployerRef
 from publisher.records import BuiltRelease, Record
 
 AS_OF = date(2026, 11, 25)

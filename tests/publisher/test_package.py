@@ -13,7 +13,8 @@ from congkhai.text import nfc
 from publisher import package
 from publisher.archive import verify_release
 from publisher.xlsx import Workbook
-from publisher.package import (DATAPACKAGE, SIGNATURE, SUMS, TABLES, column_names, load_schema, neutralise,
+from congkhai.text import neutralise
+from publisher.package import (DATAPACKAGE, SIGNATURE, SUMS, TABLES, column_names, load_schema,
                                write_release_files)
 
 from .release_sample import (AS_OF, BIG, CREATED, FORMULA_NAMES, HOUSEHOLD_NUMBER, NFD_NAME, REMOVED, built_release)
