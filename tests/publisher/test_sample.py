@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from congkhai.policy import load_policy
 from congkhai.provinces import all_provinces, by_code, find_province
 from congkhai.taxcode import BRANCH, ENTERPRISE, PERSONAL, compact, parse_tax_code
+from publisher.pipeline import PreviousView, build_release
 from publisher.records import HEADERS
 from publisher.sample import (MAX_SERIAL, PROVINCE_PROFILES, REPORT_TITLE, SampleError, allocate,
                               enterprise_tax_code, generate_reports, personal_number, unit_code, unit_serial)
@@ -302,3 +304,17 @@ def test_previous_rows_not_made_here_are_named(sample, tmp_path):
     (previous / csv_name).write_text(text.replace(first_unit, "X-1", 1), encoding="utf-8")
     with pytest.raises(SampleError, match=rf"{re.escape(csv_name)}, row 1, Mã đơn vị: 'X-1'"):
         generate_reports(tmp_path / "out", 0, NEXT_DAY, previous=previous)
+
+
+def test_the_publisher_accepts_every_row_of_both_days(sample, next_day):
+    """End to end through the real pipeline: nothing rejected, and the statuses the summary announced."""
+    policy = load_policy()
+    first = build_release(sample[0], AS_OF, policy, datetime(2026, 11, 25, 18), PreviousView(None, {}, {}, set()))
+    assert first.rejects == [] and len(first.records) == EMPLOYERS
+    assert first.counts()["by_status"] == sample[1].by_status
+    previous = PreviousView(AS_OF, {r.key: r.state() for r in first.records},
+                            {r.key: r.province_code for r in first.records}, set())
+    second = build_release(next_day[0], NEXT_DAY, policy, datetime(2026, 11, 26, 18), previous)
+    assert second.rejects == [] and len(second.records) == next_day[1].employers
+    assert second.counts()["by_status"] == next_day[1].by_status
+    assert 0 < len(second.changes) <= next_day[1].changed + next_day[1].added + next_day[1].closed
