@@ -150,8 +150,6 @@ ALTERNATE_HEADERS = ("STT", "Mã số thuế", "Mã đơn vị", "Tên đơn v�
                      "Số lao động", "Số tháng chậm đóng", "Nợ BHXH", "Nợ BHYT", "Nợ BHTN", "Tình trạng xử lý",
                      "Quyết định trốn đóng")
 AMOUNT_HEADERS = ("Nợ BHXH", "Nợ BHYT", "Nợ BHTN")
-STATE_HEADERS = ("Số lao động",) + AMOUNT_HEADERS + ("Số tháng chậm đóng", "Quyết định trốn đóng",
-                                                     "Tình trạng xử lý")
 SHEET_TITLE = "Danh sách"
 AGENCY_CREATOR = "Bảo hiểm xã hội Việt Nam"
 
@@ -807,12 +805,14 @@ def _next_day_change(entry: Entry, generator: _Generator) -> None:
         generator.set_arrears(entry, 1)
         entry.stage = NOTICE if r.random() < 0.5 else entry.stage
         return
+    # Late payers mostly settle; delinquent ones mostly slip further (steady shares over many days).
+    pay_up, pay_part = (0.5, 0.6) if entry.months < 3 else (0.15, 0.35)
     u = r.random()
-    if u < 0.45:
+    if u < pay_up:
         entry.arrears, entry.months = [0, 0, 0], 0
         if not entry.decision:
             entry.stage = ""
-    elif u < 0.6 and entry.months > 1:
+    elif u < pay_part and entry.months > 1:
         share = (entry.months - 1) / entry.months
         entry.arrears = [round(a * share) for a in entry.arrears]
         entry.months -= 1
@@ -847,9 +847,9 @@ def _next_province(code: str, previous_path: Path, as_of: date, seed: int, out_d
     generator = _Generator(province, rng, as_of, max_serial + 1, parents, branch_numbers)
     n_arrears = sum(in_arrears)
     n_compliant = len(rows) - n_arrears
-    # Half of the changes among employers in arrears, half among the others, so the shares stay steady.
-    p_arrears = min(1.0, change_share * len(rows) / 2 / n_arrears) if n_arrears else 0.0
-    p_compliant = min(1.0, change_share * len(rows) / 2 / n_compliant) if n_compliant else 0.0
+    # Most changes among employers in arrears, the rest among the others, so the shares stay steady.
+    p_arrears = min(1.0, change_share * len(rows) * 0.7 / n_arrears) if n_arrears else 0.0
+    p_compliant = min(1.0, change_share * len(rows) * 0.3 / n_compliant) if n_compliant else 0.0
     decision_rows = set(_decision_candidates(rows, rng, new_decisions))
 
     policy = load_policy()
