@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import timezone
 
 from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -108,7 +109,10 @@ def employer(code: str):
 # ---- releases -----------------------------------------------------------------------------------------
 
 def release_json(release: queries.ReleaseInfo) -> dict:
-    return {**release.to_dict(), "datapackage_sha256": queries.release_datapackage_sha256(release),
+    """Release metadata; `created_at` in UTC with its offset (SQLite keeps times without one)."""
+    created = release.created_at
+    return {**release.to_dict(), "created_at": created if created.tzinfo else created.replace(tzinfo=timezone.utc),
+            "datapackage_sha256": queries.release_datapackage_sha256(release),
             "links": {"html": url_for("lists.release", date_text=release.id),
                       "api": url_for("api.release", date_text=release.id)}}
 

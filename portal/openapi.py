@@ -140,14 +140,15 @@ SCHEMAS = {
         "release_id": RELEASE_ID, "receipt": _ref("Receipt"), "signature": _ref("Signature"), "links": LINKS,
     }, required=["release_id", "receipt", "signature"]),
     "BatchQuestion": _object({
-        "codes": {"type": "array", "items": {"type": "string", "maxLength": 200}, "minItems": 1,
-                  "maxItems": receipts.MAX_CODES,
-                  "description": f"Tax codes, unit codes or household personal numbers; at most {receipts.MAX_CODES}."},
+        "codes": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": receipts.MAX_CODES,
+                  "description": f"Tax codes, unit codes or household personal numbers; at most {receipts.MAX_CODES}. "
+                                 "A code that cannot be one is answered as a malformed row, never dropped."},
         "date": {"type": "string", "format": "date", "description": "Default: today (Asia/Ho_Chi_Minh)."},
     }, required=["codes"]),
-    "ReceiptToVerify": {"type": "object", "required": ["receipt", "signature"],
-                        "properties": {"receipt": {"type": "object"}, "signature": {"type": "object"}},
-                        "description": "A signed receipt as returned by the API or downloaded as JSON."},
+    "ReceiptToVerify": {"type": "object",
+                        "description": "A signed receipt ({\"receipt\": Receipt, \"signature\": Signature}) as "
+                                       "returned by the API or downloaded as JSON. Any other JSON object is answered "
+                                       "with authentic: false, reason not_a_receipt; anything but an object is a 400."},
     "Verification": _object({
         "release_id": RELEASE_ID, "authentic": {"type": "boolean"},
         "reason": {"type": "string", "enum": [receipts.AUTHENTIC, receipts.NOT_A_RECEIPT, receipts.UNKNOWN_KEY,
@@ -236,9 +237,9 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
         "Check one code", "Eligibility of one employer for tenders funded by the state budget on a date, "
         "answered from the status history, as a signed receipt (the same question of the same release "
         "returns the same receipt).", _ok("SignedReceipt", "The signed receipt."),
-        [{"name": "code", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1,
-                                                                       "maxLength": 200},
-          "description": "Tax code, unit code, or a household owner's full personal number."},
+        [{"name": "code", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1},
+          "description": "Tax code, unit code, or a household owner's full personal number; a malformed one is "
+                         "answered as a malformed row."},
          _query("date", {"type": "string", "format": "date"}, "Date that matters; default today.")],
         {**bad, **unknown, "503": _error("Receipts cannot be signed at the moment.")}, "eligibility",
         "checkEligibility")
