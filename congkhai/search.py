@@ -276,7 +276,7 @@ class _Columns:
             chunks[name].append(self._code(name, doc[name] or ""))
         chunks["arrears_total"].append(int(doc["arrears_total"]))
         chunks["months_late"].append(int(doc["months_late"]))
-        chunks["name_len"].append(len(analysed.folded) + len(analysed.legal))
+        chunks["name_len"].append(max(len(analysed.folded), 1))  # legal forms neither help nor lengthen
         chunks["name_key"].append(_name_key(analysed))
         chunks["legal"].append(_legal_bits(analysed.legal))
         return seq
@@ -455,9 +455,11 @@ SORTS = ("relevance", "arrears", "months", "name")
 RANGE_FILTERS = {"arrears_min": ("arrears_total", ">="), "arrears_max": ("arrears_total", "<="),
                  "months_min": ("months_late", ">="), "months_max": ("months_late", "<=")}
 
-# Scoring: BM25 with tf = 1. Exact-form matches add this share of their idf on top of the folded
-# match; legal forms add a small share, enough to order "Công ty Minh Phát" before
-# "DNTN Minh Phát" for "cty minh phat", never enough to outweigh a distinctive word.
+# Scoring: BM25 with tf = 1, the name's length counted in distinctive words only. Exact-form
+# matches add this share of their idf on top of the folded match; a legal form the query names adds
+# a small fixed share (at least LEGAL_WEIGHT, since the commonest forms have an idf near 0), enough
+# to order "Công ty Minh Phát" before "DNTN Minh Phát" for "cty minh phat", never enough to outweigh
+# a distinctive word.
 _K1, _B = 1.2, 0.75
 EXACT_WEIGHT = 0.5
 LEGAL_WEIGHT = 0.1
@@ -708,7 +710,7 @@ class SearchIndex:
             scores += word
         doc_legal = self.legal[matched]
         for form in legal:
-            scores += LEGAL_WEIGHT * self.legal_idf[form] * ((doc_legal & LEGAL_BITS[form]) != 0)
+            scores += LEGAL_WEIGHT * max(self.legal_idf[form], 1.0) * ((doc_legal & LEGAL_BITS[form]) != 0)
         return matched, self._length_scaled(matched, scores)
 
     def _length_scaled(self, matched, scores):

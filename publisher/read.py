@@ -83,6 +83,9 @@ def _xlsx_rows(path: Path, data: bytes):
     except Exception as error:  # openpyxl raises many types for a damaged file
         raise ReportError(Problem(path.name, f"not a readable XLSX workbook ({error.__class__.__name__}: {error})")) from None
     sheet = workbook.worksheets[0]
+    # Streamed workbooks often record no size, and openpyxl would read the whole sheet once to find
+    # it; rows then end at their last filled cell, which _layout pads.
+    sheet.reset_dimensions()
     try:
         for values in sheet.iter_rows(values_only=True):
             yield list(values)

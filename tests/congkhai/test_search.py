@@ -196,6 +196,17 @@ def test_distinctive_words_are_all_required_and_legal_forms_only_bonus(index):
     assert not result.fuzzy
 
 
+def test_a_named_legal_form_outranks_another_form_with_fewer_words(tmp_path):
+    """'cong ty xay dung' must put companies first, though 'DNTN Xây dựng An' is shorter."""
+    names = ["Doanh nghiệp tư nhân Xây dựng An", "Công ty TNHH MTV Xây dựng Bắc Hà", "Công ty Xây dựng Cường"]
+    docs = [make_doc(0, key=tax_code(200 + i), tax_code=tax_code(200 + i), unit_code=f"TB{i:04d}Z", name=name)
+            for i, name in enumerate(names)]
+    search.build_index(tmp_path / "ix", docs)
+    names_found = [hit.name for hit in search.search(tmp_path / "ix", "cong ty xay dung").hits]
+    assert names_found[2] == "Doanh nghiệp tư nhân Xây dựng An"
+    assert [hit.name for hit in search.search(tmp_path / "ix", "dntn xay dung").hits][0] == names[0]
+
+
 def test_shorter_name_ranks_first_for_same_words(index):
     result = search.search(index, "minh phát")
     assert keys(result)[:2] == [key_of(0), key_of(29)]
