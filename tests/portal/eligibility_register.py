@@ -45,10 +45,22 @@ def scenario(day) -> dict:
     }
 
 
+_BUILT: dict = {}
+
+
 @pytest.fixture(scope="session")
 def register(tmp_path_factory):
-    """Settings of a data directory with releases of DAY_1, DAY_2 and DAY_3 and a signing key."""
-    root = tmp_path_factory.mktemp("eligibility")
+    """Settings of a data directory with releases of DAY_1, DAY_2 and DAY_3 and a signing key.
+
+    Each test module imports this fixture, which pytest would run once per module: the register
+    is built once per session instead.
+    """
+    if "settings" not in _BUILT:
+        _BUILT["settings"] = build_register(tmp_path_factory.mktemp("eligibility"))
+    return _BUILT["settings"]
+
+
+def build_register(root):
     settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"))
     generate_key(settings["CONGKHAI_SIGNING_KEY"])
     for day in (DAY_1, DAY_2, DAY_3):
