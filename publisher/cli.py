@@ -96,8 +96,18 @@ def cmd_sample(args, settings) -> int:
 
     if args.employers < 34:
         raise UsageError("--employers must be at least 34 (one per province)")
-    summary = generate_reports(args.out, args.employers, args.as_of, seed=args.seed, previous=args.previous)
-    print(summary.describe() if hasattr(summary, "describe") else summary)
+    from .sample import SampleError
+
+    progress = TqdmProgress(enabled=sys.stderr.isatty())
+    tick = progress.step("sample", None if args.previous else args.employers)
+    try:
+        summary = generate_reports(args.out, args.employers, args.as_of, seed=args.seed, previous=args.previous,
+                                   progress=tick)
+    except (SampleError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    finally:
+        progress.done("sample")
+    print(summary.describe())
     return 0
 
 

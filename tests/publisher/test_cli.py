@@ -70,3 +70,14 @@ def test_publishing_out_of_order_exits_2(env, capsys):
     assert main(["publish", "--input", str(env / "d2"), "--as-of", DAY2.isoformat(), "--quiet"]) == 0
     assert main(["publish", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat(), "--quiet"]) == 2
     assert "releases are published in date order" in capsys.readouterr().err
+
+
+def test_sample_then_publish_rejects_nothing(env, capsys):
+    assert main(["sample", "--out", str(env / "s1"), "--employers", "120", "--as-of", "2026-11-24"]) == 0
+    assert "120 employers" in capsys.readouterr().out
+    assert main(["sample", "--out", str(env / "s2"), "--as-of", "2026-11-25", "--previous", str(env / "s1")]) == 0
+    assert main(["publish", "--input", str(env / "s1"), "--as-of", "2026-11-24", "--quiet"]) == 0
+    assert main(["publish", "--input", str(env / "s2"), "--as-of", "2026-11-25", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("rows rejected:           0") == 2
+    assert main(["sample", "--out", str(env / "s3"), "--employers", "10", "--as-of", "2026-11-24"]) == 2
