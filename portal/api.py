@@ -12,7 +12,6 @@ GET, ETag and Cache-Control on GET answers tied to the release, and 304 to a mat
 from __future__ import annotations
 
 import hashlib
-import os
 from datetime import timezone
 
 from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, url_for
@@ -20,7 +19,6 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from congkhai import search as engine
-from congkhai.config import Setting
 from congkhai.receipts import MAX_CODES, mask_long_digits
 from congkhai.rules.eligibility import tender_eligibility
 
@@ -32,10 +30,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PREFIX = "/api/"
 MAX_JSON_BYTES = 1024 * 1024
 CACHE_SETTING = "CONGKHAI_API_CACHE_SECONDS"
-API_SETTINGS = [
-    Setting(CACHE_SETTING, 300, "Seconds a client or proxy may cache a GET answer of the API (until the next release)."),
-    *ratelimits.RATE_LIMIT_SETTINGS,
-]
 IMMUTABLE = "public, max-age=31536000, immutable"
 CORS_EXPOSED = "ETag, X-Release-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 
@@ -309,8 +303,6 @@ def limit_json_size():
 
 def init_app(app: Flask) -> None:
     """Call after the blueprints are registered: errors, response conventions and rate limits."""
-    for setting in API_SETTINGS:
-        app.config.setdefault(setting.name, os.environ.get(setting.name) or setting.default)
     app.register_error_handler(HTTPException, handle_error)
     app.before_request(limit_json_size)
     app.after_request(finish)

@@ -11,16 +11,7 @@ from flask import Blueprint, Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from congkhai.config import Setting
-
 LIMITER = "congkhai.limiter"
-
-RATE_LIMIT_SETTINGS = [
-    Setting("CONGKHAI_API_RATE_LIMIT", "300 per minute",
-            "Requests per client to the JSON API (/api/v1), in flask-limiter notation."),
-    Setting("CONGKHAI_BATCH_RATE_LIMIT", "30 per minute",
-            "Eligibility checks submitted per client (POST /eligibility, POST /api/v1/eligibility)."),
-]
 
 
 def _setting(name: str):
@@ -28,8 +19,8 @@ def _setting(name: str):
 
 
 def init_app(app: Flask, api_blueprint: Blueprint, batch_endpoints: tuple[str, ...]) -> Limiter:
-    """One limiter per app; call after the blueprints are registered (batch views are wrapped) and the
-    RATE_LIMIT_SETTINGS are in `app.config`."""
+    """One limiter per app; call after the blueprints are registered (batch views are wrapped). The
+    limits are the settings CONGKHAI_API_RATE_LIMIT and CONGKHAI_BATCH_RATE_LIMIT (congkhai.config)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "congkhai")
