@@ -26,7 +26,7 @@ class InvalidTaxCode(ValueError):
     """The value cannot be a tax code; the message says why, in English, for the rejects report."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaxId:
     kind: str
     value: str  # canonical: '0101234567', '0101234567-001' or the 12 personal digits

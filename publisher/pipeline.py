@@ -64,17 +64,14 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     progress = progress or Progress()
     found, read_problems = discover_reports(input_dir)
     validated = []
-    check = default_check()
     tick = progress.step("read+validate", len(found))
-    for code, path in sorted(found.items()):
-        try:
-            report = read_report(path, code, as_of)
-        except ReportError as error:
-            read_problems.append(Problem(error.problem.source, error.problem.message, error.problem.line,
-                                         error.problem.field, code))
+    for outcome in _read_all(found, as_of):
+        if isinstance(outcome, Problem):
+            read_problems.append(outcome)
         else:
-            validated.append(validate_report(report, as_of, check))
+            validated.append(outcome)
         tick(1)
+    validated.sort(key=lambda v: v.report.province_code)
     progress.done("read+validate")
     rejects = [r for v in validated for r in v.rejects]
     progress.step("reconcile")
@@ -101,6 +98,38 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
         provinces=reconciled.provinces, missing_provinces=reconciled.missing_provinces,
         commendable=honour_roll(records, previous.disqualified), input_digest=input_digest(list(found.values())),
         previous_as_of=previous.as_of, rows_read=reconciled.rows_read)
+
+
+# Below this many bytes of reports, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 4_000_000
+
+
+def _read_one(job: tuple[str, Path, date]):
+    """One province: its validated report, or the Problem that makes it unreadable."""
+    code, path, as_of = job
+    try:
+        report = read_report(path, code, as_of)
+    except ReportError as error:
+        problem = error.problem
+        return Problem(problem.source, problem.message, problem.line, problem.field, code)
+    return validate_report(report, as_of, default_check())
+
+
+def _read_all(found: dict[str, Path], as_of: date):
+    """Read and validate every report, on every core for a national-size input (largest first, so
+    the big provinces do not finish last); results arrive as they complete."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    jobs = sorted(((code, path, as_of) for code, path in found.items()), key=lambda j: -j[1].stat().st_size)
+    workers = min(os.cpu_count() or 1, 4, len(jobs))
+    if workers < 2 or sum(j[1].stat().st_size for j in jobs) < PARALLEL_MIN_BYTES:
+        yield from map(_read_one, jobs)
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        for future in as_completed([pool.submit(_read_one, job) for job in jobs]):
+            yield future.result()
 
 
 def write_rejects(directory: Path, rejects, as_of: date) -> tuple[Path, Path]:
@@ -187,7 +216,7 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
             raise UsageError(f"a release for {previous.later['id']} already exists; releases are published in date "
                              f"order, so {as_of.isoformat()} can no longer be published")
         view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
-                            {k: v[-1] for k, v in previous.employers.items()}, previous.disqualified)
+                            {k: v[1] for k, v in previous.employers.items()}, previous.disqualified)
         written: dict = {}
 
         def keep_rejects(rejects):
@@ -195,6 +224,7 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
 
         built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial, progress,
                               on_rejects=keep_rejects)
+        previous.states.clear()  # compared; the changes keep the few states they need
         result = PublishResult(built, False, *written["paths"], paths.release(built.id))
         same = previous.same_date
         if same is not None and same["input_digest"] == built.input_digest and same["policy"] == policy.to_dict():

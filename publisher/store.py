@@ -6,6 +6,7 @@ transaction, so the result is the same as if it had run once.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import date
@@ -51,7 +52,7 @@ class Previous:
     same_date: dict | None            # an earlier run of the same date, if any
     later: dict | None                # a release after the new date (publishing would rewrite history)
     states: dict[str, State]          # key -> state in the previous release
-    employers: dict[str, tuple]       # key -> (id, unit_code, name, address, ownership_type, sector, employees, province)
+    employers: dict[str, tuple]       # key -> (id, province_code, digest of the attributes)
     disqualified: set[str]            # keys in arrears within the commendation window
 
 
@@ -64,10 +65,30 @@ def load_previous(conn, as_of: date, window_start: date) -> Previous:
     if before is not None:
         query = (select(E.c.key, *STATE_COLUMNS).select_from(I.join(E, E.c.id == I.c.employer_id))
                  .where(covers(before["as_of"])))
-        states = {row["key"]: state_of(row) for row in conn.execute(query).mappings()}
-    employers = {row[0]: tuple(row[1:]) for row in conn.execute(select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES)))}
+        states = {row[0]: _interned_state(row[1:]) for row in conn.execute(query)}
     return Previous(dict(before) if before else None, dict(same) if same else None, dict(later) if later else None,
-                    states, employers, disqualified_keys(conn, window_start, as_of))
+                    states, known_employers(conn), disqualified_keys(conn, window_start, as_of))
+
+
+def _interned_state(values) -> State:
+    """A State whose repeated strings (status, enforcement stage) are shared, not a million copies."""
+    values = list(values)
+    for i in (0, 8):
+        if values[i] is not None:
+            values[i] = sys.intern(values[i])
+    return State(*values)
+
+
+def attributes_digest(values: tuple) -> int:
+    """What is compared to spot a changed name, address...: a digest, since keeping a million
+    employers' attributes in memory for the comparison would cost about a gigabyte."""
+    return hash(values)
+
+
+def known_employers(conn) -> dict[str, tuple]:
+    """key -> (id, province_code, digest of the attributes) of every employer in the database."""
+    query = select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES))
+    return {row[0]: (row[1], row[-1], attributes_digest(tuple(row[2:]))) for row in conn.execute(query)}
 
 
 def undo_release(conn, as_of: date) -> None:
@@ -106,7 +127,7 @@ def attribute_changes(known: dict[str, tuple], records: list[Record]) -> tuple[l
         row = known.get(record.key)
         if row is None:
             new.append(record.key)
-        elif row[1:] != tuple(getattr(record, a) for a in _ATTRIBUTES):
+        elif row[2] != attributes_digest(tuple(getattr(record, a) for a in _ATTRIBUTES)):
             changed.append(record.key)
     return new, changed
 
@@ -130,33 +151,30 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
     as_of = built.as_of
     if previous.same_date is not None:
         undo_release(conn, as_of)
-        previous.employers = {row[0]: tuple(row[1:]) for row in
-                              conn.execute(select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES)))}
+        previous.employers = known_employers(conn)
     records = {r.key: r for r in built.records}
     new_keys, changed_keys = attribute_changes(previous.employers, built.records)
-    new_rows = [_employer_row(records[key]) for key in new_keys]
-    changed_rows = [{"b_id": previous.employers[key][0], **{a: getattr(records[key], a) for a in _ATTRIBUTES}}
-                    for key in changed_keys]
-    for batch in _batches(new_rows):
-        conn.execute(insert(E), batch)
+    # Rows are made batch by batch: a million dicts at once would double the run's peak memory.
+    for batch in _batches(new_keys):
+        conn.execute(insert(E), [_employer_row(records[key]) for key in batch])
         if progress:
             progress(len(batch))
-    for batch in _batches(changed_rows):
-        conn.execute(update(E).where(E.c.id == bindparam("b_id")).values({a: bindparam(a) for a in _ATTRIBUTES}), batch)
+    for batch in _batches(changed_keys):
+        conn.execute(update(E).where(E.c.id == bindparam("b_id")).values({a: bindparam(a) for a in _ATTRIBUTES}),
+                     [{"b_id": previous.employers[key][0], **{a: getattr(records[key], a) for a in _ATTRIBUTES}}
+                      for key in batch])
     ids = {key: row[0] for key, row in previous.employers.items()}
-    if new_rows:
-        new_keys = [row["key"] for row in new_rows]
-        for batch in _batches(new_keys):
-            ids.update(conn.execute(select(E.c.key, E.c.id).where(E.c.key.in_(batch))).all())
-    closing = [{"b_employer": ids[c.key]} for c in built.changes if c.before is not None]
-    opening = [_interval_row(ids[c.key], as_of, c.after) for c in built.changes if c.after is not None]
+    for batch in _batches(new_keys):
+        ids.update(conn.execute(select(E.c.key, E.c.id).where(E.c.key.in_(batch))).all())
+    closing = [c for c in built.changes if c.before is not None]
+    opening = [c for c in built.changes if c.after is not None]
     for batch in _batches(closing):
         conn.execute(update(I).where(I.c.employer_id == bindparam("b_employer"), I.c.valid_to.is_(None))
-                     .values(valid_to=as_of), batch)
+                     .values(valid_to=as_of), [{"b_employer": ids[c.key]} for c in batch])
         if progress:
             progress(len(batch))
     for batch in _batches(opening):
-        conn.execute(insert(I), batch)
+        conn.execute(insert(I), [_interval_row(ids[c.key], as_of, c.after) for c in batch])
         if progress:
             progress(len(batch))
     conn.execute(insert(R).values(
