@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import threading
-import unicodedata
 from collections import OrderedDict
 from contextlib import contextmanager
 from itertools import chain

@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from congkhai.policy import Policy
 from congkhai.rules.changes import diff_states
+from congkhai.rules.commendation import window_start
 from congkhai.text import neutralise
 
 from .classify import classify_records, honour_roll
@@ -205,13 +206,12 @@ def _publisher_lock(paths):
 
 def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, policy, paths, signer) -> PublishResult:
     from . import store
-    from .classify import months_before
 
     engine = store.make_engine(settings["DATABASE_URL"])
     try:
         store.init_db(engine)
         with engine.connect() as conn:
-            previous = store.load_previous(conn, as_of, months_before(as_of, policy.commendation_window_months))
+            previous = store.load_previous(conn, as_of, window_start(as_of, policy.commendation_window_months))
         if previous.later is not None:
             raise UsageError(f"a release for {previous.later['id']} already exists; releases are published in date "
                              f"order, so {as_of.isoformat()} can no longer be published")

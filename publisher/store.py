@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, latest_release, state_of
+from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, latest_release
 from congkhai.models import db
 from congkhai.rules.changes import State
 from congkhai.taxcode import mask_personal_id, personal_id_hash

@@ -1,11 +1,10 @@
 from dataclasses import replace
-from datetime import date
 
 import pytest
 
 from congkhai.policy import load_policy
 from congkhai.rules.classification import classify
-from publisher.classify import classify_records, honour_roll, months_before
+from publisher.classify import classify_records, honour_roll
 from publisher.records import RawRow
 from publisher.validate import default_check, validate_row
 
@@ -41,12 +40,3 @@ def test_classify_records_and_honour_roll():
     assert {r.key: r.status for r in records}[row(2)["Mã số thuế"]] == "delinquent"
     assert honour_roll(records, disqualified={row(3)["Mã số thuế"]}) == {row(1)["Mã số thuế"]}
 
-
-@pytest.mark.parametrize("day, months, expected", [
-    (date(2026, 11, 25), 12, date(2025, 11, 25)),
-    (date(2026, 5, 31), 3, date(2026, 2, 28)),
-    (date(2028, 5, 31), 3, date(2028, 2, 29)),
-    (date(2026, 1, 15), 1, date(2025, 12, 15)),
-])
-def test_months_before(day, months, expected):
-    assert months_before(day, months) == expected
