@@ -41,6 +41,7 @@ import numpy as np
 from whoosh import columns as whoosh_columns
 from whoosh import fields as whoosh_fields
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 
 from congkhai.taxcode import InvalidTaxCode, compact, parse_tax_code
 from congkhai.text import clean, fold, nfc
@@ -368,6 +369,12 @@ def _staged(path: Path):
         raise
 
 
+def _writable_storage(path: Path) -> FileStorage:
+    """Storage for the publisher's writes without memory-mapping: a mapped million-document index
+    counts in full against the batch job's memory, while plain reads stay in the page cache."""
+    return FileStorage(str(path), supports_mmap=False)
+
+
 def _write(ix, staging: Path, columns: "_Columns", fill: Callable, **writer_options) -> int:
     """Run `fill(writer)` in one Whoosh transaction, then map document numbers and save the columns."""
     writer = ix.writer(**writer_options)
@@ -412,7 +419,7 @@ def build_index(path: Path, docs: Iterable[dict], progress: Callable[[int], None
     """
     with _staged(path) as staging:
         staging.mkdir()
-        ix = whoosh_index.create_in(str(staging), _schema())
+        ix = _writable_storage(staging).create_index(_schema())
         options = {"limitmb": limitmb}
         if procs > 1:
             options.update(procs=procs, multisegment=True)
@@ -431,7 +438,7 @@ def update_index(previous: Path, path: Path, upserts: Iterable[dict], deletes: I
     with _staged(path) as staging:
         shutil.copytree(previous, staging)
         columns = _Columns.load(staging)
-        ix = whoosh_index.open_dir(str(staging))
+        ix = _writable_storage(staging).open_index()
         gone = set(deletes) | {clean(str(doc["key"])) for doc in upserts}
         with ix.searcher() as searcher:
             columns.kill([columns.doc_seq[d] for key in gone for d in searcher.document_numbers(key=key)])

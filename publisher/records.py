@@ -82,15 +82,16 @@ class Record:
     evasion_decision_date: date | None
     enforcement_stage: str | None
     status: str = ""  # set by the classify step
+    # Public identifier and permalink: tax code, or the agency unit code for a household. Stored,
+    # not derived on each use: sorting, comparing and writing a million records ask for it often.
+    key: str = field(init=False)
+
+    def __post_init__(self):
+        self.key = self.unit_code if self.tax.kind == PERSONAL else self.tax.value
 
     @property
     def is_household(self) -> bool:
         return self.tax.kind == PERSONAL
-
-    @property
-    def key(self) -> str:
-        """Public identifier and permalink: tax code, or the agency unit code for a household."""
-        return self.unit_code if self.is_household else self.tax.value
 
     @property
     def tax_code(self) -> str | None:
