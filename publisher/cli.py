@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check every hash and the signature of a release directory")
     p.add_argument("release_dir", type=Path)
+    p.add_argument("--public-key", type=Path, help="PEM file of the agency's public key: also prove who signed "
+                                                    "(without it, the key published inside the release is used)")
 
     p = sub.add_parser("diff", help="what changed between the releases of two dates")
     p.add_argument("date_a", type=_date)
@@ -220,7 +222,10 @@ def cmd_keygen(args, settings) -> int:
 def cmd_verify(args, settings) -> int:
     from .archive import verify_release
 
-    problems = verify_release(args.release_dir)
+    if not args.release_dir.is_dir():
+        raise UsageError(f"{args.release_dir}: not a release directory")
+    expected = args.public_key.read_text(encoding="ascii") if args.public_key else None
+    problems = verify_release(args.release_dir, expected)
     if problems:
         print(f"{args.release_dir}: NOT verified", file=sys.stderr)
         for problem in problems:

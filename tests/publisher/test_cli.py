@@ -81,3 +81,23 @@ def test_sample_then_publish_rejects_nothing(env, capsys):
     out = capsys.readouterr().out
     assert out.count("rows rejected:           0") == 2
     assert main(["sample", "--out", str(env / "s3"), "--employers", "10", "--as-of", "2026-11-24"]) == 2
+
+
+def test_verify_names_a_tampered_file_and_checks_the_expected_key(env, capsys):
+    write_all(env / "d1")
+    assert main(["publish", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat(), "--quiet"]) == 0
+    release = env / "data" / "releases" / "current"
+    public_key = env / "data" / "keys" / "signing.pub.pem"
+    assert main(["verify", str(release), "--public-key", str(public_key)]) == 0
+    other = env / "other.key"
+    from congkhai.signing import generate_key
+    generate_key(other)
+    assert main(["verify", str(release), "--public-key", str(env / "other.pub.pem")]) == 1
+    csv_path = release / "employers.csv"
+    data = bytearray(csv_path.read_bytes())
+    data[-5] ^= 1
+    csv_path.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert main(["verify", str(release)]) == 1
+    assert "employers.csv" in capsys.readouterr().err
+    assert main(["verify", str(env / "nowhere")]) == 2
