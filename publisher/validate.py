@@ -104,8 +104,15 @@ def parse_decision(value, as_of: date) -> tuple[str | None, date | None]:
     return text, decided
 
 
+@lru_cache(maxsize=1024)
+def _names_a_household(ownership_type: str) -> bool:
+    return "ho kinh doanh" in fold(ownership_type)
+
+
 def is_household(ownership_type: str, name: str) -> bool:
-    return "ho kinh doanh" in fold(ownership_type) or fold(name).startswith("ho kinh doanh")
+    """'Hộ kinh doanh' as the ownership type or at the start of the name. Only a name's first words
+    are folded, and the few ownership types are folded once each: this runs for every row."""
+    return _names_a_household(ownership_type) or fold(name[:20]).startswith("ho kinh doanh")
 
 
 def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) -> tuple[Record | None, list[Reject]]:

@@ -324,3 +324,27 @@ def test_workbook_writer_keeps_text_exact_and_drops_what_xml_cannot_hold(tmp_pat
     book.close()
     row = next(load_workbook(tmp_path / "t.xlsx", read_only=True)["Thử"].values)
     assert row == ("a < b & c > d", " lề ", "dòng\r\nmới", "bell", True, 3.5, None, BIG)
+
+
+def test_workbook_written_by_a_second_process_is_the_same(tmp_path, settings, signer, monkeypatch):
+    """Large releases write the workbook in a forked process, alongside employers.csv: same bytes."""
+    inline, _ = write(tmp_path, settings, signer, name="inline")
+    monkeypatch.setattr(package, "PARALLEL_WORKBOOK_MIN", 0)
+    forked, _ = write(tmp_path, settings, signer, name="forked")
+    assert (forked / "SHA256SUMS").read_bytes() == (inline / "SHA256SUMS").read_bytes()
+
+
+def test_workbook_sheets_are_typed_from_the_csv_files(release):
+    from openpyxl import load_workbook
+
+    out, result = release
+    titles = {field["name"]: field["title"] for field in load_schema("delinquent")["fields"]}
+    book = load_workbook(out / f"congkhai-{result['id']}.xlsx", read_only=True)
+    assert book.sheetnames[0] == "Giới thiệu"
+    rows = list(book["Nợ đọng"].iter_rows(values_only=True))
+    book.close()
+    first = dict(zip(rows[0], rows[1]))
+    offenders = read_csv(out / "delinquent.csv")
+    assert first[titles["arrears_total"]] == int(offenders[0]["arrears_total"])
+    assert first[titles["key"]] == offenders[0]["key"]
+    assert len(rows) == len(offenders) + 1
