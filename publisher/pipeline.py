@@ -128,9 +128,28 @@ def _read_all(found: dict[str, Path], as_of: date):
     if workers < 2 or sum(j[1].stat().st_size for j in jobs) < PARALLEL_MIN_BYTES:
         yield from map(_read_one, jobs)
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+    with _no_garbage_collection(), ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
         for future in as_completed([pool.submit(_read_one, job) for job in jobs]):
             yield future.result()
+
+
+@contextmanager
+def _no_garbage_collection():
+    """Building a million records makes no reference cycles, yet the collector would walk the
+    growing heap again and again, in this process and in forked workers (copying every page it
+    touches); it stays off while the reports are read and frozen objects are left alone."""
+    import gc
+
+    if not gc.isenabled():  # already inside such a block
+        yield
+        return
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 def write_rejects(directory: Path, rejects, as_of: date) -> tuple[Path, Path]:
@@ -210,7 +229,7 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
     engine = store.make_engine(settings["DATABASE_URL"])
     try:
         store.init_db(engine)
-        with engine.connect() as conn:
+        with engine.connect() as conn, _no_garbage_collection():
             previous = store.load_previous(conn, as_of, window_start(as_of, policy.commendation_window_months))
         if previous.later is not None:
             raise UsageError(f"a release for {previous.later['id']} already exists; releases are published in date "
@@ -222,8 +241,9 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
         def keep_rejects(rejects):
             written["paths"] = write_rejects(paths.rejects(as_of.isoformat()), rejects, as_of)
 
-        built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial, progress,
-                              on_rejects=keep_rejects)
+        with _no_garbage_collection():
+            built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial, progress,
+                                  on_rejects=keep_rejects)
         previous.states.clear()  # compared; the changes keep the few states they need
         result = PublishResult(built, False, *written["paths"], paths.release(built.id))
         same = previous.same_date
