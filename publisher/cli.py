@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from congkhai.config import Paths, load_settings
 
 from .errors import VerificationError
-from .pipeline import Progress, UsageError
+from .pipeline import FAILED_REJECTS, Progress, UsageError
 
 
 class TqdmProgress(Progress):
@@ -72,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check every hash and the signature of a release directory")
     p.add_argument("release_dir", type=Path)
-    p.add_argument("--public-key", type=Path, help="PEM file of the agency's public key: also prove who signed "
-                                                    "(without it, the key published inside the release is used)")
+    p.add_argument("--public-key", type=Path, help="PEM file of the agency's public key (the portal serves it at "
+                                                    "/data/public-key.pem); default: the public half of the "
+                                                    "configured signing key, when there is one")
 
     p = sub.add_parser("diff", help="what changed between the releases of two dates")
     p.add_argument("date_a", type=_date)
@@ -91,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"congkhai: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `congkhai diff ... | head`: the reader left; say nothing more (Python's documented recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def cmd_sample(args, settings) -> int:
@@ -125,7 +131,7 @@ def cmd_publish(args, settings) -> int:
               f"unchanged.", file=sys.stderr)
         for problem in error.problems:
             print(f"  - {problem}", file=sys.stderr)
-        print(f"Rejected rows: {rejects / 'rejects.csv'}", file=sys.stderr)
+        print(f"Rejected rows of this run: {rejects / (FAILED_REJECTS + '.csv')}", file=sys.stderr)
         return 1
     built = result.release
     counts = built.counts()
@@ -198,7 +204,7 @@ def cmd_diff(args, settings) -> int:
 
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["key"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: str(v).lower() if isinstance(v, bool) else v for k, v in row.items()} for row in rows)
     else:
         print(f"{len(rows)} change(s) from {args.date_a} to {args.date_b}")
         for row in rows:
@@ -222,16 +228,28 @@ def cmd_keygen(args, settings) -> int:
 def cmd_verify(args, settings) -> int:
     from .archive import verify_release
 
+    from congkhai.signing import public_key_path
+
     if not args.release_dir.is_dir():
         raise UsageError(f"{args.release_dir}: not a release directory")
-    expected = args.public_key.read_text(encoding="ascii") if args.public_key else None
+    trusted = args.public_key or public_key_path(settings["CONGKHAI_SIGNING_KEY"])
+    if args.public_key and not args.public_key.is_file():
+        raise UsageError(f"{args.public_key}: no such public key file")
+    expected = trusted.read_text(encoding="ascii") if trusted.is_file() else None
     problems = verify_release(args.release_dir, expected)
     if problems:
         print(f"{args.release_dir}: NOT verified", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
-    print(f"{args.release_dir}: every file matches SHA256SUMS and the signature is valid")
+    if expected is None:
+        # Anyone can re-sign a copy with a key of their own and ship it inside: only the agency's
+        # published key proves who signed, so without one the check cannot pass.
+        print(f"{args.release_dir}: the files match SHA256SUMS and its signature matches the key shipped inside the "
+              f"release, but that does not prove who signed it. Download the agency's public key (the portal's "
+              f"/data/public-key.pem) and run again with --public-key.", file=sys.stderr)
+        return 1
+    print(f"{args.release_dir}: every file matches SHA256SUMS and the signature is the agency's ({trusted})")
     return 0
 
 

@@ -59,8 +59,9 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
                   on_rejects=None) -> BuiltRelease:
     """Read, validate, reconcile and classify the reports of one date; compare with the previous release.
 
-    `on_rejects(rejects)` is called before a verification failure is raised, so the rejects report
-    can be written even when nothing is published.
+    `on_rejects(rejects, failed)` is called before a verification failure is raised (failed=True), so
+    the rejects report can be written even when nothing is published, and otherwise once the rows
+    are reconciled (failed=False).
     """
     progress = progress or Progress()
     found, read_problems = discover_reports(input_dir)
@@ -80,10 +81,10 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
         reconciled = reconcile(validated, read_problems, policy, allow_partial)
     except VerificationError:
         if on_rejects:
-            on_rejects(rejects)
+            on_rejects(rejects, True)
         raise
     if on_rejects:
-        on_rejects(reconciled.rejects)
+        on_rejects(reconciled.rejects, False)
     progress.done("reconcile")
     progress.step("classify")
     records = classify_records(reconciled.records, policy)
@@ -152,14 +153,18 @@ def _no_garbage_collection():
         gc.unfreeze()
 
 
-def write_rejects(directory: Path, rejects, as_of: date) -> tuple[Path, Path]:
-    """rejects.csv and rejects.json for the date: file, row, field, value, reason."""
+FAILED_REJECTS = "failed-run-rejects"
+
+
+def write_rejects(directory: Path, rejects, as_of: date, name: str = "rejects") -> tuple[Path, Path]:
+    """<name>.csv and <name>.json for the date: file, row, field, value, reason. A run that fails
+    writes FAILED_REJECTS instead, so the report of the release already published stays its own."""
     import csv
 
     directory.mkdir(parents=True, exist_ok=True)
     fields = ["source", "line", "field", "value", "reason", "province_code"]
     rows = [{f: getattr(r, f) for f in fields} for r in rejects]
-    csv_path, json_path = directory / "rejects.csv", directory / "rejects.json"
+    csv_path, json_path = directory / f"{name}.csv", directory / f"{name}.json"
     tmp = csv_path.with_suffix(".csv.tmp")
     with tmp.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
@@ -238,8 +243,9 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
                             {k: v[1] for k, v in previous.employers.items()}, previous.disqualified)
         written: dict = {}
 
-        def keep_rejects(rejects):
-            written["paths"] = write_rejects(paths.rejects(as_of.isoformat()), rejects, as_of)
+        def keep_rejects(rejects, failed):
+            written["paths"] = write_rejects(paths.rejects(as_of.isoformat()), rejects, as_of,
+                                             FAILED_REJECTS if failed else "rejects")
 
         with _no_garbage_collection():
             built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial, progress,

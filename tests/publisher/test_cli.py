@@ -1,4 +1,5 @@
 """The command line: exit status 0 on success, 1 on a verification failure, 2 on bad usage."""
+import json
 from datetime import timedelta
 
 import pytest
@@ -48,7 +49,7 @@ def test_verification_failure_exits_1_and_points_to_rejects(env, capsys):
     assert "Verification failed: nothing was published" in err
     assert "no report for province 48 (Thành phố Đà Nẵng)" in err
     assert "1 of 3 rows rejected" in err
-    rejects = (env / "data" / "rejects" / "2026-11-25" / "rejects.csv").read_text(encoding="utf-8")
+    rejects = (env / "data" / "rejects" / "2026-11-25" / "failed-run-rejects.csv").read_text(encoding="utf-8")
     assert "Mã số thuế,0100233487,tax code '0100233487' fails its check digit,79" in rejects
 
 
@@ -101,3 +102,37 @@ def test_verify_names_a_tampered_file_and_checks_the_expected_key(env, capsys):
     assert main(["verify", str(release)]) == 1
     assert "employers.csv" in capsys.readouterr().err
     assert main(["verify", str(env / "nowhere")]) == 2
+
+
+def test_verify_refuses_a_release_re_signed_by_someone_else(env, capsys, monkeypatch):
+    """A forger who re-hashes, re-signs and ships their own key inside the copy is caught by the
+    agency's key; with no agency key at hand, verify says it cannot prove who signed (exit 1)."""
+    import shutil
+
+    from congkhai.signing import generate_key
+    from publisher.archive import file_sha256
+    from publisher.package import seal_release
+
+    write_all(env / "d1")
+    assert main(["publish", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat(), "--quiet"]) == 0
+    forged = env / "forged"
+    shutil.copytree(env / "data" / "releases" / "current", forged)
+    with (forged / "employers.csv").open("a", encoding="utf-8") as handle:
+        handle.write("forged\n")
+    forger = generate_key(env / "forger.key")
+    (forged / "signing-key.pub.pem").write_text(forger.public_key_pem)
+    descriptor = json.loads((forged / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["path"] == "employers.csv")
+    resource["hash"] = resource["hash"].split(":")[0] + ":" + file_sha256(forged / "employers.csv")
+    resource["bytes"] = (forged / "employers.csv").stat().st_size
+    (forged / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+    seal_release(forged, forger)
+    capsys.readouterr()
+    monkeypatch.setenv("CONGKHAI_SIGNING_KEY", str(env / "forger.key"))
+    assert main(["verify", str(forged)]) == 0  # self-consistent under the forger's own key
+    monkeypatch.setenv("CONGKHAI_SIGNING_KEY", str(env / "data" / "keys" / "signing.key"))
+    capsys.readouterr()
+    assert main(["verify", str(forged)]) == 1  # the configured agency key is the default
+    monkeypatch.setenv("CONGKHAI_SIGNING_KEY", str(env / "absent" / "signing.key"))
+    assert main(["verify", str(forged)]) == 1
+    assert "does not prove who signed" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from congkhai.config import REPO_ROOT, Paths
 from congkhai.history import latest_release
 from congkhai.search import search
 from publisher.archive import current_release_id, file_sha256, verify_release
+from publisher.errors import VerificationError
 from publisher.pipeline import UsageError, publish
 
 from .factory import AS_OF, write_all
@@ -127,3 +128,16 @@ def test_publisher_killed_at_any_moment_leaves_a_readable_release(tmp_path, sett
         assert check_readable(base, {"2026-11-26"}) == "2026-11-26"
         assert not [p for p in (base / "releases").iterdir() if ".tmp-" in p.name]
     assert "2026-11-25" in outcomes  # at least some kills landed before the new release was complete
+
+
+def test_a_failed_rerun_keeps_the_published_rejects_report(tmp_path, settings):
+    write_all(tmp_path / "d1", rows_per_province=40, overrides={("01", 3): dict(tax_code="0100233487")})
+    publish(tmp_path / "d1", AS_OF, settings)
+    report = Paths(settings["CONGKHAI_DATA_DIR"]).rejects("2026-11-25")
+    published = (report / "rejects.csv").read_text(encoding="utf-8")
+    assert "0100233487" in published
+    write_all(tmp_path / "bad", skip=("48",))
+    with pytest.raises(VerificationError):
+        publish(tmp_path / "bad", AS_OF, settings)
+    assert (report / "rejects.csv").read_text(encoding="utf-8") == published
+    assert (report / "failed-run-rejects.json").is_file()
