@@ -89,6 +89,12 @@ def looks_like_tax_code(text: str) -> bool:
     return digits.isdigit() and len(digits) in (10, 12, 13)
 
 
+def is_personal_number(text) -> bool:
+    """A household owner's 12-digit citizen number as typed (or 11 digits, its leading zero lost)."""
+    digits = compact(text)
+    return digits.isdigit() and len(digits) in (11, 12)
+
+
 def personal_id_hash(number: str) -> str:
     """Salted digest under which a household's personal number is stored, for exact-match lookup."""
     return hashlib.sha256(_PERSONAL_HASH_PREFIX + compact(number).zfill(12).encode()).hexdigest()

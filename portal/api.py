@@ -82,9 +82,7 @@ def employers():
 
 @bp.get("/employers/<code>")
 def employer(code: str):
-    identifier = engine.parse_identifier(code)
-    found = queries.employer_by_identifier(tax_code=identifier, unit_code=identifier) if identifier else None
-    found = found or (queries.employer_by_key(code) if len(code) <= 40 else None)
+    found = queries.find_employer(code) or (queries.employer_by_key(code) if len(code) <= 40 else None)
     if found is None:
         abort(404, description=_("No employer has the identifier %(key)s in the register.",
                                  key=mask_long_digits(code[:40])))

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
 from congkhai.rules.commendation import is_commendable
+from congkhai.receipts import mask_long_digits
 from congkhai.search import parse_identifier
 from congkhai.rules.eligibility import tender_eligibility
 
@@ -22,12 +23,11 @@ def employer_or_404(key: str):
     """The employer of a permalink; another spelling of its code (no dash, spaces) redirects to it."""
     employer = queries.employer_by_key(key)
     if employer is None:
-        identifier = parse_identifier(key)
-        found = identifier and queries.employer_by_identifier(tax_code=identifier, unit_code=identifier)
+        found = queries.find_employer(key)
         if found:
             abort(redirect(url_for(request.endpoint, **{**request.view_args, "key": found.key}, **request.args), 301))
         abort(404, description=_("No employer has the identifier %(key)s in the register. Check the tax code, "
-                                 "or search by name.", key=key[:40]))
+                                 "or search by name.", key=mask_long_digits(key[:40])))
     return employer
 
 
@@ -79,11 +79,11 @@ def watchlist(fmt: str):
         params.bad_request(_("Give the tax codes or unit codes to follow, separated by commas: ?codes=…"))
     keys = []
     for code in raw:
-        identifier = parse_identifier(code)
+        found = queries.find_employer(code)
+        identifier = found.key if found else parse_identifier(code)
         if identifier is None:
-            params.bad_request(_("%(code)s is not a valid tax code or unit code.", code=code[:40]))
-        found = queries.employer_by_identifier(tax_code=identifier, unit_code=identifier)
-        keys.append(found.key if found else identifier)
+            params.bad_request(_("%(code)s is not a valid tax code or unit code.", code=mask_long_digits(code[:40])))
+        keys.append(identifier)
     release = queries.current_release()
     if release is None:
         abort(404, description=_("No release has been published yet."))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask_babel import gettext as _
 
 from congkhai import feeds as renderer
 
 from . import queries
+from .rendering import url_with
 
 MIMETYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 
@@ -27,10 +28,11 @@ def recent(release: queries.ReleaseInfo, filters: queries.Filters) -> list[queri
 
 def feed_response(fmt: str, title: str, events: list, alternate: str) -> Response:
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
-    self_url = base + request.full_path.rstrip("?")
+    self_url = base + url_with()  # the feed's own address, with any personal number masked
     latest = queries.current_release()
     newest = events[0].day if events else (latest.as_of if latest else date.today())
     body = renderer.render_feed([event.source for event in events], fmt=fmt, feed_id=self_url,
-                            title=f"Công khai: {title}", subtitle=_("Changes of the employers this view selects"), self_url=self_url, alternate_url=base + alternate,
-                            updated=datetime.combine(newest, time(0, 0), renderer.VIETNAM_TIME), base_url=base)
+                                title=f"Công khai: {title}", subtitle=_("Changes of the employers this view selects"),
+                                self_url=self_url, alternate_url=base + alternate,
+                                updated=datetime.combine(newest, time(0, 0), renderer.VIETNAM_TIME), base_url=base)
     return Response(body, mimetype=MIMETYPES[fmt])

@@ -28,7 +28,9 @@ from congkhai.provinces import by_code
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
 from congkhai.rules.commendation import window_start
+from congkhai.search import parse_identifier
 from congkhai.signing import key_id, public_key_path
+from congkhai.taxcode import is_personal_number, personal_id_hash
 from publisher.package import PUBLIC_KEY, SIGNATURE, SUMS
 
 CURRENT_RELEASE_SECONDS = 10
@@ -126,6 +128,20 @@ def state_of(interval: StatusInterval | None) -> State | None:
 
 def employer_by_key(key: str) -> Employer | None:
     return db.session.scalars(select(Employer).where(Employer.key == key)).first()
+
+
+def find_employer(code: str) -> Employer | None:
+    """The employer a typed code names: a tax code (any dashes or spaces), an agency unit code, or a
+    household owner's full personal number, matched by its digest (the number itself is never stored)."""
+    identifier = parse_identifier(code)
+    if identifier:
+        found = employer_by_identifier(tax_code=identifier, unit_code=identifier)
+        if found:
+            return found
+    if is_personal_number(code):
+        return db.session.scalars(select(Employer).where(Employer.personal_id_hash == personal_id_hash(code))
+                                  .limit(1)).first()
+    return None
 
 
 def employer_by_identifier(tax_code: str | None = None, unit_code: str | None = None) -> Employer | None:

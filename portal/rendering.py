@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 from werkzeug.exceptions import HTTPException
 
+from congkhai.taxcode import is_personal_number, mask_personal_id
+
 
 class JSONProvider(DefaultJSONProvider):
     """ISO dates, dataclasses and translated labels, instead of Flask's HTTP-date default."""
@@ -54,7 +56,11 @@ def url_with(_fmt: str | None = None, _anchor: str | None = None, **changes) -> 
             args.setlist(name, [str(v) for v in value])
         else:
             args[name] = str(value)
-    view_args = dict(request.view_args or {})
+    for name, value in list(args.items(multi=True)):
+        if is_personal_number(value):  # a household owner's number never travels on in a link
+            args.setlist(name, [mask_personal_id(v) if is_personal_number(v) else v for v in args.getlist(name)])
+    view_args = {name: mask_personal_id(value) if isinstance(value, str) and is_personal_number(value) else value
+                 for name, value in (request.view_args or {}).items()}
     if _fmt is not None:
         view_args["fmt"] = _fmt
     url = url_for(request.endpoint, **view_args) if request.endpoint else request.path

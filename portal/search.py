@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from congkhai import search as engine
 from congkhai.models import STATUSES
 from congkhai.provinces import by_code
-from congkhai.taxcode import looks_like_tax_code
+from congkhai.taxcode import is_personal_number, looks_like_tax_code, mask_personal_id
 
 from . import feeds, i18n, params, queries
 from .lists import SORT_LABELS, province_bars, twins, with_links
@@ -60,12 +60,17 @@ def open_release_index(release: queries.ReleaseInfo):
 
 
 def identifier_redirect(q: str):
-    """A tax code or unit code goes straight to its employer; an unknown one gets a clear answer."""
+    """A tax code, unit code or a household owner's full personal number goes straight to its employer;
+    an unknown one gets a clear answer (a personal number is never repeated back, only its mask)."""
     identifier = engine.parse_identifier(q)
-    if identifier is None:
+    personal = identifier is None and is_personal_number(q)
+    if identifier is None and not personal:
         return None
-    employer = queries.employer_by_identifier(tax_code=identifier, unit_code=identifier)
+    employer = queries.find_employer(q)
     if employer is None:
+        if personal:
+            abort(404, description=_("No household business with the personal number %(code)s is in the register.",
+                                     code=mask_personal_id(q)))
         abort(404, description=_("No employer with the code %(code)s is in the register. Employers that have "
                                  "always paid on time may not be listed by every office yet.", code=identifier))
     return redirect(url_for("employers.employer", key=employer.key, as_of=params.text("as_of") or None))
@@ -138,6 +143,10 @@ def matching_keys(index, q: str, filters: dict, sort: str) -> tuple:
 @bp.get("/search.<any(json, atom, rss):fmt>")
 def search(fmt: str):
     q = params.query_text()
+    if is_personal_number(q):
+        if fmt == "html":
+            return identifier_redirect(q)
+        q = mask_personal_id(q)  # feeds and JSON never carry a personal number either
     filters = search_filters()
     sort = params.choice("sort", SORTS, "relevance" if q else "arrears")
     page, size = params.page_number(), params.per_page()

@@ -2,7 +2,7 @@
 import feedparser
 import pytest
 
-from .conftest import BRANCH, DONG_A, HOUSEHOLD, TRANG_BOM, html, soup
+from .conftest import BRANCH, DONG_A, HOUSEHOLD, PERSONAL_NUMBER, TRANG_BOM, html, soup
 
 
 def results(client, url):
@@ -30,6 +30,22 @@ def test_a_tax_code_or_unit_code_goes_straight_to_the_employer(client, q, key):
     response = client.get("/search", query_string={"q": q})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/employers/{key}"
+
+
+@pytest.mark.parametrize("q", [PERSONAL_NUMBER, f"{PERSONAL_NUMBER[:3]} {PERSONAL_NUMBER[3:]}", PERSONAL_NUMBER[1:]])
+def test_a_household_is_found_by_the_owners_exact_full_number(client, q):
+    response = client.get("/search", query_string={"q": q})
+    assert response.status_code == 302 and response.headers["Location"] == f"/employers/{HOUSEHOLD}"
+    assert client.get(f"/api/v1/employers/{q.replace(' ', '')}").get_json()["employer"]["key"] == HOUSEHOLD
+
+
+def test_an_unknown_personal_number_is_never_repeated_back(client):
+    unknown = "079999999999"
+    for url in (f"/search?q={unknown}", f"/search.json?q={unknown}", f"/search.atom?q={unknown}",
+                f"/employers/{unknown}", f"/api/v1/employers/{unknown}", f"/feeds/watchlist.atom?codes={unknown}"):
+        response = client.get(url)
+        assert response.status_code < 500, url
+        assert unknown not in response.get_data(as_text=True), url
 
 
 def test_identifier_redirect_keeps_the_date(client):
