@@ -244,6 +244,12 @@ def release_chart_svg(date_text: str, name: str):
     return Response(svg, mimetype="image/svg+xml")
 
 
+@bp.get("/releases")
+def releases():
+    """Every release is listed, with its files, on the open-data page."""
+    return redirect(url_for("data.catalogue"))
+
+
 @bp.get("/releases/latest")
 def latest_release():
     release = queries.current_release()

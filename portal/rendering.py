@@ -96,6 +96,9 @@ def handle_error(error: HTTPException):
               503: _("Temporarily unavailable")}
     code = error.code or 500
     message = error.description if code != 500 else _("The error has been logged. Please try again later.")
+    if message == type(error).description:  # Werkzeug's English default: say it in the reader's language
+        message = {404: _("There is no page at this address. Check the link, or search the register."),
+                   405: _("This address does not accept that kind of request.")}.get(code, message)
     if wants_json():
         response = jsonify({"error": {"code": code, "title": titles.get(code, error.name), "message": str(message)}})
         response.status_code = code

@@ -37,3 +37,17 @@ def test_json_twins_answer_errors_in_json(client, url, status):
 def test_error_pages_speak_english_too(client):
     page = html(client.get("/lists/offenders?page=abc&lang=en"))
     assert page.html["lang"] == "en" and "Page numbers are whole numbers" in page.get_text()
+
+
+def test_an_unknown_address_is_explained_in_the_readers_language(client):
+    response = client.get("/khong-co-trang-nay")
+    assert response.status_code == 404
+    text = response.get_data(as_text=True)
+    assert "Không có trang nào ở địa chỉ này" in text and "requested URL" not in text
+    english = client.get("/khong-co-trang-nay?lang=en").get_data(as_text=True)
+    assert "There is no page at this address" in english
+
+
+def test_releases_lead_to_the_catalogue_of_every_release(client):
+    response = client.get("/releases")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/data")
