@@ -119,6 +119,13 @@ def recent_changes(conn, until: date, since: date, limit: int, province_code: st
     return out
 
 
+def followed_since(conn, start: date) -> set[str]:
+    """Employers the register has a state of on `start` or earlier: followed for the whole window."""
+    query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id)).where(I.c.valid_from <= start)
+             .distinct())
+    return set(conn.execute(query).scalars())
+
+
 def disqualified_keys(conn, window_start: date, before: date) -> set[str]:
     """Employers not compliant at some point in [window_start, before): they cannot be commended."""
     query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id))

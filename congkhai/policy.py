@@ -23,6 +23,7 @@ class Policy:
     min_arrears_vnd: int
     delinquent_min_months: int
     commendation_window_months: int
+    commendation_requires_full_history: bool
     max_rejected_share: float
     control_total_tolerance_vnd: int
     eligibility_rule: str
@@ -55,6 +56,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
             min_arrears_vnd=int(raw["classification"]["min_arrears_vnd"]),
             delinquent_min_months=int(raw["classification"]["delinquent_min_months"]),
             commendation_window_months=int(raw["commendation"]["window_months"]),
+            commendation_requires_full_history=bool(raw["commendation"].get("requires_full_history", True)),
             max_rejected_share=float(raw["verification"]["max_rejected_share"]),
             control_total_tolerance_vnd=int(raw["verification"].get("control_total_tolerance_vnd", 0)),
             eligibility_rule=str(raw["eligibility"]["rule"]),

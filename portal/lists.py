@@ -53,11 +53,12 @@ CSV_COLUMNS = [
 ]
 
 
-def employer_filters(statuses: tuple = (), honour_roll: bool = False, window_months: int = 12) -> queries.Filters:
+def employer_filters(statuses: tuple = (), honour_roll: bool = False, window_months: int = 12,
+                     full_history: bool = True) -> queries.Filters:
     """The filters every list and feed shares, read from the URL."""
     return queries.Filters(statuses=statuses, provinces=params.provinces(), sectors=params.texts("sector"),
                            ownership_types=params.texts("ownership"), honour_roll=honour_roll,
-                           window_months=window_months)
+                           window_months=window_months, full_history=full_history)
 
 
 def with_links(rows: list[dict]) -> list[dict]:
@@ -79,8 +80,8 @@ def twins(*formats: str) -> dict:
 def employer_list(name: str, fmt: str):
     kind = LISTS[name]
     release, day = params.answering()
-    window = int(release.policy.get("commendation_window_months", 12))
-    filters = employer_filters(params.statuses(kind.statuses) or kind.statuses, kind.honour_roll, window)
+    filters = employer_filters(params.statuses(kind.statuses) or kind.statuses, kind.honour_roll,
+                               **queries.commendation_of(release))
     sort = params.choice("sort", kind.sorts, kind.sorts[0])
     if fmt == "csv":
         rows = queries.iter_states_on(day, filters, sort)
@@ -164,7 +165,7 @@ def province_bars(figures: queries.Figures, title: str, description: str) -> cha
 @bp.get("/provinces.<any(json):fmt>")
 def provinces(fmt: str):
     release, day = params.answering()
-    figures = queries.figures_on(day, int(release.policy.get("commendation_window_months", 12)))
+    figures = queries.figures_on(day, **queries.commendation_of(release))
     data = {"title": _("Provinces"), "day": day, "coverage": queries.coverage(release, day),
             "provinces": sorted(figures.provinces, key=lambda p: -p["arrears_total"]),
             "links": twins("json")}
@@ -185,7 +186,7 @@ def province(code: str, fmt: str):
     if code != found.slug:
         return redirect(url_for("lists.province", code=found.slug, fmt=fmt if fmt != "html" else None), 301)
     release, day = params.answering()
-    figures = queries.figures_on(day, int(release.policy.get("commendation_window_months", 12)))
+    figures = queries.figures_on(day, **queries.commendation_of(release))
     stats = next((p for p in figures.provinces if p["code"] == found.code), None)
     top = queries.states_on(day, queries.Filters(statuses=OFFENDER_STATUSES, provinces=(found.code,)), "arrears", 1, 10)
     data = {
@@ -223,7 +224,7 @@ def release_or_404(date_text: str) -> queries.ReleaseInfo:
 
 
 def release_chart(release: queries.ReleaseInfo, name: str) -> charts.BarChart:
-    figures = queries.figures_on(release.as_of, int(release.policy.get("commendation_window_months", 12)))
+    figures = queries.figures_on(release.as_of, **queries.commendation_of(release))
     if name == "provinces-offenders":
         items = [(p["short_name"], p["offenders"], url_for("lists.province", code=p["slug"], _external=True))
                  for p in figures.provinces]
@@ -262,7 +263,6 @@ def latest_release():
 @bp.get("/releases/<date_text>.<any(json):fmt>")
 def release(date_text: str, fmt: str):
     release = release_or_404(date_text)
-    window = int(release.policy.get("commendation_window_months", 12))
     events = queries.changes_in_release(release)
     for event in events:
         event.row["url"] = url_for("employers.employer", key=event.row["key"])
@@ -270,7 +270,7 @@ def release(date_text: str, fmt: str):
     resolved = sorted((e for e in events if e.change.resolved), key=lambda e: -e.change.before.arrears_total)
     increases = sorted((e for e in events if e.change.before and e.change.before.arrears_total and e.change.after
                         and e.change.arrears_delta > 0), key=lambda e: -e.change.arrears_delta)
-    figures = queries.figures_on(release.as_of, window)
+    figures = queries.figures_on(release.as_of, **queries.commendation_of(release))
     top = queries.states_on(release.as_of, queries.Filters(statuses=OFFENDER_STATUSES), "arrears", 1, 10)
     previous = queries.previous_release(release)
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")

@@ -205,6 +205,7 @@ class Filters:
     keys: tuple = ()
     honour_roll: bool = False
     window_months: int = 12
+    full_history: bool = True        # the register must have followed the employer for the whole window
 
 
 SORTS = {
@@ -243,7 +244,22 @@ def _state_conditions(day: date, filters: Filters) -> list:
     if filters.honour_roll:
         conditions.append(SI.status == COMPLIANT)
         conditions.append(~_blemish_in_window(day, filters.window_months))
+        if filters.full_history:
+            conditions.append(_followed_since(window_start(day, filters.window_months)))
     return conditions
+
+
+def commendation_of(release) -> dict:
+    """The honour-roll rule of a release's policy, as keyword arguments for Filters and figures_on."""
+    policy = release.policy
+    return {"window_months": int(policy.get("commendation_window_months", 12)),
+            "full_history": bool(policy.get("commendation_requires_full_history", True))}
+
+
+def _followed_since(start: date):
+    """The register has a state of the same employer from `start` or earlier."""
+    other = aliased(SI)
+    return exists().where(other.employer_id == SI.employer_id, other.valid_from <= start)
 
 
 def _blemish_in_window(day: date, window_months: int):
@@ -328,10 +344,10 @@ class Figures:
                 "provinces": self.provinces}
 
 
-def figures_on(day: date, window_months: int) -> Figures:
+def figures_on(day: date, window_months: int, full_history: bool = True) -> Figures:
     """Aggregates for a day; cached per process, as the history of a past day never changes."""
     cache = _cache()["figures"]
-    cache_key = (day, window_months, current_release().id if current_release() else None)
+    cache_key = (day, window_months, full_history, current_release().id if current_release() else None)
     if cache_key in cache:
         cache.move_to_end(cache_key)
         return cache[cache_key]
@@ -361,7 +377,8 @@ def figures_on(day: date, window_months: int) -> Figures:
         arrears_by_status={s: sum(per_province[p["code"]][s][1] for p in provinces) for s in STATUSES},
         provinces=provinces,
         honour_roll=db.session.scalar(_joined(func.count()).where(
-            *_state_conditions(day, Filters(honour_roll=True, window_months=window_months)))),
+            *_state_conditions(day, Filters(honour_roll=True, window_months=window_months,
+                                            full_history=full_history)))),
     )
     cache[cache_key] = figures
     while len(cache) > FIGURES_CACHED:

@@ -27,7 +27,7 @@ def home(fmt: str):
     release = queries.current_release()
     data = {"title": _("Employers behind on insurance contributions"), "release": None}
     if release is not None:
-        figures = queries.figures_on(release.as_of, int(release.policy.get("commendation_window_months", 12)))
+        figures = queries.figures_on(release.as_of, **queries.commendation_of(release))
         data.update(release=release.to_dict(), figures=figures.to_dict(),
                     coverage=queries.coverage(release, release.as_of),
                     links={"json": url_for("search.home", fmt="json"),

@@ -16,7 +16,9 @@ def classify_records(records: list[Record], policy: Policy) -> list[Record]:
     return records
 
 
-def honour_roll(records: list[Record], disqualified: set[str]) -> set[str]:
-    """Compliant today and not in arrears in any release of the policy's window (see store.disqualified_keys)."""
-    return {r.key for r in records if r.status == COMPLIANT and r.key not in disqualified}
+def honour_roll(records: list[Record], disqualified: set[str], followed: set[str] | None = None) -> set[str]:
+    """Compliant today, not in arrears in any release of the policy's window (store.disqualified_keys)
+    and, when `followed` is given, followed by the register since the window began."""
+    return {r.key for r in records if r.status == COMPLIANT and r.key not in disqualified
+            and (followed is None or r.key in followed)}
 

@@ -52,6 +52,7 @@ class PreviousView:
     states: dict
     province_of: dict       # key -> province code of the previously published employers
     disqualified: set
+    followed: set | None = None  # None: the policy does not require a full history for the honour roll
 
 
 def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, previous: PreviousView,
@@ -98,7 +99,8 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     return BuiltRelease(
         as_of=as_of, created_at=now, policy=policy, records=records, changes=changes, rejects=reconciled.rejects,
         provinces=reconciled.provinces, missing_provinces=reconciled.missing_provinces,
-        commendable=honour_roll(records, previous.disqualified), input_digest=input_digest(list(found.values())),
+        commendable=honour_roll(records, previous.disqualified,
+                                previous.followed if policy.commendation_requires_full_history else None), input_digest=input_digest(list(found.values())),
         previous_as_of=previous.as_of, rows_read=reconciled.rows_read)
 
 
@@ -240,7 +242,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
             raise UsageError(f"a release for {previous.later['id']} already exists; releases are published in date "
                              f"order, so {as_of.isoformat()} can no longer be published")
         view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
-                            {k: v[1] for k, v in previous.employers.items()}, previous.disqualified)
+                            {k: v[1] for k, v in previous.employers.items()}, previous.disqualified,
+                            previous.followed)
         written: dict = {}
 
         def keep_rejects(rejects, failed):

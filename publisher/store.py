@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, latest_release
+from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, followed_since, latest_release
 from congkhai.models import db
 from congkhai.rules.changes import State
 from congkhai.taxcode import mask_personal_id, personal_id_hash
@@ -54,6 +54,7 @@ class Previous:
     states: dict[str, State]          # key -> state in the previous release
     employers: dict[str, tuple]       # key -> (id, province_code, digest of the attributes)
     disqualified: set[str]            # keys in arrears within the commendation window
+    followed: set[str]                # keys the register has followed since the window began
 
 
 def load_previous(conn, as_of: date, window_start: date) -> Previous:
@@ -67,7 +68,8 @@ def load_previous(conn, as_of: date, window_start: date) -> Previous:
                  .where(covers(before["as_of"])))
         states = {row[0]: _interned_state(row[1:]) for row in conn.execute(query)}
     return Previous(dict(before) if before else None, dict(same) if same else None, dict(later) if later else None,
-                    states, known_employers(conn), disqualified_keys(conn, window_start, as_of))
+                    states, known_employers(conn), disqualified_keys(conn, window_start, as_of),
+                    followed_since(conn, window_start))
 
 
 def _interned_state(values) -> State:

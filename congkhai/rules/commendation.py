@@ -32,10 +32,15 @@ def overlaps(interval: Interval, start: date, end: date) -> bool:
     return interval.valid_from <= end and (interval.valid_to is None or interval.valid_to > start)
 
 
-def is_commendable(intervals: Iterable[Interval], day: date, window_months: int) -> bool:
+def is_commendable(intervals: Iterable[Interval], day: date, window_months: int,
+                   requires_full_history: bool = True) -> bool:
+    """Compliant on `day`, never otherwise within the window and, unless the policy waives it,
+    followed by the register since the window began (no record is not a clean record)."""
     intervals = list(intervals)
     covering = [i for i in intervals if overlaps(i, day, day)]
     if not covering or any(i.status != COMPLIANT for i in covering):
         return False
     start = window_start(day, window_months)
+    if requires_full_history and not any(i.valid_from <= start for i in intervals):
+        return False
     return not any(i.status != COMPLIANT and overlaps(i, start, day) for i in intervals)

@@ -43,3 +43,10 @@ def test_not_compliant_or_not_reported_on_the_day_does_not_qualify():
     assert not is_commendable(history((date(2026, 1, 1), None, "late")), date(2026, 11, 25), 12)
     assert not is_commendable(history((date(2026, 1, 1), date(2026, 6, 1), "compliant")), date(2026, 11, 25), 12)
     assert not is_commendable([], date(2026, 11, 25), 12)
+
+
+def test_a_history_shorter_than_the_window_does_not_qualify_unless_the_policy_waives_it():
+    recent = history((date(2026, 11, 24), None, "compliant"))
+    assert not is_commendable(recent, date(2026, 11, 25), 12)
+    assert is_commendable(recent, date(2026, 11, 25), 12, requires_full_history=False)
+    assert is_commendable(history((date(2025, 11, 25), None, "compliant")), date(2026, 11, 25), 12)

@@ -58,12 +58,15 @@ def test_csv_is_exactly_the_filtered_view_and_safe_in_a_spreadsheet(client):
     assert len(whole) == client.get("/lists/honour-roll.json").get_json()["pagination"]["total"]
 
 
-def test_honour_roll_query_agrees_with_the_rule(app):
+@pytest.mark.parametrize("full_history", [False, True])
+def test_honour_roll_query_agrees_with_the_rule(app, full_history):
     with app.app_context():
-        roll = queries.states_on(DAY_2, queries.Filters(honour_roll=True, window_months=12), "name", 1, 1000)
-        on_roll = {row["key"] for row in roll.rows}
-        expected = {e.key for e in queries.db.session.query(Employer) if is_commendable(e.intervals, DAY_2, 12)}
-    assert on_roll == expected and TRANG_BOM not in on_roll and HOUSEHOLD not in on_roll and len(on_roll) > 90
+        filters = queries.Filters(honour_roll=True, window_months=12, full_history=full_history)
+        on_roll = {row["key"] for row in queries.states_on(DAY_2, filters, "name", 1, 1000).rows}
+        expected = {e.key for e in queries.db.session.query(Employer)
+                    if is_commendable(e.intervals, DAY_2, 12, requires_full_history=full_history)}
+    assert on_roll == expected and TRANG_BOM not in on_roll and HOUSEHOLD not in on_roll
+    assert len(on_roll) > 90 if not full_history else on_roll == set()  # two days of history: nobody yet
 
 
 def test_recent_changes_by_kind(client):

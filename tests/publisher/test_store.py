@@ -1,6 +1,7 @@
 """The release as stored: history intervals, idempotent re-runs, date order, partial releases.
 Runs on SQLite and on PostgreSQL (see tests/conftest.py)."""
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -139,9 +140,19 @@ def test_household_personal_number_is_never_stored(tmp_path, db_settings):
     assert masked == ("079*******45", "TA0083A", None)
 
 
-def test_commendation_needs_a_clean_window(tmp_path, db_settings):
+def test_commendation_needs_a_followed_and_clean_window(tmp_path, db_settings):
     run(tmp_path, db_settings, AS_OF, "d1", overrides=LATE_79)
     second = run(tmp_path, db_settings, DAY2, "d2")
-    assert second.release.counts()["honour_roll"] == 101  # the payer of yesterday's arrears must wait
+    assert second.release.counts()["honour_roll"] == 0  # a day of history proves nothing of the last year
     third = run(tmp_path, db_settings, date(2027, 11, 26), "d3")
     assert third.release.counts()["honour_roll"] == 102
+
+
+def test_commendation_without_the_full_history_rule(tmp_path, db_settings):
+    policy = tmp_path / "policy.toml"
+    policy.write_text(Path(db_settings["CONGKHAI_POLICY"]).read_text(encoding="utf-8")
+                      .replace("requires_full_history = true", "requires_full_history = false"), encoding="utf-8")
+    settings = {**db_settings, "CONGKHAI_POLICY": str(policy)}
+    run(tmp_path, settings, AS_OF, "d1", overrides=LATE_79)
+    second = run(tmp_path, settings, DAY2, "d2")
+    assert second.release.counts()["honour_roll"] == 101  # the payer of yesterday's arrears must wait
