@@ -60,9 +60,11 @@ def rejected_share_problem(validated: ValidatedReport, policy: Policy) -> Proble
         return Problem(validated.report.source, "report has no data rows", province_code=validated.report.province_code)
     share = validated.rejected_rows / validated.rows_read
     if share > policy.max_rejected_share:
+        first = validated.rejects[0]
         return Problem(validated.report.source,
                        f"{validated.rejected_rows} of {validated.rows_read} rows rejected ({share:.1%}), more than the "
-                       f"policy's limit of {policy.max_rejected_share:.1%}; see the rejects report",
+                       f"policy's limit of {policy.max_rejected_share:.1%}; the first: row {first.line}, field "
+                       f"'{first.field}': {first.reason}; all are in the rejects report",
                        province_code=validated.report.province_code)
     return None
 

@@ -47,7 +47,8 @@ def test_too_many_rejected_rows(tmp_path):
     rows = [row(1), row(2, tax_code="123")]
     report = validated(write_csv(tmp_path, "01", rows), "01")
     with pytest.raises(VerificationError, match=r"01-bao-cao.csv: 1 of 2 rows rejected \(50.0%\), more than the "
-                                                r"policy's limit of 5.0%"):
+                                                r"policy's limit of 5.0%; the first: row 3, field 'Mã số thuế': "
+                                                r"tax code '123' has 3 digits"):
         reconcile([report], [], POLICY, expected=["01"])
 
 
