@@ -34,6 +34,7 @@ publish-demo: install
 serve: install
 	@echo "Portal: http://localhost:$(PORT)/  (Ctrl-C to stop)"
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) CONGKHAI_BASE_URL=http://localhost:$(PORT) \
+		REDIS_URL=$$(redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && echo redis://127.0.0.1:6379/0) \
 		SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))') \
 		$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) 'portal:create_app()'
 
