@@ -207,6 +207,16 @@ def test_a_named_legal_form_outranks_another_form_with_fewer_words(tmp_path):
     assert [hit.name for hit in search.search(tmp_path / "ix", "dntn xay dung").hits][0] == names[0]
 
 
+def test_words_side_by_side_in_the_query_order_rank_first(tmp_path):
+    """'duc truong' must put "Đức Trường" before names holding both words apart."""
+    names = ["Công ty CP Môi trường Đức Phúc", "Trường Giáo dục Bình An", "Công ty TNHH Đầu tư Xây dựng Đức Trường"]
+    docs = [make_doc(0, key=tax_code(300 + i), tax_code=tax_code(300 + i), unit_code=f"TC{i:04d}Z", name=name)
+            for i, name in enumerate(names)]
+    search.build_index(tmp_path / "ix", docs)
+    assert search.search(tmp_path / "ix", "duc truong").hits[0].name == names[2]
+    assert search.search(tmp_path / "ix", "Đức Trường").hits[0].name == names[2]
+
+
 def test_shorter_name_ranks_first_for_same_words(index):
     result = search.search(index, "minh phát")
     assert keys(result)[:2] == [key_of(0), key_of(29)]
