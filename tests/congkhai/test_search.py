@@ -202,9 +202,11 @@ def test_a_named_legal_form_outranks_another_form_with_fewer_words(tmp_path):
     docs = [make_doc(0, key=tax_code(200 + i), tax_code=tax_code(200 + i), unit_code=f"TB{i:04d}Z", name=name)
             for i, name in enumerate(names)]
     search.build_index(tmp_path / "ix", docs)
-    names_found = [hit.name for hit in search.search(tmp_path / "ix", "cong ty xay dung").hits]
+    own = search.SearchIndex(tmp_path / "ix")  # not through open_index: its cache would close the module's index
+    names_found = [hit.name for hit in own.search("cong ty xay dung").hits]
     assert names_found[2] == "Doanh nghiệp tư nhân Xây dựng An"
-    assert [hit.name for hit in search.search(tmp_path / "ix", "dntn xay dung").hits][0] == names[0]
+    assert [hit.name for hit in own.search("dntn xay dung").hits][0] == names[0]
+    own.close()
 
 
 def test_words_side_by_side_in_the_query_order_rank_first(tmp_path):
@@ -213,8 +215,10 @@ def test_words_side_by_side_in_the_query_order_rank_first(tmp_path):
     docs = [make_doc(0, key=tax_code(300 + i), tax_code=tax_code(300 + i), unit_code=f"TC{i:04d}Z", name=name)
             for i, name in enumerate(names)]
     search.build_index(tmp_path / "ix", docs)
-    assert search.search(tmp_path / "ix", "duc truong").hits[0].name == names[2]
-    assert search.search(tmp_path / "ix", "Đức Trường").hits[0].name == names[2]
+    own = search.SearchIndex(tmp_path / "ix")
+    assert own.search("duc truong").hits[0].name == names[2]
+    assert own.search("Đức Trường").hits[0].name == names[2]
+    own.close()
 
 
 def test_shorter_name_ranks_first_for_same_words(index):
