@@ -290,9 +290,9 @@ def submitted_document():
         params.bad_request(_("Paste the receipt's JSON or choose its file."))
     try:
         return json.loads(text)
-    except ValueError as error:
-        params.bad_request(_("This is not valid JSON (%(error)s). Paste the whole receipt, as downloaded.",
-                             error=str(error)[:120]))
+    except json.JSONDecodeError as error:
+        params.bad_request(_("This is not valid JSON: the problem is at line %(line)s, column %(column)s. Paste the "
+                             "whole receipt, as downloaded.", line=error.lineno, column=error.colno))
 
 
 @bp.route("/verify", methods=["GET", "POST"])
