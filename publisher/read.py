@@ -105,7 +105,7 @@ def _is_totals(cells: dict) -> bool:
 
 
 def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None) -> Report:
-    titles: list[str] = []
+    titles: list[tuple[int, str]] = []  # (row, text) of each line above the header
     columns: dict[str, int] | None = None
     report = Report(source=source, province_code=province_code, format=fmt, rows=[])
     for line, values in enumerate(rows, start=1):
@@ -114,11 +114,11 @@ def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None)
             if "Mã số thuế" in names and "Tên đơn vị" in names:
                 columns = _columns(source, line, names)
                 _check_title(source, titles, province_code, fmt, as_of)
-                report.title_lines = titles
+                report.title_lines = [text for _, text in titles]
             elif line > HEADER_SEARCH_ROWS:
                 break
             elif not _is_empty(values):
-                titles.append(" ".join(n for n in names if n))
+                titles.append((line, " ".join(n for n in names if n)))
             continue
         if _is_empty(values):
             continue
@@ -148,25 +148,28 @@ def _columns(source: str, line: int, names: list[str]) -> dict[str, int]:
     return columns
 
 
-def _check_title(source: str, titles: list[str], province_code: str, fmt: str, as_of: date | None) -> None:
-    text = " ".join(titles)
-    named = find_province(text) if text else None
+def _check_title(source: str, titles: list[tuple[int, str]], province_code: str, fmt: str,
+                 as_of: date | None) -> None:
+    """The province and the date named above the header must be the file's; errors give their row."""
     expected = by_code()[province_code]
-    if named is not None and named.code != province_code:
-        raise ReportError(Problem(source, f"title names {named.name} but the file name says province "
-                                          f"{province_code} ({expected.name})", line=1))
+    named = next(((row, found) for row, text in titles if (found := find_province(text))), None)
+    if named is not None and named[1].code != province_code:
+        raise ReportError(Problem(source, f"title names {named[1].name} but the file name says province "
+                                          f"{province_code} ({expected.name})", line=named[0]))
     if named is None and fmt == "xlsx":
-        raise ReportError(Problem(source, f"title lines do not name the province ({expected.name})", line=1))
-    match = _TITLE_DATE.search(fold(text))
-    if match and as_of is not None:
+        raise ReportError(Problem(source, f"title lines do not name the province ({expected.name})",
+                                  line=titles[0][0] if titles else 1))
+    dated = next(((row, m) for row, text in titles if (m := _TITLE_DATE.search(fold(text)))), None)
+    if dated and as_of is not None:
+        row, match = dated
         day, month, year = (int(g) for g in match.groups())
         try:
             stated = date(year, month, day)
         except ValueError:
-            raise ReportError(Problem(source, f"title date {match.group(0)!r} is not a date", line=1)) from None
+            raise ReportError(Problem(source, f"title date {match.group(0)!r} is not a date", line=row)) from None
         if stated != as_of:
             raise ReportError(Problem(source, f"report is as of {stated:%d/%m/%Y}, not the run's date {as_of:%d/%m/%Y}",
-                                      line=1))
+                                      line=row))
 
 
 def cell_text(value) -> str:

@@ -41,7 +41,7 @@ def test_xlsx_titles_totals_and_signature_lines(tmp_path):
 
 def test_xlsx_title_naming_another_province_is_an_error(tmp_path):
     path = write_xlsx(tmp_path, "75", [row(1)], titles=title_lines("79", AS_OF), name="75.xlsx")
-    with pytest.raises(ReportError, match=r"75.xlsx, row 1: title names Thành phố Hồ Chí Minh .* province 75"):
+    with pytest.raises(ReportError, match=r"75.xlsx, row 2: title names Thành phố Hồ Chí Minh .* province 75"):
         read_report(path, "75", AS_OF)
 
 
@@ -53,7 +53,7 @@ def test_xlsx_title_must_name_the_province(tmp_path):
 
 def test_title_date_must_be_the_run_date(tmp_path):
     path = write_csv(tmp_path, "01", [row(1)], titles=title_lines("01", AS_OF.replace(day=24)))
-    with pytest.raises(ReportError, match="as of 24/11/2026, not the run's date 25/11/2026"):
+    with pytest.raises(ReportError, match=r"01-bao-cao.csv, row 4: report is as of 24/11/2026, not the run's date 25/11/2026"):
         read_report(path, "01", AS_OF)
 
 
