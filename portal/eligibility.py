@@ -98,7 +98,7 @@ def release_for(day: date) -> tuple[queries.ReleaseInfo, str]:
     release = latest if day > latest.as_of else queries.release_in_force(day)
     if release is None:
         abort(404, description=_("The register starts with the release of %(first)s; it cannot answer for "
-                                 "%(day)s.", first=queries.first_release_day().isoformat(), day=day.isoformat()))
+                                 "%(day)s.", first=i18n.day(queries.first_release_day()), day=i18n.day(day)))
     return release, receipts.date_basis(day, release.as_of, latest.as_of, params.today())
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request
-from flask_babel import Babel, format_date, get_locale, lazy_gettext as _l, refresh
+from flask_babel import Babel, format_date, format_datetime, get_locale, lazy_gettext as _l, refresh
 
 from congkhai.text import format_int, format_vnd
 
@@ -76,6 +76,18 @@ def day(value) -> str:
     return format_date(value, DATE_PATTERNS[language()])
 
 
+MOMENT_PATTERNS = {"vi": "dd/MM/yyyy HH:mm (ZZZZ)", "en": "d MMM yyyy, HH:mm (ZZZZ)"}
+
+
+def moment(value) -> str:
+    """A point in time in the portal's time zone (Asia/Ho_Chi_Minh), e.g. '25/11/2026 15:58 (GMT+07:00)'."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return format_datetime(value, MOMENT_PATTERNS[language()])
+
+
 def place(province) -> str:
     """A province's name in the reader's language ('Thành phố Hà Nội' / 'Hanoi')."""
     return province.name_en if language() == "en" else province.name
@@ -102,6 +114,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(number)
     app.add_template_filter(day)
+    app.add_template_filter(moment)
     app.add_template_filter(lambda code: label(code, STATUS_LABELS), "status_label")
     app.add_template_filter(lambda code: label(code, CHANGE_LABELS), "change_label")
     app.add_template_filter(lambda code: label(code, LEAVING_LABELS), "leaving_label")

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from congkhai.models import STATUSES
 from congkhai.provinces import all_provinces
 
-from . import queries
+from . import i18n, queries
 
 MAX_PAGE = 10_000
 PER_PAGE_CHOICES = (10, 20, 50, 100)
@@ -139,9 +139,9 @@ def answering() -> tuple[queries.ReleaseInfo, date]:
         bad_request(_("Dates are written YYYY-MM-DD or DD/MM/YYYY."))
     if day > max(today(), latest.as_of):
         bad_request(_("%(day)s is in the future: the register can only say what was, not what will be.",
-                      day=raw))
+                      day=i18n.day(day)))
     release = queries.release_in_force(day)
     if release is None:
         abort(404, description=_("The register starts with the release of %(first)s; there is no data before.",
-                                 first=queries.first_release_day().isoformat()))
+                                 first=i18n.day(queries.first_release_day())))
     return release, day

@@ -135,7 +135,7 @@ def test_before_the_first_release_says_so_in_json(register):
     client = make_app(register).test_client()
     error = error_of(client.get(f"/api/v1/eligibility?code={EVADER}&date={DAY_1 - timedelta(days=40)}"),
                      404, "not_found")
-    assert DAY_1.isoformat() in error["message"]
+    assert f"{DAY_1:%d/%m/%Y}" in error["message"]  # the Vietnamese date form
 
 
 @pytest.mark.parametrize("url", ["/api/v1/employers?q=dong", f"/api/v1/employers/{EVADER}", "/api/v1/releases",

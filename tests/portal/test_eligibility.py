@@ -64,7 +64,7 @@ def test_a_future_date_is_answered_from_the_latest_release_and_says_so(client):
 def test_a_date_before_the_first_release_is_refused_clearly(client):
     response = check(client, EVADER, DAY_1 - timedelta(days=1))
     assert response.status_code == 404
-    assert DAY_1.isoformat() in response.get_data(as_text=True)
+    assert f"{DAY_1:%d/%m/%Y}" in response.get_data(as_text=True)
 
 
 def test_batch_reports_malformed_duplicate_and_unknown_rows_in_order(client):

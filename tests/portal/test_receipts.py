@@ -65,6 +65,8 @@ def test_printable_receipt_has_a_qr_code_of_its_verification_link(client):
     assert len(page.select("table.answers tbody tr")) == 2
     css = (STATIC / "receipt.css").read_text()
     assert "size: A4" in css and "@media print" in css
+    issued = page.find("time", datetime=document["receipt"]["created_at"])
+    assert issued.get_text().endswith("(GMT+07:00)")  # Vietnam time, not UTC
 
 
 def test_receipt_pages_for_an_unknown_id_are_404(client):
