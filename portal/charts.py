@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-WIDTH = 440
-LABEL_WIDTH = 120
+WIDTH = 360  # user units: on a 360 px phone the chart is drawn near 1:1, its 12 px text legible
+LABEL_WIDTH = 92
 VALUE_WIDTH = 130
 ROW_HEIGHT = 22
 BAR_HEIGHT = 15
