@@ -262,11 +262,16 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
                 from .archive import switch_current
                 switch_current(paths.releases, built.id)
             return result
+        # New and renamed (moved, re-sectored...) employers, computed once for the index and the database.
+        # A re-run of a published date compares with what that run wrote, not with the day before, so
+        # its index is built whole and the database step compares again after undoing that run.
+        employer_changes = None if same else store.attribute_changes(previous.employers, built.records)
         files = _write_files(built, previous, settings, signer, paths, engine, progress)
-        _write_index(built, previous, paths, progress)
+        _write_index(built, previous, paths, progress, employer_changes)
         tick = progress.step("database", len(built.records) + 2 * len(built.changes))
         with engine.begin() as conn:  # the moment the release becomes current for the portal
-            store.write_release(conn, built, previous, files["datapackage_sha256"], progress=tick)
+            store.write_release(conn, built, previous, files["datapackage_sha256"], progress=tick,
+                                employer_changes=employer_changes)
         progress.done("database")
         from .archive import switch_current, update_release_index
         switch_current(paths.releases, built.id)
@@ -322,22 +327,23 @@ def _write_files(built: BuiltRelease, previous, settings: dict, signer, paths, e
     return files
 
 
-def _write_index(built: BuiltRelease, previous, paths, progress: Progress) -> None:
-    """The release's search index: yesterday's plus today's changes, or built whole the first time."""
+def _write_index(built: BuiltRelease, previous, paths, progress: Progress,
+                 employer_changes: tuple[list[str], list[str]] | None) -> None:
+    """The release's search index: yesterday's plus today's changes, or built whole the first time
+    (and for a re-run of a date, when `employer_changes` is None)."""
     import os
     import shutil
 
     from congkhai import search
 
-    from . import store
     from .archive import install_release_dir
 
     target = paths.search_index(built.id)
     staging = target.with_name(f".{built.id}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     base = paths.search_index(previous.release["id"]) if previous.release else None
-    if base is not None and base.is_dir():
-        new_keys, changed_keys = store.attribute_changes(previous.employers, built.records)
+    if base is not None and base.is_dir() and employer_changes is not None:
+        new_keys, changed_keys = employer_changes
         touched = {c.key for c in built.changes if c.after is not None} | set(new_keys) | set(changed_keys)
         upserts = [search.document(r) for r in built.records if r.key in touched]
         deletes = [c.key for c in built.changes if c.after is None]

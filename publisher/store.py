@@ -148,14 +148,17 @@ def employer_refs(conn, keys: list[str]) -> dict:
 
 
 def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha256: str | None,
-                  progress=None) -> None:
-    """Write the release; the caller owns the transaction (commit makes it current, all at once)."""
+                  progress=None, employer_changes: tuple[list[str], list[str]] | None = None) -> None:
+    """Write the release; the caller owns the transaction (commit makes it current, all at once).
+
+    `employer_changes` is attribute_changes() when the caller already has it."""
     as_of = built.as_of
     if previous.same_date is not None:
         undo_release(conn, as_of)
         previous.employers = known_employers(conn)
+        employer_changes = None
     records = {r.key: r for r in built.records}
-    new_keys, changed_keys = attribute_changes(previous.employers, built.records)
+    new_keys, changed_keys = employer_changes or attribute_changes(previous.employers, built.records)
     # Rows are made batch by batch: a million dicts at once would double the run's peak memory.
     for batch in _batches(new_keys):
         conn.execute(insert(E), [_employer_row(records[key]) for key in batch])

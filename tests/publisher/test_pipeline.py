@@ -141,3 +141,18 @@ def test_a_failed_rerun_keeps_the_published_rejects_report(tmp_path, settings):
         publish(tmp_path / "bad", AS_OF, settings)
     assert (report / "rejects.csv").read_text(encoding="utf-8") == published
     assert (report / "failed-run-rejects.json").is_file()
+
+
+def test_a_corrected_rerun_keeps_the_days_renames_in_its_index(tmp_path, settings):
+    """The first run of a day renamed an employer; its corrected re-run must still index the new name,
+    though the database already holds it (so a comparison with the database sees no rename)."""
+    write_all(tmp_path / "d1")
+    publish(tmp_path / "d1", AS_OF, settings)
+    renamed = {("01", 0): dict(name="Công ty TNHH Tên Mới Hoàn Toàn")}
+    write_all(tmp_path / "d2", as_of=DAY2, overrides=renamed)
+    publish(tmp_path / "d2", DAY2, settings)
+    write_all(tmp_path / "d2b", as_of=DAY2, overrides={**renamed, ("79", 0): dict(arrears_bhxh=5, months_late=1)})
+    publish(tmp_path / "d2b", DAY2, settings)
+    index = Paths(settings["CONGKHAI_DATA_DIR"]).search_index("2026-11-26")
+    assert search(index, "ten moi hoan toan").total == 1
+    assert search(index, "").total == 102
