@@ -50,10 +50,6 @@ def states_on(conn, day: date, province_codes: list[str] | None = None) -> dict[
     return {row["key"]: state_of(row) for row in conn.execute(query).mappings()}
 
 
-def employer_intervals(conn, employer_id: int) -> list:
-    return list(conn.execute(select(I).where(I.c.employer_id == employer_id).order_by(I.c.valid_from)).mappings())
-
-
 def state_of_employer_on(conn, employer_id: int, day: date) -> State | None:
     row = conn.execute(select(*STATE_COLUMNS).where(I.c.employer_id == employer_id, covers(day))).mappings().first()
     return state_of(row) if row else None
@@ -107,8 +103,8 @@ def release_changes(conn, release_day: date, previous_day: date | None, limit: i
 
 def recent_changes(conn, until: date, since: date, limit: int, province_code: str | None = None) -> list[ReleaseChange]:
     """Changes of the releases in (since, until], newest release first, at most `limit`."""
-    days = [r["as_of"] for r in complete_releases(conn) if since < r["as_of"] <= until]
     all_days = [r["as_of"] for r in complete_releases(conn)]
+    days = [day for day in all_days if since < day <= until]
     out: list[ReleaseChange] = []
     for day in sorted(days, reverse=True):
         earlier = [d for d in all_days if d < day]

@@ -214,13 +214,13 @@ def cmd_diff(args, settings) -> int:
 
 
 def cmd_keygen(args, settings) -> int:
-    from congkhai.signing import generate_key
+    from congkhai.signing import SigningKeyError, generate_key
 
     path = Path(settings["CONGKHAI_SIGNING_KEY"])
-    if path.exists() and not args.force:
-        raise UsageError(f"{path} exists; use --force to replace it (old releases stay verifiable with "
-                         f"the public key published in each release)")
-    generate_key(path, force=args.force)
+    try:
+        generate_key(path, force=args.force)
+    except SigningKeyError as error:
+        raise UsageError(f"{error} (old releases stay verifiable with the public key published in each)") from None
     print(f"Signing key written to {path}")
     return 0
 

@@ -343,8 +343,8 @@ def _write_index(built: BuiltRelease, previous, paths, progress: Progress,
     shutil.rmtree(staging, ignore_errors=True)
     base = paths.search_index(previous.release["id"]) if previous.release else None
     if base is not None and base.is_dir() and employer_changes is not None:
-        new_keys, changed_keys = employer_changes
-        touched = {c.key for c in built.changes if c.after is not None} | set(new_keys) | set(changed_keys)
+        changed_keys = employer_changes[1]
+        touched = {c.key for c in built.changes if c.after is not None} | set(changed_keys)  # new ones are changes
         upserts = [search.document(r) for r in built.records if r.key in touched]
         deletes = [c.key for c in built.changes if c.after is None]
         tick = progress.step("index", len(upserts))

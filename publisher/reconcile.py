@@ -12,10 +12,9 @@ from congkhai.policy import Policy
 from congkhai.provinces import by_code
 
 from .errors import Problem, VerificationError
-from .records import COLUMNS, TOTALLED_FIELDS, Record, Reject
-from .validate import CellError, ValidatedReport, parse_integer
+from .records import TOTALLED_FIELDS, Record, Reject
+from .validate import HEADER_OF, CellError, ValidatedReport, parse_integer
 
-HEADER_OF = {name: header for header, name in COLUMNS.items()}
 _COMPARED = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "arrears_bhxh",
              "arrears_bhyt", "arrears_bhtn", "months_late", "evasion_decision", "enforcement_stage")
 

@@ -126,6 +126,7 @@ class BuiltRelease:
     input_digest: str
     previous_as_of: date | None = None
     rows_read: int = 0
+    _counts: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -136,6 +137,12 @@ class BuiltRelease:
         return bool(self.missing_provinces)
 
     def counts(self) -> dict:
+        """Rows, employers and arrears by status; computed once (files, database and CLI all ask)."""
+        if self._counts is None:
+            self._counts = self._count()
+        return self._counts
+
+    def _count(self) -> dict:
         by_status = {"compliant": 0, "late": 0, "delinquent": 0, "evading": 0}
         arrears = {"compliant": 0, "late": 0, "delinquent": 0, "evading": 0}
         for record in self.records:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from datetime import date
 
-from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import bindparam, create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Engine
 
 from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, followed_since, latest_release
@@ -186,10 +186,6 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
         counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256))
-
-
-def count_intervals(conn) -> int:
-    return conn.execute(select(func.count()).select_from(I)).scalar_one()
 
 
 __all__ = ["Previous", "init_db", "latest_release", "load_previous", "make_engine", "undo_release", "write_release"]
