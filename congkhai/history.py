@@ -73,8 +73,9 @@ class ReleaseChange:
 
 
 def release_changes(conn, release_day: date, previous_day: date | None, limit: int | None = None,
-                    province_code: str | None = None, newest_first: bool = True) -> list[ReleaseChange]:
-    """Changes brought by the release of `release_day`: intervals that start or end on that day."""
+                    province_codes: tuple = (), keys: tuple = ()) -> list[ReleaseChange]:
+    """Changes brought by the release of `release_day`: intervals that start or end on that day,
+    optionally only of some provinces or employers (selected in SQL, so a filtered feed sees all)."""
     opened = I.alias("opened")
     closed = I.alias("closed")
     query = (select(E.c.key, E.c.name, E.c.province_code, E.c.tax_code, E.c.personal_id_masked, E.c.sector,
@@ -84,8 +85,10 @@ def release_changes(conn, release_day: date, previous_day: date | None, limit: i
                           .outerjoin(closed, and_(closed.c.employer_id == E.c.id, closed.c.valid_to == release_day)))
              .where(or_(opened.c.id.isnot(None), closed.c.id.isnot(None)))
              .order_by(E.c.key))
-    if province_code:
-        query = query.where(E.c.province_code == province_code)
+    if province_codes:
+        query = query.where(E.c.province_code.in_(province_codes))
+    if keys:
+        query = query.where(E.c.key.in_(keys))
     if limit:
         query = query.limit(limit)
     out = []
@@ -101,7 +104,8 @@ def release_changes(conn, release_day: date, previous_day: date | None, limit: i
     return out
 
 
-def recent_changes(conn, until: date, since: date, limit: int, province_code: str | None = None) -> list[ReleaseChange]:
+def recent_changes(conn, until: date, since: date, limit: int, province_codes: tuple = (),
+                   keys: tuple = ()) -> list[ReleaseChange]:
     """Changes of the releases in (since, until], newest release first, at most `limit`."""
     all_days = [r["as_of"] for r in complete_releases(conn)]
     days = [day for day in all_days if since < day <= until]
@@ -109,7 +113,7 @@ def recent_changes(conn, until: date, since: date, limit: int, province_code: st
     for day in sorted(days, reverse=True):
         earlier = [d for d in all_days if d < day]
         out.extend(release_changes(conn, day, earlier[-1] if earlier else None, limit=limit - len(out),
-                                   province_code=province_code))
+                                   province_codes=province_codes, keys=keys))
         if len(out) >= limit:
             break
     return out

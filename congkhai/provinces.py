@@ -37,7 +37,9 @@ def all_provinces() -> tuple[Province, ...]:
         return tuple(Province(**row) for row in csv.DictReader(handle))
 
 
+@lru_cache(maxsize=1)
 def by_code() -> dict[str, Province]:
+    """Code -> province; one shared dict (callers read it, never change it)."""
     return {p.code: p for p in all_provinces()}
 
 

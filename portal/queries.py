@@ -23,7 +23,6 @@ from sqlalchemy.orm import aliased, lazyload
 from congkhai import history
 from congkhai.config import Paths
 from congkhai.models import COMPLIANT, OFFENDER_STATUSES, STATUSES, Employer, Receipt, Release, StatusInterval, db
-from congkhai.policy import Policy
 from congkhai.provinces import by_code
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
@@ -36,7 +35,7 @@ from publisher.package import PUBLIC_KEY, SIGNATURE, SUMS
 CURRENT_RELEASE_SECONDS = 10
 FIGURES_CACHED = 64
 KEY_BATCH = 5000
-RECENT_SCAN = 100_000  # changes read for a feed before its filters and window cut them down
+RECENT_SCAN = 100_000  # changes read for a feed (already of its provinces and employers) before the window
 
 SI = StatusInterval
 
@@ -53,10 +52,6 @@ class ReleaseInfo:
     policy: dict
     counts: dict
     datapackage_sha256: str | None
-
-    @property
-    def policy_obj(self) -> Policy:
-        return Policy.from_dict(self.policy)
 
     @classmethod
     def of(cls, row: Release) -> "ReleaseInfo":
@@ -278,10 +273,6 @@ class Page:
     page: int
     per_page: int
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
 
 def _joined(*columns):
     return select(*columns).select_from(Employer).join(SI, SI.employer_id == Employer.id)
@@ -442,17 +433,14 @@ def _events(changes: list, filters: Filters) -> list[Event]:
     return events
 
 
-def _one_province(filters: Filters) -> str | None:
-    return filters.provinces[0] if len(filters.provinces) == 1 else None
-
-
 def changes_in_release(release: ReleaseInfo, filters: Filters | None = None) -> list[Event]:
     """What the release changed since the previous one (nothing for the very first release)."""
     filters = filters or Filters()
     previous = previous_release(release)
     if previous is None:
         return []
-    changes = history.release_changes(db.session, release.as_of, previous.as_of, province_code=_one_province(filters))
+    changes = history.release_changes(db.session, release.as_of, previous.as_of,
+                                      province_codes=tuple(filters.provinces), keys=tuple(filters.keys))
     return _events(changes, filters)
 
 
@@ -462,7 +450,7 @@ def recent_events(until: date, since: date, filters: Filters, limit: int) -> lis
     if first is None:
         return []
     changes = history.recent_changes(db.session, until, max(since, first), RECENT_SCAN,
-                                     province_code=_one_province(filters))
+                                     province_codes=tuple(filters.provinces), keys=tuple(filters.keys))
     return _events(changes, filters)[:limit]
 
 

@@ -129,7 +129,9 @@ def test_verify_explains_what_is_not_a_receipt(client):
 def test_receipts_never_contain_a_full_personal_number(client, register):
     document = issue(client, [PERSONAL_NUMBER])
     for url in (document["links"]["html"], document["links"]["json"], document["links"]["api"]):
-        assert PERSONAL_NUMBER not in client.get(url).get_data(as_text=True)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert PERSONAL_NUMBER not in response.get_data(as_text=True)
     assert PERSONAL_NUMBER not in stored_row(register, document["receipt"]["id"]).body
 
 
