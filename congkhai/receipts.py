@@ -79,6 +79,10 @@ _HEADER_NAMES = {"ma so thue", "mst", "tax code", "tax_code", "ma don vi", "unit
 _LONG_DIGITS = re.compile(r"\d{11,12}")
 
 
+class TooManyCodes(ValueError):
+    """More codes than one check answers (MAX_CODES); blank entries are not counted."""
+
+
 class QuestionError(ValueError):
     """The question cannot be asked: too many codes, or none."""
 
@@ -163,7 +167,7 @@ def parse_question(codes: list[str]) -> list[Code]:
     if not codes:
         raise QuestionError("no codes were given")
     if len(codes) > MAX_CODES:
-        raise QuestionError(f"{len(codes)} codes were given; at most {MAX_CODES} can be checked at once")
+        raise TooManyCodes(f"{len(codes)} codes were given; at most {MAX_CODES} can be checked at once")
     return [classify_code(raw, row) for row, raw in enumerate(codes, start=1)]
 
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from congkhai import search as engine
-from congkhai.receipts import MAX_CODES, mask_long_digits
+from congkhai.receipts import mask_long_digits
 from congkhai.rules.eligibility import tender_eligibility
 
 from . import eligibility, openapi, params, queries, ratelimits, rendering
@@ -152,8 +152,6 @@ def check_batch():
     codes = data.get("codes")
     if not isinstance(codes, list):
         params.bad_request(_("\"codes\" must be a list of tax codes or unit codes."))
-    if len(codes) > MAX_CODES:
-        abort(413, description=_("At most %(most)s codes can be checked at once.", most=MAX_CODES))
     wrong = next((i for i, c in enumerate(codes) if isinstance(c, bool) or not isinstance(c, (str, int))), None)
     if wrong is not None:
         params.bad_request(_("codes[%(index)s] is not a string.", index=wrong))

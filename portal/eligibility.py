@@ -110,9 +110,9 @@ def issue_receipt(raw_codes: list[str], day: date) -> dict:
     """Answer the codes for the day from the history and return the signed receipt (stored)."""
     try:
         codes = receipts.parse_question(raw_codes)
+    except receipts.TooManyCodes:
+        abort(413, description=_("At most %(most)s codes can be checked at once.", most=receipts.MAX_CODES))
     except receipts.QuestionError:
-        if len([c for c in raw_codes if str(c).strip()]) > receipts.MAX_CODES:
-            abort(413, description=_("At most %(most)s codes can be checked at once.", most=receipts.MAX_CODES))
         params.bad_request(_("Give at least one tax code or unit code."))
     release, basis = release_for(day)
     rule = release.policy["eligibility_rule"]

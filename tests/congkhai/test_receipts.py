@@ -62,7 +62,7 @@ def test_split_codes_one_per_line_csv_and_header_column():
 def test_question_limits():
     with pytest.raises(r.QuestionError, match="no codes"):
         r.parse_question(["", "  "])
-    with pytest.raises(r.QuestionError, match="at most 1000"):
+    with pytest.raises(r.TooManyCodes, match="at most 1000"):
         r.parse_question(["0100233488"] * 1001)
     assert len(r.parse_question(["0100233488"] * 1000)) == 1000
 

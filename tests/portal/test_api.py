@@ -240,3 +240,9 @@ def test_openapi_document_describes_every_route_and_the_docs_page_renders_it(app
             assert f'id="schema-{name}"' in page
     assert client.get("/api").headers["Location"].endswith("/api/v1/")
     assert set(openapi.ERROR_CODES) >= {400, 404, 405, 413, 429}
+
+
+def test_blank_entries_do_not_count_towards_the_batch_limit(client):
+    """The API and the form count codes alike: 1,000 codes padded with blanks are one full batch."""
+    response = client.post("/api/v1/eligibility", json={"codes": [EVADER] * 1000 + ["", "  "], "date": LATEST})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
