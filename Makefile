@@ -13,7 +13,7 @@ DAY1 := $(shell date -d yesterday +%F 2>/dev/null || $(PYTHON) -c 'import dateti
 $(BIN)/congkhai: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,serve]'
+	$(BIN)/pip install --quiet -e '.[test,serve,bench]'
 	touch $@
 
 install: $(BIN)/congkhai
@@ -44,6 +44,7 @@ test: install
 bench: install
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/portal.py
+	$(BIN)/python bench/load.py --datasette
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .

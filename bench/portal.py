@@ -320,8 +320,9 @@ def free_port() -> int:
 class Server:
     """`gunicorn 'portal:create_app()'` in its own process group, stopped whole on exit."""
 
-    def __init__(self, data_dir: Path, workers: int, log_path: Path):
+    def __init__(self, data_dir: Path, workers: int, log_path: Path, env: dict | None = None):
         self.data_dir, self.workers, self.log_path = data_dir, workers, log_path
+        self.extra_env = env or {}
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -331,6 +332,7 @@ class Server:
                "PYTHONPATH": str(ROOT)}
         for name in ("DATABASE_URL", "CONGKHAI_SIGNING_KEY", "REDIS_URL"):
             env.pop(name, None)  # everything from the data directory; limits in each worker's memory
+        env.update(self.extra_env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
                    "--timeout", str(STARTUP_SECONDS), "portal:create_app()"]

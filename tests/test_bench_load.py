@@ -1,0 +1,69 @@
+"""bench/load.py end to end on a tiny release (wrk against gunicorn, then Datasette beside it), so the
+throughput benchmark the lead runs at 1,000,000 employers cannot rot. Needs wrk and the bench extra;
+CI installs both."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "load.py"
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench_load", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def need(tool: str, why: str):
+    if shutil.which(tool) or shutil.which(tool, path=str(Path(sys.executable).parent)):
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{tool} is missing: CI must run {why}")
+    pytest.skip(f"{tool} is not installed ({why})")
+
+
+def test_mixed_sequence_keeps_the_shares_and_repeats_popular_requests():
+    bench = load_bench()
+    rows = [{"key": f"{n:010d}", "tax_code": "", "unit_code": "", "name": f"Công ty TNHH Điện {n}",
+             "province_code": "01", "status": "compliant"} for n in range(3000)]
+    release = bench.Release(Path("."), "2026-11-24", "2026-11-24", len(rows), rows)
+    sequence = bench.mixed_sequence(random.Random(1), release, count=10_000)
+    kinds = [("batch" if line.method == "POST" else line.path.split("/")[1].split("?")[0]) for line in sequence]
+    shares = {kind: kinds.count(kind) / len(kinds) for kind in set(kinds)}
+    assert abs(shares["search"] - 0.40) < 0.03 and abs(shares["employers"] - 0.40) < 0.03
+    assert abs(shares["lists"] - 0.15) < 0.02 and abs(shares["batch"] - 0.05) < 0.01
+    searches = [line.path for line in sequence if line.path.startswith("/search")]
+    top = max(set(searches), key=searches.count)
+    assert searches.count(top) > 20  # Zipf: the popular query comes back again and again
+    assert any("dien" in path.lower() for path in searches) and any("%C4%90" in path for path in searches)
+
+
+@pytest.mark.slow
+def test_tiny_run_measures_the_portal_and_datasette(tmp_path, capsys):
+    need("wrk", "the throughput benchmark (apt-get install wrk)")
+    need("datasette", "the Datasette comparison (pip install -e '.[bench]')")
+    bench = load_bench()
+    bench.main(["--employers", "300", "--duration", "2", "--concurrency", "2,4", "--workers", "2",
+                "--datasette", "--recall-queries", "20", "--out", str(tmp_path / "out")])
+    report = capsys.readouterr().out
+    assert "release 2026-11-24: 300 employers" in report
+    for label in ("cold cache, c=2", "warm, c=2", "warm, c=4"):
+        line = next(line for line in report.splitlines() if line.startswith(label))
+        requests, rps, p50, p95, p99, errors = line[len(label):].split()[:6]
+        assert int(requests.replace(",", "")) > 0 and float(rps) > 0 and int(errors) == 0, line
+        assert 0 < float(p50) <= float(p95) <= float(p99), line
+    assert re.search(r"Datasette +c=4 .+req/s x[\d.]+", report)
+    recall = re.search(r"Công khai (\d+)/(\d+) .+ Datasette (\d+)/(\d+)", report)
+    assert recall and recall[1] == recall[2] == "20"  # every accent-free name found by Công khai
+    assert int(recall[3]) < 20                        # and Datasette's default FTS misses some
+    assert not (tmp_path / "out").exists()
