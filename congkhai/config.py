@@ -38,12 +38,16 @@ SETTINGS = [
     Setting("CONGKHAI_RELEASE_HOUR", "18:30",
             "Local time (Asia/Ho_Chi_Minh) by which the daily release is due; shown in coverage statements."),
     Setting("REDIS_URL", None, "Redis URL for the portal's rate limits; memory storage when unset."),
+    Setting("CONGKHAI_PAGE_RATE_LIMIT", "300 per minute",
+            "Requests per client to the pages, feeds and downloads (everything but /api/ and static files)."),
     Setting("CONGKHAI_API_RATE_LIMIT", "300 per minute",
             "Requests per client to the JSON API (/api/v1), in flask-limiter notation."),
     Setting("CONGKHAI_BATCH_RATE_LIMIT", "30 per minute",
             "Eligibility checks submitted per client (POST /eligibility, POST /api/v1/eligibility)."),
     Setting("CONGKHAI_API_CACHE_SECONDS", 300,
             "Seconds a client or proxy may cache a GET answer of the API (until the next release)."),
+    Setting("CONGKHAI_TRUSTED_PROXIES", 0,
+            "Reverse proxies in front of the portal whose X-Forwarded-For/-Proto/-Host headers are trusted."),
     Setting("SECRET_KEY", None, "Flask secret key; required when the portal runs in production."),
 ]
 

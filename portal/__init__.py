@@ -31,11 +31,13 @@ def create_app(config: dict | None = None) -> Flask:
     if not (app.debug or app.testing or app.config.get("SECRET_KEY")):
         raise ConfigurationError("SECRET_KEY is not set: the portal does not start in production without one")
 
+    from . import guards, i18n, rendering
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", guards.engine_options(app.config["DATABASE_URL"]))
     db.init_app(app)
 
-    from . import i18n, rendering
     i18n.init_app(app)
     rendering.init_app(app)
+    guards.init_app(app)  # security headers, request bounds, 503 when the database is unreachable
 
     from . import api, data, eligibility, employers, lists, search
     for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, api.bp):

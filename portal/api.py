@@ -42,6 +42,8 @@ def answer(data: dict, release_id: str | None, cache: str | None = None):
 
 
 def current_release_id() -> str | None:
+    if g.get("database_unavailable"):  # answering a 503: the database cannot say
+        return None
     release = queries.current_release()
     return release.id if release else None
 
@@ -256,10 +258,14 @@ def handle_error(error: HTTPException):
     """JSON errors under /api/; a translated page for a rate-limited check; the portal's pages otherwise."""
     if request.path.startswith(PREFIX):
         return api_error(error)
-    if error.code == 429:
+    if error.code == 429 and getattr(getattr(error, "limit", None), "scope", None) == "batch":
         return render_template("error.html", code=429, title=_("Too many checks"),
                                message=_("Too many checks from your address in a short time. Please wait a minute "
                                          "and try again.")), 429
+    if error.code == 429:
+        return render_template("error.html", code=429, title=_("Too many requests"),
+                               message=_("Too many requests from your address in a short time. Please wait a "
+                                         "minute and try again.")), 429
     return rendering.handle_error(error)
 
 

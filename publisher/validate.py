@@ -3,11 +3,17 @@
 Messy-but-meaningful forms are normalised first (Vietnamese thousands dots, numeric cells, tax codes
 that lost their leading zero, NFD text); the schema in datasets/ then decides what is valid. A row
 that fails is quarantined as one Reject per offending field, never published.
+
+Invisible characters are removed from every text field (`visible_text`): a right-to-left override
+(U+202E) or another bidirectional control would make a name display as a different name than it
+is, and a zero-width space or joiner would make two names that look the same differ (or hide a
+name from search). No Vietnamese text needs them, so they are stripped rather than rejected.
 """
 from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -31,6 +37,7 @@ _EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+$")
 _ZERO_DECIMALS = re.compile(r"^(.*\d)[,.]0{1,2}$")
 _DATE = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
 _EMPTY_MARKS = {"", "-", "–", "—"}
+_INVISIBLE = {"Cf", "Cc"}  # format characters (bidi controls, zero-width, soft hyphen) and control characters
 
 
 class CellError(ValueError):
@@ -51,6 +58,14 @@ class RowCheck:
 @lru_cache(maxsize=4)
 def default_check() -> RowCheck:
     return RowCheck.from_schema()
+
+
+def visible_text(value) -> str:
+    """A text cell as `cell_text` reads it, without the invisible characters that could spoof a name."""
+    text = cell_text(value)
+    if text.isprintable():  # the usual case, checked in C
+        return text
+    return clean("".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE))
 
 
 def parse_integer(value, empty=0):
@@ -88,7 +103,7 @@ def parse_decision(value, as_of: date) -> tuple[str | None, date | None]:
     """'Số 123/QĐ-TTr ngày 05/03/2026' -> (text, date); a decision must carry its date."""
     if isinstance(value, (datetime, date)):
         raise CellError("only a date: the decision's number is missing")
-    text = cell_text(value)
+    text = visible_text(value)
     if text in _EMPTY_MARKS:
         return None, None
     match = _DATE.search(text)
@@ -129,10 +144,10 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
             errors.append((name, cell_text(raw), str(error)))
 
     for name in ("name", "address"):
-        values[name] = cell_text(cells.get(HEADER_OF[name]))
+        values[name] = visible_text(cells.get(HEADER_OF[name]))
     for name in ("ownership_type", "sector", "enforcement_stage"):
         # A few dozen distinct values over a million rows: one shared string each saves ~100 MB a field.
-        values[name] = sys.intern(cell_text(cells.get(HEADER_OF[name])))
+        values[name] = sys.intern(visible_text(cells.get(HEADER_OF[name])))
     take("unit_code", lambda raw: cell_text(raw).upper().replace(" ", ""))
     household = is_household(values["ownership_type"], values["name"])
     take("tax_code", lambda raw: parse_tax_code(raw, household=household))

@@ -108,3 +108,26 @@ def test_evasion_decision_parsed():
 ])
 def test_bad_evasion_decision(cell, reason):
     assert rejected(row(1, evasion_decision=cell)) == [("Quyết định trốn đóng", reason)]
+
+
+@pytest.mark.parametrize("cell, published", [
+    ("Công ty \u202eABC\u202c Hà Nội", "Công ty ABC Hà Nội"),         # right-to-left override: shows "CBA"
+    ("Công\u200b ty TNHH An\u200d Bình", "Công ty TNHH An Bình"),     # zero-width space and joiner
+    ("\u2067Công ty\u2069 TNHH \ufeffMinh\u00ad Phát", "Công ty TNHH Minh Phát"),  # isolates, BOM, soft hyphen
+    ("Công ty \u200e\u200f TNHH\x07 Sao Mai", "Công ty TNHH Sao Mai"),  # marks leave no double space; BEL
+])
+def test_invisible_characters_are_removed_so_no_name_can_pass_for_another(cell, published):
+    record, rejects = check(row(1, name=cell, address=cell, sector=cell, enforcement_stage=cell,
+                                evasion_decision="Số 1/QĐ\u200b ngày 05/03/2026", arrears_bhxh="5.000.000",
+                                months_late=4))
+    assert rejects == []
+    assert record.name == record.address == record.sector == record.enforcement_stage == published
+    assert record.evasion_decision == "Số 1/QĐ ngày 05/03/2026"
+
+
+def test_a_name_of_only_invisible_characters_is_no_name():
+    assert rejected(row(1, name="\u200b\u202e\u200b")) == [("Tên đơn vị", 'constraint "required" is "True"')]
+
+
+def test_a_five_thousand_character_name_is_quarantined_naming_the_field():
+    assert rejected(row(1, name="Công ty " + "A" * 5000)) == [("Tên đơn vị", 'constraint "maxLength" is "500"')]
