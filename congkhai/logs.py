@@ -36,6 +36,19 @@ def check_format(name: str) -> str:
     return name
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes (a redirected or captured stream), not
+    to the one that was current when logging was configured."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def configure(log_format: str, stream=None) -> logging.Logger:
     """Send the `congkhai` loggers to `stream` (stderr): every INFO event as JSON, or, in text, only
     warnings and errors as plain lines. Calling it again replaces the handler it installed."""
@@ -43,7 +56,7 @@ def configure(log_format: str, stream=None) -> logging.Logger:
     logger = logging.getLogger(ROOT)
     for handler in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:
         logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.set_name(_HANDLER_NAME)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())

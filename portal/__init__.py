@@ -33,9 +33,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
 
-    from . import i18n, rendering
+    from . import i18n, logging, rendering
     i18n.init_app(app)
     rendering.init_app(app)
+    logging.init_app(app)
 
     from . import api, data, eligibility, employers, lists, search
     for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, api.bp):

@@ -144,3 +144,27 @@ def test_a_bad_report_before_the_deadline_fails_the_run_and_names_it(env, capsys
 def test_settings_give_the_incoming_directory_a_default_in_the_data_dir(tmp_path):
     settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(tmp_path))
     assert settings["CONGKHAI_INCOMING_DIR"] == str(tmp_path / "incoming")
+
+
+def test_json_logs_of_a_publisher_run(env, capsys):
+    incoming = env / "incoming" / DAY
+    write_all(incoming)
+    settle(incoming, datetime(2026, 11, 25, 16, 0, tzinfo=HCM))
+    capsys.readouterr()
+    assert main(["--log-format", "json", "run-daily", "--now", "2026-11-25T17:00:00", "--quiet"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    events = [line["event"] for line in lines]
+    assert events[0] == "run_start" and events[-1] == "run_end"
+    steps = [line["step"] for line in lines if line["event"] == "step"]
+    assert steps == ["read+validate", "reconcile", "classify", "compare", "files", "index", "database", "current"]
+    end = lines[-1]
+    assert end["outcome"] == "published" and end["release_id"] == DAY and end["counts"]["employers"] == 102
+    assert end["duration_s"] >= 0 and end["command"] == "run-daily" and end["level"] == "info"
+    assert len({line["run_id"] for line in lines}) == 1
+
+
+def test_an_unknown_log_format_is_bad_usage(env, monkeypatch, capsys):
+    monkeypatch.setenv("CONGKHAI_LOG_FORMAT", "xml")
+    with pytest.raises(SystemExit) as caught:
+        main(["status"])
+    assert caught.value.code == 2 and "CONGKHAI_LOG_FORMAT must be one of text, json" in capsys.readouterr().err
