@@ -25,7 +25,7 @@ from congkhai.provinces import by_code
 from .pipeline import Progress, PublishResult, UsageError, input_digest, publish
 from .read import REPORT_SUFFIXES, report_province
 
-IN_TRANSIT_SUFFIXES = (".part", ".tmp")
+IN_TRANSIT_SUFFIXES = (".part", ".filepart", ".tmp")  # .filepart: WinSCP's upload name
 PUBLISH, PUBLISH_PARTIAL, WAIT, NOTHING_NEW = "publish", "publish-partial", "wait", "nothing-new"
 
 
