@@ -226,6 +226,8 @@ def describe_fault(error: BaseException, step: str | None) -> str:
         detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
         if "disk is full" in detail:
             return f"the disk is full{where} (database: {detail}); free space and run again"
+        if error.statement is None:
+            return f"cannot connect to the database{where} ({detail}); nothing was written to it"
         if error.connection_invalidated:
             return (f"the connection to the database was lost{where} ({detail}); its transaction was not "
                     f"committed, so the database still serves the previous release; run again once it is back")
