@@ -257,8 +257,8 @@ class _RecordedSteps(Progress):
         self.inner.done(name)
         started = self.started.pop(name, None)
         if started is not None:
-            event(log, f"step {name} done", event="step", run_id=self.run.run_id, as_of=self.run.as_of, step=name,
-                  duration_ms=round((time.monotonic() - started) * 1000, 1))
+            event(log, f"step {name} done", event="step", run_id=self.run.run_id, release_id=self.run.as_of,
+                  step=name, duration_ms=round((time.monotonic() - started) * 1000, 1))
 
 
 def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = False,
@@ -267,6 +267,8 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
 
     Raises VerificationError (nothing published), UsageError, or RunFailed (a fault; nothing new published)."""
     from congkhai.config import Paths
+    from sqlalchemy.exc import SQLAlchemyError
+
     from congkhai.policy import PolicyError, load_policy
 
     from .runlog import FAILED, PUBLISHED, UNCHANGED, RunRecord
@@ -291,8 +293,7 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
         raise
     except Exception as error:
         failure = RunFailed(describe_fault(error, run.step), run.step)
-        expected = isinstance(error, OSError) or error.__class__.__module__.startswith("sqlalchemy")
-        if not expected:  # a defect: keep its traceback in the log
+        if not isinstance(error, (OSError, SQLAlchemyError)):  # a defect: keep its traceback in the log
             event(log, str(failure), logging.ERROR, exc_info=error, event="run_error", run_id=run.run_id)
         run.finish(FAILED, str(failure))
         raise failure from error
@@ -351,7 +352,7 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
         same = previous.same_date
         if same is not None and same["input_digest"] == built.input_digest and same["policy"] == policy.to_dict():
             result.unchanged = True
-            if paths.release(built.id).is_dir():  # a run killed after its database step left these behind
+            if paths.release(built.id).is_dir():  # again, in case a run was killed right after its database step
                 from .package import DATAPACKAGE, index_entry
                 descriptor = json.loads((paths.release(built.id) / DATAPACKAGE).read_text(encoding="utf-8"))
                 _point_at(paths, progress, index_entry(descriptor, same["datapackage_sha256"]))

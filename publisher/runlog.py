@@ -137,7 +137,8 @@ class RunRecord:
         self._write({"event": "start", "command": self.command, "as_of": self.as_of, "input": self.input_dir,
                      "started_at": self.started_at.isoformat(), "pid": os.getpid()})
         event(log, f"run {self.run_id} started: {self.command} {self.as_of}", event="run_start",
-              run_id=self.run_id, command=self.command, as_of=self.as_of, input=self.input_dir)
+              run_id=self.run_id, command=self.command, as_of=self.as_of, input=self.input_dir,
+              release_id=self.as_of)  # a release is named by its date
 
     def begin_step(self, name: str) -> None:
         self.step = name

@@ -160,7 +160,7 @@ def test_json_logs_of_a_publisher_run(env, capsys):
     end = lines[-1]
     assert end["outcome"] == "published" and end["release_id"] == DAY and end["counts"]["employers"] == 102
     assert end["duration_s"] >= 0 and end["command"] == "run-daily" and end["level"] == "info"
-    assert len({line["run_id"] for line in lines}) == 1
+    assert len({line["run_id"] for line in lines}) == 1 and {line["release_id"] for line in lines} == {DAY}
 
 
 def test_an_unknown_log_format_is_bad_usage(env, monkeypatch, capsys):

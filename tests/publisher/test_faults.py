@@ -240,3 +240,30 @@ def test_a_fault_is_a_run_failed_with_its_step_not_a_traceback(two_days, setting
     monkeypatch.undo()
     publish(two_days, DAY2, settings)
     check_serving(settings, "2026-11-26")
+
+
+def test_a_correction_failing_in_the_database_step_puts_the_published_files_back(tmp_path, settings, monkeypatch):
+    """A re-run of the latest date replaces its files before the database switches; when the
+    database step fails, the replaced files come back, so files and database still agree."""
+    write_all(tmp_path / "d1")
+    publish(tmp_path / "d1", AS_OF, settings)
+    paths = Paths(settings["CONGKHAI_DATA_DIR"])
+    published = file_sha256(paths.current / "datapackage.json")
+    write_all(tmp_path / "d1b", overrides={("79", 0): dict(arrears_bhxh=5_000_000, months_late=4)})
+    write_release = store.write_release
+
+    def fail_after_the_first_batch(conn, *args, progress=None, **kwargs):
+        def tick(n):
+            raise sa.exc.OperationalError("INSERT ...", {}, Exception("server closed the connection unexpectedly"))
+        return write_release(conn, *args, progress=tick, **kwargs)
+
+    monkeypatch.setattr(store, "write_release", fail_after_the_first_batch)
+    with pytest.raises(RunFailed, match="database error in step 'database'"):
+        publish(tmp_path / "d1b", AS_OF, settings)
+    check_serving(settings, "2026-11-25")
+    assert file_sha256(paths.current / "datapackage.json") == published
+    no_leftovers(settings)
+    monkeypatch.undo()
+    publish(tmp_path / "d1b", AS_OF, settings)
+    check_serving(settings, "2026-11-25")
+    assert file_sha256(paths.current / "datapackage.json") != published
