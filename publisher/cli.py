@@ -217,7 +217,7 @@ def cmd_run_daily(args, settings) -> int:
     if arrivals.arriving:
         print(f"Still arriving (not read): {', '.join(arrivals.arriving)}")
     if outcome.decision == WAIT:
-        print(f"Nothing published for {day}: before the deadline ({deadline}) {len(arrivals.missing)} of 34 "
+        print(f"Nothing published for {day}: before the deadline ({deadline}) {len(arrivals.missing)} of {arrivals.expected} "
               f"province(s) have no complete report in {arrivals.directory}:", file=sys.stderr)
         for name in arrivals.missing_names():
             print(f"  - {name}", file=sys.stderr)
@@ -260,7 +260,7 @@ def cmd_status(args, settings) -> int:
     arrivals = found.arrivals
     state = "passed" if found.deadline_passed else "not yet"
     print(f"Today, {arrivals.day.isoformat()} (deadline {found.deadline:%H:%M} {found.deadline.tzinfo}, {state}): "
-          f"{34 - len(arrivals.missing)} of 34 provinces in {arrivals.directory}")
+          f"{arrivals.expected - len(arrivals.missing)} of {arrivals.expected} provinces in {arrivals.directory}")
     if arrivals.missing:
         label = "LATE" if found.deadline_passed else "missing"
         print(f"  {label}: {', '.join(arrivals.missing_names())}")

@@ -39,6 +39,10 @@ class Arrivals:
     provinces: set[str] = field(default_factory=set)      # codes with a complete report
     missing: list[str] = field(default_factory=list)      # codes without one, in official order
 
+    @property
+    def expected(self) -> int:
+        return len(by_code())
+
     def missing_names(self) -> list[str]:
         names = by_code()
         return [f"{code} {names[code].name}" for code in self.missing]
