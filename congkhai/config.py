@@ -49,6 +49,12 @@ SETTINGS = [
     Setting("CONGKHAI_TRUSTED_PROXIES", 0,
             "Reverse proxies in front of the portal whose X-Forwarded-For/-Proto/-Host headers are trusted."),
     Setting("SECRET_KEY", None, "Flask secret key; required when the portal runs in production."),
+    Setting("CONGKHAI_INCOMING_DIR", None,
+            "Where provinces drop their reports, one directory per date (incoming/YYYY-MM-DD/); default: incoming "
+            "in the data directory."),
+    Setting("CONGKHAI_LOG_FORMAT", "text",
+            "text: the publisher logs only problems, the portal logs nothing of its own; json: one JSON line per "
+            "publisher step and run and per portal request, on stderr."),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -76,6 +82,8 @@ def load_settings(env: dict | None = None, **overrides) -> dict:
         values["DATABASE_URL"] = f"sqlite:///{data_dir / 'congkhai.db'}"
     if not values["CONGKHAI_SIGNING_KEY"]:
         values["CONGKHAI_SIGNING_KEY"] = str(data_dir / "keys" / "signing.key")
+    if not values["CONGKHAI_INCOMING_DIR"]:
+        values["CONGKHAI_INCOMING_DIR"] = str(data_dir / "incoming")
     return values
 
 
@@ -113,3 +121,7 @@ class Paths:
     @property
     def keys(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def run_log(self) -> Path:
+        return self.data_dir / "runs.jsonl"

@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import asdict, dataclass
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .config import DATASETS_DIR
 
@@ -41,14 +43,18 @@ class Policy:
         return hashlib.sha256(repr(sorted(self.to_dict().items())).encode()).hexdigest()[:16]
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
-    path = Path(path or DEFAULT_POLICY_PATH)
+def _read(path: Path) -> dict:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PolicyError(f"{path}: policy file not found") from None
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"{path}: {error}") from None
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    path = Path(path or DEFAULT_POLICY_PATH)
+    raw = _read(path)
     try:
         policy = Policy(
             version=str(raw["version"]),
@@ -69,3 +75,37 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or not 0 <= policy.max_rejected_share <= 1:
         raise PolicyError(f"{path}: thresholds out of range")
     return policy
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the daily release is due ([schedule] of the policy file). Not part of `Policy`: it says
+    when a release is made, not what it contains, so it is not recorded in each release."""
+    deadline: time
+    timezone: ZoneInfo
+    settle_seconds: int
+
+    def deadline_of(self, day: date) -> datetime:
+        """The moment `day`'s release is due, with or without every province."""
+        return datetime.combine(day, self.deadline, tzinfo=self.timezone)
+
+    def local(self, moment: datetime) -> datetime:
+        """`moment` in the schedule's time zone (a naive one is read as local time there)."""
+        return moment.replace(tzinfo=self.timezone) if moment.tzinfo is None else moment.astimezone(self.timezone)
+
+
+def load_schedule(path: str | Path | None = None) -> Schedule:
+    path = Path(path or DEFAULT_POLICY_PATH)
+    section = _read(path).get("schedule", {})
+    try:
+        deadline = time.fromisoformat(str(section.get("deadline", "18:30")))
+    except ValueError:
+        raise PolicyError(f"{path}: schedule.deadline must be a time such as \"18:30\"") from None
+    try:
+        zone = ZoneInfo(str(section.get("timezone", "Asia/Ho_Chi_Minh")))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PolicyError(f"{path}: schedule.timezone is not a known time zone") from None
+    settle = section.get("settle_seconds", 60)
+    if not isinstance(settle, int) or settle < 0:
+        raise PolicyError(f"{path}: schedule.settle_seconds must be a whole number of seconds")
+    return Schedule(deadline, zone, settle)

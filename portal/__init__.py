@@ -35,9 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", guards.engine_options(app.config["DATABASE_URL"]))
     db.init_app(app)
 
+    from . import logging
     i18n.init_app(app)
     rendering.init_app(app)
     guards.init_app(app)  # security headers, request bounds, 503 when the database is unreachable
+    logging.init_app(app)
 
     from . import api, data, eligibility, employers, lists, search
     for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, api.bp):

@@ -82,6 +82,13 @@ def current_release() -> ReleaseInfo | None:
     return cached[1]
 
 
+def known_current_release_id() -> str | None:
+    """The current release's id as this worker last read it, without a query (for request logs,
+    which must not fail or slow down when the database does)."""
+    cached = _cache()["current"]
+    return cached[1].id if cached is not None and cached[1] is not None else None
+
+
 def get_release(release_id: str) -> ReleaseInfo | None:
     row = db.session.scalars(_complete().where(Release.id == release_id)).first()
     return ReleaseInfo.of(row) if row else None

@@ -67,28 +67,33 @@ def make_temp_release_dir(releases_dir: Path, release_id: str) -> Path:
     return path
 
 
-def install_release_dir(tmp_dir: Path, final_dir: Path) -> None:
+def install_release_dir(tmp_dir: Path, final_dir: Path, keep_replaced: bool = False) -> Path | None:
     """Make the complete release in `tmp_dir` appear at `final_dir` in one step.
 
     A first release of a date is a rename. A re-run swaps the two directories atomically
     (renameat2); where the kernel or filesystem cannot, the old one is renamed aside first, which
-    leaves `final_dir` absent for an instant (never half-written).
+    leaves `final_dir` absent for an instant (never half-written). With `keep_replaced`, the
+    replaced directory is not deleted but returned (hidden, so a crashed run's copy is swept), for
+    the caller to put back if its run fails before the database makes the new one current.
     """
     tmp_dir, final_dir = Path(tmp_dir), Path(final_dir)
     fsync_tree(tmp_dir)
     if not final_dir.exists():
         os.rename(tmp_dir, final_dir)
         _fsync_path(final_dir.parent, directory=True)
-        return
+        return None
     if _exchange(tmp_dir, final_dir):
         _fsync_path(final_dir.parent, directory=True)
-        shutil.rmtree(tmp_dir)  # now holds the replaced release
-        return
-    aside = final_dir.with_name(f".{final_dir.name}.old-{os.getpid()}")
-    os.rename(final_dir, aside)
-    os.rename(tmp_dir, final_dir)
-    _fsync_path(final_dir.parent, directory=True)
-    shutil.rmtree(aside)
+        replaced = tmp_dir  # now holds the replaced release
+    else:
+        replaced = final_dir.with_name(f".{final_dir.name}.old-{os.getpid()}-{os.urandom(3).hex()}")
+        os.rename(final_dir, replaced)
+        os.rename(tmp_dir, final_dir)
+        _fsync_path(final_dir.parent, directory=True)
+    if keep_replaced:
+        return replaced
+    shutil.rmtree(replaced)
+    return None
 
 
 def switch_current(releases_dir: Path, release_id: str) -> None:

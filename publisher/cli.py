@@ -1,7 +1,10 @@
 """`congkhai`: the thin command line over the publisher. It parses arguments, shows progress and
 prints summaries; all the work is done by functions it calls.
 
-Exit status: 0 success, 1 verification failure (nothing published) or a failed check, 2 bad usage.
+Exit status: 0 success, 1 verification failure (nothing published) or a failed check, 2 bad usage,
+3 the run failed on a fault (full disk, lost database...: nothing new published, the current release
+unchanged), 75 (EX_TEMPFAIL) `run-daily` before the deadline with provinces missing (nothing published,
+try again later).
 """
 from __future__ import annotations
 
@@ -9,13 +12,17 @@ import argparse
 import json
 import os
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from congkhai.config import Paths, load_settings
+from congkhai.logs import LOG_FORMATS, check_format, configure
 
 from .errors import VerificationError
-from .pipeline import FAILED_REJECTS, Progress, UsageError
+from .pipeline import FAILED_REJECTS, Progress, RunFailed, UsageError
+
+EXIT_FAULT = 3
+EXIT_WAITING = 75  # sysexits.h EX_TEMPFAIL: a timer or cron treats it as "not yet"
 
 
 class TqdmProgress(Progress):
@@ -47,9 +54,18 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
 
 
+def _moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a moment in the form YYYY-MM-DDTHH:MM[:SS][+07:00]") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="congkhai", description="Công khai: publish the list of employers behind "
                                      "on social, health and unemployment insurance contributions.")
+    parser.add_argument("--log-format", choices=LOG_FORMATS,
+                        help="json: one JSON line per step and run on stderr (default: CONGKHAI_LOG_FORMAT, else text)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("sample", help="generate realistic provincial reports for all provinces")
@@ -66,7 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="publish the provinces that passed when others fail (the release says so)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
-    sub.add_parser("status", help="show the current release and its counts")
+    p = sub.add_parser("run-daily", help="publish today's reports from the incoming directory when every province "
+                                          "is in, or at the deadline with those that are")
+    p.add_argument("--incoming", type=Path, help="directory holding one YYYY-MM-DD directory per date "
+                                                 "(default: CONGKHAI_INCOMING_DIR)")
+    p.add_argument("--date", type=_date, help="the date to publish (default: today in the schedule's time zone)")
+    p.add_argument("--now", type=_moment, help="pretend it is this moment (tests, rehearsals); a time without an "
+                                               "offset is local time of the schedule")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    p = sub.add_parser("status", help="show the current release, today's missing provinces and the last failed run")
+    p.add_argument("--incoming", type=Path, help="as for run-daily")
+    p.add_argument("--now", type=_moment, help="as for run-daily")
 
     p = sub.add_parser("keygen", help="create the Ed25519 key that signs releases and receipts")
     p.add_argument("--force", action="store_true", help="replace an existing key")
@@ -89,10 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings()
     try:
+        configure(check_format(args.log_format or settings["CONGKHAI_LOG_FORMAT"]))
+    except ValueError as error:
+        parser.error(str(error))
+    try:
         return COMMANDS[args.command](args, settings)
     except UsageError as error:
         print(f"congkhai: error: {error}", file=sys.stderr)
         return 2
+    except RunFailed as error:
+        print(f"congkhai: the run failed: {error}. Nothing new was published; the current release is unchanged.",
+              file=sys.stderr)
+        print(f"  The failure is recorded in {Paths(settings['CONGKHAI_DATA_DIR']).run_log} (`congkhai status`).",
+              file=sys.stderr)
+        return EXIT_FAULT
     except BrokenPipeError:
         # `congkhai diff ... | head`: the reader left; say nothing more (Python's documented recipe).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -126,13 +163,22 @@ def cmd_publish(args, settings) -> int:
     try:
         result = publish(args.input, args.as_of, settings, allow_partial=args.allow_partial, progress=progress)
     except VerificationError as error:
-        rejects = Paths(settings["CONGKHAI_DATA_DIR"]).rejects(args.as_of.isoformat())
-        print(f"Verification failed: nothing was published for {args.as_of.isoformat()}; the current release is "
-              f"unchanged.", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        print(f"Rejected rows of this run: {rejects / (FAILED_REJECTS + '.csv')}", file=sys.stderr)
-        return 1
+        return _verification_failed(error, args.as_of, settings)
+    _print_published(result)
+    return 0
+
+
+def _verification_failed(error: VerificationError, day: date, settings) -> int:
+    rejects = Paths(settings["CONGKHAI_DATA_DIR"]).rejects(day.isoformat())
+    print(f"Verification failed: nothing was published for {day.isoformat()}; the current release is "
+          f"unchanged.", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print(f"Rejected rows of this run: {rejects / (FAILED_REJECTS + '.csv')}", file=sys.stderr)
+    return 1
+
+
+def _print_published(result) -> None:
     built = result.release
     counts = built.counts()
     if result.unchanged:
@@ -151,33 +197,101 @@ def cmd_publish(args, settings) -> int:
         print(f"  LEFT OUT {code}: {reason}")
     if result.release_dir:
         print(f"  files:          {result.release_dir}")
+
+
+def _now(args) -> datetime:
+    return args.now or datetime.now(timezone.utc)
+
+
+def cmd_run_daily(args, settings) -> int:
+    from .daily import NOTHING_NEW, WAIT, run_daily
+
+    progress = TqdmProgress(enabled=not args.quiet and sys.stderr.isatty())
+    now = _now(args)
+    try:
+        outcome = run_daily(settings, now, day=args.date, incoming=args.incoming, progress=progress)
+    except VerificationError as error:
+        return _verification_failed(error, args.date or _local_day(settings, now), settings)
+    arrivals = outcome.arrivals
+    day, deadline = arrivals.day.isoformat(), f"{outcome.deadline:%H:%M} {outcome.deadline.tzinfo}"
+    if arrivals.arriving:
+        print(f"Still arriving (not read): {', '.join(arrivals.arriving)}")
+    if outcome.decision == WAIT:
+        print(f"Nothing published for {day}: before the deadline ({deadline}) {len(arrivals.missing)} of {arrivals.expected} "
+              f"province(s) have no complete report in {arrivals.directory}:", file=sys.stderr)
+        for name in arrivals.missing_names():
+            print(f"  - {name}", file=sys.stderr)
+        return EXIT_WAITING
+    if outcome.decision == NOTHING_NEW:
+        print(f"Release {day} is already published from the reports now in {arrivals.directory}; nothing to do.")
+        return 0
+    if arrivals.missing:
+        print(f"Deadline {deadline} passed: publishing {day} without {len(arrivals.missing)} province(s): "
+              f"{', '.join(arrivals.missing_names())}")
+    _print_published(outcome.published)
     return 0
+
+
+def _local_day(settings, now: datetime) -> date:
+    from congkhai.policy import load_schedule
+
+    return load_schedule(settings["CONGKHAI_POLICY"]).local(now).date()
 
 
 def cmd_status(args, settings) -> int:
-    from congkhai.history import complete_releases, latest_release
+    from .daily import status
 
-    from .store import init_db, make_engine
-
-    engine = make_engine(settings["DATABASE_URL"])
-    init_db(engine)
-    with engine.connect() as conn:
-        current = latest_release(conn)
-        releases = complete_releases(conn)
-    engine.dispose()
-    if current is None:
+    found = status(settings, _now(args), incoming=args.incoming)
+    current, releases = found.current, found.releases
+    if found.database_error:
+        print(f"Database: {found.database_error}")
+    elif current is None:
         print("No release has been published yet.")
-        return 0
-    counts = current["counts"]
-    print(f"Current release: {current['id']}" + (" (partial)" if current["partial"] else ""))
-    print(f"  created:     {current['created_at']}")
-    print(f"  employers:   {counts['employers']:,}")
-    for status, number in counts["by_status"].items():
-        print(f"    {status:<12}{number:>10,}")
-    print(f"  honour roll: {counts['honour_roll']:,}")
-    print(f"  arrears:     {counts['arrears_total']:,} VND")
-    print(f"  releases:    {len(releases)} ({releases[0]['id']} .. {releases[-1]['id']})")
-    return 0
+    else:
+        counts = current["counts"]
+        print(f"Current release: {current['id']}" + (" (partial)" if current["partial"] else ""))
+        print(f"  created:     {current['created_at']}")
+        print(f"  employers:   {counts['employers']:,}")
+        for status_name, number in counts["by_status"].items():
+            print(f"    {status_name:<12}{number:>10,}")
+        print(f"  honour roll: {counts['honour_roll']:,}")
+        print(f"  arrears:     {counts['arrears_total']:,} VND")
+        print(f"  releases:    {len(releases)} ({releases[0]['id']} .. {releases[-1]['id']})")
+    arrivals = found.arrivals
+    state = "passed" if found.deadline_passed else "not yet"
+    print(f"Today, {arrivals.day.isoformat()} (deadline {found.deadline:%H:%M} {found.deadline.tzinfo}, {state}): "
+          f"{arrivals.expected - len(arrivals.missing)} of {arrivals.expected} provinces in {arrivals.directory}")
+    if arrivals.missing:
+        label = "LATE" if found.deadline_passed else "missing"
+        print(f"  {label}: {', '.join(arrivals.missing_names())}")
+    if arrivals.arriving:
+        print(f"  still arriving: {', '.join(arrivals.arriving)}")
+    if found.today:
+        print(f"  published: {found.today['id']}" + (f" (partial, without {', '.join(sorted(found.today['missing_provinces']))})"
+                                                     if found.today["partial"] else " (complete)"))
+        if found.arrived_since_release:
+            print(f"  arrived since: {', '.join(found.arrived_since_release)}; the next `congkhai run-daily` "
+                  f"re-publishes the date with them")
+    else:
+        print("  published: not yet")
+    if found.last_run:
+        print(f"Last run:        {_describe_run(found.last_run)}")
+    if found.last_failure:
+        print(f"Last failed run: {_describe_run(found.last_failure)}")
+    return 1 if found.database_error else 0
+
+
+def _describe_run(run: dict) -> str:
+    when = run.get("started_at") or run.get("recorded_at") or "?"
+    outcome = run.get("outcome") or "in progress (no end recorded yet)"
+    text = f"{when} {run.get('command', '?')} {run.get('as_of', '?')}: {outcome}"
+    if run.get("release_id"):
+        text += f", release {run['release_id']}" + (" (partial)" if run.get("partial") else "")
+    if run.get("duration_s") is not None:
+        text += f", {run['duration_s']} s"
+    if run.get("reason"):
+        text += f"; {run['reason']}"
+    return text
 
 
 def cmd_diff(args, settings) -> int:
@@ -253,7 +367,8 @@ def cmd_verify(args, settings) -> int:
     return 0
 
 
-COMMANDS = {"sample": cmd_sample, "publish": cmd_publish, "status": cmd_status, "diff": cmd_diff,
+COMMANDS = {"sample": cmd_sample, "publish": cmd_publish, "run-daily": cmd_run_daily, "status": cmd_status,
+            "diff": cmd_diff,
             "keygen": cmd_keygen, "verify": cmd_verify}
 
 if __name__ == "__main__":

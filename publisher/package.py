@@ -552,7 +552,6 @@ def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, sign
     files = seal_release(out_dir, signer, hashes)
     timings["hashes_and_signature"] = time.perf_counter() - moment
     timings["total"] = time.perf_counter() - started
-    counts = built.counts()
     return {
         "id": built.id,
         "path": os.fspath(out_dir),
@@ -562,15 +561,22 @@ def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, sign
         "tables": written["tables"],
         "truncated": written["truncated"],
         "timings": timings,
-        "index_entry": {
-            "id": built.id,
-            "as_of": built.as_of.isoformat(),
-            "created": descriptor["created"],
-            "previous": previous_release_id,
-            "partial": built.partial,
-            "missing_provinces": descriptor["release"]["missing_provinces"],
-            "counts": counts,
-            "datapackage_sha256": files[DATAPACKAGE],
-            "signing_key_id": signer.key_id,
-        },
+        "index_entry": index_entry(descriptor, files[DATAPACKAGE]),
+    }
+
+
+def index_entry(descriptor: dict, datapackage_sha256: str) -> dict:
+    """What releases/index.json says of a release, taken from its datapackage.json descriptor (so a
+    run that finds the release already on disk can restore its entry)."""
+    release = descriptor["release"]
+    return {
+        "id": release["id"],
+        "as_of": release["as_of"],
+        "created": descriptor["created"],
+        "previous": release["previous"],
+        "partial": release["partial"],
+        "missing_provinces": release["missing_provinces"],
+        "counts": release["counts"],
+        "datapackage_sha256": datapackage_sha256,
+        "signing_key_id": release["signing_key_id"],
     }

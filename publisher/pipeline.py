@@ -2,16 +2,24 @@
 side effects in the order that keeps the previous release serving until the new one is complete:
 rejects report -> release files (temporary dir, then atomic swap) -> search index -> one database
 transaction (the moment the release becomes current) -> `current` pointer and releases/index.json.
+
+Every attempt is recorded in the run log (`runlog.py`); a fault (full disk, lost database, any
+unexpected error) is raised as RunFailed with a message that says what happened and in which step,
+after the files this run installed are taken back.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from congkhai.logs import event
 from congkhai.policy import Policy
 from congkhai.rules.changes import diff_states
 from congkhai.rules.commendation import window_start
@@ -23,6 +31,8 @@ from .read import discover_reports, read_report
 from .reconcile import reconcile
 from .records import BuiltRelease
 from .validate import default_check, validate_report
+
+log = logging.getLogger("congkhai.publisher")
 
 
 class Progress:
@@ -122,7 +132,6 @@ def _read_one(job: tuple[str, Path, date]):
 def _read_all(found: dict[str, Path], as_of: date):
     """Read and validate every report, on every core for a national-size input (largest first, so
     the big provinces do not finish last); results arrive as they complete."""
-    import os
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from multiprocessing import get_context
 
@@ -197,26 +206,109 @@ class UsageError(Exception):
     """The run was asked for something that cannot be done (exit status 2)."""
 
 
-def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = False,
-            progress: Progress | None = None, now: datetime | None = None) -> PublishResult:
-    """Run the whole publication for one date. Raises VerificationError (nothing published) or UsageError."""
-    from congkhai.config import Paths
-    from congkhai.policy import load_policy
+class RunFailed(Exception):
+    """A fault stopped the run (full disk, lost database, an unexpected error): nothing new is
+    published and the current release is unchanged. The message is for the operator, not a traceback."""
 
-    progress = progress or Progress()
-    policy = load_policy(settings["CONGKHAI_POLICY"])
+    def __init__(self, message: str, step: str | None = None):
+        super().__init__(message)
+        self.step = step
+
+
+def describe_fault(error: BaseException, step: str | None) -> str:
+    """What went wrong, in one sentence an operator can act on."""
+    import errno
+
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    where = f" in step '{step}'" if step else ""
+    if isinstance(error, DBAPIError):
+        detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+        if "disk is full" in detail:
+            return f"the disk is full{where} (database: {detail}); free space and run again"
+        if error.statement is None:
+            return f"cannot connect to the database{where} ({detail}); nothing was written to it"
+        if error.connection_invalidated:
+            return (f"the connection to the database was lost{where} ({detail}); its transaction was not "
+                    f"committed, so the database still serves the previous release; run again once it is back")
+        return f"database error{where}: {detail}; its transaction was rolled back"
+    if isinstance(error, SQLAlchemyError):
+        return f"database error{where}: {error}"
+    if isinstance(error, OSError):
+        name = f" writing {error.filename}" if error.filename else ""
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return f"the disk is full{where}{name}; free space in the data directory and run again"
+        return f"cannot read or write a file{where}{name}: {error.strerror or error}"
+    return f"unexpected error{where}: {error.__class__.__name__}: {error}"
+
+
+class _RecordedSteps(Progress):
+    """The caller's progress, with each step recorded in the run log and timed in the structured log."""
+
+    def __init__(self, inner: Progress, run):
+        self.inner, self.run, self.started = inner, run, {}
+
+    def step(self, name: str, total: int | None = None):
+        self.run.begin_step(name)
+        self.started[name] = time.monotonic()
+        return self.inner.step(name, total)
+
+    def done(self, name: str) -> None:
+        self.inner.done(name)
+        started = self.started.pop(name, None)
+        if started is not None:
+            event(log, f"step {name} done", event="step", run_id=self.run.run_id, release_id=self.run.as_of,
+                  step=name, duration_ms=round((time.monotonic() - started) * 1000, 1))
+
+
+def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = False,
+            progress: Progress | None = None, now: datetime | None = None, command: str = "publish") -> PublishResult:
+    """Run the whole publication for one date and record it in the run log.
+
+    Raises VerificationError (nothing published), UsageError, or RunFailed (a fault; nothing new published)."""
+    from congkhai.config import Paths
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from congkhai.policy import PolicyError, load_policy
+
+    from .runlog import FAILED, PUBLISHED, UNCHANGED, RunRecord
+
     paths = Paths(settings["CONGKHAI_DATA_DIR"])
-    signer = _signer(settings)
-    with _publisher_lock(paths):
-        return _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, policy, paths, signer)
+    run = RunRecord(paths.run_log, command, as_of.isoformat(), os.fspath(input_dir))
+    try:
+        try:
+            policy = load_policy(settings["CONGKHAI_POLICY"])
+        except PolicyError as error:
+            raise UsageError(str(error)) from None
+        signer = _signer(settings)
+        with _publisher_lock(paths, run):
+            result = _publish_locked(input_dir, as_of, settings, allow_partial, _RecordedSteps(progress or Progress(),
+                                     run), now, policy, paths, signer)
+    except VerificationError as error:
+        run.finish(FAILED, f"verification failed, nothing published: {error}",
+                   missing={p.province_code: str(p) for p in error.problems if p.province_code})
+        raise
+    except UsageError as error:
+        run.finish(FAILED, str(error))
+        raise
+    except Exception as error:
+        failure = RunFailed(describe_fault(error, run.step), run.step)
+        if not isinstance(error, (OSError, SQLAlchemyError)):  # a defect: keep its traceback in the log
+            event(log, str(failure), logging.ERROR, exc_info=error, event="run_error", run_id=run.run_id)
+        run.finish(FAILED, str(failure))
+        raise failure from error
+    run.finish(UNCHANGED if result.unchanged else PUBLISHED, release=result.release)
+    return result
 
 
 @contextmanager
-def _publisher_lock(paths):
-    """One publisher at a time per data directory; what a crashed run left behind is swept here."""
+def _publisher_lock(paths, run):
+    """One publisher at a time per data directory; what a crashed run left behind is swept here,
+    and its unfinished entry in the run log is closed."""
     import fcntl
 
     from .archive import remove_stale_temporaries
+    from .runlog import record_interrupted
 
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     with open(paths.data_dir / ".publish.lock", "w") as handle:
@@ -227,6 +319,8 @@ def _publisher_lock(paths):
         for directory in (paths.releases, paths.indexes):
             if directory.is_dir():
                 remove_stale_temporaries(directory)
+        record_interrupted(paths.run_log)
+        run.start()
         yield
 
 
@@ -258,27 +352,62 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
         same = previous.same_date
         if same is not None and same["input_digest"] == built.input_digest and same["policy"] == policy.to_dict():
             result.unchanged = True
-            if paths.release(built.id).is_dir():
-                from .archive import switch_current
-                switch_current(paths.releases, built.id)
+            if paths.release(built.id).is_dir():  # again, in case a run was killed right after its database step
+                from .package import DATAPACKAGE, index_entry
+                descriptor = json.loads((paths.release(built.id) / DATAPACKAGE).read_text(encoding="utf-8"))
+                _point_at(paths, progress, index_entry(descriptor, same["datapackage_sha256"]))
             return result
         # New and renamed (moved, re-sectored...) employers, computed once for the index and the database.
         # A re-run of a published date compares with what that run wrote, not with the day before, so
         # its index is built whole and the database step compares again after undoing that run.
         employer_changes = None if same else store.attribute_changes(previous.employers, built.records)
-        files = _write_files(built, previous, settings, signer, paths, engine, progress)
-        _write_index(built, previous, paths, progress, employer_changes)
-        tick = progress.step("database", len(built.records) + 2 * len(built.changes))
-        with engine.begin() as conn:  # the moment the release becomes current for the portal
-            store.write_release(conn, built, previous, files["datapackage_sha256"], progress=tick,
-                                employer_changes=employer_changes)
-        progress.done("database")
-        from .archive import switch_current, update_release_index
-        switch_current(paths.releases, built.id)
-        update_release_index(paths.releases, files["index_entry"])
+        installed: list[tuple[Path, Path | None]] = []
+        try:
+            files = _write_files(built, previous, settings, signer, paths, engine, progress, installed)
+            _write_index(built, previous, paths, progress, employer_changes, installed)
+            tick = progress.step("database", len(built.records) + 2 * len(built.changes))
+            with engine.begin() as conn:  # the moment the release becomes current for the portal
+                store.write_release(conn, built, previous, files["datapackage_sha256"], progress=tick,
+                                    employer_changes=employer_changes)
+            progress.done("database")
+        except BaseException:
+            _take_back(installed)
+            raise
+        _take_back(installed, committed=True)
+        _point_at(paths, progress, files["index_entry"])
         return result
     finally:
         engine.dispose()
+
+
+def _point_at(paths, progress: Progress, entry: dict) -> None:
+    """The last step: `current` and releases/index.json follow the database."""
+    from .archive import switch_current, update_release_index
+
+    progress.step("current")
+    switch_current(paths.releases, entry["id"])
+    update_release_index(paths.releases, entry)
+    progress.done("current")
+
+
+def _take_back(installed: list[tuple[Path, Path | None]], committed: bool = False) -> None:
+    """After the database step: delete the directories the new ones replaced (committed), or undo
+    this run's installations (failed), so the files stay those of the release the database serves."""
+    import shutil
+
+    from .archive import install_release_dir
+
+    for final, replaced in reversed(installed):
+        try:
+            if committed:
+                if replaced is not None:
+                    shutil.rmtree(replaced)
+            elif replaced is not None:
+                install_release_dir(replaced, final)  # swap the replaced one back; the failed one is deleted
+            else:
+                shutil.rmtree(final)
+        except OSError as error:
+            event(log, f"could not clean up {final} after the run: {error}; the next run sweeps it", logging.WARNING)
 
 
 # Changes of earlier releases loaded for the feeds' window. One busy day of a national register
@@ -297,8 +426,9 @@ def _signer(settings: dict):
                          f"`congkhai keygen` or set CONGKHAI_SIGNING_KEY") from None
 
 
-def _write_files(built: BuiltRelease, previous, settings: dict, signer, paths, engine, progress: Progress) -> dict:
-    """The release directory, written aside and swapped in whole."""
+def _write_files(built: BuiltRelease, previous, settings: dict, signer, paths, engine, progress: Progress,
+                 installed: list) -> dict:
+    """The release directory, written aside and swapped in whole; (final, replaced) goes to `installed`."""
     import shutil
     from datetime import timedelta
 
@@ -319,7 +449,8 @@ def _write_files(built: BuiltRelease, previous, settings: dict, signer, paths, e
     try:
         files = write_release_files(built, tmp, settings, signer, previous.release["id"] if previous.release else None,
                                     feed_items=earlier, removed=removed)
-        install_release_dir(tmp, paths.release(built.id))
+        installed.append((paths.release(built.id), install_release_dir(tmp, paths.release(built.id),
+                                                                       keep_replaced=True)))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -328,10 +459,9 @@ def _write_files(built: BuiltRelease, previous, settings: dict, signer, paths, e
 
 
 def _write_index(built: BuiltRelease, previous, paths, progress: Progress,
-                 employer_changes: tuple[list[str], list[str]] | None) -> None:
+                 employer_changes: tuple[list[str], list[str]] | None, installed: list) -> None:
     """The release's search index: yesterday's plus today's changes, or built whole the first time
     (and for a re-run of a date, when `employer_changes` is None)."""
-    import os
     import shutil
 
     from congkhai import search
@@ -355,7 +485,7 @@ def _write_index(built: BuiltRelease, previous, paths, progress: Progress,
         search.build_index(staging, (search.document(r) for r in built.records), procs=2)
         tick(len(built.records))
     try:
-        install_release_dir(staging, target)
+        installed.append((target, install_release_dir(staging, target, keep_replaced=True)))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

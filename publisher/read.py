@@ -31,7 +31,6 @@ def discover_reports(input_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
         return {}, [Problem(str(input_dir), "input directory not found")]
-    provinces = by_code()
     found: dict[str, Path] = {}
     problems = []
     for path in sorted(input_dir.iterdir()):
@@ -40,16 +39,21 @@ def discover_reports(input_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
         if path.suffix.lower() not in REPORT_SUFFIXES:
             problems.append(Problem(path.name, "not a report: expected a .csv or .xlsx file"))
             continue
-        match = _CODE.match(path.stem)
-        if not match or match.group(1) not in provinces:
+        code = report_province(path.name)
+        if code is None:
             problems.append(Problem(path.name, "file name must start with a province code of datasets/provinces.csv, e.g. 01.xlsx or 79-ho-chi-minh.csv"))
             continue
-        code = match.group(1)
         if code in found:
             problems.append(Problem(path.name, f"second report for province {code} (first: {found[code].name})"))
             continue
         found[code] = path
     return found, problems
+
+
+def report_province(name: str) -> str | None:
+    """The province code a report's file name starts with (`79-ho-chi-minh.csv` -> '79'), if it is one."""
+    match = _CODE.match(Path(name).stem)
+    return match.group(1) if match and match.group(1) in by_code() else None
 
 
 def read_report(path: Path, province_code: str, as_of: date | None = None) -> Report:
