@@ -329,6 +329,7 @@ class Server:
     def __enter__(self) -> "Server":
         env = {**os.environ, "CONGKHAI_DATA_DIR": str(self.data_dir), "SECRET_KEY": secrets.token_hex(16),
                "CONGKHAI_API_RATE_LIMIT": GENEROUS_LIMIT, "CONGKHAI_BATCH_RATE_LIMIT": GENEROUS_LIMIT,
+               "CONGKHAI_PAGE_RATE_LIMIT": GENEROUS_LIMIT,
                "PYTHONPATH": str(ROOT)}
         for name in ("DATABASE_URL", "CONGKHAI_SIGNING_KEY", "REDIS_URL"):
             env.pop(name, None)  # everything from the data directory; limits in each worker's memory
