@@ -59,7 +59,9 @@ def scan(directory: Path, day: date, now: datetime, settle_seconds: int) -> Arri
         if path.name.startswith((".", "~$")) or path.suffix.lower() in IN_TRANSIT_SUFFIXES:
             found.arriving.append(path.name)
             continue
-        if now.timestamp() - path.stat().st_mtime < settle_seconds:
+        # A time ahead of `now` comes from a skewed clock or a preserved timestamp, not from a
+        # write in progress: such a file is judged by its name alone.
+        if 0 <= now.timestamp() - path.stat().st_mtime < settle_seconds:
             found.arriving.append(path.name)
             continue
         found.complete.append(path)
@@ -114,7 +116,8 @@ def run_daily(settings: dict, now: datetime, day: date | None = None, incoming: 
         for path in arrivals.complete:
             shutil.copy2(path, Path(snapshot) / path.name)
         result.published = publish(Path(snapshot), day, settings, allow_partial=result.decision == PUBLISH_PARTIAL,
-                                   progress=progress, now=now.astimezone(timezone.utc).replace(microsecond=0), command="run-daily")
+                                   progress=progress, now=now.astimezone(timezone.utc).replace(microsecond=0),
+                                   command="run-daily", source=directory)
     return result
 
 

@@ -262,8 +262,10 @@ class _RecordedSteps(Progress):
 
 
 def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = False,
-            progress: Progress | None = None, now: datetime | None = None, command: str = "publish") -> PublishResult:
-    """Run the whole publication for one date and record it in the run log.
+            progress: Progress | None = None, now: datetime | None = None, command: str = "publish",
+            source: Path | None = None) -> PublishResult:
+    """Run the whole publication for one date and record it in the run log (`source` is the input
+    it names, when `input_dir` is a copy).
 
     Raises VerificationError (nothing published), UsageError, or RunFailed (a fault; nothing new published)."""
     from congkhai.config import Paths
@@ -274,7 +276,7 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
     from .runlog import FAILED, PUBLISHED, UNCHANGED, RunRecord
 
     paths = Paths(settings["CONGKHAI_DATA_DIR"])
-    run = RunRecord(paths.run_log, command, as_of.isoformat(), os.fspath(input_dir))
+    run = RunRecord(paths.run_log, command, as_of.isoformat(), os.fspath(source or input_dir))
     try:
         try:
             policy = load_policy(settings["CONGKHAI_POLICY"])

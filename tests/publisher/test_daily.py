@@ -59,6 +59,9 @@ def test_a_report_is_in_only_when_complete(tmp_path):
     assert found.arriving == [".04.xlsx", "01-bao-cao.csv.part", "08-bao-cao.csv"]
     assert len(found.complete) == 31
     assert found.missing_names()[0] == "01 Thành phố Hà Nội"
+    os.utime(directory / "08-bao-cao.csv", (datetime(2026, 11, 25, 18, 5, tzinfo=HCM).timestamp(),) * 2)
+    ahead = scan(directory, AS_OF, datetime(2026, 11, 25, 18, 0, tzinfo=HCM), settle_seconds=60)
+    assert ahead.missing == ["01", "04"]  # a clock ahead of ours does not hold a report back
     schedule = load_schedule()
     assert decide(found, datetime(2026, 11, 25, 18, 29, 59, tzinfo=HCM), schedule) == WAIT
     assert decide(found, datetime(2026, 11, 25, 18, 30, tzinfo=HCM), schedule) == PUBLISH_PARTIAL
@@ -126,8 +129,10 @@ def test_at_the_deadline_a_partial_release_then_a_late_province_completes_it(env
     index = json.loads((env / "data" / "releases" / "index.json").read_text(encoding="utf-8"))
     assert [(e["id"], e["partial"]) for e in index["releases"]] == [(DAY, False)]
     assert "Đà Nẵng" in (release / "delinquent.csv").read_text(encoding="utf-8")
-    outcomes = [(r["command"], r["outcome"], r["partial"]) for r in runlog.runs(runlog.read(env / "data" / "runs.jsonl"))]
-    assert outcomes == [("run-daily", "published", True), ("run-daily", "published", False)]
+    runs = runlog.runs(runlog.read(env / "data" / "runs.jsonl"))
+    assert [(r["command"], r["outcome"], r["partial"]) for r in runs] == [("run-daily", "published", True),
+                                                                          ("run-daily", "published", False)]
+    assert {r["input"] for r in runs} == {str(incoming)}  # the incoming directory, not the copy it read
 
 
 def test_a_bad_report_before_the_deadline_fails_the_run_and_names_it(env, capsys):
