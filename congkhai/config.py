@@ -45,6 +45,14 @@ SETTINGS = [
     Setting("CONGKHAI_API_CACHE_SECONDS", 300,
             "Seconds a client or proxy may cache a GET answer of the API (until the next release)."),
     Setting("SECRET_KEY", None, "Flask secret key; required when the portal runs in production."),
+    Setting("CONGKHAI_DISPUTE_MAX_ATTACHMENT_BYTES", 5_000_000,
+            "Largest attachment (PDF, JPEG or PNG) an employer may send with a dispute, in bytes."),
+    Setting("CONGKHAI_DISPUTE_MAX_OPEN", 3, "Most open disputes one employer may have at a time."),
+    Setting("CONGKHAI_DISPUTE_MIN_SECONDS", 5,
+            "Fewest seconds between showing the dispute form and sending it; faster is taken for a robot."),
+    Setting("CONGKHAI_DISPUTE_RATE_LIMIT", "5 per hour", "Disputes sent per client address."),
+    Setting("CONGKHAI_DISPUTE_EMPLOYER_RATE_LIMIT", "10 per day", "Disputes sent about one employer, from anywhere."),
+    Setting("CONGKHAI_DISPUTE_LOOKUP_RATE_LIMIT", "60 per hour", "Dispute status look-ups per client address."),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -109,3 +117,8 @@ class Paths:
     @property
     def keys(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def disputes(self) -> Path:
+        """Attachments of disputes, one directory per reference; never served publicly."""
+        return self.data_dir / "disputes"
