@@ -653,7 +653,12 @@ def verification_keys() -> dict[str, str]:
 
 def disputed_since(key: str) -> date | None:
     """The day an entry became disputed by its employer, live from the open disputes; None if it is not."""
-    return disputes.disputed_since_by_key(db.session, [key]).get(key)
+    return disputed_since_of([key]).get(key)
+
+
+def disputed_since_of(keys: list[str]) -> dict[str, date]:
+    """Key -> the day since when, for those of `keys` (a page of rows) whose entries are disputed now."""
+    return disputes.disputed_since_by_key(db.session, keys) if keys else {}
 
 
 def open_dispute(submission: disputes.Submission, now: datetime) -> str:

@@ -88,6 +88,12 @@ def test_the_mark_shows_on_the_page_its_json_and_the_api_at_once(app, client, mo
     assert client.get(f"/api/v1/employers/{BIEN_HOA}").get_json()["disputed_since"] is None
     page = client.get(f"/employers/{HA_THANH}").get_data(as_text=True)
     assert "0912" not in page and "Nguyễn Thị Đào" not in page and "ủy nhiệm chi" not in page
+    rows = client.get("/lists/offenders.json").get_json()["rows"]
+    assert {row["key"]: row["disputed_since"] for row in rows if row["disputed_since"]} == {
+        HA_THANH: dispute["opened_on"].isoformat()}
+    for url in ("/lists/offenders", "/search?q=Hà Thành"):
+        [result] = [r for r in soup(client.get(url)).select(".result") if r.select_one(".disputed")]
+        assert HA_THANH in result.text and "Đơn vị khiếu nại từ ngày" in result.text
 
 
 def test_a_household_gives_its_unit_code(app, client, monkeypatch):
