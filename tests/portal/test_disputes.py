@@ -13,6 +13,7 @@ from congkhai.models import db
 from portal import create_app
 
 from .conftest import BIEN_HOA, HA_THANH, HOUSEHOLD, html, soup
+from .test_pages import test_every_page_is_vietnamese_semantic_html as check_page
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 LIMIT = 4000  # attachment bytes in these tests
@@ -45,12 +46,13 @@ def open_form(client, monkeypatch, key=HA_THANH, age=30):
     return page.select_one("input[name=token]")["value"]
 
 
-def send(client, monkeypatch, key=HA_THANH, age=30, attachment=None, **fields):
+def send(client, monkeypatch, key=HA_THANH, age=30, attachment=None, address="127.0.0.1", **fields):
     form = {"token": open_form(client, monkeypatch, key, age), "tax_code": key, "contact_name": "Nguyễn Thị Đào",
             "contact": "0912 345 678", "reason": REASON, "website": "", **fields}
     if attachment is not None:
         form["attachment"] = attachment
-    return client.post(f"/employers/{key}/dispute", data=form, content_type="multipart/form-data")
+    return client.post(f"/employers/{key}/dispute", data=form, content_type="multipart/form-data",
+                       environ_base={"REMOTE_ADDR": address})
 
 
 def test_a_dispute_is_stored_confirmed_and_looked_up(app, client, monkeypatch):
@@ -155,6 +157,14 @@ def test_rate_limit_per_address_answers_429(app, client, monkeypatch):
     assert stored(app) == []
 
 
+def test_rate_limit_per_employer_counts_every_address(app, client, monkeypatch):
+    app.config["CONGKHAI_DISPUTE_EMPLOYER_RATE_LIMIT"] = "2 per day"
+    assert send(client, monkeypatch, address="203.0.113.1", tax_code="wrong").status_code == 400
+    assert send(client, monkeypatch, address="203.0.113.2", tax_code="wrong").status_code == 400
+    assert send(client, monkeypatch, address="203.0.113.3").status_code == 429
+    assert send(client, monkeypatch, key=BIEN_HOA, address="203.0.113.3").status_code == 303
+
+
 def test_open_disputes_are_capped_per_employer(app, client, monkeypatch):
     app.config["CONGKHAI_DISPUTE_MAX_OPEN"] = 1
     assert send(client, monkeypatch).status_code == 303
@@ -166,3 +176,16 @@ def test_english_form(app, client):
     page = soup(client.get(f"/employers/{HA_THANH}/dispute?lang=en"))
     assert page.select_one("label[for=tax_code]").text == "Tax code of the employer"
     assert page.select_one("#website").find_parent(attrs={"aria-hidden": "true"})
+
+
+def test_the_form_lookup_and_status_pages_pass_every_page_check(app, client, monkeypatch):
+    assert send(client, monkeypatch).status_code == 303
+    [dispute] = stored(app)
+    for url in (f"/employers/{HA_THANH}/dispute", f"/employers/{HOUSEHOLD}/dispute", "/disputes",
+                f"/disputes/{dispute['reference']}?tax_code={HA_THANH}"):
+        check_page(client, url)
+
+
+def test_without_a_secret_key_the_form_is_unavailable_not_unsafe(published):
+    app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"]})
+    assert app.test_client().get(f"/employers/{HA_THANH}/dispute").status_code == 503
