@@ -116,8 +116,7 @@ def form_problem(employer) -> str | None:
     except SignatureExpired:
         return _("The form was open too long and has expired. Please send it again.")
     except (BadSignature, ValueError, TypeError):
-        return _("The form could not be checked: it must be filled in on this site, with cookies allowed. "
-                 "Please send it again.")
+        token_key = nonce = None
     if token_key != employer.key or not secrets.compare_digest(str(nonce), request.cookies.get(COOKIE, "")):
         return _("The form could not be checked: it must be filled in on this site, with cookies allowed. "
                  "Please send it again.")
