@@ -19,7 +19,8 @@ $(BIN)/congkhai: setup.cfg pyproject.toml
 install: $(BIN)/congkhai
 
 # Sample reports for yesterday and today (today's derived from yesterday's, a few percent changed),
-# both published, then the portal on http://localhost:$(PORT).
+# both published, then the portal on http://localhost:$(PORT). A few listed employers dispute their
+# entries between the two releases, so today's files and pages show the "disputed" mark.
 demo: publish-demo serve
 
 publish-demo: install
@@ -29,6 +30,7 @@ publish-demo: install
 		--previous $(DEMO_DIR)/reports/$(DAY1)
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai keygen
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY1) --as-of $(DAY1)
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai disputes sample --count 5 --seed 1
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY2) --as-of $(DAY2)
 
 serve: install

@@ -55,6 +55,14 @@ SETTINGS = [
     Setting("CONGKHAI_LOG_FORMAT", "text",
             "text: the publisher logs only problems, the portal logs nothing of its own; json: one JSON line per "
             "publisher step and run and per portal request, on stderr."),
+    Setting("CONGKHAI_DISPUTE_MAX_ATTACHMENT_BYTES", 5_000_000,
+            "Largest attachment (PDF, JPEG or PNG) an employer may send with a dispute, in bytes."),
+    Setting("CONGKHAI_DISPUTE_MAX_OPEN", 3, "Most open disputes one employer may have at a time."),
+    Setting("CONGKHAI_DISPUTE_MIN_SECONDS", 5,
+            "Fewest seconds between showing the dispute form and sending it; faster is taken for a robot."),
+    Setting("CONGKHAI_DISPUTE_RATE_LIMIT", "5 per hour", "Disputes sent per client address."),
+    Setting("CONGKHAI_DISPUTE_EMPLOYER_RATE_LIMIT", "10 per day", "Disputes sent about one employer, from anywhere."),
+    Setting("CONGKHAI_DISPUTE_LOOKUP_RATE_LIMIT", "60 per hour", "Dispute status look-ups per client address."),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -125,3 +133,6 @@ class Paths:
     @property
     def run_log(self) -> Path:
         return self.data_dir / "runs.jsonl"
+    def disputes(self) -> Path:
+        """Attachments of disputes, one directory per reference; never served publicly."""
+        return self.data_dir / "disputes"

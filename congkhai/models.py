@@ -105,3 +105,31 @@ class Receipt(db.Model):
     release_id = Column(String(10), ForeignKey("releases.id"), nullable=False)
     body = Column(Text, nullable=False)       # canonical JSON that was signed
     signature = Column(String(200), nullable=False)  # base64 Ed25519 signature of `body`
+
+
+class Dispute(db.Model):
+    """An employer's "this is wrong" about its own entry (the right of reply).
+
+    Contact details, reason and attachment are private to the agency's staff; the public only ever
+    sees that an entry is disputed and since when (`congkhai.rules.disputes.disputed_since`).
+    """
+    __tablename__ = "disputes"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)  # 'KN-2026-7K3F-9QX2'
+    employer_key = Column(String(32), nullable=False)
+    contact_name = Column(Text, nullable=False)
+    contact = Column(Text, nullable=False)      # e-mail address or phone number
+    reason = Column(Text, nullable=False)       # plain text, no HTML kept
+    status = Column(String(12), nullable=False, default="open")  # open, upheld, rejected
+    opened_on = Column(Date, nullable=False)    # Vietnam date of created_at, shown as "disputed since"
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    attachment_type = Column(String(40))        # sniffed: application/pdf, image/jpeg, image/png
+    attachment_bytes = Column(Integer)
+    attachment_sha256 = Column(String(64))
+    resolved_at = Column(DateTime(timezone=True))
+    resolution_note = Column(Text)
+    corrected_status = Column(String(12))       # upheld: the status the entry should have had
+    corrected_from = Column(Date)               # upheld: from which date
+
+    __table_args__ = (Index("ix_disputes_employer_status", "employer_key", "status"),)

@@ -95,6 +95,7 @@ def employer(code: str):
     return answer({
         "as_of": day, "employer": queries.employer_row(found, None),
         "state": state._asdict() if state else None, "since": interval.valid_from if interval else None,
+        "disputed_since": queries.disputed_since(found.key),
         "eligibility": {"eligible": verdict.eligible, "reason": verdict.reason, "rule": verdict.rule},
         "history": queries.history_of(found), "links": employer_links(found.key),
     }, release.id)

@@ -47,6 +47,7 @@ def employer(key: str, fmt: str):
         "title": employer.name, "day": day, "is_latest": day == release.as_of and queries.current_release() == release,
         "employer": queries.employer_row(employer, interval),
         "reported_on_day": interval is not None,
+        "disputed_since": queries.disputed_since(employer.key),
         "eligibility": {"eligible": eligibility.eligible, "reason": eligibility.reason, "rule": eligibility.rule},
         "honour_roll": {"eligible": is_commendable(employer.intervals, day, policy["commendation_window_months"],
                                                    policy.get("commendation_requires_full_history", True)),
@@ -58,7 +59,8 @@ def employer(key: str, fmt: str):
         "links": {"permalink": current_app.config["CONGKHAI_BASE_URL"].rstrip("/") + url_for("employers.employer", key=key),
                   "json": url_for("employers.employer", key=key, fmt="json"),
                   "atom": url_for("employers.employer", key=key, fmt="atom"),
-                  "province": url_for("lists.province", code=employer.province_code)},
+                  "province": url_for("lists.province", code=employer.province_code),
+                  "dispute": url_for("disputes.form", key=key)},
     }
     if fmt == "html":
         end = max(day, release.as_of)

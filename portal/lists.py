@@ -62,8 +62,11 @@ def employer_filters(statuses: tuple = (), honour_roll: bool = False, window_mon
 
 
 def with_links(rows: list[dict]) -> list[dict]:
+    """Rows with their permalink and, when their employer disputes the entry, since when."""
+    disputed = queries.disputed_since_of([row["key"] for row in rows])
     for row in rows:
         row["url"] = url_for("employers.employer", key=row["key"])
+        row["disputed_since"] = disputed.get(row["key"])
     return rows
 
 

@@ -98,6 +98,8 @@ SCHEMAS = {
     "EmployerDetail": _object({
         "release_id": RELEASE_ID, "as_of": DATE, "employer": _ref("Employer"),
         "state": _nullable(_ref("State")), "since": _nullable(DATE),
+        "disputed_since": {**_nullable(DATE), "description": "While the employer disputes its entry (right of "
+                           "reply): the day the oldest open dispute was opened; null otherwise."},
         "eligibility": _object({"eligible": {"type": ["boolean", "null"]}, "reason": STRING,
                                 "rule": {"type": "string", "enum": list(ELIGIBILITY_RULES)}}),
         "history": {"type": "array", "items": _ref("HistoryInterval")}, "links": LINKS,

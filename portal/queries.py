@@ -20,7 +20,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, lazyload
 
-from congkhai import history
+from congkhai import disputes, history
 from congkhai.config import Paths
 from congkhai.models import COMPLIANT, OFFENDER_STATUSES, STATUSES, Employer, Receipt, Release, StatusInterval, db
 from congkhai.provinces import by_code
@@ -654,3 +654,32 @@ def verification_keys() -> dict[str, str]:
             pem = path.read_text(encoding="ascii")
             keys[key_id(pem)] = pem
     return keys
+
+
+# ---- disputes (right of reply) ------------------------------------------------------------------------------
+
+def disputed_since(key: str) -> date | None:
+    """The day an entry became disputed by its employer, live from the open disputes; None if it is not."""
+    return disputed_since_of([key]).get(key)
+
+
+def disputed_since_of(keys: list[str]) -> dict[str, date]:
+    """Key -> the day since when, for those of `keys` (a page of rows) whose entries are disputed now."""
+    return disputes.disputed_since_by_key(db.session, keys) if keys else {}
+
+
+def open_dispute(submission: disputes.Submission, now: datetime) -> str:
+    """Store a checked dispute and its attachment; returns its reference."""
+    config = current_app.config
+    try:
+        reference = disputes.open_dispute(db.session, submission, now, int(config["CONGKHAI_DISPUTE_MAX_OPEN"]),
+                                          config["CONGKHAI_DATA_DIR"])
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return reference
+
+
+def dispute_status(reference: str, employer_key: str) -> dict | None:
+    return disputes.dispute_of_employer(db.session, reference, employer_key)

@@ -37,3 +37,19 @@ def init_app(app: Flask, api_blueprint: Blueprint, batch_endpoints: tuple[str, .
         app.view_functions[endpoint] = batch(app.view_functions[endpoint])
     app.extensions[LIMITER] = limiter
     return limiter
+
+
+def limit_disputes(app: Flask, submit_endpoint: str, lookup_endpoints: tuple[str, ...]) -> None:
+    """Disputes sent per address and about one employer (CONGKHAI_DISPUTE_RATE_LIMIT and
+    CONGKHAI_DISPUTE_EMPLOYER_RATE_LIMIT), and status look-ups per address
+    (CONGKHAI_DISPUTE_LOOKUP_RATE_LIMIT). Call after `init_app`."""
+    limiter = app.extensions[LIMITER]
+    per_client = limiter.limit(_setting("CONGKHAI_DISPUTE_RATE_LIMIT"), methods=["POST"], override_defaults=False)
+    per_employer = limiter.limit(_setting("CONGKHAI_DISPUTE_EMPLOYER_RATE_LIMIT"), methods=["POST"],
+                                 key_func=lambda: "employer:" + str((request.view_args or {}).get("key", "")),
+                                 override_defaults=False)
+    app.view_functions[submit_endpoint] = per_employer(per_client(app.view_functions[submit_endpoint]))
+    lookups = limiter.shared_limit(_setting("CONGKHAI_DISPUTE_LOOKUP_RATE_LIMIT"), scope="dispute-lookup",
+                                   override_defaults=False)
+    for endpoint in lookup_endpoints:
+        app.view_functions[endpoint] = lookups(app.view_functions[endpoint])

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from congkhai.config import Paths, load_settings
 from congkhai.logs import LOG_FORMATS, check_format, configure
+from congkhai.models import STATUSES
+from congkhai.rules.disputes import DISPUTE_STATUSES, REJECTED, UPHELD
 
 from .errors import VerificationError
 from .pipeline import FAILED_REJECTS, Progress, RunFailed, UsageError
@@ -108,6 +110,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("date_a", type=_date)
     p.add_argument("date_b", type=_date)
     p.add_argument("--format", choices=("text", "csv", "json"), default="text")
+
+    p = sub.add_parser("disputes", help="employers' disputes of their entries (right of reply), for the staff")
+    disputes = p.add_subparsers(dest="disputes_command", required=True, metavar="ACTION")
+    q = disputes.add_parser("list", help="disputes, oldest first")
+    q.add_argument("--status", choices=DISPUTE_STATUSES, help="only disputes of this status")
+    q = disputes.add_parser("show", help="everything about one dispute, contact details included")
+    q.add_argument("reference")
+    q = disputes.add_parser("resolve", help="record the decision on an open dispute")
+    q.add_argument("reference")
+    outcome = q.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--upheld", dest="outcome", action="store_const", const=UPHELD,
+                         help="the employer is right: the entry is corrected")
+    outcome.add_argument("--rejected", dest="outcome", action="store_const", const=REJECTED,
+                         help="the entry stands")
+    q.add_argument("--note", required=True, help="the decision and its grounds, as the employer will read it")
+    q.add_argument("--correct-status", choices=STATUSES, help="upheld: the status the entry should have had")
+    q.add_argument("--correct-from", type=_date, help="upheld: the date the corrected status applies from")
+    q = disputes.add_parser("sample", help="open a few realistic disputes about listed employers (demo)")
+    q.add_argument("--count", type=int, default=3)
+    q.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -367,9 +389,85 @@ def cmd_verify(args, settings) -> int:
     return 0
 
 
+def _describe_dispute(dispute: dict) -> list[str]:
+    attachment = (f"{dispute['attachment_type']}, {dispute['attachment_bytes']:,} bytes, sha256 "
+                  f"{dispute['attachment_sha256']}" if dispute["attachment_type"] else "none")
+    lines = [f"Dispute {dispute['reference']}: {dispute['status']}",
+             f"  employer:    {dispute['employer_key']}",
+             f"  opened:      {dispute['opened_on']} ({dispute['created_at']})",
+             f"  contact:     {dispute['contact_name']}, {dispute['contact']}",
+             f"  attachment:  {attachment}",
+             "  reason:", *("    " + line for line in dispute["reason"].splitlines())]
+    if dispute["resolved_at"]:
+        lines += [f"  resolved:    {dispute['resolved_at']}", f"  note:        {dispute['resolution_note']}"]
+    if dispute["corrected_status"]:
+        lines.append(f"  correction:  {dispute['corrected_status']} from {dispute['corrected_from']}")
+    return lines
+
+
+def cmd_disputes(args, settings) -> int:
+    from datetime import datetime, timezone
+
+    from congkhai import disputes
+
+    from .store import init_db, make_engine
+
+    engine = make_engine(settings["DATABASE_URL"])
+    init_db(engine)
+    try:
+        with engine.begin() as conn:
+            if args.disputes_command == "list":
+                rows = disputes.list_disputes(conn, args.status)
+                print(f"{len(rows)} dispute(s)" + (f" {args.status}" if args.status else ""))
+                for row in rows:
+                    print(f"  {row['reference']}  {row['status']:<8}  {row['opened_on']}  {row['employer_key']:<16}"
+                          f"  {'attachment' if row['attachment_type'] else ''}")
+            elif args.disputes_command == "show":
+                found = disputes.get_dispute(conn, args.reference)
+                if found is None:
+                    raise UsageError(f"no dispute has the reference {args.reference}")
+                print("\n".join(_describe_dispute(found)))
+            elif args.disputes_command == "resolve":
+                try:
+                    found, correction = disputes.resolve_dispute(
+                        conn, args.reference, args.outcome, args.note, datetime.now(timezone.utc),
+                        args.correct_status, args.correct_from)
+                except disputes.DisputeError as error:
+                    raise UsageError(str(error)) from None
+                print("\n".join(_describe_dispute(found)))
+                if correction:
+                    print(f"  leads to a correction of {correction.employer_key}: "
+                          f"{correction.status or 'facts in the note'}"
+                          + (f" from {correction.valid_from}" if correction.valid_from else ""))
+            else:
+                cmd_disputes_sample(conn, args, settings)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_disputes_sample(conn, args, settings) -> None:
+    from datetime import datetime, timezone
+
+    from congkhai import disputes
+    from congkhai.history import latest_release, states_on
+    from congkhai.models import OFFENDER_STATUSES
+
+    from .sample import sample_disputes
+
+    current = latest_release(conn)
+    if current is None:
+        raise UsageError("no release has been published yet: publish one before opening sample disputes")
+    now = datetime.now(timezone.utc)
+    listed = [key for key, state in states_on(conn, current["as_of"]).items() if state.status in OFFENDER_STATUSES]
+    for submission in sample_disputes(listed, args.count, current["as_of"], args.seed):
+        reference = disputes.open_dispute(conn, submission, now, int(settings["CONGKHAI_DISPUTE_MAX_OPEN"]),
+                                          settings["CONGKHAI_DATA_DIR"])
+        print(f"Opened dispute {reference} about {submission.employer_key}")
+
+
 COMMANDS = {"sample": cmd_sample, "publish": cmd_publish, "run-daily": cmd_run_daily, "status": cmd_status,
-            "diff": cmd_diff,
-            "keygen": cmd_keygen, "verify": cmd_verify}
+            "diff": cmd_diff, "keygen": cmd_keygen, "verify": cmd_verify, "disputes": cmd_disputes}
 
 if __name__ == "__main__":
     sys.exit(main())

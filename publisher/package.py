@@ -98,8 +98,9 @@ _encode_json = json.JSONEncoder(ensure_ascii=False, default=_json_default).encod
 
 
 def employer_values(record: Record, province_names: dict[str, str], commendable: set[str],
-                    base_url: str) -> dict:
-    """Every published field of one employer, typed; each resource takes the columns it lists."""
+                    base_url: str, disputed: dict[str, date] | None = None) -> dict:
+    """Every published field of one employer, typed; each resource takes the columns it lists.
+    `disputed` maps the keys of entries disputed by their employer to the day since when."""
     try:
         province_name = province_names[record.province_code]
     except KeyError:
@@ -127,6 +128,7 @@ def employer_values(record: Record, province_names: dict[str, str], commendable:
         "enforcement_stage": record.enforcement_stage,
         "honour_roll": record.key in commendable,
         "permalink": employer_url(base_url, record.key),
+        "disputed_since": disputed.get(record.key) if disputed else None,
     }
 
 
@@ -273,18 +275,18 @@ def _write_intro_sheet(sheet: Sheet, built: BuiltRelease, settings: dict, tables
 def _table_rows(resource: str, built: BuiltRelease, groups: dict, stats: dict, feed_items: list[FeedItem],
                 context: tuple) -> Iterable[dict]:
     """The rows of one list resource, in its published order."""
-    province_names, commendable, base_url = context
+    province_names, commendable, base_url, disputed = context
     if resource in ("delinquent", "evading"):
         policy = built.policy.to_dict()
         ranked = sorted(groups[resource], key=lambda record: (-record.arrears_total, record.key))
         for rank, record in enumerate(ranked, 1):
-            values = employer_values(record, province_names, commendable, base_url)
+            values = employer_values(record, province_names, commendable, base_url, disputed)
             values["rank"] = rank
             values["listing_reason"] = listing_reason(record.status, record.months_late, policy)
             yield values
     elif resource == "compliant":
         for record in sorted(groups[resource], key=lambda record: (record.province_code, record.key)):
-            yield employer_values(record, province_names, commendable, base_url)
+            yield employer_values(record, province_names, commendable, base_url, disputed)
     elif resource == "changes":
         this_release = (item for item in feed_items if item.release_date == built.as_of)
         for item in sorted(this_release, key=lambda item: item.key):
@@ -375,12 +377,14 @@ def _start_workbook(built: BuiltRelease, out_dir: Path, settings: dict, tables: 
     return join
 
 
-def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed_items: list[FeedItem]) -> dict:
+def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed_items: list[FeedItem],
+                     disputed: dict[str, date] | None = None) -> dict:
     """The list CSVs, changes.csv and provinces.csv, then the workbook (made from them, alongside)
     while employers.csv and .jsonl are written.
 
     Returns {'tables': {resource: rows}, 'xlsx': file name, 'truncated': [sheets], 'timings': {...}}.
-    `feed_items` supplies names for changes.csv (this release's items only are used).
+    `feed_items` supplies names for changes.csv (this release's items only are used); `disputed` the
+    entries disputed by their employers (key -> since), for the `disputed_since` column.
     """
     timings = {}
     started = time.perf_counter()
@@ -388,7 +392,7 @@ def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed
     province_names = {province.code: province.name for province in all_provinces()}
     commendable = built.commendable
     groups, stats = _groups(built)
-    context = (province_names, commendable, base_url)
+    context = (province_names, commendable, base_url, disputed)
     tables = {}
     for resource in LIST_RESOURCES:
         table = tables[resource] = _Table(out_dir, resource)
@@ -402,7 +406,7 @@ def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed
     employers = tables["employers"] = _Table(out_dir, "employers")
     with (out_dir / "employers.jsonl").open("w", encoding="utf-8", buffering=_HASH_BUFFER) as jsonl:
         for record in built.records:
-            values = employer_values(record, province_names, commendable, base_url)
+            values = employer_values(record, province_names, commendable, base_url, disputed)
             employers.write(values)
             jsonl.write(_encode_json(values))
             jsonl.write("\n")
@@ -517,12 +521,14 @@ def seal_release(out_dir: Path, signer, hashes: dict[str, str] | None = None) ->
 
 def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, signer,
                         previous_release_id: str | None, *, feed_items: list[FeedItem] | None = None,
-                        removed: dict[str, EmployerRef] | None = None) -> dict:
+                        removed: dict[str, EmployerRef] | None = None,
+                        disputed: dict[str, date] | None = None) -> dict:
     """Write a complete, signed release into the empty directory `out_dir`.
 
     `removed` names the employers that `built.changes` reports as no longer reported (they are not in
     `built.records`). `feed_items` are the recent changes of earlier releases for the feeds' window;
-    this release's own items are derived from `built` and added here.
+    this release's own items are derived from `built` and added here. `disputed` maps the keys of the
+    entries their employers dispute (open disputes at publish time) to the day since when.
 
     Returns {'id', 'files': {path: sha256}, 'datapackage_sha256', 'signing_key_id', 'tables',
     'truncated', 'timings', 'index_entry'} — `index_entry` is what update_release_index takes.
@@ -538,7 +544,7 @@ def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, sign
     own_items = feed_items_for(built.as_of, built.changes, refs, removed)
     earlier = [item for item in (feed_items or []) if item.release_date != built.as_of]
 
-    written = write_data_files(built, out_dir, settings, feed_items=own_items)
+    written = write_data_files(built, out_dir, settings, feed_items=own_items, disputed=disputed)
     timings = dict(written["timings"])
     moment = time.perf_counter()
     write_feeds(out_dir, earlier + own_items, as_of=built.as_of, updated=_utc(built.created_at), settings=settings)

@@ -434,6 +434,7 @@ def _write_files(built: BuiltRelease, previous, settings: dict, signer, paths, e
     import shutil
     from datetime import timedelta
 
+    from congkhai.disputes import disputed_since_by_key
     from congkhai.history import recent_changes
 
     from . import store
@@ -447,10 +448,11 @@ def _write_files(built: BuiltRelease, previous, settings: dict, signer, paths, e
             since = built.as_of - timedelta(days=int(settings["CONGKHAI_FEED_MAX_DAYS"]))
             earlier = recent_changes(conn, previous.release["as_of"], since, FEED_HISTORY_LIMIT)
         removed = store.employer_refs(conn, [c.key for c in built.changes if c.after is None])
+        disputed = disputed_since_by_key(conn)
     tmp = make_temp_release_dir(paths.releases, built.id)
     try:
         files = write_release_files(built, tmp, settings, signer, previous.release["id"] if previous.release else None,
-                                    feed_items=earlier, removed=removed)
+                                    feed_items=earlier, removed=removed, disputed=disputed)
         installed.append((paths.release(built.id), install_release_dir(tmp, paths.release(built.id),
                                                                        keep_replaced=True)))
     except BaseException:

@@ -983,3 +983,29 @@ def _new_decision_counts(seed: int, as_of: date) -> dict[str, int]:
     codes = list(PROVINCE_PROFILES)
     chosen = rng.choices(codes, weights=[PROVINCE_PROFILES[c][2] for c in codes], k=rng.choice((1, 2)))
     return Counter(chosen)
+
+
+DISPUTE_REASONS = (
+    "Đơn vị đã nộp đủ số tiền nợ BHXH ngày {day} theo ủy nhiệm chi số {number}, nhưng danh sách vẫn ghi còn nợ.",
+    "Số lao động và số tiền nợ ghi trên danh sách không đúng với biên bản đối chiếu với cơ quan BHXH ngày {day}.",
+    "Quyết định thanh tra ghi trên danh sách đã được thu hồi; đề nghị cơ quan BHXH kiểm tra và cập nhật.",
+    "Mã số thuế ghi trên danh sách là của đơn vị khác cùng tên; đơn vị chúng tôi không có khoản nợ nào (số {number}).",
+)
+
+
+def sample_disputes(keys: list[str], count: int, as_of: date, seed: int = 0):
+    """A few realistic disputes about some of `keys` (the demo shows the "disputed" mark with them)."""
+    from congkhai.disputes import Submission
+
+    rng = Random(seed)
+    chosen = rng.sample(sorted(keys), min(count, len(keys)))
+    out = []
+    for key in chosen:
+        female = rng.random() < 0.5
+        name = " ".join((rng.choice(_SURNAME_POOL), rng.choice(MIDDLE_FEMALE if female else MIDDLE_MALE),
+                         rng.choice(_GIVEN_FEMALE if female else _GIVEN_MALE)))
+        phone = "09" + "".join(str(rng.randrange(10)) for _ in range(8))
+        day = as_of - timedelta(days=rng.randrange(3, 40))
+        reason = rng.choice(DISPUTE_REASONS).format(day=day.strftime("%d/%m/%Y"), number=rng.randrange(100, 9999))
+        out.append(Submission(key, name, phone, reason))
+    return out
