@@ -133,6 +133,8 @@ class Paths:
     @property
     def run_log(self) -> Path:
         return self.data_dir / "runs.jsonl"
+
+    @property
     def disputes(self) -> Path:
         """Attachments of disputes, one directory per reference; never served publicly."""
         return self.data_dir / "disputes"
