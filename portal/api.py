@@ -262,10 +262,6 @@ def handle_error(error: HTTPException):
         return render_template("error.html", code=429, title=_("Too many checks"),
                                message=_("Too many checks from your address in a short time. Please wait a minute "
                                          "and try again.")), 429
-    if error.code == 429:
-        return render_template("error.html", code=429, title=_("Too many requests"),
-                               message=_("Too many requests from your address in a short time. Please wait a "
-                                         "minute and try again.")), 429
     return rendering.handle_error(error)
 
 

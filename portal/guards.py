@@ -88,9 +88,11 @@ def database_unavailable(error):
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)
-    app.config.setdefault("MAX_FORM_PARTS", MAX_FORM_PARTS)
-    app.config.setdefault("MAX_FORM_MEMORY_SIZE", MAX_FORM_MEMORY_SIZE)
+    bounds = {"MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH, "MAX_FORM_PARTS": MAX_FORM_PARTS,
+              "MAX_FORM_MEMORY_SIZE": MAX_FORM_MEMORY_SIZE}
+    for name, value in bounds.items():
+        if app.config.get(name) == Flask.default_config.get(name):  # Flask's own default: use ours
+            app.config[name] = value
     proxies = int(app.config.get("CONGKHAI_TRUSTED_PROXIES") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
