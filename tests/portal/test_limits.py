@@ -52,9 +52,11 @@ def test_request_bodies_and_forms_are_bounded_on_every_route(app, client):
 @pytest.mark.parametrize("url, json_error", [
     ("/search?q=a%00b", False), ("/employers/0100%00", False), (f"/data/releases/{RELEASE}/employers.csv%00.txt", False),
     ("/provinces/ha-noi%00", False), ("/api/v1/employers/%00", True), ("/api/v1/employers?q=%00", True),
-    ("/lists/offenders.json?sector=%00", True),
+    ("/lists/offenders.json?sector=%00", True), ("/search.atom?q=%EF%BF%BF", False), ("/search.rss?q=a%01", False),
+    ("/lists/changes.atom?sector=%1B", False), ("/employers/0100%7F", False),
 ])
-def test_a_nul_byte_is_refused_before_it_reaches_the_database_or_the_disk(client, url, json_error):
+def test_nul_and_control_characters_are_refused_before_they_reach_the_database_disk_or_a_feed(client, url,
+                                                                                             json_error):
     response = client.get(url)
     assert response.status_code == 400
     if json_error:
