@@ -8,8 +8,8 @@
   trusted (werkzeug's ProxyFix), so rate limits see each client and HTTPS is recognised; with the
   default 0 those headers are ignored and cannot be forged by a client.
 - Bounded requests: body size, form parts and form memory (gunicorn bounds the request line to
-  4,094 bytes); a NUL byte or another control character in the path or the query is refused
-  with a 400 before any view or database sees it.
+  4,094 bytes); a NUL byte or another control character in the path (404) or the query (400)
+  is refused before any view or database sees it.
 - The database unreachable: a 503 in the reader's language (JSON under /api/) with Retry-After,
   and the engine pings a pooled connection before using it, so the portal recovers by itself as
   soon as the database answers again.
@@ -64,8 +64,11 @@ def engine_options(url: str) -> dict:
 def refuse_control_characters():
     """A NUL byte (which PostgreSQL and the file system refuse with an exception), another control
     character or a Unicode non-character (which XML cannot hold, so no feed could echo it) is never
-    a valid value: tabs and line breaks are whitespace and pass."""
-    if _FORBIDDEN.search(request.path) or any(_FORBIDDEN.search(value) for value in request.args.values()):
+    a valid value: tabs and line breaks are whitespace and pass. In the path it names nothing (404);
+    in the query it is a bad argument (400)."""
+    if _FORBIDDEN.search(request.path):
+        abort(404)
+    if any(_FORBIDDEN.search(value) for value in request.args.values()):
         abort(400, description=_("The address contains a character that is not allowed."))
 
 
