@@ -37,6 +37,15 @@ def test_pages_are_rate_limited_with_a_translated_429_and_retry_after(limited):
     assert client.get("/about", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200     # per client
 
 
+def test_without_redis_the_limits_fall_back_to_memory_instead_of_failing(published):
+    nobody = "redis://127.0.0.1:5122/0"                                   # a port in our range nobody listens on
+    app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"], "REDIS_URL": nobody,
+                      "CONGKHAI_PAGE_RATE_LIMIT": "2 per minute"})
+    client = app.test_client()
+    assert [client.get("/about").status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get("/api/v1/releases").status_code == 200
+
+
 def test_request_bodies_and_forms_are_bounded_on_every_route(app, client):
     assert app.config["MAX_CONTENT_LENGTH"] == MAX_CONTENT_LENGTH and app.config["MAX_FORM_PARTS"] == MAX_FORM_PARTS
     too_big = client.post("/verify", data={"receipt": "x" * (MAX_CONTENT_LENGTH + 1)})
