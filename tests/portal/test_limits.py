@@ -37,6 +37,13 @@ def test_pages_are_rate_limited_with_a_translated_429_and_retry_after(limited):
     assert client.get("/about", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200     # per client
 
 
+@pytest.mark.parametrize("query", ["q=" + "a" * 201, "page=10001", "page=0", "per_page=1000", "per_page=5",
+                                   "sector=" + "s" * 201, "&".join(["province=01"] * 51), "arrears_min=" + "9" * 19])
+@pytest.mark.parametrize("path", ["/search", "/search.json", "/api/v1/employers"])
+def test_every_search_bound_is_the_same_on_the_page_its_twin_and_the_api(client, path, query):
+    assert client.get(f"{path}?{query}").status_code == 400
+
+
 def test_without_redis_the_limits_fall_back_to_memory_instead_of_failing(published):
     nobody = "redis://127.0.0.1:5122/0"                                   # a port in our range nobody listens on
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"], "REDIS_URL": nobody,
