@@ -10,9 +10,9 @@
 - Bounded requests: body size, form parts and form memory (gunicorn bounds the request line to
   4,094 bytes); a NUL byte or another control character in the path (404) or the query (400)
   is refused before any view or database sees it.
-- The database unreachable: a 503 in the reader's language (JSON under /api/) with Retry-After,
-  and the engine pings a pooled connection before using it, so the portal recovers by itself as
-  soon as the database answers again.
+- The database unreachable: a 503 in the reader's language (JSON under /api/) with Retry-After;
+  the pool is emptied, and the engine pings a pooled connection before using it, so the portal
+  recovers by itself as soon as the database answers again (a SQLite file put back included).
 """
 from __future__ import annotations
 
@@ -86,8 +86,10 @@ def database_unavailable(error):
     g.database_unavailable = True
     try:
         db.session.rollback()
+        db.session.remove()
     except DATABASE_ERRORS:
         pass
+    db.engine.dispose()  # no pooled connection outlives the failure: the next request connects afresh
     unavailable = ServiceUnavailable(_("The register cannot be read at the moment. Please try again in a minute."))
     response = current_app.make_response(current_app.handle_http_exception(unavailable))
     response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
