@@ -6,11 +6,14 @@ id or signature was changed, or that carries another receipt's signature, fails 
 and in the API. (Anyone who asks the same question of the same release gets the same receipt, by
 design: the id hides nothing that asking again would not show.)
 """
+import io
 import json
 import re
 
 import pytest
 
+from congkhai.receipts import MAX_CODES, MAX_DOCUMENT_BYTES, sign_receipt
+from congkhai.signing import load_signer
 from tests.portal.conftest import soup
 from tests.portal.eligibility_register import DAY_2, DELINQUENT, EVADER, app, register  # noqa: F401
 
@@ -76,3 +79,22 @@ def test_an_altered_receipt_fails_verification_in_the_api_and_on_the_page(client
     assert not page.select("table.answers")
     untouched = client.post("/api/v1/verify", json=document).get_json()
     assert untouched["authentic"] is True and untouched["on_file"] is True
+
+
+def test_the_largest_receipt_can_be_verified_on_the_page_and_in_the_api(client, register):
+    """A thousand found rows with the longest fields the schemas allow, pretty-printed as an auditor
+    might keep it: far over the 512 KiB that bounds a question, within what /verify takes."""
+    document = issue(client, [EVADER])
+    row = document["receipt"]["answers"][0]
+    row["employer"].update(name="ế" * 500, address="ế" * 1000, sector="ế" * 200)   # 3 bytes each in UTF-8
+    row["state"].update(enforcement_stage="ế" * 200)
+    body = {**document["receipt"], "answers": [{**row, "row": n} for n in range(1, MAX_CODES + 1)]}
+    _, signed = sign_receipt(body, load_signer(register["CONGKHAI_SIGNING_KEY"]))
+    text = json.dumps(signed, ensure_ascii=False, indent=2)
+    assert 1024 * 1024 < len(text.encode()) < MAX_DOCUMENT_BYTES
+    assert client.post("/api/v1/verify", json=signed).get_json()["authentic"] is True
+    for data in ({"receipt": text}, {"file": (io.BytesIO(text.encode()), "bien-nhan.json")}):
+        page = soup(client.post("/verify", data=data, content_type="multipart/form-data"))
+        assert page.select_one("section.verdict ul.checks li")["class"][0] == "ok"
+    too_big = client.post("/verify", data={"receipt": " " * MAX_DOCUMENT_BYTES + text})
+    assert too_big.status_code == 413
