@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from congkhai.receipts import MAX_DOCUMENT_BYTES
 from portal import create_app
 from portal.guards import MAX_CONTENT_LENGTH, MAX_FORM_PARTS
 
@@ -55,8 +56,9 @@ def test_without_redis_the_limits_fall_back_to_memory_instead_of_failing(publish
 
 def test_request_bodies_and_forms_are_bounded_on_every_route(app, client):
     assert app.config["MAX_CONTENT_LENGTH"] == MAX_CONTENT_LENGTH and app.config["MAX_FORM_PARTS"] == MAX_FORM_PARTS
-    too_big = client.post("/verify", data={"receipt": "x" * (MAX_CONTENT_LENGTH + 1)})
+    too_big = client.post("/eligibility", data={"codes": "x" * (MAX_CONTENT_LENGTH + 1)})
     assert too_big.status_code == 413 and html(too_big).h1.get_text()
+    assert client.post("/verify", data={"receipt": "x" * (MAX_DOCUMENT_BYTES + 1)}).status_code == 413
     parts = {f"field{n}": "x" for n in range(MAX_FORM_PARTS + 5)}
     assert client.post("/eligibility", data=parts, content_type="multipart/form-data").status_code == 413
     many_files = {f"file{n}": (io.BytesIO(b"0100233488"), f"{n}.csv") for n in range(MAX_FORM_PARTS + 5)}
