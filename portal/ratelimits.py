@@ -2,9 +2,9 @@
 
 Counters live in Redis when `REDIS_URL` is set, so every worker and node shares them; in memory
 otherwise (one process, development and tests); if Redis stops answering, each process counts in
-memory until it is back instead of failing the request. Limits are settings, read on every request, so
-an operator can change them without touching code. Clients are told apart by their address:
-behind a reverse proxy, wrap the app in werkzeug's ProxyFix so that is the client's address.
+memory until it is back instead of failing the request. Limits are settings, read on every
+request, so an operator can change them without touching code. Clients are told apart by their
+address: behind a reverse proxy, CONGKHAI_TRUSTED_PROXIES makes that the client's (portal.guards).
 """
 from __future__ import annotations
 
