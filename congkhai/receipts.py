@@ -39,6 +39,10 @@ RECEIPT_VERSION = 1
 ALGORITHM = "Ed25519"
 MAX_CODES = 1000
 MAX_CODE_CHARS = 40
+# The largest signed receipt as downloaded (UTF-8 JSON): MAX_CODES rows of an employer with the
+# longest fields the schemas allow, 1,900 characters of up to 3 bytes (about 6 MB pretty-printed).
+# /verify takes documents up to this size.
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 
 # Kinds of identifier a row can carry.
 TAX_CODE = "tax_code"

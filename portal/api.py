@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from congkhai import search as engine
-from congkhai.receipts import mask_long_digits
+from congkhai.receipts import MAX_DOCUMENT_BYTES, mask_long_digits
 from congkhai.rules.eligibility import tender_eligibility
 
 from . import eligibility, openapi, params, queries, ratelimits, rendering
@@ -263,10 +263,6 @@ def handle_error(error: HTTPException):
         return render_template("error.html", code=429, title=_("Too many checks"),
                                message=_("Too many checks from your address in a short time. Please wait a minute "
                                          "and try again.")), 429
-    if error.code == 429:
-        return render_template("error.html", code=429, title=_("Too many requests"),
-                               message=_("Too many requests from your address in a short time. Please wait a "
-                                         "minute and try again.")), 429
     return rendering.handle_error(error)
 
 
@@ -300,7 +296,9 @@ def finish(response):
 
 
 def limit_json_size():
-    if request.path.startswith(PREFIX):
+    if request.endpoint == "api.verify":
+        request.max_content_length = MAX_DOCUMENT_BYTES  # a receipt of a thousand rows
+    elif request.path.startswith(PREFIX):
         request.max_content_length = MAX_JSON_BYTES
 
 

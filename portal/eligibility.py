@@ -231,7 +231,11 @@ def receipt_view(document: dict) -> dict:
 
 @bp.before_request
 def limit_request_size():
-    request.max_content_length = MAX_REQUEST_BYTES
+    """A thousand codes fit in MAX_REQUEST_BYTES; a receipt of a thousand rows needs more."""
+    if request.endpoint == "eligibility.verify":
+        request.max_content_length = request.max_form_memory_size = receipts.MAX_DOCUMENT_BYTES
+    else:
+        request.max_content_length = MAX_REQUEST_BYTES
 
 
 def submitted_codes() -> list[str]:
@@ -285,7 +289,7 @@ def submitted_document():
     upload = request.files.get("file")
     text = request.form.get("receipt", "")
     if upload and upload.filename:
-        text = upload.read(MAX_REQUEST_BYTES).decode("utf-8-sig", errors="replace")
+        text = upload.read(receipts.MAX_DOCUMENT_BYTES).decode("utf-8-sig", errors="replace")
     if not text.strip():
         params.bad_request(_("Paste the receipt's JSON or choose its file."))
     try:

@@ -8,13 +8,15 @@
   trusted (werkzeug's ProxyFix), so rate limits see each client and HTTPS is recognised; with the
   default 0 those headers are ignored and cannot be forged by a client.
 - Bounded requests: body size, form parts and form memory (gunicorn bounds the request line to
-  4,094 bytes); a NUL byte anywhere in the path or the query is refused with a 400 before any view
-  or database sees it.
-- The database unreachable: a 503 in the reader's language (JSON under /api/) with Retry-After,
-  and the engine pings a pooled connection before using it, so the portal recovers by itself as
-  soon as the database answers again.
+  4,094 bytes); a NUL byte or another control character in the path (404) or the query (400)
+  is refused before any view or database sees it.
+- The database unreachable: a 503 in the reader's language (JSON under /api/) with Retry-After;
+  the pool is emptied, and the engine pings a pooled connection before using it, so the portal
+  recovers by itself as soon as the database answers again (a SQLite file put back included).
 """
 from __future__ import annotations
+
+import re
 
 from flask import Flask, abort, current_app, g, request
 from flask_babel import gettext as _
@@ -48,6 +50,7 @@ MAX_FORM_MEMORY_SIZE = 512 * 1024     # a pasted list of 1,000 codes or a pasted
 DATABASE_RETRY_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 5           # a database that does not answer fails a request fast, not after minutes
 DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def engine_options(url: str) -> dict:
@@ -58,9 +61,14 @@ def engine_options(url: str) -> dict:
     return options
 
 
-def refuse_nul_bytes():
-    """A NUL byte, which PostgreSQL and the file system refuse with an exception, is never a valid value."""
-    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+def refuse_control_characters():
+    """A NUL byte (which PostgreSQL and the file system refuse with an exception), another control
+    character or a Unicode non-character (which XML cannot hold, so no feed could echo it) is never
+    a valid value: tabs and line breaks are whitespace and pass. In the path it names nothing (404);
+    in the query it is a bad argument (400)."""
+    if _FORBIDDEN.search(request.path):
+        abort(404)
+    if any(_FORBIDDEN.search(value) for value in request.args.values()):
         abort(400, description=_("The address contains a character that is not allowed."))
 
 
@@ -78,8 +86,10 @@ def database_unavailable(error):
     g.database_unavailable = True
     try:
         db.session.rollback()
+        db.session.remove()
     except DATABASE_ERRORS:
         pass
+    db.engine.dispose()  # no pooled connection outlives the failure: the next request connects afresh
     unavailable = ServiceUnavailable(_("The register cannot be read at the moment. Please try again in a minute."))
     response = current_app.make_response(current_app.handle_http_exception(unavailable))
     response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
@@ -88,13 +98,15 @@ def database_unavailable(error):
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)
-    app.config.setdefault("MAX_FORM_PARTS", MAX_FORM_PARTS)
-    app.config.setdefault("MAX_FORM_MEMORY_SIZE", MAX_FORM_MEMORY_SIZE)
+    bounds = {"MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH, "MAX_FORM_PARTS": MAX_FORM_PARTS,
+              "MAX_FORM_MEMORY_SIZE": MAX_FORM_MEMORY_SIZE}
+    for name, value in bounds.items():
+        if app.config.get(name) == Flask.default_config.get(name):  # Flask's own default: use ours
+            app.config[name] = value
     proxies = int(app.config.get("CONGKHAI_TRUSTED_PROXIES") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    app.before_request(refuse_nul_bytes)
+    app.before_request(refuse_control_characters)
     app.after_request(security_headers)
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, database_unavailable)

@@ -227,13 +227,15 @@ def release_or_404(date_text: str) -> queries.ReleaseInfo:
 
 
 def release_chart(release: queries.ReleaseInfo, name: str) -> charts.BarChart:
+    """Links in the configured base URL, never the request's Host header (which a client chooses)."""
     figures = queries.figures_on(release.as_of, **queries.commendation_of(release))
+    base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
     if name == "provinces-offenders":
-        items = [(p["short_name"], p["offenders"], url_for("lists.province", code=p["slug"], _external=True))
+        items = [(p["short_name"], p["offenders"], base + url_for("lists.province", code=p["slug"]))
                  for p in figures.provinces]
         return charts.bar_chart(_("Employers on the offender list by province, %(day)s", day=i18n.day(release.as_of)),
                                 _("Number of delinquent or evading employers per province"), items, i18n.number)
-    items = [(p["short_name"], p["arrears_total"], url_for("lists.province", code=p["slug"], _external=True))
+    items = [(p["short_name"], p["arrears_total"], base + url_for("lists.province", code=p["slug"]))
              for p in figures.provinces]
     return charts.bar_chart(_("Arrears by province, %(day)s", day=i18n.day(release.as_of)),
                             _("Total arrears of every employer in arrears, by province"), items, i18n.money)

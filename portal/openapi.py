@@ -293,7 +293,9 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
                   "description": "Receipt id."}], unknown, "receipts", "getReceipt"),
             "/verify": _post("Verify a receipt", "Whether a receipt is authentic (signed by the publishing key) "
                              "and unaltered, and whether this portal holds it.", "ReceiptToVerify",
-                             _ok("Verification", "The verdict.", False), bad, "receipts", "verifyReceipt"),
+                             _ok("Verification", "The verdict.", False),
+                             {**bad, "413": _error("A body over 8 MB: larger than any receipt of 1,000 rows.")},
+                             "receipts", "verifyReceipt"),
             "/": _get("This documentation as a web page", "The same document, readable.",
                       {"description": "The documentation page.", "headers": GET_HEADERS,
                        "content": {"text/html": {"schema": {"type": "string"}}}}, [], {}, "about", "getDocs"),

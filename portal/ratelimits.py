@@ -2,17 +2,18 @@
 
 Counters live in Redis when `REDIS_URL` is set, so every worker and node shares them; in memory
 otherwise (one process, development and tests); if Redis stops answering, each process counts in
-memory until it is back instead of failing the request. Limits are settings, read on every request, so
-an operator can change them without touching code. Clients are told apart by their address:
-behind a reverse proxy, wrap the app in werkzeug's ProxyFix so that is the client's address.
+memory until it is back instead of failing the request. Limits are settings, read on every
+request, so an operator can change them without touching code. Clients are told apart by their
+address: behind a reverse proxy, CONGKHAI_TRUSTED_PROXIES makes that the client's (portal.guards).
 """
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, request
-from flask_limiter import Limiter
+from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 
 LIMITER = "congkhai.limiter"
+API = "/api/"
 
 
 def _setting(name: str):
@@ -21,16 +22,18 @@ def _setting(name: str):
 
 def init_app(app: Flask, api_blueprint: Blueprint, batch_endpoints: tuple[str, ...]) -> Limiter:
     """One limiter per app; call after the blueprints are registered (batch views are wrapped). The
-    limits are the settings CONGKHAI_PAGE_RATE_LIMIT (every page, feed and download),
-    CONGKHAI_API_RATE_LIMIT (the API instead of the page limit) and CONGKHAI_BATCH_RATE_LIMIT
-    (batch checks, on top of the others), all in congkhai.config. Static files are not counted."""
+    limits are the settings CONGKHAI_PAGE_RATE_LIMIT (all pages, feeds and downloads together),
+    CONGKHAI_API_RATE_LIMIT (all of the API together, instead of the page limit) and
+    CONGKHAI_BATCH_RATE_LIMIT (batch checks, on top of the others), all in congkhai.config. Static
+    files are not counted."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "congkhai")
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    limiter = Limiter(get_remote_address, app=app, default_limits=[_setting("CONGKHAI_PAGE_RATE_LIMIT")])
+    pages = ApplicationLimit(_setting("CONGKHAI_PAGE_RATE_LIMIT"), exempt_when=lambda: request.path.startswith(API))
+    limiter = Limiter(get_remote_address, app=app, application_limits=[pages])
     limiter.request_filter(lambda: request.endpoint == "static")
-    limiter.limit(_setting("CONGKHAI_API_RATE_LIMIT"), override_defaults=True)(api_blueprint)
+    limiter.shared_limit(_setting("CONGKHAI_API_RATE_LIMIT"), scope="api", override_defaults=False)(api_blueprint)
     batch = limiter.shared_limit(_setting("CONGKHAI_BATCH_RATE_LIMIT"), scope="batch", methods=["POST"],
                                  override_defaults=False)
     for endpoint in batch_endpoints:

@@ -92,10 +92,12 @@ def wants_json() -> bool:
 def handle_error(error: HTTPException):
     """Every error is a page in the reader's language (or JSON for a .json URL), never a stack trace."""
     titles = {400: _("This request cannot be answered"), 404: _("Not found"),
-              405: _("Method not allowed"), 413: _("Too large"), 500: _("Something went wrong"),
-              503: _("Temporarily unavailable")}
+              405: _("Method not allowed"), 413: _("Too large"), 429: _("Too many requests"),
+              500: _("Something went wrong"), 503: _("Temporarily unavailable")}
     code = error.code or 500
     message = error.description if code != 500 else _("The error has been logged. Please try again later.")
+    if code == 429:  # the limiter's description is its limit ("300 per 1 minute"), in English
+        message = _("Too many requests from your address in a short time. Please wait a minute and try again.")
     if message == type(error).description:  # Werkzeug's English default: say it in the reader's language
         message = {404: _("There is no page at this address. Check the link, or search the register."),
                    405: _("This address does not accept that kind of request.")}.get(code, message)

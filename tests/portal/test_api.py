@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from congkhai.receipts import MAX_DOCUMENT_BYTES
 from portal import openapi
 from tests.portal.eligibility_register import (DAY_1, DAY_2, DAY_3, DECISION, DELINQUENT, EVADER, HOUSEHOLD_UNIT,  # noqa: F401
                                                PERSONAL_NUMBER, TODAY, app, make_app, register)
@@ -118,7 +119,7 @@ def test_batch_check_answers_every_row(client):
     ("post", "/api/v1/employers", {"json": {}}, 405, "method_not_allowed"),
     ("get", "/api/v1/verify", {}, 405, "method_not_allowed"),
     ("post", "/api/v1/eligibility", {"json": {"codes": ["0100233488"] * 1001}}, 413, "batch_too_large"),
-    ("post", "/api/v1/verify", {"data": "x" * (1024 * 1024 + 1), "content_type": "application/json"}, 413,
+    ("post", "/api/v1/verify", {"data": "x" * (MAX_DOCUMENT_BYTES + 1), "content_type": "application/json"}, 413,
      "batch_too_large"),
 ])
 def test_every_error_path_has_a_stable_json_shape(client, method, url, kwargs, status, code):

@@ -133,3 +133,21 @@ def test_the_portal_says_it_is_unavailable_and_recovers_by_itself(relayed_schema
     relay.start()
     assert client.get("/data").status_code == 200                        # no restart needed
     assert client.get("/api/v1/releases").status_code == 200
+
+
+def test_a_sqlite_file_moved_away_and_back(tmp_path):
+    """SQLite opens a missing file as a new, empty database: the portal answers 503 while its tables
+    are missing and serves again once the file is back, with no connection kept to the empty one."""
+    database = tmp_path / "congkhai.db"
+    app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{database}"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    client = app.test_client()
+    database.rename(tmp_path / "away.db")
+    response = client.get("/api/v1/releases")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "unavailable"
+    assert client.get("/data").status_code == 503
+    (tmp_path / "away.db").replace(database)
+    assert client.get("/api/v1/releases").status_code == 200
+    assert client.get("/data").status_code == 200
