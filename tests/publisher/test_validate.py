@@ -88,7 +88,7 @@ def test_twelve_digits_for_a_company_is_not_a_personal_number():
 def test_every_bad_field_is_named():
     rejects = rejected(row(1, arrears_bhxh="-5", months_late="abc", name="", unit_code="Ô"))
     assert sorted(f for f, _ in rejects) == ["Mã đơn vị", "Nợ BHXH", "Số tháng chậm đóng", "Tên đơn vị"]
-    assert dict(rejects)["Nợ BHXH"] == 'constraint "minimum" is "0"'
+    assert dict(rejects)["Nợ BHXH"] == "-5 is negative; the least accepted is 0"
 
 
 def test_months_without_arrears_is_a_contradiction():
