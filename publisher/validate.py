@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -91,13 +91,15 @@ def constraint_reason(value, notes: dict, constraints: dict) -> str:
 
 
 def repair_mojibake(text: str) -> str | None:
-    """The text as it was meant ('CÃ´ng ty' -> 'Công ty'), or None when it shows no mojibake."""
+    """The text as it was meant ('CÃ´ng ty' -> 'Công ty'), cleaned, or None when it shows no
+    mojibake. It reads the cell before `clean`, which would turn the non-breaking space that
+    stands for 'à' (C3 A0) into a space and so spoil the repair."""
     if text.isascii() or not _MOJIBAKE_HINT.search(text):
         return None
     import ftfy
 
     fixed = clean(ftfy.fix_encoding(text))
-    return fixed if fixed != text else None
+    return fixed if fixed != clean(text) else None
 
 
 def parse_integer(value, empty=0):
@@ -132,7 +134,7 @@ def parse_integer(value, empty=0):
         digits = digits.replace(".", "")
     elif _EN_GROUPED.match(digits):
         digits = digits.replace(",", "")
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):  # '²' and '١' are digits to str.isdigit, not to int()
         raise CellError(f"{clean(value)!r} is not a whole number")
     return -int(digits) if negative else int(digits)
 
@@ -196,8 +198,9 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
             errors.append((name, cell_text(raw), str(error)))
 
     for name in TEXT_FIELDS:
-        text = "" if name in unreadable else cell_text(cells.get(HEADER_OF[name]))
-        repaired = repair_mojibake(text) if text else None
+        raw = cells.get(HEADER_OF[name])
+        text = "" if name in unreadable else cell_text(raw)
+        repaired = repair_mojibake(raw) if text and isinstance(raw, str) else None
         if repaired is not None:
             if check.mojibake == "reject":
                 errors.append((name, text, f"mojibake (UTF-8 text read as Windows-1252): it reads {repaired!r} "
@@ -258,11 +261,12 @@ class ValidatedReport:
     rejected_rows: int
     column_sums: dict            # field -> sum over every row whose cell could be read
     unreadable: dict             # field -> rows whose cell could not be read as a number
+    notes: list[Reject] = field(default_factory=list)  # what was repaired in published rows
 
 
 def validate_report(report: Report, as_of: date, check: RowCheck | None = None) -> ValidatedReport:
     check = check or default_check()
-    records, rejects = [], []
+    records, rejects, notes = [], [], []
     rows_read, rejected_rows = len(report.rows), 0
     sums = {name: 0 for name in TOTALLED_FIELDS}
     unreadable = {name: 0 for name in TOTALLED_FIELDS}
@@ -270,7 +274,7 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None) 
         record, row_rejects = validate_row(row, report.province_code, as_of, check)
         if record is not None:
             records.append(record)
-            rejects.extend(row_rejects)
+            notes.extend(row_rejects)
             for name in TOTALLED_FIELDS:
                 sums[name] += getattr(record, name) or 0
         else:
@@ -282,4 +286,4 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None) 
                 except CellError:
                     unreadable[name] += 1
     report.rows = []  # raw cells are no longer needed; free them before the next province is read
-    return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable)
+    return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable, notes)

@@ -36,6 +36,13 @@ def row(n: int, **overrides) -> dict:
     return {header: values[name] for header, name in COLUMNS.items()}
 
 
+def garbled(text: str) -> str:
+    """Mojibake as a spreadsheet shows it: UTF-8 bytes read as Windows-1252 ('Công' -> 'CÃ´ng')."""
+    import ftfy.bad_codecs  # noqa: F401  (registers 'sloppy-windows-1252', which maps every byte)
+
+    return text.encode("utf-8").decode("sloppy-windows-1252")
+
+
 def _number(value) -> int:
     if value in ("", None):
         return 0
