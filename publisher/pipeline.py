@@ -111,12 +111,11 @@ PARALLEL_MIN_BYTES = 4_000_000
 def _read_one(job: tuple[str, Path, date, str]):
     """One province: its validated report, or the Problem that makes it unreadable."""
     code, path, as_of, mojibake = job
-    try:
-        report = read_report(path, code, as_of)
+    try:  # a streamed report's damaged row is met while validating
+        return validate_report(read_report(path, code, as_of, stream=True), as_of, default_check(mojibake))
     except ReportError as error:
         problem = error.problem
         return Problem(problem.source, problem.message, problem.line, problem.field, code)
-    return validate_report(report, as_of, default_check(mojibake))
 
 
 def _read_all(found: dict[str, Path], as_of: date, mojibake: str = "repair"):

@@ -55,19 +55,23 @@ def discover_reports(input_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
     return found, problems
 
 
-def read_report(path: Path, province_code: str, as_of: date | None = None) -> Report:
-    """Read one report; raises ReportError naming the file (and row) when it cannot be used."""
+def read_report(path: Path, province_code: str, as_of: date | None = None, stream: bool = False) -> Report:
+    """Read one report; raises ReportError naming the file (and row) when it cannot be used.
+
+    With `stream`, a CSV report's `rows` is an iterator read from the file as it is consumed
+    (once), so a large report never sits in memory as raw rows; its totals are known when the
+    rows are exhausted, and a damaged row raises ReportError from the iteration."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
         data = path.read_bytes()
         rows, issues, merged = _xlsx_rows(path, data)
-        report = _layout(path.name, rows, province_code, "xlsx", as_of, issues, merged)
+        report = _layout(path.name, iter(rows), province_code, "xlsx", as_of, issues, merged)
         report.sha256 = hashlib.sha256(data).hexdigest()
         return report
     with path.open("rb") as handle:
-        report = _layout(path.name, _csv_rows(path.name, handle), province_code, "csv", as_of)
-        handle.seek(0)
-        report.sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+        sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+    report = _layout(path.name, _csv_rows(path), province_code, "csv", as_of, stream=stream)
+    report.sha256 = sha256
     return report
 
 
@@ -117,17 +121,19 @@ def _delimiter(head: list[str]) -> str:
     return ","
 
 
-def _csv_rows(source: str, handle):
-    lines = _decoded_lines(source, handle)
-    head = list(itertools.islice(lines, HEADER_SEARCH_ROWS))
-    reader = csv.reader(itertools.chain(head, lines), delimiter=_delimiter(head))
-    csv.field_size_limit(MAX_FIELD_CHARS)
-    try:
-        yield from reader
-    except csv.Error as error:
-        raise ReportError(Problem(source, f"unreadable CSV ({error}): a field longer than {MAX_FIELD_CHARS:,} "
-                                          f"characters usually means a quote (\") is not closed",
-                                  line=reader.line_num)) from None
+def _csv_rows(path: Path):
+    """The rows of a CSV report, read line by line from the file (closed when they are exhausted)."""
+    with path.open("rb") as handle:
+        lines = _decoded_lines(path.name, handle)
+        head = list(itertools.islice(lines, HEADER_SEARCH_ROWS))
+        reader = csv.reader(itertools.chain(head, lines), delimiter=_delimiter(head))
+        csv.field_size_limit(MAX_FIELD_CHARS)
+        try:
+            yield from reader
+        except csv.Error as error:
+            raise ReportError(Problem(path.name, f"unreadable CSV ({error}): a field longer than {MAX_FIELD_CHARS:,} "
+                                                 f"characters usually means a quote (\") is not closed",
+                                      line=reader.line_num)) from None
 
 
 def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:
@@ -236,25 +242,33 @@ def cell_issue(value):
 
 
 def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None,
-            issues: dict | None = None, merged: dict | None = None) -> Report:
-    """Titles, header, data rows and totals. `issues` and `merged` map (row, column index) to an
-    Unreadable that replaces the cell; merged cells are let alone in the totals row, whose label
-    is usually merged across its first cells."""
+            issues: dict | None = None, merged: dict | None = None, stream: bool = False) -> Report:
+    """Titles and header, read now (their errors are the file's); the data rows and totals after
+    them as a list, or with `stream` as an iterator over `rows` (an iterator). `issues` and
+    `merged` map (row, column index) to an Unreadable that replaces the cell."""
     titles: list[tuple[int, str]] = []  # (row, text) of each line above the header
-    columns: dict[str, int] | None = None
     report = Report(source=source, province_code=province_code, format=fmt, rows=[])
-    issues, merged = issues or {}, merged or {}
     for line, values in enumerate(rows, start=1):
-        if columns is None:
-            if _is_header(values):
-                columns = _columns(source, line, [clean(v) if v is not None else "" for v in values])
-                _check_title(source, titles, province_code, fmt, as_of)
-                report.title_lines = [text for _, text in titles]
-            elif line > HEADER_SEARCH_ROWS:
-                break
-            elif not _is_empty(values):
-                titles.append((line, " ".join(n for v in values if v is not None and (n := clean(v)))))
-            continue
+        if _is_header(values):
+            columns = _columns(source, line, [clean(v) if v is not None else "" for v in values])
+            _check_title(source, titles, province_code, fmt, as_of)
+            report.title_lines = [text for _, text in titles]
+            data = _data_rows(report, rows, line, columns, issues or {}, merged or {})
+            report.rows = data if stream else list(data)
+            return report
+        if line >= HEADER_SEARCH_ROWS:
+            break
+        if not _is_empty(values):
+            titles.append((line, " ".join(n for v in values if v is not None and (n := clean(v)))))
+    raise ReportError(Problem(source, f"no header row found in the first {HEADER_SEARCH_ROWS} rows "
+                                      f"(expected the columns {', '.join(HEADERS)})"))
+
+
+def _data_rows(report: Report, rows, header_line: int, columns: dict[str, int], issues: dict, merged: dict):
+    """RawRows below the header up to the totals row, which is kept on the report. Merged cells are
+    let alone in the totals row, whose label is usually merged across its first cells."""
+    source = report.source
+    for line, values in enumerate(rows, start=header_line + 1):
         if _is_empty(values):
             continue
         cells = {header: (values[index] if index < len(values) else None) for header, index in columns.items()}
@@ -266,12 +280,8 @@ def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None,
         if totals:
             report.totals = cells
             report.totals_line = line
-            break  # below the totals stand signatures and notes, not data
-        report.rows.append(RawRow(source, line, cells))
-    if columns is None:
-        raise ReportError(Problem(source, f"no header row found in the first {HEADER_SEARCH_ROWS} rows "
-                                          f"(expected the columns {', '.join(HEADERS)})"))
-    return report
+            return  # below the totals stand signatures and notes, not data
+        yield RawRow(source, line, cells)
 
 
 def _columns(source: str, line: int, names: list[str]) -> dict[str, int]:

@@ -253,3 +253,43 @@ def test_a_nul_byte_is_an_unreadable_cell(tmp_path):
 def test_a_line_break_inside_a_cell_is_not_a_control_character(tmp_path):
     path = write_csv(tmp_path, "01", [row(1, address="Số 5\nLê Lợi")])
     assert read_report(path, "01", AS_OF).rows[0].cells["Địa chỉ"] == "Số 5\nLê Lợi"
+
+
+def test_a_streamed_report_reads_rows_as_they_are_consumed(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1), row(2)])
+    report = read_report(path, "01", AS_OF, stream=True)
+    assert report.totals is None and iter(report.rows) is report.rows
+    assert [r.line for r in report.rows] == [2, 3]
+    assert report.totals["STT"] == "Tổng cộng" and report.totals_line == 4
+
+
+def test_a_streamed_report_holds_less_than_its_raw_rows(tmp_path):
+    """A large CSV is validated row by row: the raw cells are never all in memory (the 200 MB
+    figure is in BENCHMARKS.md, from bench/read_memory.py)."""
+    import tracemalloc
+
+    from publisher.validate import default_check, validate_report
+
+    path = write_csv(tmp_path, "01", [row(n, arrears_bhxh=n, months_late=1) for n in range(1, 1201)])
+    default_check()
+    peaks = {}
+    for stream in (True, False):
+        tracemalloc.start()
+        validated = validate_report(read_report(path, "01", AS_OF, stream=stream), AS_OF)
+        peaks[stream] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert len(validated.records) == 1200
+    assert peaks[True] < 0.6 * peaks[False]
+
+
+def test_a_damaged_row_of_a_streamed_report_is_a_problem_of_its_province(tmp_path):
+    from publisher.pipeline import _read_one
+
+    path = write_csv(tmp_path, "01", [row(1)] * 40, with_totals=False)
+    bad = "41,TA0041A,0100233488,Công ty\n".encode("cp1258")
+    offset = path.stat().st_size + bad.index("ô".encode("cp1258"))
+    with path.open("ab") as handle:
+        handle.write(bad)
+    problem = _read_one(("01", path, AS_OF, "repair"))
+    assert str(problem) == f"01-bao-cao.csv, row 42: not UTF-8 text (byte {offset}); save the report as CSV UTF-8"
+    assert problem.province_code == "01"
