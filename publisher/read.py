@@ -93,7 +93,7 @@ MAX_FIELD_CHARS = 1 << 20
 # shows their first characters only.
 MAX_CELL_CHARS = 10_000
 _SHOWN_CHARS = 60
-_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+_DELIMITERS = (",", ";", "\t")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -147,7 +147,7 @@ def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:
     try:
         sizes = inspect_workbook(data)
     except WorkbookRefused as error:
-        raise ReportError(Problem(path.name, str(error), line=error.row)) from None
+        raise ReportError(Problem(path.name, str(error))) from None
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         chosen, sheet = _report_sheet(path.name, book, sizes)
@@ -157,17 +157,15 @@ def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:
         raise
     except Exception as error:  # calamine raises its own types for a damaged or foreign file
         raise ReportError(Problem(path.name, f"not a readable XLSX workbook ({error.__class__.__name__}: {error})")) from None
-    issues, covered = {}, {}
+    covered: dict[int, list] = {}  # row -> (first, last column index, issue): one entry a row, not a cell
     for (top, left), (bottom, right) in merged:
-        anchor = f"{COLUMNS[left] if left < len(COLUMNS) else left}{top + 1}"
+        issue = Unreadable("", f"merged with cell {COLUMNS[left]}{top + 1}: every row must carry its own values; "
+                               f"unmerge the cells and fill them in")
         for line in range(top + 1, bottom + 2):
-            for index in range(left, right + 1):
-                if (line, index) != (top + 1, left):
-                    covered[(line, index)] = Unreadable("", f"merged with cell {anchor}: every row must carry its "
-                                                           f"own values; unmerge the cells and fill them in")
-    for (line, index), formula in chosen.uncomputed.items():
-        issues[(line, index)] = Unreadable(f"={formula}", "formula without a computed value: open the workbook in "
-                                                          "a spreadsheet program and save it, so each value is stored")
+            covered.setdefault(line, []).append((left + 1 if line == top + 1 else left, right, issue))
+    issues = {key: Unreadable(f"={formula}", "formula without a computed value: open the workbook in a spreadsheet "
+                                             "program and save it, so each value is stored")
+              for key, formula in chosen.uncomputed.items()}
     return rows, issues, covered
 
 
@@ -244,8 +242,9 @@ def cell_issue(value):
 def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None,
             issues: dict | None = None, merged: dict | None = None, stream: bool = False) -> Report:
     """Titles and header, read now (their errors are the file's); the data rows and totals after
-    them as a list, or with `stream` as an iterator over `rows` (an iterator). `issues` and
-    `merged` map (row, column index) to an Unreadable that replaces the cell."""
+    them as a list, or with `stream` as an iterator over `rows` (an iterator). `issues` maps
+    (row, column index), and `merged` maps a row to spans of column indexes, to the Unreadable
+    that replaces those cells."""
     titles: list[tuple[int, str]] = []  # (row, text) of each line above the header
     report = Report(source=source, province_code=province_code, format=fmt, rows=[])
     for line, values in enumerate(rows, start=1):
@@ -273,8 +272,12 @@ def _data_rows(report: Report, rows, header_line: int, columns: dict[str, int], 
             continue
         cells = {header: (values[index] if index < len(values) else None) for header, index in columns.items()}
         totals = _is_totals(cells)
+        spans = None if totals else merged.get(line)
         for header, index in columns.items():
-            issue = issues.get((line, index)) or (None if totals else merged.get((line, index))) or cell_issue(cells[header])
+            issue = issues.get((line, index)) if issues else None
+            if spans and issue is None:
+                issue = next((found for left, right, found in spans if left <= index <= right), None)
+            issue = issue or cell_issue(cells[header])
             if issue is not None:
                 cells[header] = issue
         if totals:

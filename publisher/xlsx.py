@@ -184,6 +184,7 @@ class Workbook:
 MAX_UNCOMPRESSED_BYTES = 1 << 30    # all members together, as the central directory declares them
 MAX_SHEET_COLUMNS = 100             # a report has 14 columns; CV is the last column read
 MAX_SHEET_CELLS = 16_000_000        # rows x columns of a sheet's grid: ~1.5 GB once read into Python
+MAX_UNCOMPUTED = 10_000             # formulas without a cached value, each rejecting its row
 _CHUNK = 1 << 20
 _OVERLAP = 4096                     # bytes kept between chunks so a tag cut in two is still seen
 _SPREADSHEET = "{%s}" % _MAIN
@@ -206,11 +207,7 @@ def column_number(letters: str) -> int:
 
 
 class WorkbookRefused(ValueError):
-    """A workbook that must not be handed to the reader: `row` when the problem is at one row."""
-
-    def __init__(self, message: str, row: int | None = None):
-        super().__init__(message)
-        self.row = row
+    """A workbook that must not be handed to the reader; the message says which limit it passes."""
 
 
 @dataclass
@@ -296,6 +293,10 @@ def _scan_sheet(book: zipfile.ZipFile, member: str, size: SheetSize) -> None:
                 for match in _UNCOMPUTED.finditer(text):
                     key = (int(match.group(2)), column_number(match.group(1).decode()) - 1)
                     size.uncomputed[key] = (match.group(3) or b"").decode("utf-8", "replace")
+                if len(size.uncomputed) > MAX_UNCOMPUTED:
+                    raise WorkbookRefused(f"sheet {size.name!r} holds more than {MAX_UNCOMPUTED:,} formulas without a "
+                                          f"computed value: open the workbook in a spreadsheet program and save it, "
+                                          f"so each value is stored")
             if size.columns > MAX_SHEET_COLUMNS or max(size.rows, tags) * max(size.columns, 1) > MAX_SHEET_CELLS:
                 break
             tail = text[-_OVERLAP:]

@@ -197,6 +197,14 @@ def test_formula_without_a_cached_value_is_unreadable(tmp_path):
     assert isinstance(report.totals["Nợ BHXH"], Unreadable)
 
 
+def test_too_many_formulas_without_values_refuse_the_workbook(tmp_path, monkeypatch):
+    monkeypatch.setattr("publisher.xlsx.MAX_UNCOMPUTED", 1)
+    path = write_xlsx(tmp_path, "01", [row(1, arrears_bhxh="=1+1", arrears_bhyt="=2+2", months_late=1)],
+                      totals_row=totals([row(1)]))
+    with pytest.raises(ReportError, match=r"^01.xlsx: sheet 'Sheet' holds more than 1 formulas without a computed value"):
+        read_report(path, "01", AS_OF)
+
+
 def test_formula_with_a_cached_value_is_read(tmp_path):
     path = write_xlsx(tmp_path, "01", [row(1, arrears_bhxh=3000, months_late=1)])
     rewrite_member(path, SHEET, lambda xml: xml.replace(b"<v>3000</v>", b"<f>1000+2000</f><v>3000</v>"))
@@ -207,6 +215,7 @@ def test_merged_cells_in_data_rows_are_unreadable_but_not_in_the_totals_row(tmp_
     path = write_xlsx(tmp_path, "01", [row(1), row(2), row(3)])
     book = load_workbook(path)
     book.active.merge_cells("G7:G8")      # one sector for two employers
+    book.active.merge_cells("D9:E9")      # a name across the address
     book.active.merge_cells("A10:C10")    # the totals label across its first cells
     book.save(path)
     report = read_report(path, "01", AS_OF)
@@ -214,6 +223,8 @@ def test_merged_cells_in_data_rows_are_unreadable_but_not_in_the_totals_row(tmp_
     merged = report.rows[1].cells["Ngành nghề"]
     assert isinstance(merged, Unreadable) and merged.reason.startswith("merged with cell G7")
     assert report.rows[2].cells["Ngành nghề"] == "Xây dựng"
+    assert report.rows[2].cells["Tên đơn vị"] == row(3)["Tên đơn vị"]
+    assert report.rows[2].cells["Địa chỉ"].reason.startswith("merged with cell D9")
     assert report.totals["STT"] == "Tổng cộng" and report.totals_line == 10
 
 
