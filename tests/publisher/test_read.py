@@ -143,6 +143,19 @@ def test_a_far_away_cell_is_refused(tmp_path):
         read_report(path, "01", AS_OF)
 
 
+@pytest.mark.parametrize("far, column", [
+    (b'<row r="99"><c t="n" r="XFD99"><v>1</v></c></row>', "16,384"),      # attributes in another order
+    (b'<row spans="1:2" r="99"><c r="ZZ99"><v>1</v></c></row>', "702"),
+    (b'<x:row r="99"><x:c r="AAA99"><x:v>1</x:v></x:c></x:row>', "703"),  # a namespace prefix
+    (b'<row r="99">' + b"<c><v>1</v></c>" * 150 + b"</row>", "150"),       # cells placed one after another
+])
+def test_far_cells_written_in_other_forms_are_found(tmp_path, far, column):
+    path = write_xlsx(tmp_path, "01", [row(1)])
+    rewrite_member(path, SHEET, lambda xml: xml.replace(b"</sheetData>", far + b"</sheetData>"))
+    with pytest.raises(ReportError, match=rf"has cells in column {column}, beyond the limit of 100 columns$"):
+        read_report(path, "01", AS_OF)
+
+
 def test_too_many_rows_by_columns_is_refused(tmp_path):
     path = write_xlsx(tmp_path, "01", [row(1)])
     far = b'<row r="1048576"><c r="CV1048576"><v>1</v></c></row></sheetData>'
