@@ -228,6 +228,7 @@ class SheetSize:
     rows: int = 0
     columns: int = 0
     uncomputed: dict = field(default_factory=dict)  # (row, column index from 0) -> formula text
+    row_tags: int = 0       # rows seen in chunks of an unusual form
 
 
 def inspect_workbook(data: bytes) -> list[SheetSize]:
@@ -315,8 +316,10 @@ def _scan_chunk(text: bytes, size: SheetSize) -> None:
             for letters in set(_TWO_LETTERS.findall(text)):
                 size.columns = max(size.columns, column_number(letters.decode()))
     else:
-        rows = [int(n) for n in _ROW_ANY.findall(text)]
-        size.rows = max([size.rows, len(re.findall(rb"<(?:\w+:)?row[\s>]", text)), *rows])
+        # Rows without a number follow the one before: counted over the whole sheet (a few twice,
+        # in the overlap between chunks, which errs on the safe side).
+        size.row_tags += len(re.findall(rb"<(?:\w+:)?row[\s>]", text))
+        size.rows = max([size.rows, size.row_tags, *(int(n) for n in _ROW_ANY.findall(text))])
         for letters in set(_CELL_ANY.findall(text)):
             size.columns = max(size.columns, column_number(letters.decode()))
         # Cells without a reference stand one after another: their count in a row is its width.
