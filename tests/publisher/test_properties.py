@@ -11,8 +11,8 @@ from publisher.validate import EARLIEST_DECISION, CellError, parse_decision, par
 
 from .factory import AS_OF
 
-settings.register_profile("congkhai", max_examples=200, deadline=None)
-settings.load_profile("congkhai")
+# Per test, not a global profile, which would also change the portal's schemathesis runs.
+PROPERTY = settings(max_examples=200, deadline=None, database=None)
 
 # What a cell may hold once read: calamine gives str, int, float, bool, datetime/date or None.
 cells = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
@@ -23,17 +23,20 @@ def vn_grouped(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+@PROPERTY
 @given(st.integers(min_value=0, max_value=10**15))
 def test_every_written_form_of_an_amount_reads_back(n):
     for form in (str(n), vn_grouped(n), f"{n:,}", n, float(n) if n < 2**53 else n, f" {n} ", f"{vn_grouped(n)},00"):
         assert parse_integer(form) == n
 
 
+@PROPERTY
 @given(st.integers(min_value=1, max_value=10**15))
 def test_a_negative_amount_reads_as_negative_for_the_schema_to_refuse(n):
     assert parse_integer(f"-{vn_grouped(n)}") == -n
 
 
+@PROPERTY
 @given(cells)
 @example("²")
 @example("١٢٣")
@@ -48,6 +51,7 @@ def test_parse_integer_returns_an_int_or_raises_cellerror(cell):
     assert isinstance(value, int) and (abs(value) < 10**48 or value == cell)  # the schema then bounds it
 
 
+@PROPERTY
 @given(st.dates(min_value=EARLIEST_DECISION, max_value=AS_OF), st.integers(min_value=1, max_value=9999),
        st.sampled_from(["/", ".", "-"]))
 def test_a_decision_reads_back_its_date(day, number, separator):
@@ -55,6 +59,7 @@ def test_a_decision_reads_back_its_date(day, number, separator):
     assert parse_decision(text, AS_OF) == (text, day)
 
 
+@PROPERTY
 @given(st.dates(min_value=AS_OF + timedelta(days=1)))
 def test_a_decision_after_the_report_is_refused(day):
     try:
@@ -65,6 +70,7 @@ def test_a_decision_after_the_report_is_refused(day):
         raise AssertionError("a future decision was accepted")
 
 
+@PROPERTY
 @given(st.integers(min_value=1, max_value=99), st.integers(min_value=1, max_value=99), st.integers(1000, 9999))
 def test_impossible_dates_are_refused_not_raised(day, month, year):
     try:
@@ -74,6 +80,7 @@ def test_impossible_dates_are_refused_not_raised(day, month, year):
     assert decided == date(year, month, day)
 
 
+@PROPERTY
 @given(cells)
 def test_parse_decision_returns_or_raises_cellerror(cell):
     try:
@@ -89,6 +96,7 @@ def valid_enterprise(base: int) -> str | None:
     return f"{base:09d}{check}" if len(check) == 1 and f"{base:09d}"[2:] != "0000000" else None
 
 
+@PROPERTY
 @given(st.integers(min_value=10_000_000, max_value=999_999_999), st.integers(min_value=1, max_value=999))
 def test_every_written_form_of_a_tax_code_reads_back(base, branch):
     code = valid_enterprise(base)
@@ -102,6 +110,7 @@ def test_every_written_form_of_a_tax_code_reads_back(base, branch):
         assert parse_tax_code(form).kind == BRANCH and parse_tax_code(form).value == f"{code}-{branch:03d}"
 
 
+@PROPERTY
 @given(st.integers(min_value=10_000_000, max_value=999_999_999))
 def test_a_wrong_check_digit_is_refused(base):
     code = valid_enterprise(base)
@@ -116,12 +125,14 @@ def test_a_wrong_check_digit_is_refused(base):
         raise AssertionError(f"{wrong} was accepted")
 
 
+@PROPERTY
 @given(st.from_regex(r"\A[0-9]{12}\Z"))
 def test_a_household_number_is_kept_whole(number):
     parsed = parse_tax_code(number, household=True)
     assert parsed.kind == PERSONAL and parsed.value == number
 
 
+@PROPERTY
 @given(cells, st.booleans())
 @example(float("inf"), False)
 @example("²" * 10, False)
