@@ -78,7 +78,7 @@ def read_report(path: Path, province_code: str, as_of: date | None = None, strea
 @dataclass(frozen=True)
 class Unreadable:
     """A cell that cannot be taken at face value (a formula without its value, a merged cell, a
-    control character, a damaged export's giant field). Validation rejects its row with `reason`;
+    NUL character, a damaged export's giant field). Validation rejects its row with `reason`;
     `text` is what the rejects report shows of it."""
     text: str
     reason: str
@@ -94,7 +94,6 @@ MAX_FIELD_CHARS = 1 << 20
 MAX_CELL_CHARS = 10_000
 _SHOWN_CHARS = 60
 _DELIMITERS = (",", ";", "\t")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _decoded_lines(source: str, handle):
@@ -224,19 +223,20 @@ def _shown(text: str) -> str:
 
 
 def cell_issue(value):
-    """An Unreadable for a text cell that is too long or holds a control character, else None.
-    A NUL would end a string in PostgreSQL and in C libraries; other controls are invisible."""
+    """An Unreadable for a text cell that is too long or holds a NUL, else None. A NUL ends a
+    string in PostgreSQL and in C libraries, and many of them mean a UTF-16 file or a damaged
+    export; other invisible characters are validation's to strip."""
     if not isinstance(value, str) or (value.isprintable() and len(value) <= MAX_CELL_CHARS):
         return None
     if len(value) > MAX_CELL_CHARS:
         return Unreadable(_shown(value), f"a cell of {len(value):,} characters, more than the {MAX_CELL_CHARS:,} "
                                          f"a report's cell may hold (a damaged export?)")
-    control = _CONTROL.search(value)
-    if control is None:
+    nul = value.find("\x00")
+    if nul < 0:
         return None
-    return Unreadable(_shown(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)),
-                      f"holds the control character U+{ord(control.group()):04X} at character {control.start() + 1}; "
-                      f"remove it")
+    return Unreadable(_shown(value.replace("\x00", "\\x00")),
+                      f"holds a NUL character (U+0000) at character {nul + 1}: remove it (a file saved as UTF-16, "
+                      f"or damaged, is full of them)")
 
 
 def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None,

@@ -71,7 +71,8 @@ def default_check(mojibake: str = "repair") -> RowCheck:
 
 
 def constraint_reason(value, notes: dict, constraints: dict) -> str:
-    """The schema's terse notes ('constraint "minimum" is "0"') as a reason a clerk can act on."""
+    """The schema's note on a number out of range ('constraint "minimum" is "0"') as a reason a
+    clerk can act on; the other notes name their constraint plainly enough."""
     reasons = []
     for kind, note in notes.items():
         limit = constraints.get(kind)
@@ -80,12 +81,6 @@ def constraint_reason(value, notes: dict, constraints: dict) -> str:
                            else f"{value:,} is below the least accepted, {limit:,}")
         elif kind == "maximum" and isinstance(value, int):
             reasons.append(f"{value:,} is more than the most accepted, {limit:,}")
-        elif kind == "required":
-            reasons.append("required, but empty")
-        elif kind == "maxLength":
-            reasons.append(f"{len(value):,} characters, more than the {limit:,} accepted")
-        elif kind == "minLength":
-            reasons.append(f"{len(value):,} character(s), fewer than the {limit:,} required")
         else:
             reasons.append(note)
     return "; ".join(reasons)

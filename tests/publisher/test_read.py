@@ -271,10 +271,11 @@ def test_an_unclosed_quote_names_its_row(tmp_path):
 def test_a_nul_byte_is_an_unreadable_cell(tmp_path):
     path = write_csv(tmp_path, "01", [row(1, address="Số 5\x00 Lê Lợi")])
     cell = read_report(path, "01", AS_OF).rows[0].cells["Địa chỉ"]
-    assert cell == Unreadable("Số 5\\x00 Lê Lợi", "holds the control character U+0000 at character 5; remove it")
+    assert cell == Unreadable("Số 5\\x00 Lê Lợi", "holds a NUL character (U+0000) at character 5: remove it (a file "
+                                                 "saved as UTF-16, or damaged, is full of them)")
 
 
-def test_a_line_break_inside_a_cell_is_not_a_control_character(tmp_path):
+def test_a_line_break_inside_a_cell_is_no_nul(tmp_path):
     path = write_csv(tmp_path, "01", [row(1, address="Số 5\nLê Lợi")])
     assert read_report(path, "01", AS_OF).rows[0].cells["Địa chỉ"] == "Số 5\nLê Lợi"
 
