@@ -12,6 +12,7 @@ from .config import DATASETS_DIR
 
 DEFAULT_POLICY_PATH = DATASETS_DIR / "policy.toml"
 ELIGIBILITY_RULES = ("evasion_in_force", "evasion_or_delinquent")
+MOJIBAKE_MODES = ("repair", "reject")
 
 
 class PolicyError(ValueError):
@@ -30,6 +31,7 @@ class Policy:
     control_total_tolerance_vnd: int
     eligibility_rule: str
     release_every_days: int
+    mojibake: str = "repair"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,11 +69,14 @@ def load_policy(path: str | Path | None = None) -> Policy:
             control_total_tolerance_vnd=int(raw["verification"].get("control_total_tolerance_vnd", 0)),
             eligibility_rule=str(raw["eligibility"]["rule"]),
             release_every_days=int(raw.get("schedule", {}).get("release_every_days", 1)),
+            mojibake=str(raw["verification"].get("mojibake", "repair")),
         )
     except KeyError as error:
         raise PolicyError(f"{path}: missing setting {error}") from None
     if policy.eligibility_rule not in ELIGIBILITY_RULES:
         raise PolicyError(f"{path}: eligibility.rule must be one of {', '.join(ELIGIBILITY_RULES)}")
+    if policy.mojibake not in MOJIBAKE_MODES:
+        raise PolicyError(f"{path}: verification.mojibake must be one of {', '.join(MOJIBAKE_MODES)}")
     if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or not 0 <= policy.max_rejected_share <= 1:
         raise PolicyError(f"{path}: thresholds out of range")
     return policy

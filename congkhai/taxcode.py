@@ -41,7 +41,7 @@ def compact(raw) -> str:
     if raw is None:
         return ""
     if isinstance(raw, float):
-        if raw != raw or raw != int(raw):
+        if not raw.is_integer():  # NaN and infinities too, which int() cannot take
             return str(raw)
         raw = int(raw)
     text = str(raw).strip()

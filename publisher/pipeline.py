@@ -78,7 +78,7 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     found, read_problems = discover_reports(input_dir)
     validated = []
     tick = progress.step("read+validate", len(found))
-    for outcome in _read_all(found, as_of):
+    for outcome in _read_all(found, as_of, policy.mojibake):
         if isinstance(outcome, Problem):
             read_problems.append(outcome)
         else:
@@ -118,24 +118,23 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
 PARALLEL_MIN_BYTES = 4_000_000
 
 
-def _read_one(job: tuple[str, Path, date]):
+def _read_one(job: tuple[str, Path, date, str]):
     """One province: its validated report, or the Problem that makes it unreadable."""
-    code, path, as_of = job
-    try:
-        report = read_report(path, code, as_of)
+    code, path, as_of, mojibake = job
+    try:  # a streamed report's damaged row is met while validating
+        return validate_report(read_report(path, code, as_of, stream=True), as_of, default_check(mojibake))
     except ReportError as error:
         problem = error.problem
         return Problem(problem.source, problem.message, problem.line, problem.field, code)
-    return validate_report(report, as_of, default_check())
 
 
-def _read_all(found: dict[str, Path], as_of: date):
+def _read_all(found: dict[str, Path], as_of: date, mojibake: str = "repair"):
     """Read and validate every report, on every core for a national-size input (largest first, so
     the big provinces do not finish last); results arrive as they complete."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from multiprocessing import get_context
 
-    jobs = sorted(((code, path, as_of) for code, path in found.items()), key=lambda j: -j[1].stat().st_size)
+    jobs = sorted(((code, path, as_of, mojibake) for code, path in found.items()), key=lambda j: -j[1].stat().st_size)
     workers = min(os.cpu_count() or 1, 4, len(jobs))
     if workers < 2 or sum(j[1].stat().st_size for j in jobs) < PARALLEL_MIN_BYTES:
         yield from map(_read_one, jobs)

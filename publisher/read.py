@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from congkhai.text import clean, fold
 
 from .errors import Problem, ReportError
 from .records import HEADERS, RawRow, Report
+from .xlsx import COLUMNS, SheetSize, WorkbookRefused, inspect_workbook
 
 REPORT_SUFFIXES = (".csv", ".xlsx")
 HEADER_SEARCH_ROWS = 30
@@ -56,44 +59,155 @@ def report_province(name: str) -> str | None:
     return match.group(1) if match and match.group(1) in by_code() else None
 
 
-def read_report(path: Path, province_code: str, as_of: date | None = None) -> Report:
-    """Read one report; raises ReportError naming the file (and row) when it cannot be used."""
+def read_report(path: Path, province_code: str, as_of: date | None = None, stream: bool = False) -> Report:
+    """Read one report; raises ReportError naming the file (and row) when it cannot be used.
+
+    With `stream`, a CSV report's `rows` is an iterator read from the file as it is consumed
+    (once), so a large report never sits in memory as raw rows; its totals are known when the
+    rows are exhausted, and a damaged row raises ReportError from the iteration."""
     path = Path(path)
-    data = path.read_bytes()
     if path.suffix.lower() == ".xlsx":
-        rows, fmt = _xlsx_rows(path, data), "xlsx"
-    else:
-        rows, fmt = _csv_rows(path, data), "csv"
-    report = _layout(path.name, rows, province_code, fmt, as_of)
-    report.sha256 = hashlib.sha256(data).hexdigest()
+        data = path.read_bytes()
+        rows, issues, merged = _xlsx_rows(path, data)
+        report = _layout(path.name, iter(rows), province_code, "xlsx", as_of, issues, merged)
+        report.sha256 = hashlib.sha256(data).hexdigest()
+        return report
+    with path.open("rb") as handle:
+        sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+    report = _layout(path.name, _csv_rows(path), province_code, "csv", as_of, stream=stream)
+    report.sha256 = sha256
     return report
 
 
-def _csv_rows(path: Path, data: bytes):
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise ReportError(Problem(path.name, f"not UTF-8 text (byte {error.start}); save the report as CSV UTF-8",
-                                  line=line)) from None
-    return csv.reader(io.StringIO(text, newline=""))
+@dataclass(frozen=True)
+class Unreadable:
+    """A cell that cannot be taken at face value (a formula without its value, a merged cell, a
+    NUL character, a damaged export's giant field). Validation rejects its row with `reason`;
+    `text` is what the rejects report shows of it."""
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
-def _xlsx_rows(path: Path, data: bytes):
-    """The first worksheet's rows, read with calamine (Rust): ten times openpyxl's speed, which is
-    about 40 s saved on a national run. Empty cells come back as ''."""
+# A field this long is a quote left open (the rest of the file read as one cell), not a value.
+MAX_FIELD_CHARS = 1 << 20
+# Longer cells are rejected (the schema allows 1,000 characters at most); the rejects report
+# shows their first characters only.
+MAX_CELL_CHARS = 10_000
+_SHOWN_CHARS = 60
+_DELIMITERS = (",", ";", "\t")
+
+
+def _decoded_lines(source: str, handle):
+    """The file's lines as text, decoded one by one so a bad byte is reported at its row."""
+    offset = 0
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ReportError(Problem(source, f"not UTF-8 text (byte {offset + error.start}); save the report as "
+                                              f"CSV UTF-8", line=number)) from None
+        if number == 1 and line.startswith("\ufeff"):
+            line = line[1:]
+        offset += len(raw)
+        yield line
+
+
+def _delimiter(head: list[str]) -> str:
+    """Comma, semicolon (Excel's CSV where the decimal mark is a comma) or tab: the one that splits
+    a line of the first rows into the report's header."""
+    for delimiter in _DELIMITERS:
+        if any(_is_header(values) for values in csv.reader(head, delimiter=delimiter)):
+            return delimiter
+    return ","
+
+
+def _csv_rows(path: Path):
+    """The rows of a CSV report, read line by line from the file (closed when they are exhausted)."""
+    with path.open("rb") as handle:
+        lines = _decoded_lines(path.name, handle)
+        head = list(itertools.islice(lines, HEADER_SEARCH_ROWS))
+        reader = csv.reader(itertools.chain(head, lines), delimiter=_delimiter(head))
+        csv.field_size_limit(MAX_FIELD_CHARS)
+        try:
+            yield from reader
+        except csv.Error as error:
+            raise ReportError(Problem(path.name, f"unreadable CSV ({error}): a field longer than {MAX_FIELD_CHARS:,} "
+                                                 f"characters usually means a quote (\") is not closed",
+                                      line=reader.line_num)) from None
+
+
+def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:
+    """The rows of the first visible worksheet that carries the report's header, read with
+    calamine (Rust): ten times openpyxl's speed, which is about 40 s saved on a national run. Empty
+    cells come back as ''. The workbook is sized first (publisher.xlsx.inspect_workbook), and the
+    cells calamine cannot show as they are, formulas without a value and merged cells, are returned
+    as two maps of (row, column index) -> Unreadable."""
     from python_calamine import CalamineWorkbook
 
     try:
-        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+        sizes = inspect_workbook(data)
+    except WorkbookRefused as error:
+        raise ReportError(Problem(path.name, str(error))) from None
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        chosen, sheet = _report_sheet(path.name, book, sizes)
         rows = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
+    except ReportError:
+        raise
     except Exception as error:  # calamine raises its own types for a damaged or foreign file
         raise ReportError(Problem(path.name, f"not a readable XLSX workbook ({error.__class__.__name__}: {error})")) from None
-    yield from rows
+    covered: dict[int, list] = {}  # row -> (first, last column index, issue): one entry a row, not a cell
+    for (top, left), (bottom, right) in merged:
+        issue = Unreadable("", f"merged with cell {COLUMNS[left]}{top + 1}: every row must carry its own values; "
+                               f"unmerge the cells and fill them in")
+        for line in range(top + 1, bottom + 2):
+            covered.setdefault(line, []).append((left + 1 if line == top + 1 else left, right, issue))
+    issues = {key: Unreadable(f"={formula}", "formula without a computed value: open the workbook in a spreadsheet "
+                                             "program and save it, so each value is stored")
+              for key, formula in chosen.uncomputed.items()}
+    return rows, issues, covered
+
+
+def _report_sheet(source: str, book, sizes: list[SheetSize]):
+    """(size, sheet) of the first visible sheet with the header: a hidden sheet is last month's copy
+    or a working sheet, never the report, and two visible sheets with the header are two reports in
+    one file. Hidden sheets are opened only to explain a workbook without a visible report."""
+    def carrying(candidates):
+        found = []
+        for size in candidates:
+            sheet = book.get_sheet_by_name(size.name)
+            if any(_is_header(values) for values in sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)):
+                found.append((size, sheet if not found else None))
+        return found
+
+    worksheets = [s for s in sizes if s.member is not None]
+    visible = carrying([s for s in worksheets if s.visible])
+    if len(visible) > 1:
+        raise ReportError(Problem(source, f"visible sheets {', '.join(repr(s.name) for s, _ in visible)} all carry "
+                                          f"the report's header: leave the report on one visible sheet"))
+    if visible:
+        return visible[0]
+    hidden = carrying([s for s in worksheets if not s.visible])
+    if hidden:
+        raise ReportError(Problem(source, f"the report's header is only on hidden sheet(s) "
+                                          f"{', '.join(repr(s.name) for s, _ in hidden)}: a hidden sheet is not read"))
+    shown = [s for s in worksheets if s.visible]
+    if not shown:
+        raise ReportError(Problem(source, "the workbook has no visible worksheet"))
+    return shown[0], book.get_sheet_by_name(shown[0].name)
 
 
 def _is_empty(values) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _is_header(values) -> bool:
+    names = {clean(v) for v in values if isinstance(v, str)}
+    return "Mã số thuế" in names and "Tên đơn vị" in names
 
 
 def _is_totals(cells: dict) -> bool:
@@ -108,34 +222,73 @@ def _is_totals(cells: dict) -> bool:
     return False
 
 
-def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None) -> Report:
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+
+
+def cell_issue(value):
+    """An Unreadable for a text cell that is too long or holds a NUL, else None. A NUL ends a
+    string in PostgreSQL and in C libraries, and many of them mean a UTF-16 file or a damaged
+    export; other invisible characters are validation's to strip."""
+    if not isinstance(value, str) or (value.isprintable() and len(value) <= MAX_CELL_CHARS):
+        return None
+    if len(value) > MAX_CELL_CHARS:
+        return Unreadable(_shown(value), f"a cell of {len(value):,} characters, more than the {MAX_CELL_CHARS:,} "
+                                         f"a report's cell may hold (a damaged export?)")
+    nul = value.find("\x00")
+    if nul < 0:
+        return None
+    return Unreadable(_shown(value.replace("\x00", "\\x00")),
+                      f"holds a NUL character (U+0000) at character {nul + 1}: remove it (a file saved as UTF-16, "
+                      f"or damaged, is full of them)")
+
+
+def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None,
+            issues: dict | None = None, merged: dict | None = None, stream: bool = False) -> Report:
+    """Titles and header, read now (their errors are the file's); the data rows and totals after
+    them as a list, or with `stream` as an iterator over `rows` (an iterator). `issues` maps
+    (row, column index), and `merged` maps a row to spans of column indexes, to the Unreadable
+    that replaces those cells."""
     titles: list[tuple[int, str]] = []  # (row, text) of each line above the header
-    columns: dict[str, int] | None = None
     report = Report(source=source, province_code=province_code, format=fmt, rows=[])
     for line, values in enumerate(rows, start=1):
-        if columns is None:
-            names = [clean(v) if v is not None else "" for v in values]
-            if "Mã số thuế" in names and "Tên đơn vị" in names:
-                columns = _columns(source, line, names)
-                _check_title(source, titles, province_code, fmt, as_of)
-                report.title_lines = [text for _, text in titles]
-            elif line > HEADER_SEARCH_ROWS:
-                break
-            elif not _is_empty(values):
-                titles.append((line, " ".join(n for n in names if n)))
-            continue
+        if _is_header(values):
+            columns = _columns(source, line, [clean(v) if v is not None else "" for v in values])
+            _check_title(source, titles, province_code, fmt, as_of)
+            report.title_lines = [text for _, text in titles]
+            data = _data_rows(report, rows, line, columns, issues or {}, merged or {})
+            report.rows = data if stream else list(data)
+            return report
+        if line >= HEADER_SEARCH_ROWS:
+            break
+        if not _is_empty(values):
+            titles.append((line, " ".join(n for v in values if v is not None and (n := clean(v)))))
+    raise ReportError(Problem(source, f"no header row found in the first {HEADER_SEARCH_ROWS} rows "
+                                      f"(expected the columns {', '.join(HEADERS)})"))
+
+
+def _data_rows(report: Report, rows, header_line: int, columns: dict[str, int], issues: dict, merged: dict):
+    """RawRows below the header up to the totals row, which is kept on the report. Merged cells are
+    let alone in the totals row, whose label is usually merged across its first cells."""
+    source = report.source
+    for line, values in enumerate(rows, start=header_line + 1):
         if _is_empty(values):
             continue
         cells = {header: (values[index] if index < len(values) else None) for header, index in columns.items()}
-        if _is_totals(cells):
+        totals = _is_totals(cells)
+        spans = None if totals else merged.get(line)
+        for header, index in columns.items():
+            issue = issues.get((line, index)) if issues else None
+            if spans and issue is None:
+                issue = next((found for left, right, found in spans if left <= index <= right), None)
+            issue = issue or cell_issue(cells[header])
+            if issue is not None:
+                cells[header] = issue
+        if totals:
             report.totals = cells
             report.totals_line = line
-            break  # below the totals stand signatures and notes, not data
-        report.rows.append(RawRow(source, line, cells))
-    if columns is None:
-        raise ReportError(Problem(source, f"no header row found in the first {HEADER_SEARCH_ROWS} rows "
-                                          f"(expected the columns {', '.join(HEADERS)})"))
-    return report
+            return  # below the totals stand signatures and notes, not data
+        yield RawRow(source, line, cells)
 
 
 def _columns(source: str, line: int, names: list[str]) -> dict[str, int]:
@@ -184,4 +337,6 @@ def cell_text(value) -> str:
         return value.strftime("%d/%m/%Y")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, Unreadable):
+        return value.text
     return clean(value)

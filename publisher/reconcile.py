@@ -120,7 +120,7 @@ def reconcile(validated: list[ValidatedReport], read_problems: list[Problem], po
         if share:
             problems.append(share)
         records.extend(item.records)
-        rejects.extend(item.rejects)
+        rejects.extend(sorted(item.rejects + item.notes, key=lambda r: r.line))
         rows_read += item.rows_read
     kept, notes, duplicate_problems = find_duplicates(records)
     problems.extend(duplicate_problems)

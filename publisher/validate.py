@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -22,10 +22,11 @@ from pathlib import Path
 from frictionless import Schema
 
 from congkhai.config import DATASETS_DIR
+from congkhai.policy import MOJIBAKE_MODES
 from congkhai.taxcode import InvalidTaxCode, parse_tax_code
 from congkhai.text import clean, fold
 
-from .read import cell_text
+from .read import Unreadable, cell_text
 from .records import AMOUNT_FIELDS, COLUMNS, TOTALLED_FIELDS, RawRow, Record, Reject, Report
 
 REPORT_SCHEMA = DATASETS_DIR / "schemas" / "report.schema.json"
@@ -38,6 +39,16 @@ _ZERO_DECIMALS = re.compile(r"^(.*\d)[,.]0{1,2}$")
 _DATE = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
 _EMPTY_MARKS = {"", "-", "–", "—"}
 _INVISIBLE = {"Cf", "Cc"}  # format characters (bidi controls, zero-width, soft hyphen) and control characters
+# More digits than any amount can have; Python refuses int() past 4,300 digits, so say it first
+# (a text cell longer than twice this, separators included, is refused unparsed).
+_MAX_DIGITS = 24
+# Vietnam Social Security was founded in 1995: an evasion decision dated earlier is a typing error.
+EARLIEST_DECISION = date(1995, 1, 1)
+TEXT_FIELDS = ("name", "address", "ownership_type", "sector", "enforcement_stage")
+# Mojibake of Vietnamese (UTF-8 read as Windows-1252 or Latin-1) always holds one of these
+# characters; a clean name almost never does, so ftfy looks only at the few names that do.
+_MOJIBAKE_HINT = re.compile("[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+                            "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
 
 
 class CellError(ValueError):
@@ -46,18 +57,52 @@ class CellError(ValueError):
 
 @dataclass(frozen=True)
 class RowCheck:
-    """The schema's per-field cell readers, compiled once per run."""
+    """The schema's per-field cell readers and constraints, compiled once per run, and what the
+    policy says of mojibake ([verification] mojibake: "repair" or "reject")."""
     readers: dict
+    constraints: dict
+    mojibake: str = "repair"
 
     @classmethod
-    def from_schema(cls, path: Path = REPORT_SCHEMA) -> "RowCheck":
+    def from_schema(cls, path: Path = REPORT_SCHEMA, mojibake: str = "repair") -> "RowCheck":
+        if mojibake not in MOJIBAKE_MODES:
+            raise ValueError(f"mojibake must be one of {', '.join(MOJIBAKE_MODES)}, not {mojibake!r}")
         schema = Schema.from_descriptor(str(path))
-        return cls({field.name: field.create_cell_reader() for field in schema.fields})
+        return cls({field.name: field.create_cell_reader() for field in schema.fields},
+                   {field.name: dict(field.constraints) for field in schema.fields}, mojibake)
 
 
 @lru_cache(maxsize=4)
-def default_check() -> RowCheck:
-    return RowCheck.from_schema()
+def default_check(mojibake: str = "repair") -> RowCheck:
+    return RowCheck.from_schema(mojibake=mojibake)
+
+
+def constraint_reason(value, notes: dict, constraints: dict) -> str:
+    """The schema's note on a number out of range ('constraint "minimum" is "0"') as a reason a
+    clerk can act on; the other notes name their constraint plainly enough."""
+    reasons = []
+    for kind, note in notes.items():
+        limit = constraints.get(kind)
+        if kind == "minimum" and isinstance(value, int):
+            reasons.append(f"{value:,} is negative; the least accepted is {limit:,}" if value < 0 <= limit
+                           else f"{value:,} is below the least accepted, {limit:,}")
+        elif kind == "maximum" and isinstance(value, int):
+            reasons.append(f"{value:,} is more than the most accepted, {limit:,}")
+        else:
+            reasons.append(note)
+    return "; ".join(reasons)
+
+
+def repair_mojibake(text: str) -> str | None:
+    """The text as it was meant ('CÃ´ng ty' -> 'Công ty'), cleaned, or None when it shows no
+    mojibake. It reads the cell before `clean`, which would turn the non-breaking space that
+    stands for 'à' (C3 A0) into a space and so spoil the repair."""
+    if text.isascii() or not _MOJIBAKE_HINT.search(text):
+        return None
+    import ftfy
+
+    fixed = clean(ftfy.fix_encoding(text))
+    return fixed if fixed != clean(text) else None
 
 
 def visible_text(value) -> str:
@@ -79,12 +124,18 @@ def parse_integer(value, empty=0):
     if isinstance(value, float):
         if value != value or not value.is_integer():
             raise CellError(f"{value!r} is not a whole number")
+        if abs(value) >= 10.0 ** _MAX_DIGITS:
+            raise CellError(f"{value:g} is not an amount")
         return int(value)
     if isinstance(value, (date, datetime)):
         raise CellError("a date where a number was expected")
+    if isinstance(value, Unreadable):
+        raise CellError(value.reason)
     text = clean(value).replace(" ", "")
     if text in _EMPTY_MARKS:
         return empty
+    if len(text) > 2 * _MAX_DIGITS:
+        raise CellError(f"{len(text):,} characters is not an amount")
     decimals = _ZERO_DECIMALS.match(text)
     if decimals and not _VN_GROUPED.match(text) and not _EN_GROUPED.match(text):
         text = decimals.group(1)
@@ -94,7 +145,7 @@ def parse_integer(value, empty=0):
         digits = digits.replace(".", "")
     elif _EN_GROUPED.match(digits):
         digits = digits.replace(",", "")
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):  # '²' and '١' are digits to str.isdigit, not to int()
         raise CellError(f"{clean(value)!r} is not a whole number")
     return -int(digits) if negative else int(digits)
 
@@ -103,6 +154,8 @@ def parse_decision(value, as_of: date) -> tuple[str | None, date | None]:
     """'Số 123/QĐ-TTr ngày 05/03/2026' -> (text, date); a decision must carry its date."""
     if isinstance(value, (datetime, date)):
         raise CellError("only a date: the decision's number is missing")
+    if isinstance(value, Unreadable):
+        raise CellError(value.reason)
     text = visible_text(value)
     if text in _EMPTY_MARKS:
         return None, None
@@ -116,6 +169,9 @@ def parse_decision(value, as_of: date) -> tuple[str | None, date | None]:
         raise CellError(f"{match.group(0)!r} is not a date") from None
     if decided > as_of:
         raise CellError(f"decision dated {decided:%d/%m/%Y}, after the report's date")
+    if decided < EARLIEST_DECISION:
+        raise CellError(f"decision dated {decided:%d/%m/%Y}, before Vietnam Social Security existed "
+                        f"({EARLIEST_DECISION:%Y})")
     return text, decided
 
 
@@ -131,23 +187,41 @@ def is_household(ownership_type: str, name: str) -> bool:
 
 
 def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) -> tuple[Record | None, list[Reject]]:
-    """One raw row -> a Record, or the Rejects that say which fields are wrong and why."""
+    """One raw row -> a Record and the notes on what was repaired in it (in the rejects report, the
+    row still published), or None and the Rejects that say which fields are wrong and why."""
     cells = row.cells
     values: dict = {}
     errors: list[tuple[str, str, str]] = []  # field name, raw value, reason
 
+    for header, raw in cells.items():
+        if isinstance(raw, Unreadable) and header != "STT":  # the row number is not published
+            errors.append((COLUMNS[header], raw.text, raw.reason))
+    unreadable = {name for name, _, _ in errors}
+    notes: list[Reject] = []
+
     def take(name, parse):
+        if name in unreadable:
+            return
         raw = cells.get(HEADER_OF[name])
         try:
             values[name] = parse(raw)
         except (CellError, InvalidTaxCode) as error:
             errors.append((name, cell_text(raw), str(error)))
 
-    for name in ("name", "address"):
-        values[name] = visible_text(cells.get(HEADER_OF[name]))
-    for name in ("ownership_type", "sector", "enforcement_stage"):
+    for name in TEXT_FIELDS:
+        raw = cells.get(HEADER_OF[name])
+        text = "" if name in unreadable else visible_text(raw)
+        repaired = repair_mojibake(raw) if text and isinstance(raw, str) else None
+        if repaired is not None:
+            if check.mojibake == "reject":
+                errors.append((name, cell_text(raw), f"mojibake (UTF-8 text read as Windows-1252): it reads {repaired!r} "
+                                           f"once repaired; send the report again saved as UTF-8"))
+            else:
+                notes.append(Reject(row.source, row.line, HEADER_OF[name], cell_text(raw),
+                                    f"mojibake repaired: published as {repaired!r}", province_code))
+                text = visible_text(repaired)
         # A few dozen distinct values over a million rows: one shared string each saves ~100 MB a field.
-        values[name] = sys.intern(visible_text(cells.get(HEADER_OF[name])))
+        values[name] = sys.intern(text) if name in ("ownership_type", "sector", "enforcement_stage") else text
     take("unit_code", lambda raw: cell_text(raw).upper().replace(" ", ""))
     household = is_household(values["ownership_type"], values["name"])
     take("tax_code", lambda raw: parse_tax_code(raw, household=household))
@@ -156,7 +230,8 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
         take(name, parse_integer)
     raw_decision = cells.get(HEADER_OF["evasion_decision"])
     try:
-        values["evasion_decision"], values["evasion_decision_date"] = parse_decision(raw_decision, as_of)
+        if "evasion_decision" not in unreadable:
+            values["evasion_decision"], values["evasion_decision_date"] = parse_decision(raw_decision, as_of)
     except CellError as error:
         errors.append(("evasion_decision", cell_text(raw_decision), str(error)))
 
@@ -168,10 +243,10 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
         if name == "tax_code":
             value = value.value
         cell = "" if value is None else value
-        _, notes = reader(cell)
-        if notes:
+        _, broken = reader(cell)
+        if broken:
             errors.append((name, cell_text(cells.get(HEADER_OF[name])) if name != "evasion_decision_date" else str(value),
-                           "; ".join(notes.values())))
+                           constraint_reason(value, broken, check.constraints[name])))
     if not errors and values["months_late"] > 0 and sum(values[n] for n in AMOUNT_FIELDS) == 0:
         errors.append(("months_late", str(values["months_late"]), "months in arrears without any arrears amount"))
     if errors:
@@ -185,7 +260,7 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
         months_late=values["months_late"], evasion_decision=values["evasion_decision"],
         evasion_decision_date=values["evasion_decision_date"], enforcement_stage=values["enforcement_stage"] or None,
     )
-    return record, []
+    return record, notes
 
 
 @dataclass
@@ -197,18 +272,21 @@ class ValidatedReport:
     rejected_rows: int
     column_sums: dict            # field -> sum over every row whose cell could be read
     unreadable: dict             # field -> rows whose cell could not be read as a number
+    notes: list[Reject] = field(default_factory=list)  # what was repaired in published rows
 
 
 def validate_report(report: Report, as_of: date, check: RowCheck | None = None) -> ValidatedReport:
     check = check or default_check()
-    records, rejects = [], []
-    rows_read, rejected_rows = len(report.rows), 0
+    records, rejects, notes = [], [], []
+    rows_read, rejected_rows = 0, 0
     sums = {name: 0 for name in TOTALLED_FIELDS}
     unreadable = {name: 0 for name in TOTALLED_FIELDS}
-    for row in report.rows:
+    for row in report.rows:  # a list, or the rows as they are read (read_report(stream=True))
+        rows_read += 1
         record, row_rejects = validate_row(row, report.province_code, as_of, check)
         if record is not None:
             records.append(record)
+            notes.extend(row_rejects)
             for name in TOTALLED_FIELDS:
                 sums[name] += getattr(record, name) or 0
         else:
@@ -220,4 +298,4 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None) 
                 except CellError:
                     unreadable[name] += 1
     report.rows = []  # raw cells are no longer needed; free them before the next province is read
-    return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable)
+    return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable, notes)

@@ -1,4 +1,5 @@
-"""A small streaming XLSX writer for the release workbook.
+"""A small streaming XLSX writer for the release workbook, and the guard that sizes a report
+workbook before it is read (at the end of this module).
 
 openpyxl spends about 4 µs a cell (a million-row list takes minutes), so the workbook's sheets are
 written here as SpreadsheetML straight into the zip, one sheet at a time: inline strings, numbers,
@@ -8,9 +9,12 @@ text as text (never a formula), but a spreadsheet user could still re-enter it.
 """
 from __future__ import annotations
 
+import io
 import re
 import zipfile
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
 MAX_ROWS = 1_048_576  # Excel's limit, header included
@@ -170,3 +174,186 @@ class Workbook:
         self._write("xl/_rels/workbook.xml.rels", f'{_XML}<Relationships xmlns="{_PKG_REL}">{rels}</Relationships>')
         self._write("xl/styles.xml", _STYLES)
         self._zip.close()
+
+
+# Reading guard. A report workbook is a zip of XML; calamine (native code) builds a dense grid of
+# every cell between A1 and the last one, so a small file can ask for gigabytes and abort the whole
+# process. What a report may expand to is checked here, from the central directory and one streamed
+# pass over each worksheet's XML, before calamine sees the file. The limits leave room for the
+# largest province (215,000 rows by 14 columns, ~90 MB of sheet XML) several times over.
+MAX_UNCOMPRESSED_BYTES = 1 << 30    # all members together, as the central directory declares them
+MAX_SHEET_COLUMNS = 100             # a report has 14 columns; CV is the last column read
+MAX_SHEET_CELLS = 16_000_000        # rows x columns of a sheet's grid: ~1.5 GB once read into Python
+MAX_UNCOMPUTED = 10_000             # formulas without a cached value, each rejecting its row
+_CHUNK = 1 << 20
+_OVERLAP = 4096                     # bytes kept between chunks so a tag cut in two is still seen
+_SPREADSHEET = "{%s}" % _MAIN
+_OFFICE_REL = "{%s}id" % _REL
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"')
+# The forms Excel, LibreOffice and openpyxl write (`<row r="7"`, `<c r="B7"`) are scanned with
+# literal-prefix patterns, which the regex engine runs at memory speed (0.1 s per 100 MB). A chunk
+# holding any other form (a namespace prefix, attributes in another order, cells without `r`) is
+# scanned again with the slower general patterns.
+_ROW_PLAIN = re.compile(rb'<row r="(\d{1,9})"')
+_UNUSUAL = re.compile(rb'<row(?! r=")[\s>/]|<c(?! r=")[\s>/]|<\w+:(?:row|c)[\s>/]')
+_TWO_LETTERS = re.compile(rb'<c r="([A-Z]{2,4})\d')
+# `<c r="` followed by a column letter after the n-th: the search for a wider column than seen.
+_LETTER_AFTER = [re.compile(b'<c r="[' + bytes([66 + n]) + b'-Z]') for n in range(25)]
+_ROW_ANY = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br\s*=\s*["\'](\d{1,9})')
+_CELL_ANY = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br\s*=\s*["\']([A-Z]{1,4})\d')
+_CELL_TAG = re.compile(rb'<(?:\w+:)?c[\s>/]')
+# A formula cell whose cached value is missing or empty: calamine would read it as an empty cell.
+_UNCOMPUTED = re.compile(rb'<(?:\w+:)?c\s[^>]*?r="([A-Z]{1,3})(\d{1,7})"[^>]*>\s*<(?:\w+:)?f\b(?:[^>]*/>|[^>]*>([^<]*)'
+                         rb'</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>')
+
+
+def column_number(letters: str) -> int:
+    """'A' -> 1, 'N' -> 14, 'XFD' -> 16384."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+class WorkbookRefused(ValueError):
+    """A workbook that must not be handed to the reader; the message says which limit it passes."""
+
+
+@dataclass
+class SheetSize:
+    """What one worksheet of a report holds, found without building its grid."""
+    name: str
+    visible: bool
+    member: str | None      # None for a chart sheet, which holds no cells
+    rows: int = 0
+    columns: int = 0
+    uncomputed: dict = field(default_factory=dict)  # (row, column index from 0) -> formula text
+    row_tags: int = 0       # rows seen in chunks of an unusual form
+
+
+def inspect_workbook(data: bytes) -> list[SheetSize]:
+    """The worksheets of an XLSX file in workbook order, each checked against the limits above;
+    raises WorkbookRefused saying which limit a file passes."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        members = book.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise WorkbookRefused(f"not a readable XLSX workbook ({error})") from None
+    expanded = sum(member.file_size for member in members)
+    if expanded > MAX_UNCOMPRESSED_BYTES:
+        raise WorkbookRefused(f"expands to {expanded:,} bytes uncompressed, more than the limit of "
+                              f"{MAX_UNCOMPRESSED_BYTES:,}: a damaged or hostile file")
+    try:
+        sheets = _sheet_members(book)
+        result = []
+        for name, visible, member in sheets:
+            size = SheetSize(name, visible, member)
+            if member is not None:
+                _scan_sheet(book, member, size)
+            result.append(size)
+        _verify_sizes(book, {member for _, _, member in sheets})
+    except zipfile.BadZipFile as error:  # includes a member whose declared size or CRC is false
+        raise WorkbookRefused(f"not a readable XLSX workbook ({error})") from None
+    except (KeyError, ElementTree.ParseError) as error:
+        raise WorkbookRefused(f"not a readable XLSX workbook (workbook.xml: {error})") from None
+    return result
+
+
+def _sheet_members(book: zipfile.ZipFile) -> list[tuple[str, bool, str | None]]:
+    """(name, visible, zip member) of each sheet listed in xl/workbook.xml."""
+    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    targets = {}
+    try:
+        rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+        for rel in rels:
+            target = rel.get("Target", "")
+            targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    except KeyError:
+        pass
+    names = set(book.namelist())
+    sheets = []
+    for sheet in workbook.iter(_SPREADSHEET + "sheet"):
+        member = targets.get(sheet.get(_OFFICE_REL))
+        sheets.append((sheet.get("name", ""), sheet.get("state", "visible") == "visible",
+                       member if member in names else None))
+    return sheets
+
+
+def _scan_sheet(book: zipfile.ZipFile, member: str, size: SheetSize) -> None:
+    """One streamed pass over a worksheet's XML: declared dimension, last row and column, formulas
+    without a cached value. zipfile stops at the declared size and checks the CRC, so a member
+    that lies about its size fails here instead of expanding further."""
+    tail = b""
+    first = True
+    with book.open(member) as stream:
+        while chunk := stream.read(_CHUNK):
+            text = tail + chunk
+            if first:
+                first = False
+                dimension = _DIMENSION.search(text)
+                if dimension:
+                    _check_dimension(size.name, dimension)
+            _scan_chunk(text, size)
+            if size.columns > MAX_SHEET_COLUMNS or size.rows * max(size.columns, 1) > MAX_SHEET_CELLS:
+                break
+            tail = text[-_OVERLAP:]
+    if size.columns > MAX_SHEET_COLUMNS:
+        raise WorkbookRefused(f"sheet {size.name!r} has cells in column {size.columns:,}, beyond the limit of "
+                              f"{MAX_SHEET_COLUMNS} columns")
+    if size.rows * max(size.columns, 1) > MAX_SHEET_CELLS:
+        raise WorkbookRefused(f"sheet {size.name!r} spans {size.rows:,} rows by {size.columns:,} columns, more than "
+                              f"the limit of {MAX_SHEET_CELLS:,} cells")
+
+
+def _scan_chunk(text: bytes, size: SheetSize) -> None:
+    if _UNUSUAL.search(text) is None:
+        numbers = _ROW_PLAIN.findall(text)
+        if numbers:
+            size.rows = max(size.rows, int(max(numbers, key=lambda n: (len(n), n))))
+        while size.columns < 26 and (wider := _LETTER_AFTER[max(size.columns, 1) - 1].search(text)):
+            size.columns = wider.group()[-1] - 64
+        if b'<c r="' in text and _TWO_LETTERS.search(text):
+            for letters in set(_TWO_LETTERS.findall(text)):
+                size.columns = max(size.columns, column_number(letters.decode()))
+    else:
+        # Rows without a number follow the one before: counted over the whole sheet (a few twice,
+        # in the overlap between chunks, which errs on the safe side).
+        size.row_tags += len(re.findall(rb"<(?:\w+:)?row[\s>]", text))
+        size.rows = max([size.rows, size.row_tags, *(int(n) for n in _ROW_ANY.findall(text))])
+        for letters in set(_CELL_ANY.findall(text)):
+            size.columns = max(size.columns, column_number(letters.decode()))
+        # Cells without a reference stand one after another: their count in a row is its width.
+        widths = [len(_CELL_TAG.findall(part)) for part in re.split(rb"<(?:\w+:)?row[\s>]", text)[1:]]
+        size.columns = max([size.columns, *widths])
+    if b"<f" in text or b":f" in text:
+        for match in _UNCOMPUTED.finditer(text):
+            key = (int(match.group(2)), column_number(match.group(1).decode()) - 1)
+            size.uncomputed[key] = (match.group(3) or b"").decode("utf-8", "replace")
+        if len(size.uncomputed) > MAX_UNCOMPUTED:
+            raise WorkbookRefused(f"sheet {size.name!r} holds more than {MAX_UNCOMPUTED:,} formulas without a "
+                                  f"computed value: open the workbook in a spreadsheet program and save it, "
+                                  f"so each value is stored")
+
+
+def _check_dimension(sheet: str, match) -> None:
+    first_col, first_row, last_col, last_row = match.groups()
+    if last_col is None:
+        return
+    rows = int(last_row) - int(first_row) + 1
+    columns = column_number(last_col.decode()) - column_number(first_col.decode()) + 1
+    ref = match.group(0).split(b'"')[1].decode()
+    if columns > MAX_SHEET_COLUMNS or rows * columns > MAX_SHEET_CELLS:
+        raise WorkbookRefused(f"sheet {sheet!r} declares the range {ref} ({rows:,} rows by {columns:,} columns), "
+                              f"more than the limit of {MAX_SHEET_CELLS:,} cells or {MAX_SHEET_COLUMNS} columns; "
+                              f"save the report again with only the rows and columns it uses")
+
+
+def _verify_sizes(book: zipfile.ZipFile, scanned: set) -> None:
+    """Every other member (shared strings, styles...) decompressed once, without keeping it, so a
+    false declared size is caught before calamine trusts it."""
+    for member in book.infolist():
+        if member.filename in scanned or member.is_dir():
+            continue
+        with book.open(member) as stream:
+            while stream.read(_CHUNK):
+                pass

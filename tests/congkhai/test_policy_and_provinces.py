@@ -10,6 +10,21 @@ def test_default_policy():
     assert policy.delinquent_min_months == 3 and policy.commendation_window_months == 12
     assert policy.eligibility_rule == "evasion_in_force"
     assert load_policy().digest == policy.digest
+    assert policy.mojibake == "repair"
+
+
+def test_mojibake_mode_is_checked(tmp_path):
+    from congkhai.policy import DEFAULT_POLICY_PATH
+
+    path = tmp_path / "policy.toml"
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    path.write_text(text.replace('mojibake = "repair"', 'mojibake = "reject"'), encoding="utf-8")
+    assert load_policy(path).mojibake == "reject"
+    path.write_text(text.replace('mojibake = "repair"', 'mojibake = "ignore"'), encoding="utf-8")
+    with pytest.raises(PolicyError, match=rf"{path}: verification.mojibake must be one of repair, reject"):
+        load_policy(path)
+    path.write_text(text.replace('mojibake = "repair"\n', ""), encoding="utf-8")
+    assert load_policy(path).mojibake == "repair"
 
 
 def test_policy_errors_name_the_file(tmp_path):

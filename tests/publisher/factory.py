@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import struct
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +36,13 @@ def row(n: int, **overrides) -> dict:
     return {header: values[name] for header, name in COLUMNS.items()}
 
 
+def garbled(text: str) -> str:
+    """Mojibake as a spreadsheet shows it: UTF-8 bytes read as Windows-1252 ('Công' -> 'CÃ´ng')."""
+    import ftfy.bad_codecs  # noqa: F401  (registers 'sloppy-windows-1252', which maps every byte)
+
+    return text.encode("utf-8").decode("sloppy-windows-1252")
+
+
 def _number(value) -> int:
     if value in ("", None):
         return 0
@@ -55,10 +64,10 @@ def title_lines(code: str, as_of: date) -> list[str]:
 
 
 def write_csv(directory: Path, code: str, rows: list[dict], *, with_totals=True, bom=False, titles=None,
-              name: str | None = None, totals_row: dict | None = None) -> Path:
+              name: str | None = None, totals_row: dict | None = None, delimiter: str = ",") -> Path:
     path = Path(directory) / (name or f"{code}-bao-cao.csv")
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, delimiter=delimiter)
         for line in titles or []:
             writer.writerow([line])
         writer.writerow(HEADERS)
@@ -71,10 +80,17 @@ def write_csv(directory: Path, code: str, rows: list[dict], *, with_totals=True,
 
 
 def write_xlsx(directory: Path, code: str, rows: list[dict], *, as_of: date = AS_OF, titles=None,
-               with_totals=True, name: str | None = None, totals_row: dict | None = None) -> Path:
+               with_totals=True, name: str | None = None, totals_row: dict | None = None, book=None,
+               sheet_title: str | None = None, hidden: bool = False) -> Path:
+    """One report sheet; pass `book` (an openpyxl Workbook) to add it as a further sheet."""
     path = Path(directory) / (name or f"{code}.xlsx")
-    book = Workbook()
-    sheet = book.active
+    first = book is None
+    book = book or Workbook()
+    sheet = book.active if first else book.create_sheet()
+    if sheet_title:
+        sheet.title = sheet_title
+    if hidden:
+        sheet.sheet_state = "hidden"
     for line in title_lines(code, as_of) if titles is None else titles:
         sheet.append([line])
     sheet.append([])
@@ -88,6 +104,30 @@ def write_xlsx(directory: Path, code: str, rows: list[dict], *, as_of: date = AS
     sheet.append(["", "", "", "Người lập biểu", "", "", "", "", "Giám đốc"])
     book.save(path)
     return path
+
+
+def rewrite_member(path: Path, member: str, change) -> None:
+    """Replace one zip member's bytes by change(old bytes): a hostile workbook from a valid one."""
+    with zipfile.ZipFile(path) as book:
+        contents = {info: book.read(info) for info in book.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for info, data in contents.items():
+            book.writestr(info, change(data) if info.filename == member else data)
+
+
+def declare_size(path: Path, member: str, size: int) -> None:
+    """Make the zip's local header and central directory declare `size` uncompressed bytes for
+    `member`, as a zip bomb's do, without writing them."""
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    for signature, offset, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            length = struct.unpack_from("<H", data, start + name_at - 4 if signature == b"PK\x03\x04" else start + 28)[0]
+            if data[start + name_at:start + name_at + length] == name:
+                struct.pack_into("<I", data, start + offset, size)
+            start += 4
+    path.write_bytes(bytes(data))
 
 
 def write_all(directory: Path, as_of: date = AS_OF, rows_per_province: int = 3, overrides: dict | None = None,

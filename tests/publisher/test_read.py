@@ -1,12 +1,17 @@
+import re
 import unicodedata
 
 import pytest
+from openpyxl import Workbook, load_workbook
 
 from publisher.errors import ReportError
-from publisher.read import discover_reports, read_report
+from publisher.read import MAX_CELL_CHARS, Unreadable, discover_reports, read_report
 from publisher.records import HEADERS
+from publisher.xlsx import MAX_SHEET_CELLS
 
-from .factory import AS_OF, row, title_lines, write_csv, write_xlsx
+from .factory import AS_OF, declare_size, rewrite_member, row, title_lines, totals, write_csv, write_xlsx
+
+SHEET = "xl/worksheets/sheet1.xml"
 
 
 def test_csv_with_bom_title_lines_and_totals(tmp_path):
@@ -102,3 +107,214 @@ def test_a_corporation_named_tong_cong_ty_is_not_the_totals_row(tmp_path):
     report = read_report(write_xlsx(tmp_path, "01", rows), "01", AS_OF)
     assert [r.cells["Tên đơn vị"] for r in report.rows] == ["Tổng công ty Xây dựng Sông Đà", "TỔNG CÔNG TY ĐIỆN LỰC"]
     assert report.totals["STT"] == "Tổng cộng"
+
+
+# Hostile and damaged workbooks: each is refused before calamine builds its grid.
+
+def test_zip_bomb_is_refused_from_the_central_directory(tmp_path):
+    path = write_xlsx(tmp_path, "01", [row(1)])
+    declare_size(path, SHEET, 3_000_000_000)
+    with pytest.raises(ReportError, match=r"^01.xlsx: expands to 3,00\d,\d{3},\d{3} bytes uncompressed, more than the "
+                                          r"limit of 1,073,741,824: a damaged or hostile file$"):
+        read_report(path, "01", AS_OF)
+
+
+def test_member_that_understates_its_size_is_refused(tmp_path):
+    path = write_xlsx(tmp_path, "01", [row(1)])
+    declare_size(path, SHEET, 100)
+    with pytest.raises(ReportError, match=r"^01.xlsx: not a readable XLSX workbook \(Bad CRC-32"):
+        read_report(path, "01", AS_OF)
+
+
+def test_sparse_declared_dimension_is_refused(tmp_path):
+    path = write_xlsx(tmp_path, "01", [row(1)])
+    rewrite_member(path, SHEET, lambda xml: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:XFD1048576"', xml))
+    with pytest.raises(ReportError, match=r"sheet 'Sheet' declares the range A1:XFD1048576 \(1,048,576 rows by 16,384 "
+                                          r"columns\), more than the limit"):
+        read_report(path, "01", AS_OF)
+
+
+def test_a_far_away_cell_is_refused(tmp_path):
+    path = write_xlsx(tmp_path, "01", [row(1)])
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    rewrite_member(path, SHEET, lambda xml: xml.replace(b"</sheetData>", far))
+    with pytest.raises(ReportError, match=r"^01.xlsx: sheet 'Sheet' has cells in column 16,384, beyond the limit of "
+                                          r"100 columns$"):
+        read_report(path, "01", AS_OF)
+
+
+@pytest.mark.parametrize("far, column", [
+    (b'<row r="99"><c t="n" r="XFD99"><v>1</v></c></row>', "16,384"),      # attributes in another order
+    (b'<row spans="1:2" r="99"><c r="ZZ99"><v>1</v></c></row>', "702"),
+    (b'<x:row r="99"><x:c r="AAA99"><x:v>1</x:v></x:c></x:row>', "703"),  # a namespace prefix
+    (b'<row r="99">' + b"<c><v>1</v></c>" * 150 + b"</row>", "150"),       # cells placed one after another
+])
+def test_far_cells_written_in_other_forms_are_found(tmp_path, far, column):
+    path = write_xlsx(tmp_path, "01", [row(1)])
+    rewrite_member(path, SHEET, lambda xml: xml.replace(b"</sheetData>", far + b"</sheetData>"))
+    with pytest.raises(ReportError, match=rf"has cells in column {column}, beyond the limit of 100 columns$"):
+        read_report(path, "01", AS_OF)
+
+
+def test_too_many_rows_by_columns_is_refused(tmp_path):
+    path = write_xlsx(tmp_path, "01", [row(1)])
+    far = b'<row r="1048576"><c r="CV1048576"><v>1</v></c></row></sheetData>'
+    rewrite_member(path, SHEET, lambda xml: xml.replace(b"</sheetData>", far))
+    with pytest.raises(ReportError, match=rf"spans 1,048,576 rows by 100 columns, more than the limit of "
+                                          rf"{MAX_SHEET_CELLS:,} cells"):
+        read_report(path, "01", AS_OF)
+
+
+def test_hidden_first_sheet_of_last_month_is_not_read(tmp_path):
+    book = Workbook()
+    path = write_xlsx(tmp_path, "01", [row(1, arrears_bhxh=9, months_late=1)], as_of=AS_OF.replace(month=10),
+                      book=book, sheet_title="Tháng 10", hidden=True)
+    write_xlsx(tmp_path, "01", [row(1), row(2)], book=book, sheet_title="Tháng 11")
+    report = read_report(path, "01", AS_OF)
+    assert [r.cells["Mã số thuế"] for r in report.rows] == [row(1)["Mã số thuế"], row(2)["Mã số thuế"]]
+    assert report.title_lines[-1] == "Tính đến ngày 25/11/2026"
+
+
+def test_two_visible_sheets_with_the_header_are_refused(tmp_path):
+    book = Workbook()
+    path = write_xlsx(tmp_path, "01", [row(1)], book=book, sheet_title="Tháng 10")
+    write_xlsx(tmp_path, "01", [row(2)], book=book, sheet_title="Tháng 11")
+    with pytest.raises(ReportError, match=r"^01.xlsx: visible sheets 'Tháng 10', 'Tháng 11' all carry the report's "
+                                          r"header: leave the report on one visible sheet$"):
+        read_report(path, "01", AS_OF)
+
+
+def test_header_only_on_a_hidden_sheet(tmp_path):
+    book = Workbook()
+    book.active.title = "Ghi chú"
+    book.active.append(["Xem sheet ẩn"])
+    path = write_xlsx(tmp_path, "01", [row(1)], book=book, sheet_title="Dữ liệu", hidden=True)
+    with pytest.raises(ReportError, match="header is only on hidden sheet\\(s\\) 'Dữ liệu'"):
+        read_report(path, "01", AS_OF)
+
+
+def test_a_visible_notes_sheet_beside_the_report_is_ignored(tmp_path):
+    book = Workbook()
+    book.active.title = "Hướng dẫn"
+    book.active.append(["Báo cáo ở sheet sau"])
+    path = write_xlsx(tmp_path, "01", [row(1)], book=book, sheet_title="Báo cáo")
+    assert len(read_report(path, "01", AS_OF).rows) == 1
+
+
+def test_formula_without_a_cached_value_is_unreadable(tmp_path):
+    rows = [row(1, arrears_bhxh="=1000+2000", months_late=1), row(2)]
+    path = write_xlsx(tmp_path, "01", rows, totals_row=totals([row(1), row(2)]) | {"Nợ BHXH": "=SUM(I7:I8)"})
+    report = read_report(path, "01", AS_OF)
+    cell = report.rows[0].cells["Nợ BHXH"]
+    assert isinstance(cell, Unreadable) and cell.text == "=1000+2000" and "formula without a computed value" in cell.reason
+    assert isinstance(report.totals["Nợ BHXH"], Unreadable)
+
+
+def test_too_many_formulas_without_values_refuse_the_workbook(tmp_path, monkeypatch):
+    monkeypatch.setattr("publisher.xlsx.MAX_UNCOMPUTED", 1)
+    path = write_xlsx(tmp_path, "01", [row(1, arrears_bhxh="=1+1", arrears_bhyt="=2+2", months_late=1)],
+                      totals_row=totals([row(1)]))
+    with pytest.raises(ReportError, match=r"^01.xlsx: sheet 'Sheet' holds more than 1 formulas without a computed value"):
+        read_report(path, "01", AS_OF)
+
+
+def test_formula_with_a_cached_value_is_read(tmp_path):
+    path = write_xlsx(tmp_path, "01", [row(1, arrears_bhxh=3000, months_late=1)])
+    rewrite_member(path, SHEET, lambda xml: xml.replace(b"<v>3000</v>", b"<f>1000+2000</f><v>3000</v>"))
+    assert read_report(path, "01", AS_OF).rows[0].cells["Nợ BHXH"] == 3000
+
+
+def test_merged_cells_in_data_rows_are_unreadable_but_not_in_the_totals_row(tmp_path):
+    path = write_xlsx(tmp_path, "01", [row(1), row(2), row(3)])
+    book = load_workbook(path)
+    book.active.merge_cells("G7:G8")      # one sector for two employers
+    book.active.merge_cells("D9:E9")      # a name across the address
+    book.active.merge_cells("A10:C10")    # the totals label across its first cells
+    book.save(path)
+    report = read_report(path, "01", AS_OF)
+    assert report.rows[0].cells["Ngành nghề"] == "Xây dựng"
+    merged = report.rows[1].cells["Ngành nghề"]
+    assert isinstance(merged, Unreadable) and merged.reason.startswith("merged with cell G7")
+    assert report.rows[2].cells["Ngành nghề"] == "Xây dựng"
+    assert report.rows[2].cells["Tên đơn vị"] == row(3)["Tên đơn vị"]
+    assert report.rows[2].cells["Địa chỉ"].reason.startswith("merged with cell D9")
+    assert report.totals["STT"] == "Tổng cộng" and report.totals_line == 10
+
+
+# CSV exports as they arrive.
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_separated_csv(tmp_path, delimiter):
+    path = write_csv(tmp_path, "01", [row(1, arrears_bhxh="1.234.567", months_late=1), row(2)], delimiter=delimiter,
+                     titles=title_lines("01", AS_OF))
+    report = read_report(path, "01", AS_OF)
+    assert [r.cells["Nợ BHXH"] for r in report.rows] == ["1.234.567", ""]
+    assert report.totals["Nợ BHXH"] == "1234567"
+
+
+def test_a_200_kb_field_is_an_unreadable_cell_naming_its_row(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1), row(2, name="A" * 200_000)])
+    cell = read_report(path, "01", AS_OF).rows[1].cells["Tên đơn vị"]
+    assert isinstance(cell, Unreadable) and cell.text == "A" * 60 + "…"
+    assert cell.reason == f"a cell of 200,000 characters, more than the {MAX_CELL_CHARS:,} a report's cell may hold (a damaged export?)"
+
+
+def test_an_unclosed_quote_names_its_row(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1)], with_totals=False)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('3,TA0003A,0100233488,"Công ty không đóng ngoặc kép\n' + "x" * (1 << 20) + "\n")
+    with pytest.raises(ReportError, match=r'^01-bao-cao.csv, row 4: unreadable CSV \(field larger than field limit '
+                                          r'\(1048576\)\): .* a quote \(\"\) is not closed$'):
+        read_report(path, "01", AS_OF)
+
+
+def test_a_nul_byte_is_an_unreadable_cell(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1, address="Số 5\x00 Lê Lợi")])
+    cell = read_report(path, "01", AS_OF).rows[0].cells["Địa chỉ"]
+    assert cell == Unreadable("Số 5\\x00 Lê Lợi", "holds a NUL character (U+0000) at character 5: remove it (a file "
+                                                 "saved as UTF-16, or damaged, is full of them)")
+
+
+def test_a_line_break_inside_a_cell_is_no_nul(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1, address="Số 5\nLê Lợi")])
+    assert read_report(path, "01", AS_OF).rows[0].cells["Địa chỉ"] == "Số 5\nLê Lợi"
+
+
+def test_a_streamed_report_reads_rows_as_they_are_consumed(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1), row(2)])
+    report = read_report(path, "01", AS_OF, stream=True)
+    assert report.totals is None and iter(report.rows) is report.rows
+    assert [r.line for r in report.rows] == [2, 3]
+    assert report.totals["STT"] == "Tổng cộng" and report.totals_line == 4
+
+
+def test_a_streamed_report_holds_less_than_its_raw_rows(tmp_path):
+    """A large CSV is validated row by row: the raw cells are never all in memory (the 200 MB
+    figure is in BENCHMARKS.md, from bench/read_memory.py)."""
+    import tracemalloc
+
+    from publisher.validate import default_check, validate_report
+
+    path = write_csv(tmp_path, "01", [row(n, arrears_bhxh=n, months_late=1) for n in range(1, 1201)])
+    default_check()
+    peaks = {}
+    for stream in (True, False):
+        tracemalloc.start()
+        validated = validate_report(read_report(path, "01", AS_OF, stream=stream), AS_OF)
+        peaks[stream] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert len(validated.records) == 1200
+    assert peaks[True] < 0.6 * peaks[False]
+
+
+def test_a_damaged_row_of_a_streamed_report_is_a_problem_of_its_province(tmp_path):
+    from publisher.pipeline import _read_one
+
+    path = write_csv(tmp_path, "01", [row(1)] * 40, with_totals=False)
+    bad = "41,TA0041A,0100233488,Công ty\n".encode("cp1258")
+    offset = path.stat().st_size + bad.index("ô".encode("cp1258"))
+    with path.open("ab") as handle:
+        handle.write(bad)
+    problem = _read_one(("01", path, AS_OF, "repair"))
+    assert str(problem) == f"01-bao-cao.csv, row 42: not UTF-8 text (byte {offset}); save the report as CSV UTF-8"
+    assert problem.province_code == "01"

@@ -88,3 +88,13 @@ def test_allow_partial_leaves_failed_provinces_out(tmp_path):
     assert [r.key for r in result.records] == [row(1)["Mã số thuế"]]
     assert set(result.missing_provinces) == {"48", "79"}
     assert "control total 6 does not match" in result.missing_provinces["79"]
+
+
+def test_a_control_total_written_as_a_formula_without_its_value_fails_naming_it(tmp_path):
+    rows = [row(1, arrears_bhxh=1000, months_late=1), row(2)]
+    path = write_xlsx(tmp_path, "01", rows, totals_row=totals(rows) | {"Nợ BHXH": "=SUM(I7:I8)"})
+    with pytest.raises(VerificationError) as caught:
+        reconcile([validated(path, "01")], [], POLICY, expected=["01"])
+    assert problems(caught.value) == [
+        "01.xlsx, row 9, field 'Nợ BHXH': control total is unreadable: formula without a computed value: open the "
+        "workbook in a spreadsheet program and save it, so each value is stored"]

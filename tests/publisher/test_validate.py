@@ -3,10 +3,11 @@ from datetime import date
 
 import pytest
 
+from publisher.read import Unreadable, read_report
 from publisher.records import RawRow
-from publisher.validate import CellError, default_check, parse_integer, validate_row
+from publisher.validate import CellError, RowCheck, default_check, parse_integer, validate_report, validate_row
 
-from .factory import AS_OF, row
+from .factory import AS_OF, row, write_csv
 
 
 @pytest.mark.parametrize("cell, expected", [
@@ -88,7 +89,7 @@ def test_twelve_digits_for_a_company_is_not_a_personal_number():
 def test_every_bad_field_is_named():
     rejects = rejected(row(1, arrears_bhxh="-5", months_late="abc", name="", unit_code="Ô"))
     assert sorted(f for f, _ in rejects) == ["Mã đơn vị", "Nợ BHXH", "Số tháng chậm đóng", "Tên đơn vị"]
-    assert dict(rejects)["Nợ BHXH"] == 'constraint "minimum" is "0"'
+    assert dict(rejects)["Nợ BHXH"] == "-5 is negative; the least accepted is 0"
 
 
 def test_months_without_arrears_is_a_contradiction():
@@ -131,3 +132,85 @@ def test_a_name_of_only_invisible_characters_is_no_name():
 
 def test_a_five_thousand_character_name_is_quarantined_naming_the_field():
     assert rejected(row(1, name="Công ty " + "A" * 5000)) == [("Tên đơn vị", 'constraint "maxLength" is "500"')]
+@pytest.mark.parametrize("cell, reason", [
+    ("-1.000.000", "-1,000,000 is negative; the least accepted is 0"),
+    ("một triệu", "'một triệu' is not a whole number"),
+    ("1e20", "'1e20' is not a whole number"),
+    (1e20, "100,000,000,000,000,000,000 is more than the most accepted, 1,000,000,000,000,000"),
+    ("100000000000000000000", "100,000,000,000,000,000,000 is more than the most accepted, 1,000,000,000,000,000"),
+    (1e300, "1e+300 is not an amount"),
+    (float("inf"), "inf is not a whole number"),
+    ("9" * 5000, "5,000 characters is not an amount"),
+])
+def test_absurd_amounts_are_rejected_with_a_reason(cell, reason):
+    assert rejected(row(1, arrears_bhxh=cell, months_late=1)) == [("Nợ BHXH", reason)]
+
+
+@pytest.mark.parametrize("cell, reason", [
+    (999, "999 is more than the most accepted, 600"),
+    ("-3", "-3 is negative; the least accepted is 0"),
+    ("ba", "'ba' is not a whole number"),
+])
+def test_impossible_months_are_rejected(cell, reason):
+    assert rejected(row(1, arrears_bhxh=5, months_late=cell)) == [("Số tháng chậm đóng", reason)]
+
+
+@pytest.mark.parametrize("cell, reason", [
+    ("Số 7/QĐ ngày 30/02/2026", "'30/02/2026' is not a date"),
+    ("Số 7/QĐ ngày 05/13/2026", "'05/13/2026' is not a date"),
+    ("Số 7/QĐ ngày 01/01/1900", "decision dated 01/01/1900, before Vietnam Social Security existed (1995)"),
+])
+def test_impossible_decision_dates(cell, reason):
+    assert rejected(row(1, evasion_decision=cell)) == [("Quyết định trốn đóng", reason)]
+
+
+def test_an_unreadable_cell_rejects_its_row_by_field():
+    cells = row(1, arrears_bhyt=Unreadable("=A1*2", "formula without a computed value"), months_late=1,
+                address=Unreadable("Số 5\\x00", "holds the control character U+0000 at character 5; remove it"))
+    assert sorted(rejected(cells)) == [("Nợ BHYT", "formula without a computed value"),
+                                       ("Địa chỉ", "holds the control character U+0000 at character 5; remove it")]
+    _, rejects = check(cells)
+    assert {(r.source, r.line, r.value) for r in rejects} == {("79.csv", 7, "=A1*2"), ("79.csv", 7, "Số 5\\x00")}
+
+
+def test_an_unreadable_row_number_is_harmless():
+    record, rejects = check(row(1, row_no=Unreadable("", "merged with cell A6")))
+    assert record is not None and rejects == []
+
+
+def test_mojibake_is_repaired_and_noted():
+    record, notes = check(row(1, name="CÃ´ng ty TNHH Thá»\xad Nghiá»‡m", sector="XÃ¢y dá»±ng"))
+    assert record.name == "Công ty TNHH Thử Nghiệm" and record.sector == "Xây dựng"
+    assert [(n.source, n.line, n.field, n.value, n.reason) for n in notes] == [
+        ("79.csv", 7, "Tên đơn vị", "CÃ´ng ty TNHH Thá»\xad Nghiá»‡m", "mojibake repaired: published as 'Công ty TNHH Thử Nghiệm'"),
+        ("79.csv", 7, "Ngành nghề", "XÃ¢y dá»±ng", "mojibake repaired: published as 'Xây dựng'"),
+    ]
+
+
+def test_mojibake_is_rejected_when_the_policy_says_so():
+    record, rejects = validate_row(RawRow("79.csv", 7, row(1, name="CÃ´ng ty TNHH Thá»\xad Nghiá»‡m")), "79", AS_OF,
+                                   default_check("reject"))
+    assert record is None
+    assert [(r.field, r.reason) for r in rejects] == [
+        ("Tên đơn vị", "mojibake (UTF-8 text read as Windows-1252): it reads 'Công ty TNHH Thử Nghiệm' once repaired; "
+                       "send the report again saved as UTF-8")]
+
+
+@pytest.mark.parametrize("name", ["Công ty TNHH Điện tử Đức Thành", "NGÃ TƯ SỞ – “Cửa hàng số 1”", "Hà Nội · Chi nhánh 2",
+                                  "Công ty Ã Châu", "Cty ABC"])
+def test_clean_vietnamese_is_not_taken_for_mojibake(name):
+    record, notes = check(row(1, name=name))
+    assert notes == [] and record.name == name
+
+
+def test_unknown_mojibake_mode_is_refused():
+    with pytest.raises(ValueError, match="mojibake must be one of repair, reject"):
+        RowCheck.from_schema(mojibake="ignore")
+
+
+def test_repairs_are_notes_not_rejected_rows(tmp_path):
+    rows = [row(1, name="CÃ´ng ty TNHH Thá»\xad Nghiá»‡m"), row(2, tax_code="123")]
+    validated = validate_report(read_report(write_csv(tmp_path, "01", rows), "01", AS_OF), AS_OF)
+    assert [r.name for r in validated.records] == ["Công ty TNHH Thử Nghiệm"]
+    assert validated.rejected_rows == 1 and [r.line for r in validated.rejects] == [3]
+    assert [(n.line, n.field) for n in validated.notes] == [(2, "Tên đơn vị")]
