@@ -44,6 +44,7 @@ test: install
 bench: install
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/portal.py
+	$(BIN)/python bench/results.py
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .

@@ -123,6 +123,19 @@ def release(date_text: str):
     return answer({"release": release_json(found), "files": files["files"], "signed": files["signed"]}, found.id)
 
 
+# ---- daily results ------------------------------------------------------------------------------------
+
+@bp.get("/results")
+def results():
+    from . import results as daily
+
+    period = request.args.get("period", "all")
+    if period not in daily.PERIODS:
+        params.bad_request(_("%(name)s must be one of: %(allowed)s.", name="period", allowed=", ".join(daily.PERIODS)))
+    data = daily.results_data(daily.scope(), period)
+    return answer(data, current_release_id())
+
+
 # ---- eligibility and receipts -----------------------------------------------------------------------------
 
 def receipt_answer(document: dict, cache: str | None = None):

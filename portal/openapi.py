@@ -10,6 +10,8 @@ from congkhai import receipts
 from congkhai.models import STATUSES
 from congkhai.policy import ELIGIBILITY_RULES
 
+from congkhai.rules.results import FIGURES as RESULT_FIGURES
+
 from .params import MAX_PAGE, MAX_QUERY_LENGTH, PER_PAGE_CHOICES
 
 ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "batch_too_large",
@@ -134,6 +136,26 @@ SCHEMAS = {
         "summary": _object({name: COUNT for name in ("rows", "eligible", "barred", "not_in_register_on_date",
                                                      "unknown", "malformed", "duplicates")}),
         "public_key_id": STRING,
+    }),
+    "ResultRow": _object({
+        "release_id": STRING, "as_of": DATE, "provinces": COUNT, **{name: INT64 for name in RESULT_FIGURES}}),
+    "RankedProvince": _object({
+        "code": STRING, "name": STRING, "short_name": STRING, "url": STRING, "arrears_at_start": INT64,
+        "recovered": INT64, "reported": COUNT, "recovery_rate": {"type": ["number", "null"], "minimum": 0},
+        "recovery_rate_text": STRING}),
+    "Ranking": _object({"days": {"type": "integer"}, "start": DATE, "end": DATE, "releases": COUNT,
+                        "provinces": {"type": "array", "items": _ref("RankedProvince")}}),
+    "Results": _object({
+        "release_id": RELEASE_ID,
+        "scope": _nullable(_object({"province_code": STRING, "name": STRING, "name_en": STRING})),
+        "period": {"type": "string", "enum": ["30", "90", "365", "all"]},
+        "definitions": {"type": "object", "additionalProperties": STRING,
+                        "description": "What each figure means, in the reader's language."},
+        "latest": _nullable(_ref("ResultRow")),
+        "series": {"type": "array", "items": _ref("ResultRow")},
+        "ranking": {"type": "object", "additionalProperties": _nullable(_ref("Ranking")),
+                    "description": "days_7 and days_30: provinces by recovery rate = recovered / offenders' "
+                                   "arrears at the window's start."},
     }),
     "Signature": _object({"algorithm": {"const": receipts.ALGORITHM}, "public_key_id": STRING, "value": STRING}),
     "SignedReceipt": _object({
@@ -264,7 +286,7 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
         },
         "servers": [{"url": server_url}],
         "x-release-id": release_id,
-        "tags": [{"name": "employers"}, {"name": "releases"}, {"name": "eligibility"}, {"name": "receipts"},
+        "tags": [{"name": "employers"}, {"name": "releases"}, {"name": "results"}, {"name": "eligibility"}, {"name": "receipts"},
                  {"name": "about"}],
         "paths": {
             "/employers": _get("Search employers", "Same query language, filters, sorting and paging as the "
@@ -284,6 +306,15 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
                 _ok("ReleaseDetail", "The release."),
                 [{"name": "date", "in": "path", "required": True, "schema": {"type": "string", "format": "date"},
                   "description": "The release's as-of date."}], unknown, "releases", "getRelease"),
+            "/results": _get(
+                "Daily results", "The provincial offices' daily results, release by release, for the country or "
+                "one province, and the provinces ranked by recovery rate over 7 and 30 days.",
+                _ok("Results", "The series and the rankings."),
+                [_query("province", {"type": "string", "maxLength": 200},
+                        "One province code such as 75, or slug such as dong-nai; default: the whole country."),
+                 _query("period", {"type": "string", "enum": ["30", "90", "365", "all"]},
+                        "Days of the series, counted back from the latest release; default: all.")],
+                bad, "results", "getResults"),
             "/eligibility": eligibility_single,
             "/receipts/{id}": _get(
                 "A receipt", "A stored receipt; receipts never change.", _ok("SignedReceipt", "The receipt."),

@@ -647,3 +647,36 @@ def verification_keys() -> dict[str, str]:
             pem = path.read_text(encoding="ascii")
             keys[key_id(pem)] = pem
     return keys
+
+
+# ---- daily results (portal.results) ---------------------------------------------------------------
+
+def results_series(province_code: str | None = None) -> list[dict]:
+    """The daily results, one row per release, of a province or of the country (all its provinces)."""
+    from congkhai.models import DailyResult
+    from congkhai.rules.results import FIGURES
+
+    columns = [func.sum(getattr(DailyResult, name)).label(name) for name in FIGURES]
+    stmt = (select(DailyResult.release_id, DailyResult.as_of, func.count().label("provinces"), *columns)
+            .group_by(DailyResult.release_id, DailyResult.as_of).order_by(DailyResult.as_of))
+    if province_code is not None:
+        stmt = stmt.where(DailyResult.province_code == province_code)
+    return [{**row, **{name: int(row[name] or 0) for name in FIGURES}} for row in db.session.execute(stmt).mappings()]
+
+
+def results_of_provinces(start: date, releases: tuple) -> dict[str, dict]:
+    """Per province: the offender arrears at the release of `start`, and what the releases of
+    `releases` recovered, for the recovery-rate ranking."""
+    from congkhai.models import DailyResult
+
+    out: dict[str, dict] = defaultdict(lambda: {"arrears_at_start": 0, "recovered": 0, "reported": 0})
+    stmt = select(DailyResult.province_code, DailyResult.arrears_offenders).where(DailyResult.as_of == start)
+    for code, arrears in db.session.execute(stmt):
+        out[code]["arrears_at_start"] = int(arrears)
+    if releases:
+        stmt = (select(DailyResult.province_code, func.sum(DailyResult.recovered), func.count())
+                .where(DailyResult.as_of.in_(releases)).group_by(DailyResult.province_code))
+        for code, recovered, count in db.session.execute(stmt):
+            out[code]["recovered"] = int(recovered or 0)
+            out[code]["reported"] = int(count)
+    return dict(out)

@@ -15,12 +15,13 @@ from sqlalchemy import bindparam, create_engine, delete, event, insert, select, 
 from sqlalchemy.engine import Engine
 
 from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, followed_since, latest_release
-from congkhai.models import db
+from congkhai.models import DailyResult, db
 from congkhai.rules.changes import State
 from congkhai.taxcode import mask_personal_id, personal_id_hash
 
 from .records import BuiltRelease, Record
 
+D = DailyResult.__table__
 BATCH = 20_000
 _ATTRIBUTES = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "province_code")
 
@@ -95,6 +96,7 @@ def known_employers(conn) -> dict[str, tuple]:
 
 def undo_release(conn, as_of: date) -> None:
     """Remove the release of `as_of` (the latest) and reopen what it closed."""
+    conn.execute(delete(D).where(D.c.as_of == as_of))
     conn.execute(delete(I).where(I.c.valid_from == as_of))
     conn.execute(update(I).where(I.c.valid_to == as_of).values(valid_to=None))
     orphans = select(E.c.id).where(~select(I.c.id).where(I.c.employer_id == E.c.id).exists())
@@ -186,6 +188,9 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
         counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256))
+    if built.results:
+        conn.execute(insert(D), [{"release_id": built.id, "province_code": code, "as_of": as_of, **row}
+                                 for code, row in sorted(built.results.items())])
 
 
 __all__ = ["Previous", "init_db", "latest_release", "load_previous", "make_engine", "undo_release", "write_release"]
