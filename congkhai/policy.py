@@ -28,13 +28,16 @@ class Policy:
     control_total_tolerance_vnd: int
     eligibility_rule: str
     release_every_days: int
+    inspection_min_months: int = 3
+    inspection_publish: str = "before_visit"
+    receipt_current_days: int = 30
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Policy":
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @property
     def digest(self) -> str:
@@ -61,11 +64,18 @@ def load_policy(path: str | Path | None = None) -> Policy:
             control_total_tolerance_vnd=int(raw["verification"].get("control_total_tolerance_vnd", 0)),
             eligibility_rule=str(raw["eligibility"]["rule"]),
             release_every_days=int(raw.get("schedule", {}).get("release_every_days", 1)),
+            inspection_min_months=int(raw.get("inspection", {}).get("min_months", 3)),
+            inspection_publish=str(raw.get("inspection", {}).get("publish", "before_visit")),
+            receipt_current_days=int(raw.get("receipts", {}).get("current_days", 30)),
         )
     except KeyError as error:
         raise PolicyError(f"{path}: missing setting {error}") from None
     if policy.eligibility_rule not in ELIGIBILITY_RULES:
         raise PolicyError(f"{path}: eligibility.rule must be one of {', '.join(ELIGIBILITY_RULES)}")
+    if policy.inspection_publish not in ("before_visit", "after_visit"):
+        raise PolicyError(f"{path}: inspection.publish must be before_visit or after_visit")
+    if policy.inspection_min_months < 1 or policy.receipt_current_days < 1:
+        raise PolicyError(f"{path}: inspection.min_months and receipts.current_days must be 1 or more")
     if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or not 0 <= policy.max_rejected_share <= 1:
         raise PolicyError(f"{path}: thresholds out of range")
     return policy

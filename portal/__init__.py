@@ -37,8 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     rendering.init_app(app)
 
-    from . import api, data, eligibility, employers, lists, results, search
-    for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, results.bp, api.bp):
+    from . import api, data, eligibility, employers, inspections, lists, results, search
+    for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, results.bp, inspections.bp,
+                      api.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)  # JSON errors and conventions under /api/, rate limits (after the blueprints)
     return app

@@ -136,6 +136,20 @@ def results():
     return answer(data, current_release_id())
 
 
+@bp.get("/inspections")
+def inspections():
+    from . import inspections as planned
+
+    release, day = params.answering()
+    months, publish = planned.inspection_policy(release)
+    page, size = params.page_number(), params.per_page()
+    result = queries.states_on(day, planned.inspection_filters(release, day), "months", page, size)
+    params.check_page_exists(page, result.total, size)
+    return answer({"as_of": day, "policy": {"min_months": months, "publish": publish}, "total": result.total,
+                   "page": page, "per_page": size,
+                   "results": [{**row, "links": employer_links(row["key"])} for row in result.rows]}, release.id)
+
+
 # ---- eligibility and receipts -----------------------------------------------------------------------------
 
 def receipt_answer(document: dict, cache: str | None = None):

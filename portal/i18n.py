@@ -43,6 +43,11 @@ ELIGIBILITY_LABELS = {
     "delinquent": _l("Barred: on the offender list"),
     "no_record": _l("Not in the register on this date"),
 }
+STAGE_LABELS = {
+    "reminder": _l("reminded (notice or working minutes)"),
+    "inspection": _l("inspected"),
+    "investigation": _l("referred to the police or for prosecution"),
+}
 RULE_LABELS = {
     "evasion_in_force": _l("barred while an evasion decision is in force"),
     "evasion_or_delinquent": _l("barred while evading or on the offender list"),
@@ -120,5 +125,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda code: label(code, LEAVING_LABELS), "leaving_label")
     app.add_template_filter(lambda code: label(code, ELIGIBILITY_LABELS), "eligibility_label")
     app.add_template_filter(lambda code: label(code, RULE_LABELS), "rule_label")
+    app.add_template_filter(lambda code: label(code, STAGE_LABELS), "stage_label")
     app.add_template_global(language)
     app.add_template_global(LANGUAGES, "languages")

@@ -157,6 +157,17 @@ SCHEMAS = {
                     "description": "days_7 and days_30: provinces by recovery rate = recovered / offenders' "
                                    "arrears at the window's start."},
     }),
+    "InspectionRow": _object({
+        "key": STRING, "name": STRING, "tax_code": NULL_STRING, "unit_code": STRING, "province_code": STRING,
+        "province": STRING, "status": {"type": "string", "enum": list(STATUSES)}, "arrears_total": INT64,
+        "months_late": COUNT, "enforcement_stage": NULL_STRING, "links": LINKS},
+        required=["key", "name", "province_code", "status", "arrears_total", "months_late", "links"]),
+    "Inspections": _object({
+        "release_id": RELEASE_ID, "as_of": DATE,
+        "policy": _object({"min_months": {"type": "integer", "minimum": 1},
+                           "publish": {"type": "string", "enum": ["before_visit", "after_visit"]}}),
+        "total": COUNT, "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer"},
+        "results": {"type": "array", "items": _ref("InspectionRow")}}),
     "Signature": _object({"algorithm": {"const": receipts.ALGORITHM}, "public_key_id": STRING, "value": STRING}),
     "SignedReceipt": _object({
         "release_id": RELEASE_ID, "receipt": _ref("Receipt"), "signature": _ref("Signature"), "links": LINKS,
@@ -315,6 +326,12 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
                  _query("period", {"type": "string", "enum": ["30", "90", "365", "all"]},
                         "Days of the series, counted back from the latest release; default: all.")],
                 bad, "results", "getResults"),
+            "/inspections": _get(
+                "Planned inspections", "Employers in arrears for the policy's months or more and not yet inspected "
+                "(or, if the policy publishes after the visit, inspected), most months late first.",
+                _ok("Inspections", "A page of the list."),
+                [SEARCH_PARAMETERS[2], SEARCH_PARAMETERS[10], SEARCH_PARAMETERS[11], AS_OF],
+                {**bad, **unknown}, "results", "listPlannedInspections"),
             "/eligibility": eligibility_single,
             "/receipts/{id}": _get(
                 "A receipt", "A stored receipt; receipts never change.", _ok("SignedReceipt", "The receipt."),

@@ -201,6 +201,7 @@ class Filters:
     honour_roll: bool = False
     window_months: int = 12
     full_history: bool = True        # the register must have followed the employer for the whole window
+    stages: tuple | None = None      # enforcement-stage texts as reported (None in it: no stage); None: any
 
 
 SORTS = {
@@ -236,6 +237,11 @@ def _state_conditions(day: date, filters: Filters) -> list:
         conditions.append(SI.months_late >= filters.months_min)
     if filters.months_max is not None:
         conditions.append(SI.months_late <= filters.months_max)
+    if filters.stages is not None:
+        texts = [t for t in filters.stages if t]
+        conditions.append(or_(SI.enforcement_stage.in_(texts), *((SI.enforcement_stage.is_(None),
+                                                                   SI.enforcement_stage == "")
+                                                                  if len(texts) < len(filters.stages) else ())))
     if filters.honour_roll:
         conditions.append(SI.status == COMPLIANT)
         conditions.append(~_blemish_in_window(day, filters.window_months))
@@ -680,3 +686,13 @@ def results_of_provinces(start: date, releases: tuple) -> dict[str, dict]:
             out[code]["recovered"] = int(recovered or 0)
             out[code]["reported"] = int(count)
     return dict(out)
+
+
+# ---- planned inspections (portal.inspections) ---------------------------------------------------
+
+def stage_texts_on(day: date, months_min: int) -> list[str | None]:
+    """The enforcement stages, as reported, of employers at least `months_min` months behind on
+    `day`: a handful of texts, which the rules read into stages."""
+    stmt = (select(SI.enforcement_stage).where(covering(day), SI.months_late >= months_min)
+            .group_by(SI.enforcement_stage))
+    return list(db.session.scalars(stmt))

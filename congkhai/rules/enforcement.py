@@ -33,21 +33,27 @@ def stage_of(text: str | None) -> str | None:
     return next((stage for stage, words in _WORDS if any(word in folded for word in words)), None)
 
 
-def due_for_inspection(months_late: int, stage_text: str | None, status: str, min_months: int) -> bool:
-    """In arrears for `min_months` or more and not yet inspected or referred (an evasion decision
-    is itself the outcome of an inspection)."""
-    return (status != "evading" and months_late >= min_months
-            and stage_of(stage_text) not in (INSPECTION, INVESTIGATION))
+def stage_qualifies(stage_text: str | None, publish: str) -> bool:
+    """Before the visit the list holds employers not yet inspected or referred; after it, those the
+    report says were inspected."""
+    stage = stage_of(stage_text)
+    if publish == AFTER_VISIT:
+        return stage == INSPECTION
+    return stage not in (INSPECTION, INVESTIGATION)
 
 
-def inspected_after_due(months_late: int, stage_text: str | None, min_months: int) -> bool:
-    """Visited: in arrears for `min_months` or more and the report says an inspection took place."""
-    return months_late >= min_months and stage_of(stage_text) == INSPECTION
+def status_qualifies(status: str, publish: str) -> bool:
+    """An evasion decision is itself the outcome of an inspection: not planned any more."""
+    return publish == AFTER_VISIT or status != "evading"
 
 
 def on_inspection_list(months_late: int, stage_text: str | None, status: str, min_months: int,
                        publish: str) -> bool:
     """Is the employer on the published planned-inspection list under the policy's timing?"""
-    if publish == AFTER_VISIT:
-        return inspected_after_due(months_late, stage_text, min_months)
-    return due_for_inspection(months_late, stage_text, status, min_months)
+    return months_late >= min_months and stage_qualifies(stage_text, publish) and status_qualifies(status, publish)
+
+
+def due_for_inspection(months_late: int, stage_text: str | None, status: str, min_months: int) -> bool:
+    """In arrears for `min_months` or more and not yet inspected or referred, whatever the timing
+    of the list: what the employer page says."""
+    return on_inspection_list(months_late, stage_text, status, min_months, BEFORE_VISIT)
