@@ -165,16 +165,20 @@ def json_body() -> dict:
     return data
 
 
-@bp.get("/eligibility")
-def check_one():
+@bp.get("/eligibility", defaults={"check": "tender"})
+@bp.get("/commendation", defaults={"check": "commendation"})
+def check_one(check: str):
     codes = [c for c in request.args.getlist("code") if c.strip()]
     if len(codes) != 1:
         params.bad_request(_("Give exactly one code in ?code=; POST a JSON list to check several."))
-    return receipt_answer(eligibility.issue_receipt(codes, eligibility.question_day(request.args.get("date"))))
+    return receipt_answer(eligibility.issue_receipt(
+        codes, eligibility.question_days(request.args.get("date"),
+                                         request.args.get("award_date") if check == "tender" else None), check))
 
 
-@bp.post("/eligibility")
-def check_batch():
+@bp.post("/eligibility", defaults={"check": "tender"})
+@bp.post("/commendation", defaults={"check": "commendation"})
+def check_batch(check: str):
     data = json_body()
     codes = data.get("codes")
     if not isinstance(codes, list):
@@ -182,10 +186,13 @@ def check_batch():
     wrong = next((i for i, c in enumerate(codes) if isinstance(c, bool) or not isinstance(c, (str, int))), None)
     if wrong is not None:
         params.bad_request(_("codes[%(index)s] is not a string.", index=wrong))
-    day = data.get("date")
-    if day is not None and not isinstance(day, str):
-        params.bad_request(_("\"date\" must be a string: YYYY-MM-DD."))
-    return receipt_answer(eligibility.issue_receipt([str(c) for c in codes], eligibility.question_day(day)))
+    for name in ("date", "award_date"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            params.bad_request(_("\"%(name)s\" must be a string: YYYY-MM-DD.", name=name))
+    if check != "tender" and data.get("award_date") is not None:
+        params.bad_request(_("\"award_date\" belongs to tender checks only."))
+    return receipt_answer(eligibility.issue_receipt(
+        [str(c) for c in codes], eligibility.question_days(data.get("date"), data.get("award_date")), check))
 
 
 @bp.get("/receipts/<receipt_id>")

@@ -43,6 +43,13 @@ ELIGIBILITY_LABELS = {
     "delinquent": _l("Barred: on the offender list"),
     "no_record": _l("Not in the register on this date"),
 }
+COMMENDATION_LABELS = {
+    "commendable": _l("May be commended: no arrears in the commendation window"),
+    "in_arrears": _l("Not to be commended: in arrears on this date"),
+    "arrears_in_window": _l("Not to be commended: in arrears within the commendation window"),
+    "history_too_short": _l("Not to be commended: the register has not followed it for the whole window"),
+    "no_record": _l("Not in the register on this date"),
+}
 STAGE_LABELS = {
     "reminder": _l("reminded (notice or working minutes)"),
     "inspection": _l("inspected"),

@@ -696,3 +696,32 @@ def stage_texts_on(day: date, months_min: int) -> list[str | None]:
     stmt = (select(SI.enforcement_stage).where(covering(day), SI.months_late >= months_min)
             .group_by(SI.enforcement_stage))
     return list(db.session.scalars(stmt))
+
+
+# ---- commendation checks and verification codes (portal.eligibility) -----------------------------
+
+@dataclass(frozen=True)
+class Span:
+    """An interval of an employer's history, as the commendation rule reads it."""
+    valid_from: date
+    valid_to: date | None
+    status: str
+
+
+def histories_of(keys: set[str]) -> dict[str, list[Span]]:
+    """The status history of many employers at once, by key, oldest first."""
+    out: dict[str, list[Span]] = defaultdict(list)
+    keys = sorted(keys)
+    for start in range(0, len(keys), ELIGIBILITY_CHUNK):
+        stmt = (select(Employer.key, SI.valid_from, SI.valid_to, SI.status).join(SI, SI.employer_id == Employer.id)
+                .where(Employer.key.in_(keys[start:start + ELIGIBILITY_CHUNK])).order_by(Employer.key, SI.valid_from))
+        for key, valid_from, valid_to, status in db.session.execute(stmt):
+            out[key].append(Span(valid_from, valid_to, status))
+    return dict(out)
+
+
+def receipts_with_prefix(prefix: str, limit: int = 10) -> list[Receipt]:
+    """Receipts whose id starts with `prefix` (hex): a range scan of the primary key."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    stmt = select(Receipt).where(Receipt.id >= prefix, Receipt.id < upper).order_by(Receipt.id).limit(limit)
+    return list(db.session.scalars(stmt))
