@@ -54,7 +54,7 @@ def ranking(days: int, release_days: list, end) -> dict | None:
                      "short_name": province.short_name if province else code,
                      "url": url_for("results.results", province=province.slug if province else code),
                      **figures, "recovery_rate": rate,
-                     "recovery_rate_text": format_percent(rate, "#,##0.0%") if rate is not None else "–"})
+                     "recovery_rate_text": format_percent(rate, "#,##0.00%") if rate is not None else "–"})
     rows.sort(key=lambda r: (r["recovery_rate"] is None, -(r["recovery_rate"] or 0), r["code"]))
     return {"days": days, "start": span.start, "end": span.end, "releases": len(span.releases), "provinces": rows}
 
@@ -131,7 +131,7 @@ def ranking_chart(rank: dict) -> charts.BarChart:
              for row in rank["provinces"] if row["recovery_rate"]]
     return charts.bar_chart(_("Recovery rate over %(days)s days", days=rank["days"]),
                             _("Recovered divided by the offender list's arrears at the window's start, by province"),
-                            items, lambda value: format_percent(value / 10000, "#,##0.0%"))
+                            items, lambda value: format_percent(value / 10000, "#,##0.00%"))
 
 
 @bp.get("/results", defaults={"fmt": "html"})
