@@ -22,11 +22,13 @@ from sqlalchemy.orm import aliased, lazyload
 
 from congkhai import history
 from congkhai.config import Paths
-from congkhai.models import COMPLIANT, OFFENDER_STATUSES, STATUSES, Employer, Receipt, Release, StatusInterval, db
+from congkhai.models import (COMPLIANT, OFFENDER_STATUSES, STATUSES, DailyResult, Employer, Receipt, Release,
+                             StatusInterval, db)
 from congkhai.provinces import by_code
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
 from congkhai.rules.commendation import window_start
+from congkhai.rules.results import FIGURES
 from congkhai.search import parse_identifier
 from congkhai.signing import key_id, public_key_path
 from congkhai.taxcode import is_personal_number, personal_id_hash
@@ -659,9 +661,6 @@ def verification_keys() -> dict[str, str]:
 
 def results_series(province_code: str | None = None) -> list[dict]:
     """The daily results, one row per release, of a province or of the country (all its provinces)."""
-    from congkhai.models import DailyResult
-    from congkhai.rules.results import FIGURES
-
     columns = [func.sum(getattr(DailyResult, name)).label(name) for name in FIGURES]
     stmt = (select(DailyResult.release_id, DailyResult.as_of, func.count().label("provinces"), *columns)
             .group_by(DailyResult.release_id, DailyResult.as_of).order_by(DailyResult.as_of))
@@ -673,8 +672,6 @@ def results_series(province_code: str | None = None) -> list[dict]:
 def results_of_provinces(start: date, releases: tuple) -> dict[str, dict]:
     """Per province: the offender arrears at the release of `start`, and what the releases of
     `releases` recovered, for the recovery-rate ranking."""
-    from congkhai.models import DailyResult
-
     out: dict[str, dict] = defaultdict(lambda: {"arrears_at_start": 0, "recovered": 0, "reported": 0})
     stmt = select(DailyResult.province_code, DailyResult.arrears_offenders).where(DailyResult.as_of == start)
     for code, arrears in db.session.execute(stmt):
