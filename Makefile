@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/portal.py
 	$(BIN)/python bench/load.py --datasette
+	$(BIN)/python bench/results.py
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -w 100 -o portal/translations/messages.pot .

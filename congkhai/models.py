@@ -133,3 +133,25 @@ class Dispute(db.Model):
     corrected_from = Column(Date)               # upheld: from which date
 
     __table_args__ = (Index("ix_disputes_employer_status", "employer_key", "status"),)
+class DailyResult(db.Model):
+    """A province's results on the day of a release (congkhai.rules.results), written with the
+    release in the same transaction: the 18:30 report, read by the results page without touching
+    the history. Provinces left out of a partial release have no row that day."""
+    __tablename__ = "daily_results"
+
+    release_id = Column(String(10), ForeignKey("releases.id"), primary_key=True)
+    province_code = Column(String(2), primary_key=True)
+    as_of = Column(Date, nullable=False, index=True)
+    employers = Column(Integer, nullable=False, default=0)
+    arrears_bhxh = Column(BigInteger, nullable=False, default=0)
+    arrears_bhyt = Column(BigInteger, nullable=False, default=0)
+    arrears_bhtn = Column(BigInteger, nullable=False, default=0)
+    arrears_total = Column(BigInteger, nullable=False, default=0)
+    arrears_offenders = Column(BigInteger, nullable=False, default=0)
+    delinquent = Column(Integer, nullable=False, default=0)
+    evading = Column(Integer, nullable=False, default=0)
+    new_offenders = Column(Integer, nullable=False, default=0)
+    resolved_offenders = Column(Integer, nullable=False, default=0)
+    to_inspection = Column(Integer, nullable=False, default=0)
+    to_investigation = Column(Integer, nullable=False, default=0)
+    recovered = Column(BigInteger, nullable=False, default=0)

@@ -32,13 +32,16 @@ class Policy:
     eligibility_rule: str
     release_every_days: int
     mojibake: str = "repair"
+    inspection_min_months: int = 3
+    inspection_publish: str = "before_visit"
+    receipt_current_days: int = 30
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Policy":
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @property
     def digest(self) -> str:
@@ -70,6 +73,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
             eligibility_rule=str(raw["eligibility"]["rule"]),
             release_every_days=int(raw.get("schedule", {}).get("release_every_days", 1)),
             mojibake=str(raw["verification"].get("mojibake", "repair")),
+            inspection_min_months=int(raw.get("inspection", {}).get("min_months", 3)),
+            inspection_publish=str(raw.get("inspection", {}).get("publish", "before_visit")),
+            receipt_current_days=int(raw.get("receipts", {}).get("current_days", 30)),
         )
     except KeyError as error:
         raise PolicyError(f"{path}: missing setting {error}") from None
@@ -77,6 +83,10 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise PolicyError(f"{path}: eligibility.rule must be one of {', '.join(ELIGIBILITY_RULES)}")
     if policy.mojibake not in MOJIBAKE_MODES:
         raise PolicyError(f"{path}: verification.mojibake must be one of {', '.join(MOJIBAKE_MODES)}")
+    if policy.inspection_publish not in ("before_visit", "after_visit"):
+        raise PolicyError(f"{path}: inspection.publish must be before_visit or after_visit")
+    if policy.inspection_min_months < 1 or policy.receipt_current_days < 1:
+        raise PolicyError(f"{path}: inspection.min_months and receipts.current_days must be 1 or more")
     if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or not 0 <= policy.max_rejected_share <= 1:
         raise PolicyError(f"{path}: thresholds out of range")
     return policy

@@ -11,13 +11,25 @@ later, so everything in it is public data and it is checkable with the published
   release's policy that decided eligibility;
 - when it was first issued and the id of the key that signed it.
 
-The id is a digest of the content (question, basis, release, rule, answers, key): asking the same
-question of the same release again returns the same receipt, so a GET is repeatable and cacheable
+The id is a digest of the content (question, basis, release, rule, answers, key and, from version
+2, the date until which it is current): asking the same question of the same release again on the
+same day returns the same receipt, so a GET is repeatable and cacheable
 and the table does not grow with reloads. `created_at` is when that answer was first issued.
 
 The signed bytes are `canonical_json(receipt)`; the JSON form is
 `{"receipt": {...}, "signature": {"algorithm": "Ed25519", "public_key_id": ..., "value": base64}}`.
 No Flask here: the portal, the API and any auditor's script share these functions.
+
+Version 2 (this module issues only version 2; version 1 receipts stay verifiable, since the
+signature covers whatever body was signed, and readable by the portal):
+- `check`: "tender" (tender eligibility) or "commendation" (may the employer be commended);
+- `question.dates`: one or two dates with their role ("bid_closing", "award"); the first date's
+  answers keep version 1's top-level places (`question.date`, `date_basis`, `release`, `rule`,
+  `answers`, `summary`), so a version 1 reader still reads the first date right; the second date's
+  are in `further_dates`, one section of the same keys;
+- each section's `release.published_at`: when the data it was answered from was last updated;
+- `verification_code`: ten characters (Crockford base 32 of the id's first 50 bits) a person can
+  type on /verify; `current_days` and `current_until`: how long the agency considers it current.
 """
 from __future__ import annotations
 
@@ -35,7 +47,16 @@ from .taxcode import InvalidTaxCode, compact, mask_personal_id, parse_tax_code, 
 from .text import fold, nfc
 
 RECEIPT_TYPE = "congkhai.eligibility-receipt"
-RECEIPT_VERSION = 1
+RECEIPT_VERSION = 2
+RECEIPT_VERSIONS = (1, 2)
+TENDER = "tender"
+COMMENDATION = "commendation"
+CHECKS = (TENDER, COMMENDATION)
+BID_CLOSING = "bid_closing"
+AWARD = "award"
+ROLES = (BID_CLOSING, AWARD)
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O or U to misread
+CODE_LENGTH = 10
 ALGORITHM = "Ed25519"
 MAX_CODES = 1000
 MAX_CODE_CHARS = 40
@@ -194,10 +215,11 @@ def _match_for(code: Code, found: dict) -> dict | None:
     return found.get((code.kind, code.value))
 
 
-def answer_rows(codes: list[Code], found: dict, rule: str, missing_provinces=()) -> list[dict]:
+def answer_rows(codes: list[Code], found: dict, rule: str, missing_provinces=(), judge=None) -> list[dict]:
     """One answer per row, in the order asked.
 
     `found[(kind, value)]` is {"employer": public facts, "state": the interval in force or None}.
+    `judge(match)` gives (eligible, reason) for a found employer; by default the tender rule `rule`.
     A row asking again about an employer already answered (same code, or another code of the
     same employer) is reported as a duplicate of the first row, which lists its duplicates.
     """
@@ -221,9 +243,13 @@ def answer_rows(codes: list[Code], found: dict, rule: str, missing_provinces=())
             answers.append({**base, "kind": code.kind, "outcome": UNKNOWN, "eligible": None, "reason": UNKNOWN})
         else:
             state = match["state"]
-            verdict = tender_eligibility(state["status"] if state else None, rule)
+            if judge is None:
+                verdict = tender_eligibility(state["status"] if state else None, rule)
+                eligible, reason = verdict.eligible, verdict.reason
+            else:
+                eligible, reason = judge(match)
             row = {**base, "kind": code.kind, "outcome": FOUND, "employer": match["employer"], "state": state,
-                   "eligible": verdict.eligible, "reason": verdict.reason}
+                   "eligible": eligible, "reason": reason}
             if match["employer"]["province_code"] in missing_provinces:
                 row["note"] = PROVINCE_MISSING
             answers.append(row)
@@ -256,28 +282,79 @@ def date_basis(day: date, release_as_of: date, latest_as_of: date, today: date) 
 # ---- the receipt ------------------------------------------------------------------------------------
 
 def receipt_id(content: dict) -> str:
-    """32 hex digits of the sha256 of the receipt's content (everything but its id and time)."""
-    unsigned = {k: v for k, v in content.items() if k not in ("id", "created_at")}
+    """32 hex digits of the sha256 of the receipt's content (everything but its id, time and the
+    verification code derived from the id)."""
+    unsigned = {k: v for k, v in content.items() if k not in ("id", "created_at", "verification_code")}
     return hashlib.sha256(canonical_json(unsigned)).hexdigest()[:32]
 
 
-def build_receipt(*, day: date, codes: list[Code], answers: list[dict], basis: str, release: dict, rule: str,
-                  policy_version: str, public_key_id: str, created_at: datetime) -> dict:
-    """The receipt body that is signed. `release`: id, as_of, datapackage_sha256, partial."""
+def verification_code(receipt_id_: str) -> str:
+    """The first 50 bits of the id in Crockford base 32, as 'XXXXX-XXXXX': short enough to type."""
+    bits = int(receipt_id_[:13], 16) >> 2
+    chars = "".join(CODE_ALPHABET[(bits >> (5 * i)) & 31] for i in reversed(range(CODE_LENGTH)))
+    return chars[:5] + "-" + chars[5:]
+
+
+def parse_verification_code(text: str) -> str | None:
+    """A typed code in canonical form ('7k3m9-x2q4p', 'O' for 0 and 'I'/'L' for 1 read kindly), or None."""
+    cleaned = "".join(ch for ch in str(text).upper() if ch not in " -_.")
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
+    if len(cleaned) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in cleaned):
+        return None
+    return cleaned[:5] + "-" + cleaned[5:]
+
+
+def id_prefix_of_code(code: str) -> str:
+    """The 12 hex digits every id with this verification code starts with (its first 48 bits)."""
+    bits = 0
+    for ch in code.replace("-", ""):
+        bits = bits * 32 + CODE_ALPHABET.index(ch)
+    return f"{bits >> 2:012x}"
+
+
+def date_section(*, day: date, role: str | None, basis: str, release: dict, rule: dict,
+                 answers: list[dict]) -> dict:
+    """The answers for one date and where they came from. `release`: id, as_of, datapackage_sha256,
+    partial, published_at (when its data was last updated); `rule`: name, policy_version and, for
+    commendation, the window."""
+    return {
+        "date": day.isoformat(), "role": role, "date_basis": basis,
+        "release": {"id": release["id"], "as_of": str(release["as_of"]),
+                    "datapackage_sha256": release.get("datapackage_sha256"),
+                    "partial": bool(release.get("partial")), "published_at": release.get("published_at")},
+        "rule": rule, "answers": answers, "summary": summary(answers),
+    }
+
+
+def build_receipt(*, check: str, codes: list[Code], sections: list[dict], public_key_id: str,
+                  created_at: datetime, current_days: int, today: date) -> dict:
+    """The version 2 receipt body that is signed: the first section at version 1's places, the
+    others in `further_dates`. `today` is the issue date in Vietnam, from which it is current."""
+    if check not in CHECKS:
+        raise ValueError(f"unknown check {check!r}")
+    first, *further = sections
     content = {
         "type": RECEIPT_TYPE,
         "version": RECEIPT_VERSION,
-        "question": {"date": day.isoformat(), "codes": [code.shown for code in codes]},
-        "date_basis": basis,
-        "release": {"id": release["id"], "as_of": str(release["as_of"]),
-                    "datapackage_sha256": release.get("datapackage_sha256"),
-                    "partial": bool(release.get("partial"))},
-        "rule": {"name": rule, "policy_version": policy_version},
-        "answers": answers,
-        "summary": summary(answers),
+        "check": check,
+        "question": {"date": first["date"], "codes": [code.shown for code in codes],
+                     "dates": [{"date": s["date"], "role": s["role"]} for s in sections]},
+        **{key: first[key] for key in ("date_basis", "release", "rule", "answers", "summary")},
+        "further_dates": further,
+        "current_days": current_days,
+        "current_until": date.fromordinal(today.toordinal() + current_days).isoformat(),
         "public_key_id": public_key_id,
     }
-    return {"id": receipt_id(content), "created_at": created_at.isoformat(), **content}
+    identifier = receipt_id(content)
+    return {"id": identifier, "created_at": created_at.isoformat(), "verification_code": verification_code(identifier),
+            **content}
+
+
+def sections_of(body: dict) -> list[dict]:
+    """Every date a receipt answers, version 1 or 2, in the order asked."""
+    first = {key: body[key] for key in ("date_basis", "release", "rule", "answers", "summary")}
+    first.update(date=body["question"]["date"], role=(body["question"].get("dates") or [{}])[0].get("role"))
+    return [first, *body.get("further_dates", [])]
 
 
 def signed_document(body: dict, signature: str) -> dict:

@@ -41,8 +41,9 @@ def create_app(config: dict | None = None) -> Flask:
     guards.init_app(app)  # security headers, request bounds, 503 when the database is unreachable
     logging.init_app(app)
 
-    from . import api, data, disputes, eligibility, employers, lists, ratelimits, search
-    for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, api.bp, disputes.bp):
+    from . import api, data, disputes, eligibility, employers, inspections, lists, ratelimits, results, search
+    for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, results.bp, inspections.bp,
+                      api.bp, disputes.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)  # JSON errors and conventions under /api/, rate limits (after the blueprints)
     ratelimits.limit_disputes(app, "disputes.submit", ("disputes.lookup", "disputes.status"))

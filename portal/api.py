@@ -126,6 +126,33 @@ def release(date_text: str):
     return answer({"release": release_json(found), "files": files["files"], "signed": files["signed"]}, found.id)
 
 
+# ---- daily results ------------------------------------------------------------------------------------
+
+@bp.get("/results")
+def results():
+    from . import results as daily
+
+    period = request.args.get("period", "all")
+    if period not in daily.PERIODS:
+        params.bad_request(_("%(name)s must be one of: %(allowed)s.", name="period", allowed=", ".join(daily.PERIODS)))
+    data = daily.results_data(daily.scope(), period)
+    return answer(data, current_release_id())
+
+
+@bp.get("/inspections")
+def inspections():
+    from . import inspections as planned
+
+    release, day = params.answering()
+    months, publish = planned.inspection_policy(release)
+    page, size = params.page_number(), params.per_page()
+    result = queries.states_on(day, planned.inspection_filters(release, day), "months", page, size)
+    params.check_page_exists(page, result.total, size)
+    return answer({"as_of": day, "policy": {"min_months": months, "publish": publish}, "total": result.total,
+                   "page": page, "per_page": size,
+                   "results": [{**row, "links": employer_links(row["key"])} for row in result.rows]}, release.id)
+
+
 # ---- eligibility and receipts -----------------------------------------------------------------------------
 
 def receipt_answer(document: dict, cache: str | None = None):
@@ -141,16 +168,20 @@ def json_body() -> dict:
     return data
 
 
-@bp.get("/eligibility")
-def check_one():
+@bp.get("/eligibility", defaults={"check": "tender"})
+@bp.get("/commendation", defaults={"check": "commendation"})
+def check_one(check: str):
     codes = [c for c in request.args.getlist("code") if c.strip()]
     if len(codes) != 1:
         params.bad_request(_("Give exactly one code in ?code=; POST a JSON list to check several."))
-    return receipt_answer(eligibility.issue_receipt(codes, eligibility.question_day(request.args.get("date"))))
+    return receipt_answer(eligibility.issue_receipt(
+        codes, eligibility.question_days(request.args.get("date"),
+                                         request.args.get("award_date") if check == "tender" else None), check))
 
 
-@bp.post("/eligibility")
-def check_batch():
+@bp.post("/eligibility", defaults={"check": "tender"})
+@bp.post("/commendation", defaults={"check": "commendation"})
+def check_batch(check: str):
     data = json_body()
     codes = data.get("codes")
     if not isinstance(codes, list):
@@ -158,10 +189,13 @@ def check_batch():
     wrong = next((i for i, c in enumerate(codes) if isinstance(c, bool) or not isinstance(c, (str, int))), None)
     if wrong is not None:
         params.bad_request(_("codes[%(index)s] is not a string.", index=wrong))
-    day = data.get("date")
-    if day is not None and not isinstance(day, str):
-        params.bad_request(_("\"date\" must be a string: YYYY-MM-DD."))
-    return receipt_answer(eligibility.issue_receipt([str(c) for c in codes], eligibility.question_day(day)))
+    for name in ("date", "award_date"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            params.bad_request(_("\"%(name)s\" must be a string: YYYY-MM-DD.", name=name))
+    if check != "tender" and data.get("award_date") is not None:
+        params.bad_request(_("\"award_date\" belongs to tender checks only."))
+    return receipt_answer(eligibility.issue_receipt(
+        [str(c) for c in codes], eligibility.question_days(data.get("date"), data.get("award_date")), check))
 
 
 @bp.get("/receipts/<receipt_id>")

@@ -4,7 +4,11 @@
 1,000) and the date that matters; the answer comes from the status history of the release in force
 on that date, row by row. Every check is a receipt (`congkhai.receipts`): `/receipts/<id>` prints
 on A4 with a QR code of its verification link, `/receipts/<id>.json` is what an auditor keeps, and
-`/verify` says whether a receipt is authentic and unaltered. `issue_receipt()` is shared with the API.
+`/verify` says whether a receipt is authentic and unaltered, from its JSON or its typed verification
+code. `issue_receipt()` is shared with the API.
+
+`/commendation` is the same check for award committees, answered by the commendation rule; a tender
+check may ask a second date (the award date) answered in the same receipt.
 
 Dates: before the first release there is nothing to answer from (404, said plainly); a date after
 the latest release is answered from the latest release and the receipt states it (`date_basis`:
@@ -25,6 +29,7 @@ from markupsafe import Markup
 from congkhai import receipts
 from congkhai.models import Receipt
 from congkhai.provinces import by_code
+from congkhai.rules.commendation import commendation_verdict
 from congkhai.signing import Signer, SigningKeyError, load_signer
 
 from . import i18n, params, queries
@@ -106,31 +111,75 @@ def document_of(stored: Receipt) -> dict:
     return receipts.signed_document(json.loads(stored.body), stored.signature)
 
 
-def issue_receipt(raw_codes: list[str], day: date) -> dict:
-    """Answer the codes for the day from the history and return the signed receipt (stored)."""
+def commendation_judge(found: dict, day: date, policy: dict):
+    """The commendation rule of the release's policy, over the found employers' histories."""
+    window = int(policy.get("commendation_window_months", 12))
+    full = bool(policy.get("commendation_requires_full_history", True))
+    histories = queries.histories_of({match["employer"]["key"] for match in found.values()})
+
+    def judge(match: dict):
+        return commendation_verdict(histories.get(match["employer"]["key"], []), day, window, full)
+    rule = {"name": receipts.COMMENDATION, "window_months": window, "requires_full_history": full,
+            "policy_version": str(policy.get("version", ""))}
+    return judge, rule
+
+
+def answer_date(codes: list[receipts.Code], day: date, role: str | None, check: str) -> dict:
+    """One date's section of a receipt: the release in force, the rule of its policy, the answers."""
+    release, basis = release_for(day)
+    found = queries.employers_for_codes(day, receipts.lookups(codes))
+    if check == receipts.COMMENDATION:
+        judge, rule = commendation_judge(found, day, release.policy)
+    else:
+        judge, rule = None, {"name": release.policy["eligibility_rule"],
+                             "policy_version": str(release.policy.get("version", ""))}
+    answers = receipts.answer_rows(codes, found, rule["name"], tuple(release.missing_provinces), judge=judge)
+    created = release.created_at if release.created_at.tzinfo else release.created_at.replace(tzinfo=timezone.utc)
+    return receipts.date_section(
+        day=day, role=role, basis=basis, rule=rule, answers=answers,
+        release={"id": release.id, "as_of": release.as_of, "partial": release.partial,
+                 "datapackage_sha256": queries.release_datapackage_sha256(release),
+                 "published_at": created.isoformat()})
+
+
+def issue_receipt(raw_codes: list[str], days: list[tuple[str | None, date]], check: str = receipts.TENDER) -> dict:
+    """Answer the codes for each (role, day) from the history and return the signed receipt (stored)."""
     try:
         codes = receipts.parse_question(raw_codes)
     except receipts.TooManyCodes:
         abort(413, description=_("At most %(most)s codes can be checked at once.", most=receipts.MAX_CODES))
     except receipts.QuestionError:
         params.bad_request(_("Give at least one tax code or unit code."))
-    release, basis = release_for(day)
-    rule = release.policy["eligibility_rule"]
-    found = queries.employers_for_codes(day, receipts.lookups(codes))
-    answers = receipts.answer_rows(codes, found, rule, tuple(release.missing_provinces))
+    sections = [answer_date(codes, day, role, check) for role, day in days]
     key = signer()
+    latest = queries.current_release()
     body = receipts.build_receipt(
-        day=day, codes=codes, answers=answers, basis=basis, rule=rule,
-        release={"id": release.id, "as_of": release.as_of, "partial": release.partial,
-                 "datapackage_sha256": queries.release_datapackage_sha256(release)},
-        policy_version=str(release.policy.get("version", "")), public_key_id=key.key_id,
-        created_at=datetime.now(timezone.utc).replace(microsecond=0))
+        check=check, codes=codes, sections=sections, public_key_id=key.key_id,
+        created_at=datetime.now(timezone.utc).replace(microsecond=0), today=params.today(),
+        current_days=int(latest.policy.get("receipt_current_days", 30)))
     stored = queries.receipt_by_id(body["id"])
     if stored is None:
         data, document = receipts.sign_receipt(body, key)
-        stored = queries.store_receipt(body["id"], datetime.fromisoformat(body["created_at"]), release.id, data,
-                                       document["signature"]["value"])
+        stored = queries.store_receipt(body["id"], datetime.fromisoformat(body["created_at"]),
+                                       body["release"]["id"], data, document["signature"]["value"])
     return document_of(stored)
+
+
+def question_days(first: str | None, award: str | None) -> list[tuple[str | None, date]]:
+    """The date that matters (the bid closing date) and, when given, the award date."""
+    days = [(receipts.BID_CLOSING if (award or "").strip() else None, question_day(first))]
+    if (award or "").strip():
+        days.append((receipts.AWARD, question_day(award)))
+    return days
+
+
+def receipts_by_code(text: str) -> list[Receipt]:
+    """Receipts a typed verification code names (normally one); a clear 400 for a code of the wrong shape."""
+    code = receipts.parse_verification_code(text[:40])
+    if code is None:
+        params.bad_request(_("A verification code has 10 letters and digits, such as 7K3M9-X2Q4P."))
+    return [stored for stored in queries.receipts_with_prefix(receipts.id_prefix_of_code(code))
+            if receipts.verification_code(stored.id) == code]
 
 
 def receipt_or_404(receipt_id: str) -> Receipt:
@@ -159,7 +208,13 @@ def verify_document(document) -> dict:
 
 # ---- presenting a receipt ---------------------------------------------------------------------------------
 
-def _why(answer: dict) -> str:
+def verdict_text(eligible: bool, check: str) -> str:
+    if check == receipts.COMMENDATION:
+        return _("May be commended") if eligible else _("Not to be commended")
+    return _("Eligible") if eligible else _("Barred")
+
+
+def _why(answer: dict, check: str) -> str:
     outcome = answer["outcome"]
     if outcome == receipts.MALFORMED:
         return str(PROBLEM_LABELS.get(answer.get("problem"), OUTCOME_LABELS[outcome]))
@@ -167,7 +222,8 @@ def _why(answer: dict) -> str:
         return _("Same employer as row %(row)s: answered there.", row=answer["duplicate_of"])
     if outcome == receipts.UNKNOWN:
         return str(OUTCOME_LABELS[outcome])
-    parts = [i18n.label(answer["reason"], i18n.ELIGIBILITY_LABELS) + "."]
+    labels = i18n.COMMENDATION_LABELS if check == receipts.COMMENDATION else i18n.ELIGIBILITY_LABELS
+    parts = [i18n.label(answer["reason"], labels) + "."]
     state = answer.get("state")
     if state:
         if state.get("evasion_decision"):
@@ -185,7 +241,7 @@ def _why(answer: dict) -> str:
     return " ".join(parts)
 
 
-def present_row(answer: dict) -> dict:
+def present_row(answer: dict, check: str = receipts.TENDER) -> dict:
     employer = answer.get("employer")
     state = answer.get("state")
     province = by_code().get(employer["province_code"]) if employer else None
@@ -197,9 +253,9 @@ def present_row(answer: dict) -> dict:
         "province": province.name if province else "",
         "url": url_for("employers.employer", key=employer["key"]) if employer else None,
         "status": state["status"] if state else None,
-        "verdict_text": (_("Eligible") if answer["eligible"] else _("Barred")) if answer["eligible"] is not None
+        "verdict_text": verdict_text(answer["eligible"], check) if answer["eligible"] is not None
         else (_("No answer") if answer["outcome"] != receipts.FOUND else _("Not in the register")),
-        "why": _why(answer),
+        "why": _why(answer, check),
     }
 
 
@@ -212,18 +268,43 @@ def qr_svg(text: str) -> Markup:
     return Markup(svg[svg.index("<svg"):])
 
 
+ROLE_LABELS = {receipts.BID_CLOSING: _l("Bid closing date"), receipts.AWARD: _l("Award date")}
+CHECK_TITLES = {receipts.TENDER: _l("Tender eligibility receipt"), receipts.COMMENDATION: _l("Commendation receipt")}
+
+
+def rule_text(rule: dict) -> str:
+    if rule["name"] == receipts.COMMENDATION:
+        text = _("no arrears in any release of the %(months)s months before the date", months=rule["window_months"])
+        if rule.get("requires_full_history"):
+            text += "; " + _("followed by the register for those whole months")
+        return text
+    return i18n.label(rule["name"], i18n.RULE_LABELS)
+
+
+def present_section(section: dict, check: str) -> dict:
+    release = section["release"]
+    return {"date": section["date"], "role_text": str(ROLE_LABELS[section["role"]]) if section.get("role") else "",
+            "basis": section["date_basis"], "basis_text": str(BASIS_LABELS[section["date_basis"]]),
+            "rule_text": rule_text(section["rule"]), "policy_version": section["rule"].get("policy_version", ""),
+            "release": release, "release_url": url_for("lists.release", date_text=release["id"]),
+            "partial": release["partial"], "summary": section["summary"],
+            "rows": [present_row(answer, check) for answer in section["answers"]]}
+
+
 def receipt_view(document: dict) -> dict:
     body = document["receipt"]
-    links = links_for(body["id"])
-    release = body["release"]
+    check = body.get("check", receipts.TENDER)
+    sections = [present_section(section, check) for section in receipts.sections_of(body)]
+    until = body.get("current_until")
     return {
-        "title": _("Eligibility receipt %(id)s", id=body["id"]),
-        "receipt": body, "signature": document["signature"], "links": links,
-        "rows": [present_row(answer) for answer in body["answers"]],
-        "basis_text": str(BASIS_LABELS[body["date_basis"]]),
-        "rule_text": i18n.label(body["rule"]["name"], i18n.RULE_LABELS),
-        "release_url": url_for("lists.release", date_text=release["id"]),
-        "partial": release["partial"],
+        "title": _("Receipt %(id)s", id=body["id"]), "kind_title": str(CHECK_TITLES[check]), "check": check,
+        "receipt": body, "signature": document["signature"], "links": links_for(body["id"]),
+        "verification_code": body.get("verification_code") or receipts.verification_code(body["id"]),
+        "current_until": until, "is_current": until is None or params.today().isoformat() <= until,
+        "sections": sections,
+        # The first date, as version 1 receipts have it (pages and tests read these).
+        "rows": sections[0]["rows"], "basis_text": sections[0]["basis_text"], "rule_text": sections[0]["rule_text"],
+        "release_url": sections[0]["release_url"], "partial": any(section["partial"] for section in sections),
     }
 
 
@@ -252,21 +333,29 @@ def submitted_codes() -> list[str]:
     return codes
 
 
-def form_data(day_text: str, codes_text: str = "") -> dict:
-    return {"title": _("Tender eligibility check"), "day_text": day_text, "codes_text": codes_text,
-            "today": params.today().isoformat(), "max_codes": receipts.MAX_CODES}
+FORM_TITLES = {receipts.TENDER: _l("Tender eligibility check"), receipts.COMMENDATION: _l("Commendation check")}
 
 
-@bp.route("/eligibility", methods=["GET", "POST"])
-def check():
+def form_data(check: str, day_text: str, award_text: str = "", codes_text: str = "") -> dict:
+    return {"title": str(FORM_TITLES[check]), "check": check, "day_text": day_text, "award_text": award_text,
+            "codes_text": codes_text, "today": params.today().isoformat(), "max_codes": receipts.MAX_CODES}
+
+
+@bp.route("/eligibility", methods=["GET", "POST"], defaults={"check": receipts.TENDER})
+@bp.route("/commendation", methods=["GET", "POST"], defaults={"check": receipts.COMMENDATION})
+def check(check: str):
+    """The tender check (one or two dates: bid closing and award) or the commendation check."""
     day_text = request.values.get("date", "").strip()[:20]
+    award_text = request.values.get("award_date", "").strip()[:20] if check == receipts.TENDER else ""
     codes = submitted_codes()
     if request.method == "GET" and not codes:
-        return respond("html", "eligibility/check.html", form_data(day_text or params.today().isoformat()))
-    document = issue_receipt(codes, question_day(day_text))
-    data = {**form_data(day_text or document["receipt"]["question"]["date"], "\n".join(document["receipt"]["question"]["codes"])),
+        return respond("html", "eligibility/check.html", form_data(check, day_text or params.today().isoformat(),
+                                                                   award_text))
+    document = issue_receipt(codes, question_days(day_text, award_text), check)
+    question = document["receipt"]["question"]
+    data = {**form_data(check, day_text or question["date"], award_text, "\n".join(question["codes"])),
             **receipt_view(document)}
-    data["title"] = _("Tender eligibility check")
+    data["title"] = str(FORM_TITLES[check])
     return respond("html", "eligibility/check.html", data)
 
 
@@ -301,8 +390,19 @@ def submitted_document():
 
 @bp.route("/verify", methods=["GET", "POST"])
 def verify():
-    data = {"title": _("Verify a receipt"), "result": None}
-    if request.method == "POST":
+    data = {"title": _("Verify a receipt"), "result": None, "matches": []}
+    code = request.values.get("code", "").strip()
+    if code:
+        found = receipts_by_code(code)
+        if not found:
+            abort(404, description=_("No receipt has the verification code %(code)s. Check the ten characters "
+                                     "printed on the receipt.", code=code[:20]))
+        if len(found) > 1:  # two receipts sharing 50 bits of their id: let the reader pick by date
+            data["matches"] = [{"id": r.id, "created_at": r.created_at, "url": url_for("eligibility.verify", id=r.id)}
+                               for r in found]
+            return respond("html", "receipts/verify.html", data)
+        document = document_of(found[0])
+    elif request.method == "POST":
         document = submitted_document()
     elif request.args.get("id"):
         document = document_of(receipt_or_404(request.args["id"].strip()))

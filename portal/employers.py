@@ -12,6 +12,7 @@ from congkhai.rules.commendation import is_commendable
 from congkhai.receipts import mask_long_digits
 from congkhai.search import parse_identifier
 from congkhai.rules.eligibility import tender_eligibility
+from congkhai.rules.enforcement import due_for_inspection, on_inspection_list, stage_of
 
 from . import charts, feeds, i18n, params, queries
 from .rendering import respond
@@ -29,6 +30,20 @@ def employer_or_404(key: str):
         abort(404, description=_("No employer has the identifier %(key)s in the register. Check the tax code, "
                                  "or search by name.", key=mask_long_digits(key[:40])))
     return employer
+
+
+def enforcement_of(interval, policy: dict) -> dict:
+    """The reported stage read into a stage, and whether the employer is due for an inspection."""
+    months = int(policy.get("inspection_min_months", 3))
+    publish = str(policy.get("inspection_publish", "before_visit"))
+    if interval is None:
+        return {"stage": None, "due_for_inspection": False, "on_inspection_list": False, "min_months": months}
+    return {"stage": stage_of(interval.enforcement_stage), "min_months": months,
+            "due_for_inspection": due_for_inspection(interval.months_late, interval.enforcement_stage,
+                                                     interval.status, months),
+            "on_inspection_list": on_inspection_list(interval.months_late, interval.enforcement_stage,
+                                                     interval.status, months, publish),
+            "inspection_list": url_for("inspections.planned", province=interval.employer.province_code)}
 
 
 @bp.get("/employers/<key>", defaults={"fmt": "html"})
@@ -52,6 +67,7 @@ def employer(key: str, fmt: str):
         "honour_roll": {"eligible": is_commendable(employer.intervals, day, policy["commendation_window_months"],
                                                    policy.get("commendation_requires_full_history", True)),
                         "window_months": policy["commendation_window_months"]},
+        "enforcement": enforcement_of(interval, policy),
         "history": history,
         "episodes": queries.listing_episodes(employer, policy),
         "release": {"id": release.id, "as_of": release.as_of},

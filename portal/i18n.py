@@ -43,6 +43,18 @@ ELIGIBILITY_LABELS = {
     "delinquent": _l("Barred: on the offender list"),
     "no_record": _l("Not in the register on this date"),
 }
+COMMENDATION_LABELS = {
+    "commendable": _l("May be commended: no arrears in the commendation window"),
+    "in_arrears": _l("Not to be commended: in arrears on this date"),
+    "arrears_in_window": _l("Not to be commended: in arrears within the commendation window"),
+    "history_too_short": _l("Not to be commended: the register has not followed it for the whole window"),
+    "no_record": _l("Not in the register on this date"),
+}
+STAGE_LABELS = {
+    "reminder": _l("reminded (notice or working minutes)"),
+    "inspection": _l("inspected"),
+    "investigation": _l("referred to the police or for prosecution"),
+}
 RULE_LABELS = {
     "evasion_in_force": _l("barred while an evasion decision is in force"),
     "evasion_or_delinquent": _l("barred while evading or on the offender list"),
@@ -120,5 +132,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda code: label(code, LEAVING_LABELS), "leaving_label")
     app.add_template_filter(lambda code: label(code, ELIGIBILITY_LABELS), "eligibility_label")
     app.add_template_filter(lambda code: label(code, RULE_LABELS), "rule_label")
+    app.add_template_filter(lambda code: label(code, STAGE_LABELS), "stage_label")
     app.add_template_global(language)
     app.add_template_global(LANGUAGES, "languages")

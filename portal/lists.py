@@ -203,6 +203,7 @@ def province(code: str, fmt: str):
             "evading": url_for("lists.employer_list", name="evading", province=found.code),
             "honour_roll": url_for("lists.employer_list", name="honour-roll", province=found.code),
             "changes": url_for("lists.changes", province=found.code),
+            "inspections": url_for("inspections.planned", province=found.code),
             "offenders_feed": url_for("lists.employer_list", name="offenders", fmt="atom", province=found.code),
             "changes_feed": url_for("lists.changes", fmt="atom", province=found.code),
             "release_feed": url_for("data.static_feed", filename=f"provinces/{found.code}.atom"),

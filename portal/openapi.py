@@ -10,6 +10,9 @@ from congkhai import receipts
 from congkhai.models import STATUSES
 from congkhai.policy import ELIGIBILITY_RULES
 
+from congkhai.rules.commendation import REASONS as COMMENDATION_REASONS
+from congkhai.rules.results import FIGURES as RESULT_FIGURES
+
 from .params import MAX_PAGE, MAX_QUERY_LENGTH, PER_PAGE_CHOICES
 
 ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "batch_too_large",
@@ -121,22 +124,44 @@ SCHEMAS = {
         "eligible": {"type": ["boolean", "null"], "description": "null: no answer (not in the register on the "
                                                                  "date, unknown, malformed or duplicate)."},
         "reason": {"type": "string", "enum": ["eligible", "evading", "delinquent", "no_record", receipts.UNKNOWN,
-                                              receipts.MALFORMED, receipts.DUPLICATE]},
+                                              receipts.MALFORMED, receipts.DUPLICATE,
+                                              *(r for r in COMMENDATION_REASONS if r != "no_record")]},
         "note": {"type": "string", "enum": [receipts.PROVINCE_MISSING]},
     }, required=["row", "input", "outcome", "eligible", "reason"]),
+    "ReleaseRef": _object({"id": STRING, "as_of": DATE, "datapackage_sha256": NULL_STRING,
+                           "partial": {"type": "boolean"},
+                           "published_at": {**NULL_STRING, "description": "When the release's data was last updated "
+                                                                         "(version 2)."}},
+                          required=["id", "as_of", "datapackage_sha256", "partial"]),
+    "Rule": _object({"name": {"type": "string", "enum": [*ELIGIBILITY_RULES, receipts.COMMENDATION]},
+                     "policy_version": STRING, "window_months": {"type": "integer"},
+                     "requires_full_history": {"type": "boolean"}}, required=["name", "policy_version"]),
+    "Summary": _object({name: COUNT for name in ("rows", "eligible", "barred", "not_in_register_on_date",
+                                                 "unknown", "malformed", "duplicates")}),
+    "DateSection": _object({
+        "date": DATE, "role": {"type": ["string", "null"], "enum": [*receipts.ROLES, None]},
+        "date_basis": {"type": "string", "enum": list(receipts.DATE_BASES)}, "release": _ref("ReleaseRef"),
+        "rule": _ref("Rule"), "answers": {"type": "array", "items": _ref("Answer")}, "summary": _ref("Summary")}),
     "Receipt": _object({
-        "type": {"const": receipts.RECEIPT_TYPE}, "version": {"const": receipts.RECEIPT_VERSION},
+        "type": {"const": receipts.RECEIPT_TYPE}, "version": {"type": "integer", "enum": list(receipts.RECEIPT_VERSIONS)},
         "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "created_at": {"type": "string", "format": "date-time"},
-        "question": _object({"date": DATE, "codes": {"type": "array", "items": STRING}}),
+        "check": {"type": "string", "enum": list(receipts.CHECKS),
+                  "description": "Version 2: tender eligibility or commendation (version 1: tender)."},
+        "question": _object({"date": DATE, "codes": {"type": "array", "items": STRING},
+                             "dates": {"type": "array", "items": _object({
+                                 "date": DATE, "role": {"type": ["string", "null"], "enum": [*receipts.ROLES, None]}})}},
+                            required=["date", "codes"]),
         "date_basis": {"type": "string", "enum": list(receipts.DATE_BASES)},
-        "release": _object({"id": STRING, "as_of": DATE, "datapackage_sha256": NULL_STRING,
-                            "partial": {"type": "boolean"}}),
-        "rule": _object({"name": {"type": "string", "enum": list(ELIGIBILITY_RULES)}, "policy_version": STRING}),
-        "answers": {"type": "array", "items": _ref("Answer")},
-        "summary": _object({name: COUNT for name in ("rows", "eligible", "barred", "not_in_register_on_date",
-                                                     "unknown", "malformed", "duplicates")}),
+        "release": _ref("ReleaseRef"), "rule": _ref("Rule"),
+        "answers": {"type": "array", "items": _ref("Answer")}, "summary": _ref("Summary"),
+        "further_dates": {"type": "array", "items": _ref("DateSection"),
+                          "description": "Version 2: the answers for the second date (the award date)."},
+        "verification_code": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$",
+                              "description": "Version 2: ten characters to type on /verify."},
+        "current_days": {"type": "integer", "minimum": 1}, "current_until": DATE,
         "public_key_id": STRING,
-    }),
+    }, required=["type", "version", "id", "created_at", "question", "date_basis", "release", "rule", "answers",
+                 "summary", "public_key_id"]),
     "Signature": _object({"algorithm": {"const": receipts.ALGORITHM}, "public_key_id": STRING, "value": STRING}),
     "SignedReceipt": _object({
         "release_id": RELEASE_ID, "receipt": _ref("Receipt"), "signature": _ref("Signature"), "links": LINKS,
@@ -145,7 +170,10 @@ SCHEMAS = {
         "codes": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": receipts.MAX_CODES,
                   "description": f"Tax codes, unit codes or household personal numbers; at most {receipts.MAX_CODES}. "
                                  "A code that cannot be one is answered as a malformed row, never dropped."},
-        "date": {"type": "string", "format": "date", "description": "Default: today (Asia/Ho_Chi_Minh)."},
+        "date": {"type": "string", "format": "date", "description": "Default: today (Asia/Ho_Chi_Minh). For a "
+                                                                   "tender: the bid closing date."},
+        "award_date": {"type": "string", "format": "date", "description": "Tender checks only: a second date (the "
+                                                                         "award date) answered in the same receipt."},
     }, required=["codes"]),
     "ReceiptToVerify": {"type": "object",
                         "description": "A signed receipt ({\"receipt\": Receipt, \"signature\": Signature}) as "
@@ -242,7 +270,10 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
         [{"name": "code", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1},
           "description": "Tax code, unit code, or a household owner's full personal number; a malformed one is "
                          "answered as a malformed row."},
-         _query("date", {"type": "string", "format": "date"}, "Date that matters; default today.")],
+         _query("date", {"type": "string", "format": "date"}, "Date that matters (the bid closing date); default "
+                "today."),
+         _query("award_date", {"type": "string", "format": "date"},
+                "A second date (the award date) answered in the same receipt.")],
         {**bad, **unknown, "503": _error("Receipts cannot be signed at the moment.")}, "eligibility",
         "checkEligibility")
     eligibility_single.update(_post(
@@ -250,6 +281,19 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
         "malformed, duplicate), none is dropped.", "BatchQuestion", _ok("SignedReceipt", "The signed receipt.", False),
         {**bad, **unknown, "413": _error("More than 1,000 codes, or a body over 1 MB."),
          "503": _error("Receipts cannot be signed at the moment.")}, "eligibility", "checkEligibilityBatch"))
+    commendation = _get(
+        "Commendation check, one code", "May the employer be commended or given an award on the date: no arrears "
+        "in any release of the policy's commendation window (and followed by the register for all of it, if the "
+        "policy asks), as a signed receipt.", _ok("SignedReceipt", "The signed receipt."),
+        [eligibility_single["get"]["parameters"][0], _query("date", {"type": "string", "format": "date"},
+                                                            "Date of the commendation; default today.")],
+        {**bad, **unknown, "503": _error("Receipts cannot be signed at the moment.")}, "eligibility",
+        "checkCommendation")
+    commendation.update(_post(
+        "Commendation check, up to 1,000 codes", "The same check for a list; every row is answered.",
+        "BatchQuestion", _ok("SignedReceipt", "The signed receipt.", False),
+        {**bad, **unknown, "413": _error("More than 1,000 codes, or a body over 1 MB."),
+         "503": _error("Receipts cannot be signed at the moment.")}, "eligibility", "checkCommendationBatch"))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -266,7 +310,7 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
         },
         "servers": [{"url": server_url}],
         "x-release-id": release_id,
-        "tags": [{"name": "employers"}, {"name": "releases"}, {"name": "eligibility"}, {"name": "receipts"},
+        "tags": [{"name": "employers"}, {"name": "releases"}, {"name": "results"}, {"name": "eligibility"}, {"name": "receipts"},
                  {"name": "about"}],
         "paths": {
             "/employers": _get("Search employers", "Same query language, filters, sorting and paging as the "
@@ -286,7 +330,23 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
                 _ok("ReleaseDetail", "The release."),
                 [{"name": "date", "in": "path", "required": True, "schema": {"type": "string", "format": "date"},
                   "description": "The release's as-of date."}], unknown, "releases", "getRelease"),
+            "/results": _get(
+                "Daily results", "The provincial offices' daily results, release by release, for the country or "
+                "one province, and the provinces ranked by recovery rate over 7 and 30 days.",
+                _ok("Results", "The series and the rankings."),
+                [_query("province", {"type": "string", "maxLength": 200},
+                        "One province code such as 75, or slug such as dong-nai; default: the whole country."),
+                 _query("period", {"type": "string", "enum": ["30", "90", "365", "all"]},
+                        "Days of the series, counted back from the latest release; default: all.")],
+                bad, "results", "getResults"),
+            "/inspections": _get(
+                "Planned inspections", "Employers in arrears for the policy's months or more and not yet inspected "
+                "(or, if the policy publishes after the visit, inspected), most months late first.",
+                _ok("Inspections", "A page of the list."),
+                [SEARCH_PARAMETERS[2], SEARCH_PARAMETERS[10], SEARCH_PARAMETERS[11], AS_OF],
+                {**bad, **unknown}, "results", "listPlannedInspections"),
             "/eligibility": eligibility_single,
+            "/commendation": commendation,
             "/receipts/{id}": _get(
                 "A receipt", "A stored receipt; receipts never change.", _ok("SignedReceipt", "The receipt."),
                 [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64},

@@ -22,11 +22,13 @@ from sqlalchemy.orm import aliased, lazyload
 
 from congkhai import disputes, history
 from congkhai.config import Paths
-from congkhai.models import COMPLIANT, OFFENDER_STATUSES, STATUSES, Employer, Receipt, Release, StatusInterval, db
+from congkhai.models import (COMPLIANT, OFFENDER_STATUSES, STATUSES, DailyResult, Employer, Receipt, Release,
+                             StatusInterval, db)
 from congkhai.provinces import by_code
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
 from congkhai.rules.commendation import window_start
+from congkhai.rules.results import FIGURES
 from congkhai.search import parse_identifier
 from congkhai.signing import key_id, public_key_path
 from congkhai.taxcode import is_personal_number, personal_id_hash
@@ -208,6 +210,7 @@ class Filters:
     honour_roll: bool = False
     window_months: int = 12
     full_history: bool = True        # the register must have followed the employer for the whole window
+    stages: tuple | None = None      # enforcement-stage texts as reported (None in it: no stage); None: any
 
 
 SORTS = {
@@ -243,6 +246,11 @@ def _state_conditions(day: date, filters: Filters) -> list:
         conditions.append(SI.months_late >= filters.months_min)
     if filters.months_max is not None:
         conditions.append(SI.months_late <= filters.months_max)
+    if filters.stages is not None:
+        texts = [t for t in filters.stages if t]
+        conditions.append(or_(SI.enforcement_stage.in_(texts), *((SI.enforcement_stage.is_(None),
+                                                                   SI.enforcement_stage == "")
+                                                                  if len(texts) < len(filters.stages) else ())))
     if filters.honour_roll:
         conditions.append(SI.status == COMPLIANT)
         conditions.append(~_blemish_in_window(day, filters.window_months))
@@ -683,3 +691,68 @@ def open_dispute(submission: disputes.Submission, now: datetime) -> str:
 
 def dispute_status(reference: str, employer_key: str) -> dict | None:
     return disputes.dispute_of_employer(db.session, reference, employer_key)
+# ---- daily results (portal.results) ---------------------------------------------------------------
+
+def results_series(province_code: str | None = None) -> list[dict]:
+    """The daily results, one row per release, of a province or of the country (all its provinces)."""
+    columns = [func.sum(getattr(DailyResult, name)).label(name) for name in FIGURES]
+    stmt = (select(DailyResult.release_id, DailyResult.as_of, func.count().label("provinces"), *columns)
+            .group_by(DailyResult.release_id, DailyResult.as_of).order_by(DailyResult.as_of))
+    if province_code is not None:
+        stmt = stmt.where(DailyResult.province_code == province_code)
+    return [{**row, **{name: int(row[name] or 0) for name in FIGURES}} for row in db.session.execute(stmt).mappings()]
+
+
+def results_of_provinces(start: date, releases: tuple) -> dict[str, dict]:
+    """Per province: the offender arrears at the release of `start`, and what the releases of
+    `releases` recovered, for the recovery-rate ranking."""
+    out: dict[str, dict] = defaultdict(lambda: {"arrears_at_start": 0, "recovered": 0, "reported": 0})
+    stmt = select(DailyResult.province_code, DailyResult.arrears_offenders).where(DailyResult.as_of == start)
+    for code, arrears in db.session.execute(stmt):
+        out[code]["arrears_at_start"] = int(arrears)
+    if releases:
+        stmt = (select(DailyResult.province_code, func.sum(DailyResult.recovered), func.count())
+                .where(DailyResult.as_of.in_(releases)).group_by(DailyResult.province_code))
+        for code, recovered, count in db.session.execute(stmt):
+            out[code]["recovered"] = int(recovered or 0)
+            out[code]["reported"] = int(count)
+    return dict(out)
+
+
+# ---- planned inspections (portal.inspections) ---------------------------------------------------
+
+def stage_texts_on(day: date, months_min: int) -> list[str | None]:
+    """The enforcement stages, as reported, of employers at least `months_min` months behind on
+    `day`: a handful of texts, which the rules read into stages."""
+    stmt = (select(SI.enforcement_stage).where(covering(day), SI.months_late >= months_min)
+            .group_by(SI.enforcement_stage))
+    return list(db.session.scalars(stmt))
+
+
+# ---- commendation checks and verification codes (portal.eligibility) -----------------------------
+
+@dataclass(frozen=True)
+class Span:
+    """An interval of an employer's history, as the commendation rule reads it."""
+    valid_from: date
+    valid_to: date | None
+    status: str
+
+
+def histories_of(keys: set[str]) -> dict[str, list[Span]]:
+    """The status history of many employers at once, by key, oldest first."""
+    out: dict[str, list[Span]] = defaultdict(list)
+    keys = sorted(keys)
+    for start in range(0, len(keys), ELIGIBILITY_CHUNK):
+        stmt = (select(Employer.key, SI.valid_from, SI.valid_to, SI.status).join(SI, SI.employer_id == Employer.id)
+                .where(Employer.key.in_(keys[start:start + ELIGIBILITY_CHUNK])).order_by(Employer.key, SI.valid_from))
+        for key, valid_from, valid_to, status in db.session.execute(stmt):
+            out[key].append(Span(valid_from, valid_to, status))
+    return dict(out)
+
+
+def receipts_with_prefix(prefix: str, limit: int = 10) -> list[Receipt]:
+    """Receipts whose id starts with `prefix` (hex): a range scan of the primary key."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    stmt = select(Receipt).where(Receipt.id >= prefix, Receipt.id < upper).order_by(Receipt.id).limit(limit)
+    return list(db.session.scalars(stmt))

@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "/data/public-key.pem); default: the public half of the "
                                                     "configured signing key, when there is one")
 
+    sub.add_parser("backfill-results", help="compute from the status history the daily results of releases "
+                                            "published without them")
+
     p = sub.add_parser("diff", help="what changed between the releases of two dates")
     p.add_argument("date_a", type=_date)
     p.add_argument("date_b", type=_date)
@@ -349,6 +352,18 @@ def cmd_diff(args, settings) -> int:
     return 0
 
 
+def cmd_backfill_results(args, settings) -> int:
+    from .store import backfill_results, init_db, make_engine
+
+    engine = make_engine(settings["DATABASE_URL"])
+    init_db(engine)
+    with engine.begin() as conn:
+        written = backfill_results(conn)
+    engine.dispose()
+    print(f"Daily results written for {len(written)} release(s)" + (f": {', '.join(written)}" if written else ""))
+    return 0
+
+
 def cmd_keygen(args, settings) -> int:
     from congkhai.signing import SigningKeyError, generate_key
 
@@ -467,7 +482,8 @@ def cmd_disputes_sample(conn, args, settings) -> None:
 
 
 COMMANDS = {"sample": cmd_sample, "publish": cmd_publish, "run-daily": cmd_run_daily, "status": cmd_status,
-            "diff": cmd_diff, "keygen": cmd_keygen, "verify": cmd_verify, "disputes": cmd_disputes}
+            "diff": cmd_diff, "keygen": cmd_keygen, "verify": cmd_verify, "disputes": cmd_disputes,
+            "backfill-results": cmd_backfill_results}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -67,6 +67,11 @@ TABLES = {
     "provinces": ("provinces.csv", "Tổng hợp theo tỉnh", "By province",
                   "Số đơn vị theo tình trạng và tổng nợ của từng tỉnh, thành phố.",
                   "Employers by status and arrears totals for each province.", "Tỉnh thành"),
+    "results": ("results.csv", "Kết quả hằng ngày theo tỉnh", "Daily results by province",
+                "Báo cáo kết quả hằng ngày của từng tỉnh: nợ theo quỹ, số đơn vị nợ đọng, trốn đóng, mới vào và ra "
+                "khỏi danh sách, chuyển thanh tra, chuyển cơ quan điều tra, số nợ thu hồi.",
+                "Each province's daily results: arrears by fund, delinquent and evading employers, newly listed and "
+                "resolved, moved to inspection or investigation, arrears recovered.", None),
 }
 # Which resources refer to which: (resource, its fields, target resource, target fields)
 FOREIGN_KEYS = [
@@ -75,6 +80,7 @@ FOREIGN_KEYS = [
     ("evading", "key", "employers", "key"),
     ("compliant", "key", "employers", "key"),
     ("changes", "province_code", "provinces", "province_code"),
+    ("results", "province_code", "provinces", "province_code"),
 ]
 
 
@@ -293,6 +299,10 @@ def _table_rows(resource: str, built: BuiltRelease, groups: dict, stats: dict, f
             yield change_values(item, province_names, base_url)
     elif resource == "provinces":
         yield from _province_rows(built, stats)
+    elif resource == "results":
+        for code, row in sorted(built.results.items()):
+            yield {"release_id": built.id, "as_of": built.as_of, "province_code": code,
+                   "province_name": province_names.get(code, code), **row}
 
 
 def _sheet_value(text: str, kind: str):
@@ -394,7 +404,7 @@ def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed
     groups, stats = _groups(built)
     context = (province_names, commendable, base_url, disputed)
     tables = {}
-    for resource in LIST_RESOURCES:
+    for resource in LIST_RESOURCES + ("results",):
         table = tables[resource] = _Table(out_dir, resource)
         for values in _table_rows(resource, built, groups, stats, feed_items, context):
             table.write(values)

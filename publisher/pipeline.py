@@ -23,6 +23,7 @@ from congkhai.logs import event
 from congkhai.policy import Policy
 from congkhai.rules.changes import diff_states
 from congkhai.rules.commendation import window_start
+from congkhai.rules.results import daily_results
 from congkhai.text import neutralise
 
 from .classify import classify_records, honour_roll
@@ -105,13 +106,18 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     published = set(reconciled.provinces)
     keys = set(new_states) | {k for k, code in previous.province_of.items() if code in published}
     changes = diff_states(previous.states, new_states, keys=keys)
+    province_of = {r.key: r.province_code for r in records}
+    # The first release has no day before it: its employers are reported, not newly listed.
+    results = daily_results(((r.province_code, new_states[r.key]) for r in records),
+                            ((province_of.get(c.key) or previous.province_of.get(c.key), c) for c in changes)
+                            if previous.as_of is not None else (), reconciled.provinces)
     progress.done("compare")
     return BuiltRelease(
         as_of=as_of, created_at=now, policy=policy, records=records, changes=changes, rejects=reconciled.rejects,
         provinces=reconciled.provinces, missing_provinces=reconciled.missing_provinces,
         commendable=honour_roll(records, previous.disqualified,
                                 previous.followed if policy.commendation_requires_full_history else None), input_digest=input_digest(list(found.values())),
-        previous_as_of=previous.as_of, rows_read=reconciled.rows_read)
+        previous_as_of=previous.as_of, rows_read=reconciled.rows_read, results=results)
 
 
 # Below this many bytes of reports, starting worker processes costs more than it saves.

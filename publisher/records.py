@@ -126,6 +126,7 @@ class BuiltRelease:
     input_digest: str
     previous_as_of: date | None = None
     rows_read: int = 0
+    results: dict = field(default_factory=dict)  # province code -> daily results (congkhai.rules.results)
     _counts: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property

@@ -15,12 +15,13 @@ from sqlalchemy import bindparam, create_engine, delete, event, insert, select, 
 from sqlalchemy.engine import Engine
 
 from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, followed_since, latest_release
-from congkhai.models import db
+from congkhai.models import DailyResult, db
 from congkhai.rules.changes import State
 from congkhai.taxcode import mask_personal_id, personal_id_hash
 
 from .records import BuiltRelease, Record
 
+D = DailyResult.__table__
 BATCH = 20_000
 _ATTRIBUTES = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "province_code")
 
@@ -95,6 +96,7 @@ def known_employers(conn) -> dict[str, tuple]:
 
 def undo_release(conn, as_of: date) -> None:
     """Remove the release of `as_of` (the latest) and reopen what it closed."""
+    conn.execute(delete(D).where(D.c.as_of == as_of))
     conn.execute(delete(I).where(I.c.valid_from == as_of))
     conn.execute(update(I).where(I.c.valid_to == as_of).values(valid_to=None))
     orphans = select(E.c.id).where(~select(I.c.id).where(I.c.employer_id == E.c.id).exists())
@@ -186,6 +188,44 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
         counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256))
+    if built.results:
+        conn.execute(insert(D), [{"release_id": built.id, "province_code": code, "as_of": as_of, **row}
+                                 for code, row in sorted(built.results.items())])
+
+
+def results_from_history(conn, release: dict, previous_day: date | None) -> dict[str, dict]:
+    """A release's daily results recomputed from the status history (for releases published before
+    the publisher wrote them): the same `daily_results` over the same states and changes."""
+    from congkhai.history import release_changes
+    from congkhai.rules.results import daily_results
+
+    day = release["as_of"]
+    query = (select(E.c.province_code, *STATE_COLUMNS).select_from(I.join(E, E.c.id == I.c.employer_id))
+             .where(covers(day)))
+    if release["partial"]:
+        query = query.where(E.c.province_code.in_(release["provinces"]))
+    states = ((row[0], State(*row[1:])) for row in conn.execute(query))
+    changes = ((c.province_code, c.change) for c in release_changes(conn, day, previous_day)
+               if c.province_code in release["provinces"]) if previous_day else ()
+    return daily_results(states, changes, release["provinces"])
+
+
+def backfill_results(conn, progress=None) -> list[str]:
+    """Write the daily results of every complete release that has none; returns their ids."""
+    from congkhai.history import complete_releases
+
+    have = set(conn.execute(select(D.c.release_id).distinct()).scalars())
+    written, previous = [], None
+    for release in complete_releases(conn):
+        if release["id"] not in have:
+            rows = results_from_history(conn, release, previous)
+            conn.execute(insert(D), [{"release_id": release["id"], "province_code": code, "as_of": release["as_of"],
+                                      **row} for code, row in sorted(rows.items())])
+            written.append(release["id"])
+            if progress:
+                progress(1)
+        previous = release["as_of"]
+    return written
 
 
 __all__ = ["Previous", "init_db", "latest_release", "load_previous", "make_engine", "undo_release", "write_release"]

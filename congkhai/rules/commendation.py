@@ -32,15 +32,34 @@ def overlaps(interval: Interval, start: date, end: date) -> bool:
     return interval.valid_from <= end and (interval.valid_to is None or interval.valid_to > start)
 
 
+# Why a commendation check answered as it did; the portal and receipts translate these codes.
+COMMENDABLE = "commendable"
+IN_ARREARS = "in_arrears"                      # not compliant on the day itself
+ARREARS_IN_WINDOW = "arrears_in_window"        # compliant today, but in arrears within the window
+HISTORY_TOO_SHORT = "history_too_short"        # not followed by the register for the whole window
+NO_RECORD = "no_record"                        # not in the register on the day
+REASONS = (COMMENDABLE, IN_ARREARS, ARREARS_IN_WINDOW, HISTORY_TOO_SHORT, NO_RECORD)
+
+
+def commendation_verdict(intervals: Iterable[Interval], day: date, window_months: int,
+                         requires_full_history: bool = True) -> tuple[bool | None, str]:
+    """(may be commended, why): None when the employer was not in the register on the day."""
+    intervals = list(intervals)
+    covering = [i for i in intervals if overlaps(i, day, day)]
+    if not covering:
+        return None, NO_RECORD
+    if any(i.status != COMPLIANT for i in covering):
+        return False, IN_ARREARS
+    start = window_start(day, window_months)
+    if any(i.status != COMPLIANT and overlaps(i, start, day) for i in intervals):
+        return False, ARREARS_IN_WINDOW
+    if requires_full_history and not any(i.valid_from <= start for i in intervals):
+        return False, HISTORY_TOO_SHORT
+    return True, COMMENDABLE
+
+
 def is_commendable(intervals: Iterable[Interval], day: date, window_months: int,
                    requires_full_history: bool = True) -> bool:
     """Compliant on `day`, never otherwise within the window and, unless the policy waives it,
     followed by the register since the window began (no record is not a clean record)."""
-    intervals = list(intervals)
-    covering = [i for i in intervals if overlaps(i, day, day)]
-    if not covering or any(i.status != COMPLIANT for i in covering):
-        return False
-    start = window_start(day, window_months)
-    if requires_full_history and not any(i.valid_from <= start for i in intervals):
-        return False
-    return not any(i.status != COMPLIANT and overlaps(i, start, day) for i in intervals)
+    return commendation_verdict(intervals, day, window_months, requires_full_history)[0] is True

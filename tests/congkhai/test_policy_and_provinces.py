@@ -61,3 +61,15 @@ def test_settings_have_defaults_and_help(tmp_path):
     assert all(s.help for s in SETTINGS)
     with pytest.raises(KeyError):
         load_settings(env={}, NOT_A_SETTING=1)
+
+
+def test_inspection_and_receipt_settings_are_checked(tmp_path):
+    from congkhai.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
+
+    policy = load_policy()
+    assert (policy.inspection_min_months, policy.inspection_publish, policy.receipt_current_days) == (3, "before_visit", 30)
+    wrong = tmp_path / "policy.toml"
+    wrong.write_text(DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace('publish = "before_visit"',
+                                                                             'publish = "whenever"'), encoding="utf-8")
+    with pytest.raises(PolicyError, match="inspection.publish"):
+        load_policy(wrong)

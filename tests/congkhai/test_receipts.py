@@ -119,17 +119,20 @@ def test_date_basis(day, basis):
 def _receipt(signer, created_at=NOW, codes=None):
     codes = r.parse_question(codes or [tax_code(1), "bad"])
     answers = r.answer_rows(codes, {(r.TAX_CODE, tax_code(1)): _found(tax_code(1), "evading")}, "evasion_in_force")
-    return r.build_receipt(day=DAY, codes=codes, answers=answers, basis=r.RELEASE_DAY,
-                           release={"id": "2026-11-25", "as_of": DAY, "datapackage_sha256": "ab" * 32},
-                           rule="evasion_in_force", policy_version="2026-11-01", public_key_id=signer.key_id,
-                           created_at=created_at)
+    section = r.date_section(day=DAY, role=None, basis=r.RELEASE_DAY, answers=answers,
+                             release={"id": "2026-11-25", "as_of": DAY, "datapackage_sha256": "ab" * 32},
+                             rule={"name": "evasion_in_force", "policy_version": "2026-11-01"})
+    return r.build_receipt(check=r.TENDER, codes=codes, sections=[section], public_key_id=signer.key_id,
+                           created_at=created_at, current_days=30, today=DAY)
 
 
 def test_receipt_id_depends_on_content_not_on_time(signer):
     first, later = _receipt(signer), _receipt(signer, created_at=datetime(2026, 12, 1, tzinfo=timezone.utc))
     assert first["id"] == later["id"] and len(first["id"]) == 32
     assert _receipt(signer, codes=[tax_code(1)])["id"] != first["id"]
-    assert first["question"] == {"date": "2026-11-25", "codes": [tax_code(1), "bad"]}
+    assert first["question"] == {"date": "2026-11-25", "codes": [tax_code(1), "bad"],
+                                 "dates": [{"date": "2026-11-25", "role": None}]}
+    assert first["version"] == 2 and first["current_until"] == "2026-12-25"
     assert first["release"]["datapackage_sha256"] == "ab" * 32 and first["rule"]["name"] == "evasion_in_force"
 
 
@@ -172,3 +175,40 @@ def test_wrong_key_and_malformed_documents(signer, other_signer):
         assert not r.verify_receipt(bad, keys).authentic
     with pytest.raises(ValueError, match="names key"):
         r.sign_receipt(_receipt(signer), other_signer)
+
+
+def test_verification_code_is_short_typable_and_leads_back_to_the_id(signer):
+    body = _receipt(signer)
+    code = body["verification_code"]
+    assert len(code) == 11 and code[5] == "-" and code == r.verification_code(body["id"])
+    assert r.parse_verification_code(code.lower().replace("-", " ")) == code
+    assert body["id"].startswith(r.id_prefix_of_code(code))
+    assert r.parse_verification_code("12345") is None and r.parse_verification_code("UUUUU-UUUUU") is None
+    assert r.parse_verification_code("OOOOO-IIIII") == "00000-11111"
+
+
+def test_version_1_receipts_still_verify_and_read(signer):
+    """A receipt issued before version 2 (its shape as then built) keeps its signature and reads as one date."""
+    v1 = {key: value for key, value in _receipt(signer).items()
+          if key not in ("check", "further_dates", "current_days", "current_until", "verification_code")}
+    v1.update(version=1, question={"date": "2026-11-25", "codes": [tax_code(1), "bad"]})
+    v1["release"] = {k: v for k, v in v1["release"].items() if k != "published_at"}
+    _, document = r.sign_receipt(v1, signer)
+    assert r.verify_receipt(document, {signer.key_id: signer.public_key_pem}).authentic
+    (section,) = r.sections_of(document["receipt"])
+    assert section["date"] == "2026-11-25" and section["role"] is None and len(section["answers"]) == 2
+
+
+def test_two_dates_in_one_receipt(signer):
+    codes = r.parse_question([tax_code(1)])
+    sections = [r.date_section(day=day, role=role, basis=r.RELEASE_DAY, rule={"name": "evasion_in_force"},
+                               answers=r.answer_rows(codes, {(r.TAX_CODE, tax_code(1)): _found(tax_code(1), status)},
+                                                     "evasion_in_force"),
+                               release={"id": day.isoformat(), "as_of": day, "published_at": "2026-11-25T11:00:00+00:00"})
+                for day, role, status in ((DAY, r.BID_CLOSING, "compliant"), (date(2026, 12, 5), r.AWARD, "evading"))]
+    body = r.build_receipt(check=r.TENDER, codes=codes, sections=sections, public_key_id=signer.key_id,
+                           created_at=NOW, current_days=30, today=DAY)
+    assert [d["role"] for d in body["question"]["dates"]] == [r.BID_CLOSING, r.AWARD]
+    assert body["answers"][0]["eligible"] is True and body["further_dates"][0]["answers"][0]["eligible"] is False
+    assert body["release"]["published_at"] == "2026-11-25T11:00:00+00:00"
+    assert [s["date"] for s in r.sections_of(body)] == ["2026-11-25", "2026-12-05"]

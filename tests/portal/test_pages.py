@@ -8,11 +8,13 @@ PAGES = [
     "/", "/search", "/search?q=cong+ty", "/search?status=delinquent&province=75",
     f"/employers/{HA_THANH}", f"/employers/{DONG_A}", f"/employers/{HOUSEHOLD}", f"/employers/{TRANG_BOM}?as_of=2026-11-24",
     "/provinces", "/provinces/dong-nai", "/releases/2026-11-25", "/releases/2026-11-24", "/data", "/about",
+    "/results", "/results?province=dong-nai&period=all", "/commendation",
 ]
 LIST_PAGES = [
     "/lists/offenders", "/lists/offenders?province=75&sort=months", "/lists/evading", "/lists/honour-roll",
     "/lists/honour-roll?page=2&per_page=10", "/lists/honour-roll?province=ha-noi", "/lists/changes", "/lists/changes?kind=resolved",
     "/lists/offenders?as_of=2026-11-24", "/search?q=dien+tu", "/search?q=cong+ty&as_of=2026-11-24",
+    "/inspections", "/inspections?province=75&sort=arrears",
 ]
 TWINS = [
     "/index.json", "/search.json?q=ho+kinh+doanh", "/search.atom?q=nguyen+van+duc", "/lists/offenders.json",
@@ -20,6 +22,7 @@ TWINS = [
     f"/employers/{HOUSEHOLD}.json", f"/employers/{HOUSEHOLD}.atom", "/provinces/dong-nai.json", "/provinces.json",
     "/releases/2026-11-25.json", "/data.json", "/data/catalog.jsonld", f"/feeds/watchlist.atom?codes={HOUSEHOLD}",
     "/lists/offenders.csv?province=75&as_of=2026-11-24",
+    "/results.json", "/results.csv", "/inspections.json", "/inspections.csv", "/inspections.atom",
 ]
 
 

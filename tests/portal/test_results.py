@@ -1,0 +1,61 @@
+"""The daily results page, its twins and the API, on the shared two-release register."""
+import csv
+import io
+
+from tests.portal.conftest import DONG_NAI, HANOI, soup
+
+
+def test_province_series_counts_the_day_s_listings_and_recovery(client):
+    data = client.get("/results.json?province=dong-nai").get_json()
+    assert data["scope"]["province_code"] == DONG_NAI
+    first, second = data["series"]
+    assert (first["as_of"], second["as_of"]) == ("2026-11-24", "2026-11-25")
+    assert second["new_offenders"] == 1 and second["resolved_offenders"] == 1   # Biên Hòa in, Trảng Bom out
+    assert second["recovered"] == 80_000_000                                    # Trảng Bom paid in full
+    assert second["arrears_total"] == second["arrears_bhxh"] + second["arrears_bhyt"] + second["arrears_bhtn"]
+    assert first["recovered"] == 0 and first["new_offenders"] == 0             # the first release has no "before"
+
+
+def test_country_is_the_sum_of_its_provinces(client):
+    country = client.get("/results.json").get_json()["series"][-1]
+    hanoi = client.get(f"/results.json?province={HANOI}").get_json()["series"][-1]
+    dong_nai = client.get(f"/results.json?province={DONG_NAI}").get_json()["series"][-1]
+    assert country["provinces"] == 34
+    assert country["recovered"] == dong_nai["recovered"] + hanoi["recovered"]
+    assert country["arrears_total"] >= hanoi["arrears_total"] + dong_nai["arrears_total"]
+
+
+def test_ranking_defines_and_orders_recovery_rates(client):
+    data = client.get("/results.json?lang=en").get_json()
+    week = data["ranking"]["days_7"]
+    assert (week["start"], week["end"]) == ("2026-11-24", "2026-11-25")
+    top = week["provinces"][0]
+    assert top["code"] == DONG_NAI
+    assert top["recovery_rate"] == top["recovered"] / top["arrears_at_start"]
+    rates = [p["recovery_rate"] for p in week["provinces"] if p["recovery_rate"] is not None]
+    assert rates == sorted(rates, reverse=True)
+    assert "window's start" in data["definitions"]["recovery_rate"]
+
+
+def test_page_has_charts_a_table_twin_and_definitions_in_vietnamese(client):
+    page = soup(client.get("/results?province=dong-nai"))
+    assert len(page.select("svg.chart")) >= 4   # three trends and at least one ranking
+    ids = [tag["id"] for tag in page.select("[id]")]
+    assert len(ids) == len(set(ids))
+    assert len(page.select("#table-title ~ div table tbody tr")) == 2
+    assert not page.select("script")
+    assert "Tỷ lệ thu hồi" in page.get_text()
+    english = soup(client.get("/results?lang=en"))
+    assert "Recovery rate" in english.get_text()
+
+
+def test_csv_twin_holds_the_series(client):
+    response = client.get("/results.csv?province=75")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 3 and rows[2][0] == "2026-11-25"
+
+
+def test_bad_province_or_period_is_a_clear_400(client):
+    assert client.get("/results?province=atlantis").status_code == 400
+    assert client.get("/results?period=7").status_code == 400
+    assert client.get("/results?province=01&province=75").status_code == 400
