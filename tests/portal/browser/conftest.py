@@ -34,7 +34,7 @@ VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, 
 def _missing() -> str | None:
     if not CHROMIUM.exists():
         return f"{CHROMIUM} is missing (apt-get install chromium)"
-    for module in ("playwright", "gunicorn"):
+    for module in ("playwright", "axe_playwright_python", "gunicorn"):
         if importlib.util.find_spec(module) is None:
             return f"the Python package {module} is missing (pip install -e '.[test,serve]')"
     return None
@@ -122,7 +122,7 @@ def console_errors() -> list[str]:
 def page(browser, portal_url, viewport, console_errors, request):
     """A page in a fresh context (no cookies) with `portal_url` as base URL; console errors fail the
     test, and the last state of the page is saved as a screenshot."""
-    context = browser.new_context(base_url=portal_url, viewport=viewport, accept_downloads=True)
+    context = browser.new_context(base_url=portal_url, viewport=viewport, locale="vi-VN", accept_downloads=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors = console_errors
@@ -131,7 +131,7 @@ def page(browser, portal_url, viewport, console_errors, request):
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     height = min(page.evaluate("document.documentElement.scrollHeight"), SCREENSHOT_MAX_HEIGHT)
-    page.screenshot(path=SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)}.png", full_page=True,
+    page.screenshot(path=SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name).strip('_')}.png", full_page=True,
                     clip={"x": 0, "y": 0, "width": viewport["width"], "height": height})
     context.close()
     assert not errors, "console errors:\n" + "\n".join(errors)

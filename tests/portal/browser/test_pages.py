@@ -1,5 +1,5 @@
-"""Every page type in a real Chromium at 360 px and 1280 px: no WCAG 2.1 A/AA violation found by
-axe-core, no horizontal scrolling, no console error.
+"""Every page type in a real Chromium at 360 px and 1280 px: no horizontal scrolling, no console error,
+and (on the phone: axe-core takes a second or more on the long pages) no WCAG 2.1 A/AA violation.
 
 To cover a new page, add one line to PAGES: a name and a path, where `{receipt}` stands for the id
 of a receipt issued for this session and `{...}` for the other values of `PLACES`.
@@ -12,6 +12,7 @@ from importlib.resources import files
 
 import pytest
 
+from tests.portal.browser.conftest import VIEWPORTS
 from tests.portal.conftest import DAY_2, DONG_A, HANOI, HA_THANH, HOUSEHOLD
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -38,6 +39,7 @@ PAGES = [
     ("not-found", "/no-such-page"),
 ]
 STATUS = {"not-found": 404}
+PHONE_WIDTH = VIEWPORTS["phone"]["width"]
 
 
 @pytest.fixture(scope="session")
@@ -76,5 +78,7 @@ def test_page_is_accessible_and_fits(page, viewport, places, axe_source, console
     assert page.evaluate("document.documentElement.lang") in ("vi", "en")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], f"{name} scrolls sideways: {width} px wide on a {viewport['width']} px screen"
+    if viewport["width"] > PHONE_WIDTH:
+        return  # axe runs once per page type, on the phone, where a layout is most likely to break
     violations = axe_violations(page, axe_source)
     assert not violations, f"{name} at {viewport['width']} px:\n" + "\n".join(violations)
