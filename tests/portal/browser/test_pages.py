@@ -18,8 +18,9 @@ from tests.portal.conftest import DAY_2, DONG_A, HANOI, HA_THANH, HOUSEHOLD
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGES = [
     ("home", "/"),
-    ("search-results", "/search?q=cong+ty"),
+    ("search-results", "/search?q=cong+ty&status=delinquent"),
     ("employer", f"/employers/{DONG_A}"),
+    ("employer-in-english", f"/employers/{DONG_A}?lang=en"),
     ("household", f"/employers/{HOUSEHOLD}"),
     ("offenders", "/lists/offenders"),
     ("evading", "/lists/evading"),
