@@ -1,5 +1,5 @@
 """Real-browser fixtures: one gunicorn serving the published test register and one headless Chromium
-(Debian's, driven by Playwright) per session, a fresh browser context per test.
+(Debian's, driven by Playwright) per session, with one tab per viewport that each test starts cookie-free.
 
 Locally the browser tests skip, saying why, when Chromium, Playwright or gunicorn is missing; in CI
 (`CI=true`) they fail instead, like the PostgreSQL tests. Each test's page is kept as a screenshot
@@ -118,23 +118,44 @@ def console_errors() -> list[str]:
     return []
 
 
+@pytest.fixture(scope="session")
+def tabs(browser, portal_url):
+    """One tab per viewport for the whole session, opened on first use: a new tab costs a renderer
+    process (0.3 s or more on a loaded machine), which forty page checks would pay forty times."""
+    opened = {}
+
+    def tab(viewport: dict):
+        key = (viewport["width"], viewport["height"])
+        if key not in opened:
+            context = browser.new_context(base_url=portal_url, viewport=viewport, locale="vi-VN", accept_downloads=True)
+            context.set_default_timeout(10_000)
+            page = context.new_page()
+            sink = {"errors": []}
+            page.on("console", lambda message: message.type == "error"
+                    and sink["errors"].append(f"{page.url}: {message.text}"))
+            page.on("pageerror", lambda error: sink["errors"].append(f"{page.url}: {error}"))
+            opened[key] = page, sink
+        return opened[key]
+
+    yield tab
+    for page, _ in opened.values():
+        page.context.close()
+
+
 @pytest.fixture
-def page(browser, portal_url, viewport, console_errors, request):
-    """A page in a fresh context (no cookies) with `portal_url` as base URL; console errors fail the
-    test, and the last state of the page is saved as a screenshot."""
-    context = browser.new_context(base_url=portal_url, viewport=viewport, locale="vi-VN", accept_downloads=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = console_errors
-    page.on("console", lambda message: message.type == "error" and errors.append(f"{page.url}: {message.text}"))
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+def page(tabs, viewport, console_errors, request):
+    """The viewport's tab, without cookies (so in Vietnamese) and with `portal_url` as base URL;
+    console errors fail the test, and the page it ends on is saved as a screenshot."""
+    page, sink = tabs(viewport)
+    page.context.clear_cookies()
+    sink["errors"] = console_errors
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     height = min(page.evaluate("document.documentElement.scrollHeight"), SCREENSHOT_MAX_HEIGHT)
     page.screenshot(path=SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name).strip('_')}.png", full_page=True,
                     clip={"x": 0, "y": 0, "width": viewport["width"], "height": height})
-    context.close()
-    assert not errors, "console errors:\n" + "\n".join(errors)
+    sink["errors"] = []
+    assert not console_errors, "console errors:\n" + "\n".join(console_errors)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -22,7 +22,7 @@ def test_search_without_diacritics_then_read_in_english(page):
     assert page.evaluate("document.documentElement.lang") == "vi"
 
     page.click(".langs a[hreflang=en]")
-    page.wait_for_load_state()
+    page.wait_for_url("**lang=en*")
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.inner_text("h1") == DONG_A_NAME
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Offender list").click()
