@@ -2,7 +2,8 @@
 and (on the phone: axe-core takes a second or more on the long pages) no WCAG 2.1 A/AA violation.
 
 To cover a new page, add one line to PAGES: a name and a path, where `{receipt}` stands for the id
-of a receipt issued for this session and `{...}` for the other values of `PLACES`.
+of a receipt issued for this session (add other such values to the `places` fixture), and its
+status to STATUS when it is not 200.
 """
 from __future__ import annotations
 
@@ -76,10 +77,17 @@ def test_page_is_accessible_and_fits(page, viewport, places, axe_source, console
     assert response.status == STATUS.get(name, 200), f"{name}: {response.status} for {page.url}"
     if response.status == 404:
         console_errors[:] = [e for e in console_errors if "status of 404" not in e]
-    assert page.evaluate("document.documentElement.lang") in ("vi", "en")
+    assert page.evaluate("document.documentElement.lang") == ("en" if "lang=en" in path else "vi")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], f"{name} scrolls sideways: {width} px wide on a {viewport['width']} px screen"
     if viewport["width"] > PHONE_WIDTH:
         return  # axe runs once per page type, on the phone, where a layout is most likely to break
     violations = axe_violations(page, axe_source)
     assert not violations, f"{name} at {viewport['width']} px:\n" + "\n".join(violations)
+
+
+def test_axe_finds_what_it_is_asked_to(tabs, axe_source):
+    """The check above is not vacuous: the same run reports an unlabelled field and a nameless link."""
+    page, _ = tabs(VIEWPORTS["phone"])
+    page.set_content('<html lang="vi"><title>t</title><main><input type="text"><a href="/x"></a></main></html>')
+    assert {v.split(" ")[0] for v in axe_violations(page, axe_source)} >= {"label", "link-name"}
