@@ -239,6 +239,7 @@ def test_openapi_document_describes_every_route_and_the_docs_page_renders_it(app
     for name in document["components"]["schemas"]:
         if document["components"]["schemas"][name].get("type") == "object":
             assert f'id="schema-{name}"' in page
+    assert f'<p class="lead" lang="en">{document["info"]["summary"]}</p>' in page, "English parts of a Vietnamese page say so"
     assert client.get("/api").headers["Location"].endswith("/api/v1/")
     assert set(openapi.ERROR_CODES) >= {400, 404, 405, 413, 429}
 
