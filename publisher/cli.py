@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "/data/public-key.pem); default: the public half of the "
                                                     "configured signing key, when there is one")
 
+    p = sub.add_parser("db", help="the database schema: upgrade it through the migrations, or show its revision")
+    p.add_argument("action", choices=("upgrade", "current"))
+    p.add_argument("--revision", default="head", help="upgrade to this revision (default: head)")
+
     p = sub.add_parser("diff", help="what changed between the releases of two dates")
     p.add_argument("date_a", type=_date)
     p.add_argument("date_b", type=_date)
@@ -253,7 +257,25 @@ def cmd_verify(args, settings) -> int:
     return 0
 
 
-COMMANDS = {"sample": cmd_sample, "publish": cmd_publish, "status": cmd_status, "diff": cmd_diff,
+def cmd_db(args, settings) -> int:
+    from congkhai import migrations
+
+    from .store import make_engine
+
+    engine = make_engine(settings["DATABASE_URL"])
+    try:
+        if args.action == "upgrade":
+            migrations.upgrade(engine, args.revision)
+        revision = migrations.current(engine)
+    finally:
+        engine.dispose()
+    latest = migrations.head()
+    print(f"{engine.url.render_as_string(hide_password=True)}: at revision {revision or 'none (empty database)'}"
+          + ("" if revision == latest else f"; the newest is {latest}, run `congkhai db upgrade`"))
+    return 0
+
+
+COMMANDS = {"db": cmd_db, "sample": cmd_sample, "publish": cmd_publish, "status": cmd_status, "diff": cmd_diff,
             "keygen": cmd_keygen, "verify": cmd_verify}
 
 if __name__ == "__main__":
