@@ -37,8 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     rendering.init_app(app)
 
-    from . import api, data, eligibility, employers, lists, search
-    for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, api.bp):
+    from . import api, cache, data, eligibility, employers, health, lists, search
+    for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, api.bp, health.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)  # JSON errors and conventions under /api/, rate limits (after the blueprints)
+    cache.init_app(app)  # last: looks up after the rate limiter, stores before per-client headers
     return app

@@ -27,7 +27,7 @@ from congkhai.models import Receipt
 from congkhai.provinces import by_code
 from congkhai.signing import Signer, SigningKeyError, load_signer
 
-from . import i18n, params, queries
+from . import cache, i18n, params, queries
 from .rendering import respond
 
 bp = Blueprint("eligibility", __name__)
@@ -254,6 +254,7 @@ def form_data(day_text: str, codes_text: str = "") -> dict:
 
 
 @bp.route("/eligibility", methods=["GET", "POST"])
+@cache.exempt  # the empty form proposes today's date
 def check():
     day_text = request.values.get("date", "").strip()[:20]
     codes = submitted_codes()

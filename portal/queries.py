@@ -647,3 +647,37 @@ def verification_keys() -> dict[str, str]:
             pem = path.read_text(encoding="ascii")
             keys[key_id(pem)] = pem
     return keys
+
+
+# ---- readiness ----------------------------------------------------------------------------------------
+
+VERIFY_RETRY_SECONDS = 30
+
+
+def database_reachable() -> bool:
+    db.session.execute(select(1))
+    return True
+
+
+def fresh_current_release() -> ReleaseInfo | None:
+    """The current release read now, not through the few seconds' cache: readiness must see the database."""
+    row = db.session.scalars(_complete().order_by(Release.as_of.desc()).limit(1)).first()
+    return ReleaseInfo.of(row) if row else None
+
+
+def release_problems(release_id: str) -> list[str]:
+    """What is wrong with this node's copy of a release's files (SHA256SUMS, signature); empty when intact.
+
+    A release's files never change, so a passed check is kept for the process's life; a failed one
+    is tried again after VERIFY_RETRY_SECONDS (a copy may still be arriving)."""
+    from publisher.archive import verify_release
+
+    cache = current_app.extensions.setdefault("congkhai.verified", {})
+    known = cache.get(release_id)
+    if known is not None and (not known[1] or time.monotonic() - known[0] < VERIFY_RETRY_SECONDS):
+        return known[1]
+    agency_key = public_key_path(current_app.config["CONGKHAI_SIGNING_KEY"])
+    problems = verify_release(release_dir(release_id),
+                              agency_key.read_text(encoding="ascii") if agency_key.is_file() else None)
+    cache[release_id] = (time.monotonic(), problems)
+    return problems
