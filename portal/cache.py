@@ -161,7 +161,7 @@ def finish(response):
     if getattr(g, "cache_hit", False):
         response.headers["X-Cache"] = "hit"
     else:
-        version = getattr(g, "cache_version", None) or release_version(queries.current_release())
+        version = g.cache_version = getattr(g, "cache_version", None) or release_version(queries.current_release())
         digest = hashlib.sha256(response.get_data()).hexdigest()[:20]
         response.set_etag(f"{getattr(g, 'release_id', None) or version}-{version}-{digest}")
         response.headers["Cache-Control"] = (getattr(g, "cache_control", None) or response.headers.get("Cache-Control")
@@ -171,6 +171,8 @@ def finish(response):
             response.headers["X-Cache"] = "miss"
             if "Set-Cookie" not in response.headers:
                 current_app.extensions[EXTENSION].set(key, _encode(response, getattr(g, "release_id", None)))
+    response.headers.setdefault("X-Release-Id", getattr(g, "release_id", None)
+                                or getattr(g, "cache_version", "").partition(".")[0] or "none")
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")
     return response.make_conditional(request)

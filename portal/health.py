@@ -57,3 +57,30 @@ def readiness() -> tuple[bool, dict]:
 def readyz():
     ok, details = readiness()
     return _answer(ok, **details)
+
+
+def wait_until_ready(url: str, seconds: float = 60, pause: float = 0.5) -> tuple[bool, str]:
+    """Poll a node's /readyz until it answers 200 or the time is up: (ready, its last answer)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline, last = time.monotonic() + seconds, "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return True, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:  # 503: up but not ready yet, say why
+            last = error.read().decode("utf-8")
+        except OSError as error:  # not listening yet
+            last = f"no answer ({error.__class__.__name__})"
+        time.sleep(pause)
+    return False, last
+
+
+if __name__ == "__main__":
+    import sys
+
+    ready, answer = wait_until_ready(sys.argv[1])
+    print(answer.strip(), file=sys.stdout if ready else sys.stderr)
+    sys.exit(0 if ready else 1)
