@@ -31,6 +31,9 @@ errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 access_log_format = ('%(h)s "%(r)s" %(s)s %(B)s %(D)sus release=%({x-release-id}o)s cache=%({x-cache}o)s '
                      '"%(f)s" "%(a)s"')
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 23+ opens a control socket in $HOME by default; several portals on one host would share
+# its path, and systemd's ProtectHome forbids it. Signals (HUP, TERM, TTIN/TTOU) do the same work.
+control_socket_disable = True
 
 
 def post_fork(server, worker):

@@ -163,7 +163,9 @@ def finish(response):
     else:
         version = g.cache_version = getattr(g, "cache_version", None) or release_version(queries.current_release())
         digest = hashlib.sha256(response.get_data()).hexdigest()[:20]
-        response.set_etag(f"{getattr(g, 'release_id', None) or version}-{version}-{digest}")
+        answering = getattr(g, "release_id", None)  # an API answer about an earlier release names it too
+        same = not answering or version.startswith(answering + ".")
+        response.set_etag(f"{version}-{digest}" if same else f"{answering}-{version}-{digest}")
         response.headers["Cache-Control"] = (getattr(g, "cache_control", None) or response.headers.get("Cache-Control")
                                              or f"public, max-age={int(current_app.config['CONGKHAI_API_CACHE_SECONDS'])}")
         key = getattr(g, "cache_key", None)
