@@ -96,3 +96,21 @@ def test_db_commands(tmp_path, monkeypatch, capsys):
     assert main(["db", "upgrade"]) == 0
     out = capsys.readouterr().out
     assert f"at revision {migrations.head()}" in out and "run `congkhai db upgrade`" not in out
+
+
+def test_new_revision_is_numbered_after_head_and_holds_the_models_change():
+    latest = migrations.head()
+    following = f"{int(latest) + 1:04d}"
+    table = db.metadata.tables["employers"]
+    table.append_column(column := sa.Column("website_for_test", sa.Text))
+    try:
+        path = migrations.new_revision("employers website")
+    finally:
+        table._columns.remove(column)
+    try:
+        text = path.read_text(encoding="utf-8")
+        assert path.name.startswith(following + "_") and f"revision = '{following}'" in text
+        assert f"down_revision = '{latest}'" in text
+        assert "add_column(sa.Column('website_for_test'" in text
+    finally:
+        path.unlink()
