@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from portal import create_app
-from portal.cache import MemoryStore
+from portal.cache import EXTENSION, MemoryStore
 from publisher.pipeline import publish
 from tests.publisher.factory import write_all
 
@@ -35,7 +35,8 @@ def make_app(data_dir: str, store_config: dict):
 @pytest.mark.parametrize("url", ["/", "/lists/offenders", "/lists/offenders.json", "/api/v1/releases",
                                  "/search?q=dong+a"])
 def test_second_answer_is_a_hit_with_the_same_etag_and_304(published, store_config, url):
-    client = make_app(published["CONGKHAI_DATA_DIR"], store_config).test_client()
+    app = make_app(published["CONGKHAI_DATA_DIR"], store_config)
+    client = app.test_client()
     first = client.get(url)
     second = client.get(url)
     assert (first.status_code, second.status_code) == (200, 200)
@@ -46,6 +47,13 @@ def test_second_answer_is_a_hit_with_the_same_etag_and_304(published, store_conf
     assert DAY_2.isoformat() in first.headers["ETag"]
     not_modified = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert not_modified.status_code == 304 and not not_modified.get_data()
+    head = client.head(url)
+    assert head.headers["X-Cache"] == "hit" and head.headers["ETag"] == first.headers["ETag"] and not head.get_data()
+    store = app.extensions[EXTENSION]
+    if store_config["REDIS_URL"]:
+        assert list(store.client.scan_iter(f"{store_config['CONGKHAI_CACHE_PREFIX']}:{DAY_2.isoformat()}.*"))
+    else:
+        assert isinstance(store, MemoryStore) and store.size > 0
 
 
 def test_the_language_is_part_of_the_key(published, store_config):

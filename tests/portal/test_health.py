@@ -4,8 +4,10 @@ from __future__ import annotations
 import shutil
 
 from portal import create_app
+from publisher.pipeline import publish
+from tests.publisher.factory import write_all
 
-from .conftest import DAY_2
+from .conftest import DAY_1, DAY_2, scenario
 
 
 def copy_of(published, tmp_path):
@@ -63,3 +65,15 @@ def test_not_ready_without_the_search_index(published, tmp_path):
     response = probe(node)
     assert response.status_code == 503
     assert response.get_json()["reason"].startswith(f"search index of {DAY_2.isoformat()} cannot be opened")
+
+
+def test_publisher_and_portal_on_each_engine(db_settings, tmp_path):
+    """DATABASE_URL alone moves both to PostgreSQL: the schema from the migrations, the pages from it."""
+    write_all(tmp_path / "reports", as_of=DAY_1, overrides=scenario(DAY_1))
+    publish(tmp_path / "reports", DAY_1, db_settings)
+    client = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": db_settings["CONGKHAI_DATA_DIR"],
+                         "DATABASE_URL": db_settings["DATABASE_URL"]}).test_client()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["release_id"] == DAY_1.isoformat()
+    assert "Đông Á" in client.get("/lists/evading").get_data(as_text=True)
+    assert client.get("/api/v1/releases").get_json()["releases"][0]["id"] == DAY_1.isoformat()
