@@ -26,8 +26,8 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 500)
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
-# Who, what, answer, size, time in microseconds, and which release answered (X-Release-Id) and
-# whether it came from the cache (X-Cache), so a complaint about a page can be matched to its data.
+# Who, what, answer, size, time in microseconds, the release current when it answered (X-Release-Id;
+# an API answer about an earlier date names that one) and whether it came from the cache (X-Cache).
 access_log_format = ('%(h)s "%(r)s" %(s)s %(B)s %(D)sus release=%({x-release-id}o)s cache=%({x-cache}o)s '
                      '"%(f)s" "%(a)s"')
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
