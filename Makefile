@@ -33,12 +33,16 @@ publish-demo: install
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai disputes sample --count 5 --seed 1
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY2) --as-of $(DAY2)
 
+# gunicorn with gunicorn.conf.py; waits until /readyz says the node can serve, then stays in the foreground.
 serve: install
-	@echo "Portal: http://localhost:$(PORT)/  (Ctrl-C to stop)"
-	CONGKHAI_DATA_DIR=$(DEMO_DIR) CONGKHAI_BASE_URL=http://localhost:$(PORT) \
+	@CONGKHAI_DATA_DIR=$(DEMO_DIR) CONGKHAI_BASE_URL=http://localhost:$(PORT) \
 		REDIS_URL=$$(redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && echo redis://127.0.0.1:6379/0) \
 		SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))') \
-		$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) 'portal:create_app()'
+		GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2} \
+		$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'portal:create_app()' & pid=$$!; \
+	trap 'kill $$pid' INT TERM; \
+	$(BIN)/python -m portal.health http://127.0.0.1:$(PORT)/readyz || { kill $$pid; exit 1; }; \
+	echo "Portal: http://localhost:$(PORT)/  (Ctrl-C to stop)"; wait $$pid
 
 test: install
 	$(BIN)/python -m pytest

@@ -233,6 +233,11 @@ def list_disputes(conn, status: str | None = None) -> list[dict]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def generation_query():
+    """count, newest id, count resolved: changes whenever a dispute is opened or resolved."""
+    return select(func.count(TABLE.c.id), func.max(TABLE.c.id), func.count(TABLE.c.resolved_at))
+
+
 def disputed_since_by_key(conn, keys=None) -> dict[str, date]:
     """Employer key -> the day its entry became disputed, for every entry disputed now (or among `keys`)."""
     query = select(TABLE.c.employer_key, TABLE.c.status, TABLE.c.opened_on).where(TABLE.c.status == OPEN)

@@ -41,10 +41,12 @@ def create_app(config: dict | None = None) -> Flask:
     guards.init_app(app)  # security headers, request bounds, 503 when the database is unreachable
     logging.init_app(app)
 
-    from . import api, data, disputes, eligibility, employers, inspections, lists, ratelimits, results, search
+    from . import api, cache, data, disputes, eligibility, employers, health, inspections, lists, ratelimits
+    from . import results, search
     for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, results.bp, inspections.bp,
-                      api.bp, disputes.bp):
+                      api.bp, disputes.bp, health.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)  # JSON errors and conventions under /api/, rate limits (after the blueprints)
     ratelimits.limit_disputes(app, "disputes.submit", ("disputes.lookup", "disputes.status"))
+    cache.init_app(app)  # last: looks up after the rate limiter, stores before per-client headers
     return app

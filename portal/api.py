@@ -7,11 +7,10 @@ the docs page renders that document.
 
 Conventions, applied to every response under /api/ in one place (`finish`): the release id in
 `X-Release-Id` and in the body, errors as `{"error": {"code", "status", "message"}}`, CORS open for
-GET, ETag and Cache-Control on GET answers tied to the release, and 304 to a matching If-None-Match.
+GET; ETag, Cache-Control and 304 to a matching If-None-Match come from `portal.cache`, as for every page.
 """
 from __future__ import annotations
 
-import hashlib
 from datetime import timezone
 
 from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, url_for
@@ -29,7 +28,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PREFIX = "/api/"
 MAX_JSON_BYTES = 1024 * 1024
-CACHE_SETTING = "CONGKHAI_API_CACHE_SECONDS"
 IMMUTABLE = "public, max-age=31536000, immutable"
 CORS_EXPOSED = "ETag, X-Release-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 
@@ -301,7 +299,7 @@ def handle_error(error: HTTPException):
 
 
 def finish(response):
-    """Release id, CORS, ETag and Cache-Control on every /api/ response; 304 when the client is current."""
+    """Release id and CORS on every /api/ response (ETag, Cache-Control and 304: portal.cache, for every page)."""
     if not request.path.startswith(PREFIX):
         return response
     release_id = getattr(g, "release_id", None)
@@ -316,16 +314,6 @@ def finish(response):
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "If-None-Match, Accept, Accept-Language"
             response.headers["Access-Control-Max-Age"] = "86400"
-    cache = getattr(g, "cache_control", None)
-    if request.method in ("GET", "HEAD") and response.status_code == 200:
-        digest = hashlib.sha256(response.get_data()).hexdigest()[:20]
-        response.set_etag(f"{release_id or 'none'}-{digest}")
-        response.headers["Cache-Control"] = cache or f"public, max-age={int(current_app.config[CACHE_SETTING])}"
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
-        response.make_conditional(request)
-    else:
-        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -32,7 +32,7 @@ from congkhai.provinces import by_code
 from congkhai.rules.commendation import commendation_verdict
 from congkhai.signing import Signer, SigningKeyError, load_signer
 
-from . import i18n, params, queries
+from . import cache, i18n, params, queries
 from .rendering import respond
 
 bp = Blueprint("eligibility", __name__)
@@ -343,6 +343,7 @@ def form_data(check: str, day_text: str, award_text: str = "", codes_text: str =
 
 @bp.route("/eligibility", methods=["GET", "POST"], defaults={"check": receipts.TENDER})
 @bp.route("/commendation", methods=["GET", "POST"], defaults={"check": receipts.COMMENDATION})
+@cache.exempt  # the empty form proposes today's date
 def check(check: str):
     """The tender check (one or two dates: bid closing and award) or the commendation check."""
     day_text = request.values.get("date", "").strip()[:20]

@@ -84,6 +84,17 @@ def current_release() -> ReleaseInfo | None:
     return cached[1]
 
 
+def disputes_generation() -> str:
+    """Changes whenever a dispute is opened or resolved (read at most every CURRENT_RELEASE_SECONDS):
+    pages mark open disputes live, between releases, so cached answers are keyed on it too."""
+    cache = _cache()
+    cached = cache.get("disputes")
+    if cached is None or time.monotonic() - cached[0] > CURRENT_RELEASE_SECONDS:
+        row = db.session.execute(disputes.generation_query()).one()
+        cached = cache["disputes"] = (time.monotonic(), "-".join(str(value or 0) for value in row))
+    return cached[1]
+
+
 def known_current_release_id() -> str | None:
     """The current release's id as this worker last read it, without a query (for request logs,
     which must not fail or slow down when the database does)."""
@@ -686,6 +697,7 @@ def open_dispute(submission: disputes.Submission, now: datetime) -> str:
     except BaseException:
         db.session.rollback()
         raise
+    _cache().pop("disputes", None)  # this worker's cached pages show the mark at once; others within seconds
     return reference
 
 
@@ -756,3 +768,37 @@ def receipts_with_prefix(prefix: str, limit: int = 10) -> list[Receipt]:
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     stmt = select(Receipt).where(Receipt.id >= prefix, Receipt.id < upper).order_by(Receipt.id).limit(limit)
     return list(db.session.scalars(stmt))
+
+
+# ---- readiness ----------------------------------------------------------------------------------------
+
+VERIFY_RETRY_SECONDS = 30
+
+
+def database_reachable() -> bool:
+    db.session.execute(select(1))
+    return True
+
+
+def fresh_current_release() -> ReleaseInfo | None:
+    """The current release read now, not through the few seconds' cache: readiness must see the database."""
+    row = db.session.scalars(_complete().order_by(Release.as_of.desc()).limit(1)).first()
+    return ReleaseInfo.of(row) if row else None
+
+
+def release_problems(release_id: str) -> list[str]:
+    """What is wrong with this node's copy of a release's files (SHA256SUMS, signature); empty when intact.
+
+    A release's files never change, so a passed check is kept for the process's life; a failed one
+    is tried again after VERIFY_RETRY_SECONDS (a copy may still be arriving)."""
+    from publisher.archive import verify_release
+
+    cache = current_app.extensions.setdefault("congkhai.verified", {})
+    known = cache.get(release_id)
+    if known is not None and (not known[1] or time.monotonic() - known[0] < VERIFY_RETRY_SECONDS):
+        return known[1]
+    agency_key = public_key_path(current_app.config["CONGKHAI_SIGNING_KEY"])
+    problems = verify_release(release_dir(release_id),
+                              agency_key.read_text(encoding="ascii") if agency_key.is_file() else None)
+    cache[release_id] = (time.monotonic(), problems)
+    return problems

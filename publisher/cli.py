@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("backfill-results", help="compute from the status history the daily results of releases "
                                             "published without them")
+    p = sub.add_parser("db", help="the database schema: upgrade it through the migrations, or show its revision")
+    p.add_argument("action", choices=("upgrade", "current"))
+    p.add_argument("--revision", default="head", help="upgrade to this revision (default: head)")
 
     p = sub.add_parser("diff", help="what changed between the releases of two dates")
     p.add_argument("date_a", type=_date)
@@ -481,9 +484,27 @@ def cmd_disputes_sample(conn, args, settings) -> None:
         print(f"Opened dispute {reference} about {submission.employer_key}")
 
 
-COMMANDS = {"sample": cmd_sample, "publish": cmd_publish, "run-daily": cmd_run_daily, "status": cmd_status,
-            "diff": cmd_diff, "keygen": cmd_keygen, "verify": cmd_verify, "disputes": cmd_disputes,
-            "backfill-results": cmd_backfill_results}
+def cmd_db(args, settings) -> int:
+    from congkhai import migrations
+
+    from .store import make_engine
+
+    engine = make_engine(settings["DATABASE_URL"])
+    try:
+        if args.action == "upgrade":
+            migrations.upgrade(engine, args.revision)
+        revision = migrations.current(engine)
+    finally:
+        engine.dispose()
+    latest = migrations.head()
+    print(f"{engine.url.render_as_string(hide_password=True)}: at revision {revision or 'none (empty database)'}"
+          + ("" if revision == latest else f"; the newest is {latest}, run `congkhai db upgrade`"))
+    return 0
+
+
+COMMANDS = {"db": cmd_db, "sample": cmd_sample, "publish": cmd_publish, "run-daily": cmd_run_daily,
+            "status": cmd_status, "diff": cmd_diff, "keygen": cmd_keygen, "verify": cmd_verify,
+            "disputes": cmd_disputes, "backfill-results": cmd_backfill_results}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, create_engine, delete, event, insert, select, 
 from sqlalchemy.engine import Engine
 
 from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, followed_since, latest_release
+from congkhai import migrations
 from congkhai.models import DailyResult, db
 from congkhai.rules.changes import State
 from congkhai.taxcode import mask_personal_id, personal_id_hash
@@ -43,7 +44,9 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    db.metadata.create_all(engine)
+    """Create or upgrade the schema through the migrations (never `create_all`), on every engine, so
+    the one path production takes is the one every test database takes."""
+    migrations.upgrade(engine)
 
 
 @dataclass
@@ -124,6 +127,27 @@ def _batches(rows: list):
         yield rows[start:start + BATCH]
 
 
+def bulk_insert(conn, table, rows: list[dict]) -> None:
+    """Insert many rows: PostgreSQL's COPY (measured 1.0 s instead of 2.4 s for 50,000 employers with
+    SQLAlchemy's batched INSERT), one executemany elsewhere. All rows have the same keys; the
+    caller's transaction covers both."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
+    finally:
+        cursor.close()
+
+
 def attribute_changes(known: dict[str, tuple], records: list[Record]) -> tuple[list[str], list[str]]:
     """Keys of employers not known before, and of known ones whose name, address... changed."""
     new, changed = [], []
@@ -163,7 +187,7 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
     new_keys, changed_keys = employer_changes or attribute_changes(previous.employers, built.records)
     # Rows are made batch by batch: a million dicts at once would double the run's peak memory.
     for batch in _batches(new_keys):
-        conn.execute(insert(E), [_employer_row(records[key]) for key in batch])
+        bulk_insert(conn, E, [_employer_row(records[key]) for key in batch])
         if progress:
             progress(len(batch))
     for batch in _batches(changed_keys):
@@ -181,7 +205,7 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         if progress:
             progress(len(batch))
     for batch in _batches(opening):
-        conn.execute(insert(I), [_interval_row(ids[c.key], as_of, c.after) for c in batch])
+        bulk_insert(conn, I, [_interval_row(ids[c.key], as_of, c.after) for c in batch])
         if progress:
             progress(len(batch))
     conn.execute(insert(R).values(
@@ -228,4 +252,4 @@ def backfill_results(conn, progress=None) -> list[str]:
     return written
 
 
-__all__ = ["Previous", "init_db", "latest_release", "load_previous", "make_engine", "undo_release", "write_release"]
+__all__ = ["Previous", "bulk_insert", "init_db", "latest_release", "load_previous", "make_engine", "undo_release", "write_release"]

@@ -189,3 +189,22 @@ def test_the_form_lookup_and_status_pages_pass_every_page_check(app, client, mon
 def test_without_a_secret_key_the_form_is_unavailable_not_unsafe(published):
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"]})
     assert app.test_client().get(f"/employers/{HA_THANH}/dispute").status_code == 503
+
+
+def test_a_cached_page_shows_a_dispute_opened_by_another_worker(app, client, monkeypatch):
+    """The page cache keys on the disputes' generation too, so a mark never waits for the next release."""
+    from portal import queries
+
+    url = f"/employers/{BIEN_HOA}"
+    assert client.get(url).headers["X-Cache"] == "miss"
+    assert client.get(url).headers["X-Cache"] == "hit"
+    other = app.test_client()  # another worker: this one's generation cache does not hear of it
+    with app.app_context():
+        generation = dict(app.extensions["congkhai.cache"])["disputes"]
+    assert send(other, monkeypatch, key=BIEN_HOA).status_code == 303
+    with app.app_context():
+        app.extensions["congkhai.cache"]["disputes"] = generation  # as a worker that did not open it
+    assert not soup(client.get(url)).select(".disputed")  # within CURRENT_RELEASE_SECONDS: still cached
+    monkeypatch.setattr(queries, "CURRENT_RELEASE_SECONDS", -1)
+    response = client.get(url)
+    assert response.headers["X-Cache"] == "miss" and soup(response).select_one(".disputed")

@@ -156,3 +156,24 @@ def test_commendation_without_the_full_history_rule(tmp_path, db_settings):
     run(tmp_path, settings, AS_OF, "d1", overrides=LATE_79)
     second = run(tmp_path, settings, DAY2, "d2")
     assert second.release.counts()["honour_roll"] == 101  # the payer of yesterday's arrears must wait
+
+
+def test_bulk_insert_keeps_every_value(database_url):
+    """COPY's text format has its own escapes: tabs, newlines, backslashes, NULL and NFD must come back as written."""
+    from congkhai.models import db
+    from publisher.store import bulk_insert, init_db, make_engine
+
+    engine = make_engine(database_url)
+    init_db(engine)
+    employers = db.metadata.tables["employers"]
+    rows = [{"key": "0101234567", "tax_code": "0101234567", "unit_code": "TA0001", "name": "Công ty\tĐông Á\\N",
+             "address": "Số 1\nHà Nội", "province_code": "01", "employees": None, "ownership_type": "", "sector": ""},
+            {"key": "TA0002A", "tax_code": None, "unit_code": "TA0002A", "name": "Hộ kinh doanh Nguye\u0302\u0303n",
+             "address": "", "province_code": "75", "employees": 0, "ownership_type": "Hộ kinh doanh", "sector": "\\"}]
+    with engine.begin() as conn:
+        bulk_insert(conn, employers, rows)
+        bulk_insert(conn, employers, [])
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(*(employers.c[name] for name in rows[0])).order_by(employers.c.key)).mappings().all()
+    engine.dispose()
+    assert [dict(row) for row in stored] == rows

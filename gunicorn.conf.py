@@ -1,0 +1,46 @@
+"""Gunicorn settings for the portal (`gunicorn -c gunicorn.conf.py 'portal:create_app()'`), used by
+`make serve` and the systemd unit in docs/. Every value can be overridden from the environment
+(GUNICORN_*) or the command line, which wins over this file."""
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Threads wait on the database, Redis and the disk; processes use the cores. 2 x cores + 1 is
+# gunicorn's own advice, capped so a large machine does not open hundreds of database connections.
+workers = _int("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 12))
+worker_class = "gthread"
+threads = _int("GUNICORN_THREADS", 4)
+timeout = _int("GUNICORN_TIMEOUT", 30)          # a worker silent this long is killed and replaced
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5                                    # behind nginx, which keeps its own upstream connections
+# Load the app once before forking: workers share its memory (catalogues, templates, provinces)
+# and a broken configuration stops the master at once instead of every worker in a loop.
+preload_app = True
+# Recycle workers now and then so slow leaks cannot grow; the jitter keeps them from all restarting at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 500)
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+# Who, what, answer, size, time in microseconds, the release current when it answered (X-Release-Id;
+# an API answer about an earlier date names that one) and whether it came from the cache (X-Cache).
+access_log_format = ('%(h)s "%(r)s" %(s)s %(B)s %(D)sus release=%({x-release-id}o)s cache=%({x-cache}o)s '
+                     '"%(f)s" "%(a)s"')
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 23+ opens a control socket in $HOME by default; several portals on one host would share
+# its path, and systemd's ProtectHome forbids it. Signals (HUP, TERM, TTIN/TTOU) do the same work.
+control_socket_disable = True
+
+
+def post_fork(server, worker):
+    """Each worker opens its own database connections: none made before the fork may be shared."""
+    from congkhai.models import db
+
+    app = server.app.wsgi()
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

@@ -1,0 +1,197 @@
+"""Rendered GET answers cached per (release, URL, language): the news-day peak is served from memory.
+
+Every GET the portal answers is a function of the current release, the URL and the reader's
+language, so those three are the key. The release part is its id plus a digest of when it was
+made, so a new release (or a corrected re-run of the same date) is a new key space: nothing is
+ever flushed, and no reader can get a page of one release mixed with another's. Entries live in
+Redis when `REDIS_URL` is set (shared by every worker and node, expiring after
+CONGKHAI_CACHE_SECONDS), otherwise in a per-process LRU bounded in bytes (CONGKHAI_CACHE_BYTES).
+
+Only answers that depend on nothing else are stored: GET or HEAD, status 200, no cookie set by the
+view, not streamed (release files are sent by the web server or send_file), and not an exempt view
+(`@exempt`: probes, receipts issued on a GET). Rate-limit headers and the language cookie are added
+after the cache by their own hooks, on hits too. Every GET answer, cached or not, gets a strong
+ETag (release + digest of the body), Cache-Control and a 304 to a matching If-None-Match; errors
+get `no-store`. `X-Cache: hit|miss` says whether the answer came from the cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Flask, current_app, g, request
+from werkzeug.wrappers import Response
+
+from . import i18n, queries
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "congkhai.page_cache"
+METHODS = ("GET", "HEAD")
+KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language", "Link", "Cache-Control")
+
+
+def exempt(view):
+    """Mark a view whose GET answers must never be stored (they depend on more than the URL)."""
+    view.not_cached = True
+    return view
+
+
+class MemoryStore:
+    """A least-recently-used store bounded by the bytes of its values, safe across threads."""
+
+    def __init__(self, max_bytes: int, seconds: int):
+        self.max_bytes, self.seconds = max_bytes, seconds
+        self.entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if time.monotonic() - entry[0] > self.seconds:
+                self._drop(key)
+                return None
+            self.entries.move_to_end(key)
+            return entry[1]
+
+    def set(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_bytes // 4:  # one huge answer must not empty the whole cache
+            return
+        with self.lock:
+            if key in self.entries:
+                self._drop(key)
+            self.entries[key] = (time.monotonic(), value)
+            self.size += len(value)
+            while self.size > self.max_bytes:
+                self._drop(next(iter(self.entries)))
+
+    def _drop(self, key: str) -> None:
+        self.size -= len(self.entries.pop(key)[1])
+
+
+class RedisStore:
+    """Entries shared by every worker and node; Redis expires them (and evicts, with allkeys-lru)."""
+
+    def __init__(self, url: str, seconds: int, max_value_bytes: int):
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.seconds, self.max_value_bytes = seconds, max_value_bytes
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get(key)
+        except Exception as error:  # the cache is an accelerator: an absent Redis means render, not fail
+            log.warning("page cache: Redis unavailable (%s); answering uncached", error.__class__.__name__)
+            return None
+
+    def set(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_value_bytes:
+            return
+        try:
+            self.client.set(key, value, ex=self.seconds)
+        except Exception as error:  # as in get(): serving goes on without the cache
+            log.warning("page cache: Redis unavailable (%s); answer not stored", error.__class__.__name__)
+
+
+def release_version(release: queries.ReleaseInfo | None, disputes: str = "") -> str:
+    """The release part of keys and ETags: its id, and a digest that changes when a date is re-run
+    or when a dispute is opened or resolved (pages mark open disputes at once, between releases)."""
+    if release is None:
+        return "none"
+    stamp = f"{release.created_at.isoformat()}|{release.datapackage_sha256 or ''}|{disputes}"
+    return f"{release.id}.{hashlib.sha256(stamp.encode()).hexdigest()[:8]}"
+
+
+def register_version() -> str:
+    return release_version(queries.current_release(), queries.disputes_generation())
+
+
+def cache_key(version: str, language: str) -> str:
+    url = hashlib.sha256(request.full_path.encode("utf-8")).hexdigest()[:32]
+    return f"{current_app.config['CONGKHAI_CACHE_PREFIX']}:{version}:{language}:{url}"
+
+
+def _storable_view() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return (request.method in METHODS and view is not None and request.endpoint != "static"
+            and not getattr(view, "not_cached", False))
+
+
+def _encode(response, release_id: str | None) -> bytes:
+    meta = {"status": response.status_code, "release_id": release_id, "etag": response.headers.get("ETag"),
+            "headers": [(k, v) for k, v in response.headers.items() if k in KEPT_HEADERS]}
+    return json.dumps(meta).encode("utf-8") + b"\n" + response.get_data()
+
+
+def _decode(value: bytes):
+    meta, _, body = value.partition(b"\n")
+    meta = json.loads(meta)
+    response = Response(body, status=meta["status"], headers=meta["headers"])
+    response.headers["ETag"] = meta["etag"]
+    return response, meta["release_id"]
+
+
+def lookup():
+    """Before the view (and after the rate limiter's check): answer from the cache when it can."""
+    for name in ("cache_hit", "cache_key", "cache_version", "release_id"):
+        g.pop(name, None)  # g outlives a request where an app context was already pushed (tests, CLI)
+    if not _storable_view():
+        return None
+    g.cache_version = register_version()
+    g.cache_key = cache_key(g.cache_version, i18n.select_locale())
+    value = current_app.extensions[EXTENSION].get(g.cache_key)
+    if value is None:
+        return None
+    response, release_id = _decode(value)
+    g.release_id, g.cache_hit = release_id, True
+    return response
+
+
+def finish(response):
+    """First after-request hook to run: conditional headers on every GET answer; store the misses.
+
+    Answers the view marked `no-store` itself, and files sent as they are (release files, static
+    assets, with their own validators), are left alone."""
+    if request.method not in METHODS or response.status_code != 200:
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    if response.is_streamed or response.direct_passthrough or "no-store" in response.headers.get("Cache-Control", ""):
+        return response
+    if getattr(g, "cache_hit", False):
+        response.headers["X-Cache"] = "hit"
+    else:
+        version = g.cache_version = getattr(g, "cache_version", None) or register_version()
+        digest = hashlib.sha256(response.get_data()).hexdigest()[:20]
+        answering = getattr(g, "release_id", None)  # an API answer about an earlier release names it too
+        same = not answering or version.startswith(answering + ".")
+        response.set_etag(f"{version}-{digest}" if same else f"{answering}-{version}-{digest}")
+        response.headers["Cache-Control"] = (getattr(g, "cache_control", None) or response.headers.get("Cache-Control")
+                                             or f"public, max-age={int(current_app.config['CONGKHAI_API_CACHE_SECONDS'])}")
+        key = getattr(g, "cache_key", None)
+        if key is not None:
+            response.headers["X-Cache"] = "miss"
+            if "Set-Cookie" not in response.headers:
+                current_app.extensions[EXTENSION].set(key, _encode(response, getattr(g, "release_id", None)))
+    response.headers.setdefault("X-Release-Id", getattr(g, "release_id", None)
+                                or getattr(g, "cache_version", "").partition(".")[0] or "none")
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response.make_conditional(request)
+
+
+def init_app(app: Flask) -> None:
+    """Call last in create_app: the lookup then runs after the rate limiter's check, and the store
+    hook runs before the other after-request hooks (rate-limit headers, cookies) add per-client parts."""
+    seconds, max_bytes = int(app.config["CONGKHAI_CACHE_SECONDS"]), int(app.config["CONGKHAI_CACHE_BYTES"])
+    url = app.config.get("REDIS_URL")
+    app.extensions[EXTENSION] = RedisStore(url, seconds, max_bytes // 4) if url else MemoryStore(max_bytes, seconds)
+    app.before_request(lookup)
+    app.after_request(finish)
