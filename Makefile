@@ -29,7 +29,12 @@ publish-demo: install
 		--previous $(DEMO_DIR)/reports/$(DAY1)
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai keygen
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY1) --as-of $(DAY1)
+	# A province corrects yesterday's report before today's run: corrections, published with today's release.
+	$(BIN)/congkhai sample --out $(DEMO_DIR)/reports/$(DAY1)-corrected --as-of $(DAY1) --seed 1 \
+		--correct $(DEMO_DIR)/reports/$(DAY1)
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai correct --input $(DEMO_DIR)/reports/$(DAY1)-corrected --as-of $(DAY1)
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY2) --as-of $(DAY2)
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai notices --as-of $(DAY2)
 
 serve: install
 	@echo "Portal: http://localhost:$(PORT)/  (Ctrl-C to stop)"

@@ -28,13 +28,18 @@ class Policy:
     control_total_tolerance_vnd: int
     eligibility_rule: str
     release_every_days: int
+    notice_days: int = 15                  # days between crossing into the offender list and being listed
+    evasion_skips_notice: bool = True      # an evasion decision is already a formal decision: listed at once
+    first_release_lists: bool = True       # the first release takes over lists that were already published
+    resolved_visible_days: int = 30        # how long "obligation completed" stays in the public lists
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Policy":
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        """Also reads the policy of a release made before a setting existed (it then has its default)."""
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @property
     def digest(self) -> str:
@@ -61,11 +66,16 @@ def load_policy(path: str | Path | None = None) -> Policy:
             control_total_tolerance_vnd=int(raw["verification"].get("control_total_tolerance_vnd", 0)),
             eligibility_rule=str(raw["eligibility"]["rule"]),
             release_every_days=int(raw.get("schedule", {}).get("release_every_days", 1)),
+            notice_days=int(raw.get("notice", {}).get("days", 15)),
+            evasion_skips_notice=bool(raw.get("notice", {}).get("evasion_skips_notice", True)),
+            first_release_lists=bool(raw.get("notice", {}).get("first_release_lists", True)),
+            resolved_visible_days=int(raw.get("retention", {}).get("resolved_visible_days", 30)),
         )
     except KeyError as error:
         raise PolicyError(f"{path}: missing setting {error}") from None
     if policy.eligibility_rule not in ELIGIBILITY_RULES:
         raise PolicyError(f"{path}: eligibility.rule must be one of {', '.join(ELIGIBILITY_RULES)}")
-    if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or not 0 <= policy.max_rejected_share <= 1:
+    if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or policy.notice_days < 0 or\
+            policy.resolved_visible_days < 0 or not 0 <= policy.max_rejected_share <= 1:
         raise PolicyError(f"{path}: thresholds out of range")
     return policy

@@ -118,7 +118,7 @@ def state_of(interval: StatusInterval | None) -> State | None:
         return None
     return State(interval.status, interval.arrears_bhxh, interval.arrears_bhyt, interval.arrears_bhtn,
                  interval.arrears_total, interval.months_late, interval.evasion_decision,
-                 interval.evasion_decision_date, interval.enforcement_stage)
+                 interval.evasion_decision_date, interval.enforcement_stage, interval.notice_from, interval.listing_on)
 
 
 def employer_by_key(key: str) -> Employer | None:
@@ -181,6 +181,8 @@ def employer_row(employer: Employer, interval: StatusInterval | None) -> dict:
             evasion_decision=interval.evasion_decision,
             evasion_decision_date=interval.evasion_decision_date,
             enforcement_stage=interval.enforcement_stage,
+            notice_from=interval.notice_from,
+            listing_on=interval.listing_on,
             since=getattr(interval, "valid_from", None),
         )
     return row
@@ -647,3 +649,26 @@ def verification_keys() -> dict[str, str]:
             pem = path.read_text(encoding="ascii")
             keys[key_id(pem)] = pem
     return keys
+
+
+# ---- corrections: what the list said, and what we now know -----------------------------------------
+
+def corrections(known_at: date | None = None, keys: tuple = (), limit: int | None = None) -> list[dict]:
+    """Corrections published by the release of `known_at` (None: by the current one), newest first."""
+    from congkhai.corrections import correction_rows
+
+    return correction_rows(db.session, known_at=known_at, keys=keys, limit=limit)
+
+
+def known_answer(employer: Employer, day: date, known_at: date | None) -> dict:
+    """Both answers for one employer and day: the state the list showed, and the state known at
+    `known_at` (None: now) once the corrections published by then are applied."""
+    from congkhai.corrections import views_of
+    from congkhai.rules.corrections import known_state
+
+    published = state_of(interval_on(employer, day))
+    rows = corrections(known_at, keys=(employer.key,))
+    known, correction = known_state(published, views_of(rows), day, known_at)
+    return {"published": published, "known": known, "known_at": known_at,
+            "correction": next((r for r in rows if correction and r["id"] == correction.id), None),
+            "corrections": rows}
