@@ -4,6 +4,7 @@ view) or Atom (the changes of what the view selects)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -329,8 +330,8 @@ def corrections(fmt: str):
     since when, why, in which release. History is never rewritten; this list says what changed."""
     from .employers import correction_json
 
-    release, day = params.answering()
-    known_at = params.known_at(day) or release.as_of
+    release, _day = params.answering()
+    known_at = params.known_at(date.min) or release.as_of
     rows = [correction_json(row) for row in queries.corrections(known_at)]
     if fmt in feeds.MIMETYPES:
         return feeds.corrections_response(fmt, _("Corrections"), rows, url_with(_fmt="html"))
