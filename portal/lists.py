@@ -101,6 +101,10 @@ def employer_list(name: str, fmt: str):
         "pagination": pagination(page, result.total, size),
         "links": twins("json", "csv", "atom"),
     }
+    if kind.statuses and not kind.honour_roll:
+        retention = int(release.policy.get("resolved_visible_days", 30))
+        data["completed"] = {"days": retention,
+                             "rows": with_links(queries.recently_completed(day, retention, filters))}
     if fmt == "html":
         data["controls"] = {
             "provinces": province_options(filters.provinces),

@@ -12,7 +12,7 @@ import json
 import time
 from collections import OrderedDict, defaultdict
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -672,3 +672,18 @@ def known_answer(employer: Employer, day: date, known_at: date | None) -> dict:
     return {"published": published, "known": known, "known_at": known_at,
             "correction": next((r for r in rows if correction and r["id"] == correction.id), None),
             "corrections": rows}
+
+
+def recently_completed(day: date, days: int, filters: Filters, limit: int = 200) -> list[dict]:
+    """Employers that left the offender list by paying in full within the `days` before `day` and
+    are still paid up: the lists show them as "obligation completed" for the policy's retention,
+    then drop them (their page keeps the history). Selected through the intervals' end dates
+    (ix_intervals_to), so it costs the recent changes, not the register."""
+    after = aliased(SI)
+    stmt = (select(Employer, SI, after.valid_from).select_from(Employer).join(SI, SI.employer_id == Employer.id)
+            .join(after, and_(after.employer_id == SI.employer_id, after.valid_from == SI.valid_to))
+            .where(SI.status.in_(filters.statuses or OFFENDER_STATUSES), SI.valid_to > day - timedelta(days=days),
+                   SI.valid_to <= day, after.status == COMPLIANT, covering(day, after), *_employer_conditions(filters))
+            .order_by(SI.valid_to.desc(), Employer.key).options(lazyload(Employer.intervals)).limit(limit))
+    return [{**employer_row(employer, interval), "completed_on": completed_on}
+            for employer, interval, completed_on in db.session.execute(stmt)]
