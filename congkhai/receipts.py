@@ -258,8 +258,12 @@ def receipt_id(content: dict) -> str:
 
 
 def build_receipt(*, day: date, codes: list[Code], answers: list[dict], basis: str, release: dict, rule: str,
-                  policy_version: str, public_key_id: str, created_at: datetime) -> dict:
-    """The receipt body that is signed. `release`: id, as_of, datapackage_sha256, partial."""
+                  policy_version: str, public_key_id: str, created_at: datetime, known_at: date | None = None,
+                  corrected_keys: list[str] = ()) -> dict:
+    """The receipt body that is signed. `release`: id, as_of, datapackage_sha256, partial.
+
+    The answers are what the list said on the date; `corrected_keys` names the answered employers
+    for which corrections published by `known_at` apply to that date, so the receipt says which."""
     content = {
         "type": RECEIPT_TYPE,
         "version": RECEIPT_VERSION,
@@ -273,6 +277,9 @@ def build_receipt(*, day: date, codes: list[Code], answers: list[dict], basis: s
         "summary": summary(answers),
         "public_key_id": public_key_id,
     }
+    if known_at is not None:
+        content["knowledge"] = {"answers": "as_published", "known_at": known_at.isoformat(),
+                                "corrected_keys": sorted(corrected_keys)}
     return {"id": receipt_id(content), "created_at": created_at.isoformat(), **content}
 
 

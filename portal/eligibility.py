@@ -124,7 +124,8 @@ def issue_receipt(raw_codes: list[str], day: date) -> dict:
         release={"id": release.id, "as_of": release.as_of, "partial": release.partial,
                  "datapackage_sha256": queries.release_datapackage_sha256(release)},
         policy_version=str(release.policy.get("version", "")), public_key_id=key.key_id,
-        created_at=datetime.now(timezone.utc).replace(microsecond=0))
+        created_at=datetime.now(timezone.utc).replace(microsecond=0), known_at=queries.current_release().as_of,
+        corrected_keys=queries.corrected_on(day, [a["employer"]["key"] for a in answers if a.get("employer")]))
     stored = queries.receipt_by_id(body["id"])
     if stored is None:
         data, document = receipts.sign_receipt(body, key)

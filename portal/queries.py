@@ -687,3 +687,14 @@ def recently_completed(day: date, days: int, filters: Filters, limit: int = 200)
             .order_by(SI.valid_to.desc(), Employer.key).options(lazyload(Employer.intervals)).limit(limit))
     return [{**employer_row(employer, interval), "completed_on": completed_on}
             for employer, interval, completed_on in db.session.execute(stmt)]
+
+
+def corrected_on(day: date, keys: list[str]) -> list[str]:
+    """Which of `keys` have a published correction applying to `day` (receipts name them)."""
+    from congkhai.corrections import views_of
+
+    found = set()
+    for start in range(0, len(keys), KEY_BATCH):
+        rows = corrections(keys=tuple(keys[start:start + KEY_BATCH]))
+        found.update(row["key"] for row, view in zip(rows, views_of(rows)) if view.applies(day))
+    return sorted(found)

@@ -92,3 +92,11 @@ def test_a_past_day_answered_as_the_list_said_and_as_we_now_know(client):
     api = client.get(f"/api/v1/employers/{key}?as_of=2026-11-24").get_json()
     assert api["state"]["status"] == "delinquent" and api["known"]["as_known"]["status"] == "compliant"
     assert client.get(f"/api/v1/employers/{key}?as_of=2026-11-25&known_at=2026-11-24").status_code == 400
+
+
+def test_a_receipt_says_its_answers_are_what_the_list_said_and_names_corrected_employers(client):
+    key = corrected_key(client)
+    document = client.post("/api/v1/eligibility", json={"codes": [key, CROSSING], "date": "2026-11-24"}).get_json()
+    knowledge = document["receipt"]["knowledge"]
+    assert knowledge == {"answers": "as_published", "known_at": "2026-11-26", "corrected_keys": [key]}
+    assert document["receipt"]["answers"][0]["state"]["status"] == "delinquent"  # as the list said
