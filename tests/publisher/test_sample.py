@@ -323,3 +323,20 @@ def test_the_publisher_accepts_every_row_of_both_days(sample, next_day):
     second_counts["delinquent"] += notices
     assert second_counts == next_day[1].by_status
     assert 0 < len(second.changes) <= next_day[1].changed + next_day[1].added + next_day[1].closed
+
+
+def test_a_corrected_report_changes_a_few_delinquent_rows_and_keeps_its_totals(sample, tmp_path):
+    from publisher.read import read_report
+    from publisher.reconcile import control_total_problems
+    from publisher.sample import corrected_report
+    from publisher.validate import default_check, validate_report
+
+    path = corrected_report(sample[0], tmp_path / "fixed", AS_OF, seed=3)
+    original = load(sample[0] / path.name)["rows"]
+    fixed = load(path)["rows"]
+    changed = [(a, b) for a, b in zip(original, fixed) if a != b]
+    assert len(fixed) == len(original) and 1 <= len(changed) <= 3
+    assert all(str(b["Số tháng chậm đóng"] or 0) in ("0", "") for _, b in changed)
+    validated = validate_report(read_report(path, path.name[:2], AS_OF), AS_OF, default_check())
+    assert validated.rejects == [] and validated.report.totals is not None
+    assert control_total_problems(validated, load_policy()) == []  # its "Tổng cộng" row was recomputed
