@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, update
 
 from .config import Paths
-from .models import Dispute
+from .models import COMPLIANT, Dispute
 from .rules.disputes import OPEN, UPHELD, disputed_since, resolution_problem
 from .text import nfc
 
@@ -258,14 +258,36 @@ class CorrectionRequest:
     note: str
     status: str | None       # the status the entry should have had, when the staff gave it
     valid_from: date | None  # from which date
+    correction_id: int | None = None  # the correction recorded in the register, if one was
 
 
 def correction_for_upheld_dispute(conn, dispute: dict) -> CorrectionRequest:
-    """The one place where an upheld dispute leads to a correction. It builds the correction from the
-    facts the staff recorded on the dispute; recording it in the register's corrections (notice
-    periods, the corrections list and feed) is to be wired in here, with `conn` in the same transaction."""
-    return CorrectionRequest(dispute["employer_key"], dispute["reference"], dispute["resolution_note"],
-                             dispute["corrected_status"], dispute["corrected_from"])
+    """The one place where an upheld dispute leads to a correction. With the corrected status the
+    staff gave, the correction is recorded in the register's corrections (same transaction), to be
+    published with the next release, in its list and feed; until then the next release's own report
+    speaks (`until_next_release`). A note alone, or an employer the register never published, leaves
+    the correction to the staff (the request says so: `correction_id` is None)."""
+    from .corrections import CorrectionError, record_correction
+    from .history import E, state_of_employer_on
+
+    request = CorrectionRequest(dispute["employer_key"], dispute["reference"], dispute["resolution_note"],
+                                dispute["corrected_status"], dispute["corrected_from"])
+    if request.status is None:
+        return request
+    employer_id = conn.execute(select(E.c.id).where(E.c.key == request.employer_key)).scalar()
+    published = state_of_employer_on(conn, employer_id, request.valid_from) if employer_id else None
+    if published is None:
+        return request
+    corrected = (published._replace(status=COMPLIANT, arrears_bhxh=0, arrears_bhyt=0, arrears_bhtn=0, arrears_total=0,
+                                    months_late=0, evasion_decision=None, evasion_decision_date=None)
+                 if request.status == COMPLIANT else published._replace(status=request.status))
+    try:
+        correction_id = record_correction(conn, request.employer_key, request.valid_from, None, corrected,
+                                          request.note, f"dispute {request.dispute_reference}",
+                                          until_next_release=True)
+    except CorrectionError as error:
+        raise DisputeError(f"{request.dispute_reference}: {error}") from None
+    return replace(request, correction_id=correction_id)
 
 
 def resolve_dispute(conn, reference: str, outcome: str, note: str, now: datetime,

@@ -26,6 +26,7 @@ FORMATS = ("rss", "atom")
 STATUS_LABELS = {
     "compliant": "Đóng đầy đủ",
     "late": "Chậm đóng",
+    "notice": "Đang thông báo trước khi công khai",
     "delinquent": "Nợ đọng",
     "evading": "Trốn đóng",
 }
@@ -157,9 +158,9 @@ def summary(item: FeedItem) -> str:
     return " ".join(parts)
 
 
-def render_feed(items: list[FeedItem], *, fmt: str, feed_id: str, title: str, subtitle: str, self_url: str,
-            alternate_url: str, updated: datetime, base_url: str) -> bytes:
-    """One feed document, RSS 2.0 or Atom 1.0, entries in the order given."""
+def _new_feed(*, fmt: str, feed_id: str, title: str, subtitle: str, self_url: str, alternate_url: str,
+              updated: datetime, base_url: str) -> FeedGenerator:
+    """The feed document's head, shared by the change feeds and the corrections feed."""
     if fmt not in FORMATS:
         raise ValueError(f"feed format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if updated.tzinfo is None:
@@ -176,6 +177,50 @@ def render_feed(items: list[FeedItem], *, fmt: str, feed_id: str, title: str, su
     feed.updated(updated)
     feed.lastBuildDate(updated)
     feed.rights(f"{PUBLISHER}. Dữ liệu công khai.")
+    return feed
+
+
+def correction_summary(published_status: str | None, published_arrears: int | None, corrected_status: str | None,
+                       corrected_arrears: int | None, applies_from: date, applies_to: date | None, reason: str,
+                       source: str, release_id: str) -> str:
+    """One correction in a sentence (Vietnamese, like the rest of the feeds)."""
+    was = (f"{STATUS_LABELS[published_status]}, nợ {format_vnd(published_arrears or 0)}" if published_status
+           else "không có trong sổ")
+    now = (f"{STATUS_LABELS[corrected_status]}, nợ {format_vnd(corrected_arrears or 0)}" if corrected_status
+           else "lẽ ra không được công bố")
+    until = f" đến trước ngày {applies_to:%d/%m/%Y}" if applies_to else ""
+    return (f"Đã công bố: {was}. Đúng là: {now}. Áp dụng từ ngày {applies_from:%d/%m/%Y}{until}. "
+            f"Lý do: {reason} ({source}). Ghi nhận trong bản công bố {release_id}.")
+
+
+def render_corrections_feed(corrections: list[dict], **head) -> bytes:
+    """The corrections feed: one entry per correction (portal's correction_json rows), newest first."""
+    feed = _new_feed(**head)
+    base_url = head["base_url"]
+    for row in corrections:
+        entry = feed.add_entry(order="append")
+        when = datetime.combine(date.fromisoformat(row["recorded_in_release"]), time(0, 0), VIETNAM_TIME)
+        entry_url = f"{base_url.rstrip('/')}/corrections#correction-{row['id']}"
+        entry.id(entry_url)
+        entry.guid(entry_url, permalink=True)
+        entry.title(f"{row['name']}: đính chính số liệu từ ngày {row['applies_from']:%d/%m/%Y}")
+        entry.link(href=employer_url(base_url, row["key"]), rel="alternate", type="text/html")
+        published, corrected = row["published"] or {}, row["corrected"] or {}
+        entry.summary(correction_summary(published.get("status"), published.get("arrears_total"),
+                                         corrected.get("status"), corrected.get("arrears_total"),
+                                         row["applies_from"], row["applies_to"], row["reason"], row["source"],
+                                         row["recorded_in_release"]))
+        entry.published(when)
+        entry.updated(when)
+        entry.category(term=f"province-{row['province_code']}", label=_province_name(row["province_code"]))
+    return feed.rss_str(pretty=True) if head["fmt"] == "rss" else feed.atom_str(pretty=True)
+
+
+def render_feed(items: list[FeedItem], *, fmt: str, feed_id: str, title: str, subtitle: str, self_url: str,
+            alternate_url: str, updated: datetime, base_url: str) -> bytes:
+    """One feed document, RSS 2.0 or Atom 1.0, entries in the order given."""
+    feed = _new_feed(fmt=fmt, feed_id=feed_id, title=title, subtitle=subtitle, self_url=self_url,
+                     alternate_url=alternate_url, updated=updated, base_url=base_url)
     for item in items:
         entry = feed.add_entry(order="append")
         when = datetime.combine(item.release_date, time(0, 0), VIETNAM_TIME)

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import and_, or_, select
 
-from .models import COMPLIANT, Employer, Release, StatusInterval
+from .models import COMPLIANT, NOTICE, Employer, Release, StatusInterval
 from .rules.changes import Change, State, diff_states
 
 E = Employer.__table__
@@ -19,7 +19,7 @@ I = StatusInterval.__table__
 R = Release.__table__
 
 STATE_COLUMNS = (I.c.status, I.c.arrears_bhxh, I.c.arrears_bhyt, I.c.arrears_bhtn, I.c.arrears_total, I.c.months_late,
-                 I.c.evasion_decision, I.c.evasion_decision_date, I.c.enforcement_stage)
+                 I.c.evasion_decision, I.c.evasion_decision_date, I.c.enforcement_stage, I.c.notice_from, I.c.listing_on)
 
 
 def covers(day: date):
@@ -133,3 +133,15 @@ def disqualified_keys(conn, window_start: date, before: date) -> set[str]:
                     or_(I.c.valid_to.is_(None), I.c.valid_to > window_start))
              .distinct())
     return set(conn.execute(query).scalars())
+
+
+def notices_on(conn, day: date) -> list[dict]:
+    """Employers in their notice period on `day` (not yet listed), with what a notice letter needs:
+    address and amounts. Selected by status in SQL (ix_intervals_status_to), so it costs the
+    notices, not the register."""
+    query = (select(E.c.key, E.c.tax_code, E.c.unit_code, E.c.name, E.c.address, E.c.province_code,
+                    I.c.arrears_bhxh, I.c.arrears_bhyt, I.c.arrears_bhtn, I.c.arrears_total, I.c.months_late,
+                    I.c.notice_from, I.c.listing_on)
+             .select_from(I.join(E, E.c.id == I.c.employer_id))
+             .where(I.c.status == NOTICE, covers(day)).order_by(I.c.listing_on, E.c.province_code, E.c.key))
+    return [dict(row) for row in conn.execute(query).mappings()]

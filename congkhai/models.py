@@ -20,7 +20,9 @@ COMPLIANT = "compliant"
 LATE = "late"
 DELINQUENT = "delinquent"
 EVADING = "evading"
-STATUSES = (COMPLIANT, LATE, DELINQUENT, EVADING)
+# Crossed into the offender list but not yet listed: the notice period before naming (rules/notices.py).
+NOTICE = "notice"
+STATUSES = (COMPLIANT, LATE, NOTICE, DELINQUENT, EVADING)
 OFFENDER_STATUSES = (DELINQUENT, EVADING)
 
 
@@ -82,6 +84,8 @@ class StatusInterval(db.Model):
     evasion_decision = Column(String(200))  # as reported: number and date of the inspection decision
     evasion_decision_date = Column(Date)
     enforcement_stage = Column(String(200))
+    notice_from = Column(Date)  # status 'notice': the first day of the notice period
+    listing_on = Column(Date)   # status 'notice': the day it is listed unless it pays first
 
     employer = db.relationship("Employer", back_populates="intervals")
 
@@ -133,6 +137,8 @@ class Dispute(db.Model):
     corrected_from = Column(Date)               # upheld: from which date
 
     __table_args__ = (Index("ix_disputes_employer_status", "employer_key", "status"),)
+
+
 class DailyResult(db.Model):
     """A province's results on the day of a release (congkhai.rules.results), written with the
     release in the same transaction: the 18:30 report, read by the results page without touching
@@ -155,3 +161,27 @@ class DailyResult(db.Model):
     to_inspection = Column(Integer, nullable=False, default=0)
     to_investigation = Column(Integer, nullable=False, default=0)
     recovered = Column(BigInteger, nullable=False, default=0)
+
+
+class Correction(db.Model):
+    """A correction of what a release published, kept beside the intervals, never over them.
+
+    Two times: `applies_from`..`applies_to` (exclusive; NULL: until further notice) is when the
+    corrected state applies; `recorded_in_release` is the release that first published the
+    correction (NULL while it waits for the next release), `recorded_at` when it was entered.
+    "What the list said on a day" stays the intervals; "what we now know about that day" is the
+    intervals overridden by the corrections recorded by then (congkhai/rules/corrections.py).
+    """
+    __tablename__ = "corrections"
+
+    id = Column(Integer, primary_key=True)
+    employer_id = Column(Integer, ForeignKey("employers.id"), nullable=False, index=True)
+    applies_from = Column(Date, nullable=False)
+    applies_to = Column(Date)
+    until_next_release = Column(Boolean, nullable=False, default=False)  # applies_to set by the next release
+    published_state = Column(JSON)   # State as published on applies_from, or NULL: not in the register
+    corrected_state = Column(JSON)   # the correct State, or NULL: should not have been published at all
+    reason = Column(Text, nullable=False)
+    source = Column(String(200), nullable=False)  # e.g. "dispute 12" or "corrected report of province 79"
+    recorded_in_release = Column(String(10), ForeignKey("releases.id"), index=True)
+    recorded_at = Column(DateTime(timezone=True), nullable=False)

@@ -35,12 +35,17 @@ class Policy:
     inspection_min_months: int = 3
     inspection_publish: str = "before_visit"
     receipt_current_days: int = 30
+    notice_days: int = 15                  # days between crossing into the offender list and being listed
+    evasion_skips_notice: bool = True      # an evasion decision is already a formal decision: listed at once
+    first_release_lists: bool = True       # the first release takes over lists that were already published
+    resolved_visible_days: int = 30        # how long "obligation completed" stays in the public lists
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Policy":
+        """Also reads the policy of a release made before a setting existed (it then has its default)."""
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @property
@@ -76,6 +81,10 @@ def load_policy(path: str | Path | None = None) -> Policy:
             inspection_min_months=int(raw.get("inspection", {}).get("min_months", 3)),
             inspection_publish=str(raw.get("inspection", {}).get("publish", "before_visit")),
             receipt_current_days=int(raw.get("receipts", {}).get("current_days", 30)),
+            notice_days=int(raw.get("notice", {}).get("days", 15)),
+            evasion_skips_notice=bool(raw.get("notice", {}).get("evasion_skips_notice", True)),
+            first_release_lists=bool(raw.get("notice", {}).get("first_release_lists", True)),
+            resolved_visible_days=int(raw.get("retention", {}).get("resolved_visible_days", 30)),
         )
     except KeyError as error:
         raise PolicyError(f"{path}: missing setting {error}") from None
@@ -87,7 +96,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise PolicyError(f"{path}: inspection.publish must be before_visit or after_visit")
     if policy.inspection_min_months < 1 or policy.receipt_current_days < 1:
         raise PolicyError(f"{path}: inspection.min_months and receipts.current_days must be 1 or more")
-    if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or not 0 <= policy.max_rejected_share <= 1:
+    if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or policy.notice_days < 0 or\
+            policy.resolved_visible_days < 0 or not 0 <= policy.max_rejected_share <= 1:
         raise PolicyError(f"{path}: thresholds out of range")
     return policy
 

@@ -327,9 +327,13 @@ def date_section(*, day: date, role: str | None, basis: str, release: dict, rule
 
 
 def build_receipt(*, check: str, codes: list[Code], sections: list[dict], public_key_id: str,
-                  created_at: datetime, current_days: int, today: date) -> dict:
+                  created_at: datetime, current_days: int, today: date, known_at: date | None = None,
+                  corrected_keys: list[str] = ()) -> dict:
     """The version 2 receipt body that is signed: the first section at version 1's places, the
-    others in `further_dates`. `today` is the issue date in Vietnam, from which it is current."""
+    others in `further_dates`. `today` is the issue date in Vietnam, from which it is current.
+
+    The answers are what the list said on each date; `corrected_keys` names the answered employers
+    for which corrections published by `known_at` apply to an asked date, so the receipt says which."""
     if check not in CHECKS:
         raise ValueError(f"unknown check {check!r}")
     first, *further = sections
@@ -345,6 +349,9 @@ def build_receipt(*, check: str, codes: list[Code], sections: list[dict], public
         "current_until": date.fromordinal(today.toordinal() + current_days).isoformat(),
         "public_key_id": public_key_id,
     }
+    if known_at is not None:
+        content["knowledge"] = {"answers": "as_published", "known_at": known_at.isoformat(),
+                                "corrected_keys": sorted(corrected_keys)}
     identifier = receipt_id(content)
     return {"id": identifier, "created_at": created_at.isoformat(), "verification_code": verification_code(identifier),
             **content}

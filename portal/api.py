@@ -22,6 +22,7 @@ from congkhai.receipts import MAX_DOCUMENT_BYTES, mask_long_digits
 from congkhai.rules.eligibility import tender_eligibility
 
 from . import eligibility, openapi, params, queries, ratelimits, rendering
+from .employers import known_json
 from .search import hit_row, open_release_index, search_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -90,10 +91,12 @@ def employer(code: str):
     interval = queries.interval_on(found, day)
     verdict = tender_eligibility(interval.status if interval else None, release.policy["eligibility_rule"])
     state = queries.state_of(interval)
+    known = known_json(queries.known_answer(found, day, params.known_at(day)))
     return answer({
-        "as_of": day, "employer": queries.employer_row(found, None),
+        "as_of": day, "known_at": known["known_at"], "employer": queries.employer_row(found, None),
         "state": state._asdict() if state else None, "since": interval.valid_from if interval else None,
         "disputed_since": queries.disputed_since(found.key),
+        "known": known,
         "eligibility": {"eligible": verdict.eligible, "reason": verdict.reason, "rule": verdict.rule},
         "history": queries.history_of(found), "links": employer_links(found.key),
     }, release.id)

@@ -156,7 +156,10 @@ def issue_receipt(raw_codes: list[str], days: list[tuple[str | None, date]], che
     body = receipts.build_receipt(
         check=check, codes=codes, sections=sections, public_key_id=key.key_id,
         created_at=datetime.now(timezone.utc).replace(microsecond=0), today=params.today(),
-        current_days=int(latest.policy.get("receipt_current_days", 30)))
+        current_days=int(latest.policy.get("receipt_current_days", 30)), known_at=latest.as_of,
+        corrected_keys=sorted({found for section in sections for found in queries.corrected_on(
+            date.fromisoformat(section["date"]),
+            [a["employer"]["key"] for a in section["answers"] if a.get("employer")])}))
     stored = queries.receipt_by_id(body["id"])
     if stored is None:
         data, document = receipts.sign_receipt(body, key)

@@ -58,6 +58,7 @@ def employer(key: str, fmt: str):
     interval = queries.interval_on(employer, day)
     eligibility = tender_eligibility(interval.status if interval else None, policy["eligibility_rule"])
     history = queries.history_of(employer)
+    known = known_json(queries.known_answer(employer, day, params.known_at(day)))
     data = {
         "title": employer.name, "day": day, "is_latest": day == release.as_of and queries.current_release() == release,
         "employer": queries.employer_row(employer, interval),
@@ -68,6 +69,7 @@ def employer(key: str, fmt: str):
                                                    policy.get("commendation_requires_full_history", True)),
                         "window_months": policy["commendation_window_months"]},
         "enforcement": enforcement_of(interval, policy),
+        "known": known,
         "history": history,
         "episodes": queries.listing_episodes(employer, policy),
         "release": {"id": release.id, "as_of": release.as_of},
@@ -85,6 +87,27 @@ def employer(key: str, fmt: str):
                                           _("Total arrears of %(name)s in each release", name=employer.name),
                                           steps, end, i18n.money, i18n.day)
     return respond(fmt, "employer.html", data)
+
+
+def correction_json(row: dict) -> dict:
+    """One correction as pages, the API and the corrections list show it."""
+    published, corrected = row["published_state"], row["corrected_state"]
+    return {"id": row["id"], "key": row["key"], "name": row["name"], "province_code": row["province_code"],
+            "tax_code": row["public_tax_id"], "applies_from": row["applies_from"], "applies_to": row["applies_to"],
+            "published": published._asdict() if published else None,
+            "corrected": corrected._asdict() if corrected else None, "removed": corrected is None,
+            "reason": row["reason"], "source": row["source"], "recorded_in_release": row["recorded_in_release"],
+            "recorded_at": row["recorded_at"], "url": url_for("employers.employer", key=row["key"])}
+
+
+def known_json(answer: dict) -> dict:
+    """"What the list said" and "what we now know" (or knew at `known_at`) about the day asked."""
+    published, known = answer["published"], answer["known"]
+    return {"known_at": answer["known_at"], "corrected": answer["correction"] is not None,
+            "as_published": published._asdict() if published else None,
+            "as_known": known._asdict() if known else None,
+            "correction": correction_json(answer["correction"]) if answer["correction"] else None,
+            "corrections": [correction_json(row) for row in answer["corrections"]]}
 
 
 MAX_WATCHLIST = 500

@@ -26,13 +26,24 @@ def recent(release: queries.ReleaseInfo, filters: queries.Filters) -> list[queri
     return queries.recent_events(release.as_of, start, filters, int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
 
 
-def feed_response(fmt: str, title: str, events: list, alternate: str) -> Response:
+def _head(fmt: str, title: str, subtitle: str, alternate: str, newest: date | None) -> dict:
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
     self_url = base + url_with()  # the feed's own address, with any personal number masked
     latest = queries.current_release()
-    newest = events[0].day if events else (latest.as_of if latest else date.today())
-    body = renderer.render_feed([event.source for event in events], fmt=fmt, feed_id=self_url,
-                                title=f"Công khai: {title}", subtitle=_("Changes of the employers this view selects"),
-                                self_url=self_url, alternate_url=base + alternate,
-                                updated=datetime.combine(newest, time(0, 0), renderer.VIETNAM_TIME), base_url=base)
-    return Response(body, mimetype=MIMETYPES[fmt])
+    newest = newest or (latest.as_of if latest else date.today())
+    return {"fmt": fmt, "feed_id": self_url, "title": f"Công khai: {title}", "subtitle": subtitle,
+            "self_url": self_url, "alternate_url": base + alternate,
+            "updated": datetime.combine(newest, time(0, 0), renderer.VIETNAM_TIME), "base_url": base}
+
+
+def feed_response(fmt: str, title: str, events: list, alternate: str) -> Response:
+    head = _head(fmt, title, _("Changes of the employers this view selects"), alternate,
+                 events[0].day if events else None)
+    return Response(renderer.render_feed([event.source for event in events], **head), mimetype=MIMETYPES[fmt])
+
+
+def corrections_response(fmt: str, title: str, corrections: list[dict], alternate: str) -> Response:
+    """The corrections feed: `corrections` are correction_json rows, newest first."""
+    newest = date.fromisoformat(corrections[0]["recorded_in_release"]) if corrections else None
+    head = _head(fmt, title, _("Corrections of what earlier releases published"), alternate, newest)
+    return Response(renderer.render_corrections_feed(corrections, **head), mimetype=MIMETYPES[fmt])

@@ -20,6 +20,7 @@ DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
 STATUS_LABELS = {
     "compliant": _l("Paying on time"),
     "late": _l("Late"),
+    "notice": _l("Notice before listing"),
     "delinquent": _l("Delinquent"),
     "evading": _l("Evading"),
 }

@@ -4,6 +4,7 @@ view) or Atom (the changes of what the view selects)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -103,6 +104,10 @@ def employer_list(name: str, fmt: str):
         "pagination": pagination(page, result.total, size),
         "links": twins("json", "csv", "atom"),
     }
+    if kind.statuses and not kind.honour_roll:
+        retention = int(release.policy.get("resolved_visible_days", 30))
+        data["completed"] = {"days": retention,
+                             "rows": with_links(queries.recently_completed(day, retention, filters))}
     if fmt == "html":
         data["controls"] = {
             "provinces": province_options(filters.provinces),
@@ -309,3 +314,40 @@ def release(date_text: str, fmt: str):
         data["chart"] = release_chart(release, "provinces-arrears")
         data["chart_urls"] = chart_urls
     return respond(fmt, "lists/release.html", data)
+
+
+CORRECTION_COLUMNS = [
+    ("id", _l("Correction number")), ("key", _l("Identifier")), ("tax_code", _l("Tax code")), ("name", _l("Name")),
+    ("province_code", _l("Province code")), ("applies_from", _l("Applies from")),
+    ("applies_to", _l("Applies until (exclusive)")), ("published_status", _l("Published status")),
+    ("published_arrears_total", _l("Published total arrears (VND)")), ("corrected_status", _l("Correct status")),
+    ("corrected_arrears_total", _l("Correct total arrears (VND)")), ("reason", _l("Reason")), ("source", _l("Source")),
+    ("recorded_in_release", _l("Recorded in release")),
+]
+
+
+def _correction_cells(row: dict) -> dict:
+    """A correction flattened for the CSV download."""
+    published, corrected = row["published"] or {}, row["corrected"] or {}
+    return {**row, "published_status": published.get("status"), "published_arrears_total": published.get("arrears_total"),
+            "corrected_status": corrected.get("status", "removed"), "corrected_arrears_total": corrected.get("arrears_total")}
+
+
+@bp.get("/corrections", defaults={"fmt": "html"})
+@bp.get("/corrections.<any(json, csv, atom, rss):fmt>")
+def corrections(fmt: str):
+    """Every correction published so far (or by `?known_at=`): what was published, what is correct,
+    since when, why, in which release. History is never rewritten; this list says what changed."""
+    from .employers import correction_json
+
+    release, _day = params.answering()
+    known_at = params.known_at(date.min) or release.as_of
+    rows = [correction_json(row) for row in queries.corrections(known_at)]
+    if fmt in feeds.MIMETYPES:
+        return feeds.corrections_response(fmt, _("Corrections"), rows, url_with(_fmt="html"))
+    if fmt == "csv":
+        return csvout.csv_response(f"corrections-{known_at.isoformat()}.csv", CORRECTION_COLUMNS,
+                                   (_correction_cells(row) for row in rows))
+    data = {"title": _("Corrections"), "known_at": known_at, "rows": rows,
+            "links": twins("json", "csv", "atom", "rss")}
+    return respond(fmt, "lists/corrections.html", data)

@@ -89,6 +89,13 @@ SCHEMAS = {
         "status": {"type": "string", "enum": list(STATUSES)}, "arrears_bhxh": INT64, "arrears_bhyt": INT64,
         "arrears_bhtn": INT64, "arrears_total": INT64, "months_late": COUNT, "evasion_decision": NULL_STRING,
         "evasion_decision_date": _nullable(DATE), "enforcement_stage": NULL_STRING,
+        "notice_from": _nullable(DATE), "listing_on": _nullable(DATE),
+    }),
+    "Correction": _object({
+        "id": COUNT, "key": STRING, "name": STRING, "province_code": STRING, "tax_code": STRING,
+        "applies_from": DATE, "applies_to": _nullable(DATE), "published": _nullable(_ref("State")),
+        "corrected": _nullable(_ref("State")), "removed": {"type": "boolean"}, "reason": STRING, "source": STRING,
+        "recorded_in_release": STRING, "recorded_at": STRING, "url": STRING,
     }),
     "HistoryInterval": {"allOf": [_ref("State"), _object({"valid_from": DATE, "valid_to": _nullable(DATE)})]},
     "Employer": _object({
@@ -106,6 +113,12 @@ SCHEMAS = {
         "eligibility": _object({"eligible": {"type": ["boolean", "null"]}, "reason": STRING,
                                 "rule": {"type": "string", "enum": list(ELIGIBILITY_RULES)}}),
         "history": {"type": "array", "items": _ref("HistoryInterval")}, "links": LINKS,
+        "known_at": _nullable(DATE),
+        "known": _object({
+            "known_at": _nullable(DATE), "corrected": {"type": "boolean"},
+            "as_published": _nullable(_ref("State")), "as_known": _nullable(_ref("State")),
+            "correction": _nullable(_ref("Correction")), "corrections": {"type": "array", "items": _ref("Correction")},
+        }),
     }),
     "Answer": _object({
         "row": {"type": "integer", "minimum": 1},
@@ -220,6 +233,10 @@ def _query(name: str, schema: dict, description: str, **extra) -> dict:
 
 AS_OF = _query("as_of", {"type": "string", "format": "date"},
                "Answer for this past date from the history (YYYY-MM-DD); default: the latest release.")
+KNOWN_AT = _query("known_at", {"type": "string", "format": "date"},
+                  "Answer with the corrections published by this date (YYYY-MM-DD, not before as_of); default: "
+                  "every correction published so far. `state` is always what the list said; `known` adds what "
+                  "was known at known_at.")
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": STRING,
                  "description": "An ETag from an earlier answer: 304 when it is still current."}
 AMOUNT = {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT}
@@ -227,7 +244,7 @@ AMOUNT = {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT}
 SEARCH_PARAMETERS = [
     _query("q", {"type": "string", "maxLength": MAX_QUERY_LENGTH},
            "Name (with or without diacritics, abbreviations such as cty/tnhh allowed), tax code or unit code."),
-    _query("status", {"type": "array", "items": {"type": "string", "enum": list(STATUSES)}, "maxItems": 4},
+    _query("status", {"type": "array", "items": {"type": "string", "enum": list(STATUSES)}, "maxItems": len(STATUSES)},
            "Only these statuses (repeat the parameter).", style="form", explode=True),
     _query("province", {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 34},
            "Province codes such as 01 or 79, or slugs such as dong-nai (repeat the parameter).",
@@ -322,7 +339,8 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
                 "One employer with its history", "By tax code (10 or 13 digits) or agency unit code; a household "
                 "business by its unit code.", _ok("EmployerDetail", "The employer, its state and history."),
                 [{"name": "code", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40},
-                  "description": "Tax code or unit code."}, AS_OF], {**bad, **unknown}, "employers", "getEmployer"),
+                  "description": "Tax code or unit code."}, AS_OF, KNOWN_AT], {**bad, **unknown}, "employers",
+                "getEmployer"),
             "/releases": _get("Every release", "Complete releases, newest first.",
                               _ok("ReleaseList", "The releases."), [], {}, "releases", "listReleases"),
             "/releases/{date}": _get(

@@ -145,3 +145,18 @@ def answering() -> tuple[queries.ReleaseInfo, date]:
         abort(404, description=_("The register starts with the release of %(first)s; there is no data before.",
                                  first=i18n.day(queries.first_release_day())))
     return release, day
+
+
+def known_at(day: date) -> date | None:
+    """`?known_at=`: answer with the corrections published by that date (None: by now). It may not
+    precede the day asked about: nothing was known of a day before it came."""
+    raw = request.args.get("known_at", "").strip()
+    if not raw:
+        return None
+    found = parse_day(raw)
+    if found is None:
+        bad_request(_("known_at: dates are written YYYY-MM-DD or DD/MM/YYYY."))
+    if found < day:
+        bad_request(_("known_at (%(known)s) is before the date asked about (%(day)s).", known=i18n.day(found),
+                      day=i18n.day(day)))
+    return found

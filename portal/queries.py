@@ -12,7 +12,7 @@ import json
 import time
 from collections import OrderedDict, defaultdict
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -138,7 +138,7 @@ def state_of(interval: StatusInterval | None) -> State | None:
         return None
     return State(interval.status, interval.arrears_bhxh, interval.arrears_bhyt, interval.arrears_bhtn,
                  interval.arrears_total, interval.months_late, interval.evasion_decision,
-                 interval.evasion_decision_date, interval.enforcement_stage)
+                 interval.evasion_decision_date, interval.enforcement_stage, interval.notice_from, interval.listing_on)
 
 
 def employer_by_key(key: str) -> Employer | None:
@@ -201,6 +201,8 @@ def employer_row(employer: Employer, interval: StatusInterval | None) -> dict:
             evasion_decision=interval.evasion_decision,
             evasion_decision_date=interval.evasion_decision_date,
             enforcement_stage=interval.enforcement_stage,
+            notice_from=interval.notice_from,
+            listing_on=interval.listing_on,
             since=getattr(interval, "valid_from", None),
         )
     return row
@@ -802,3 +804,52 @@ def release_problems(release_id: str) -> list[str]:
                               agency_key.read_text(encoding="ascii") if agency_key.is_file() else None)
     cache[release_id] = (time.monotonic(), problems)
     return problems
+
+
+# ---- corrections: what the list said, and what we now know -----------------------------------------
+
+def corrections(known_at: date | None = None, keys: tuple = (), limit: int | None = None) -> list[dict]:
+    """Corrections published by the release of `known_at` (None: by the current one), newest first."""
+    from congkhai.corrections import correction_rows
+
+    return correction_rows(db.session, known_at=known_at, keys=keys, limit=limit)
+
+
+def known_answer(employer: Employer, day: date, known_at: date | None) -> dict:
+    """Both answers for one employer and day: the state the list showed, and the state known at
+    `known_at` (None: now) once the corrections published by then are applied."""
+    from congkhai.corrections import views_of
+    from congkhai.rules.corrections import known_state
+
+    published = state_of(interval_on(employer, day))
+    rows = corrections(known_at, keys=(employer.key,))
+    known, correction = known_state(published, views_of(rows), day, known_at)
+    return {"published": published, "known": known, "known_at": known_at,
+            "correction": next((r for r in rows if correction and r["id"] == correction.id), None),
+            "corrections": rows}
+
+
+def recently_completed(day: date, days: int, filters: Filters, limit: int = 200) -> list[dict]:
+    """Employers that left the offender list by paying in full within the `days` before `day` and
+    are still paid up: the lists show them as "obligation completed" for the policy's retention,
+    then drop them (their page keeps the history). Selected through the intervals' end dates
+    (ix_intervals_to), so it costs the recent changes, not the register."""
+    after = aliased(SI)
+    stmt = (select(Employer, SI, after.valid_from).select_from(Employer).join(SI, SI.employer_id == Employer.id)
+            .join(after, and_(after.employer_id == SI.employer_id, after.valid_from == SI.valid_to))
+            .where(SI.status.in_(filters.statuses or OFFENDER_STATUSES), SI.valid_to > day - timedelta(days=days),
+                   SI.valid_to <= day, after.status == COMPLIANT, covering(day, after), *_employer_conditions(filters))
+            .order_by(SI.valid_to.desc(), Employer.key).options(lazyload(Employer.intervals)).limit(limit))
+    return [{**employer_row(employer, interval), "completed_on": completed_on}
+            for employer, interval, completed_on in db.session.execute(stmt)]
+
+
+def corrected_on(day: date, keys: list[str]) -> list[str]:
+    """Which of `keys` have a published correction applying to `day` (receipts name them)."""
+    from congkhai.corrections import views_of
+
+    found = set()
+    for start in range(0, len(keys), KEY_BATCH):
+        rows = corrections(keys=tuple(keys[start:start + KEY_BATCH]))
+        found.update(row["key"] for row, view in zip(rows, views_of(rows)) if view.applies(day))
+    return sorted(found)

@@ -1,9 +1,10 @@
 """Step 4: give every verified employer its status, and pick the honour roll, by the policy."""
 from __future__ import annotations
 
-from congkhai.models import COMPLIANT
+from congkhai.models import COMPLIANT, OFFENDER_STATUSES
 from congkhai.policy import Policy
 from congkhai.rules.classification import classify
+from congkhai.rules.notices import advance_notice
 
 from .records import Record
 
@@ -14,6 +15,19 @@ def classify_records(records: list[Record], policy: Policy) -> list[Record]:
         record.status = classify(record.arrears_total, record.months_late, record.evasion_decision is not None, policy)
     records.sort(key=lambda r: r.key)
     return records
+
+
+def apply_notices(records: list[Record], previous_states: dict, as_of, policy: Policy,
+                  first_release: bool = False) -> None:
+    """Put employers that cross into the offender list into their notice period (in place), from
+    the previous release's states the build already holds: one dictionary look-up per employer."""
+    for record in records:
+        if record.status not in OFFENDER_STATUSES:  # the rule's first case, without the call: most employers
+            continue
+        before = previous_states.get(record.key)
+        listing = advance_notice(record.status, before and before.status, before and before.notice_from,
+                                 before and before.listing_on, as_of, policy, first_release)
+        record.status, record.notice_from, record.listing_on = listing
 
 
 def honour_roll(records: list[Record], disqualified: set[str], followed: set[str] | None = None) -> set[str]:

@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, required=True, help="date of the reports, YYYY-MM-DD")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same reports)")
     p.add_argument("--previous", type=Path, help="the previous day's reports: produce the next day's from them")
+    p.add_argument("--correct", type=Path, metavar="DIR",
+                   help="reports of --as-of already published: write one province's corrected report of them")
 
     p = sub.add_parser("publish", help="verify, classify and publish the reports of one date")
     p.add_argument("--input", type=Path, required=True, help="directory with one report per province")
@@ -111,6 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="the database schema: upgrade it through the migrations, or show its revision")
     p.add_argument("action", choices=("upgrade", "current"))
     p.add_argument("--revision", default="head", help="upgrade to this revision (default: head)")
+
+    p = sub.add_parser("correct", help="record a province's corrected report for a published date as corrections "
+                                       "(published with the next release; history is not rewritten)")
+    p.add_argument("--input", type=Path, required=True, help="directory with the corrected report(s)")
+    p.add_argument("--as-of", type=_date, required=True, help="the published date they correct, YYYY-MM-DD")
+
+    p = sub.add_parser("notices", help="write the notices to send: employers due to be listed unless they pay")
+    p.add_argument("--as-of", type=_date, required=True, help="date of a published release, YYYY-MM-DD")
+    p.add_argument("--out", type=Path, help="CSV file to write (default: rejects/<date>/notices.csv in the data dir)")
 
     p = sub.add_parser("diff", help="what changed between the releases of two dates")
     p.add_argument("date_a", type=_date)
@@ -169,7 +180,17 @@ def cmd_sample(args, settings) -> int:
 
     if args.employers < 34:
         raise UsageError("--employers must be at least 34 (one per province)")
-    from .sample import SampleError
+    from .sample import SampleError, corrected_report
+
+    if args.correct:
+        if args.previous:
+            raise UsageError("--correct and --previous cannot be combined")
+        try:
+            path = corrected_report(args.correct, args.out, args.as_of, seed=args.seed)
+        except SampleError as error:
+            raise UsageError(str(error)) from None
+        print(f"Corrected report of {args.as_of.isoformat()}: {path}")
+        return 0
 
     progress = TqdmProgress(enabled=sys.stderr.isatty())
     tick = progress.step("sample", None if args.previous else args.employers)
@@ -367,6 +388,41 @@ def cmd_backfill_results(args, settings) -> int:
     return 0
 
 
+def cmd_correct(args, settings) -> int:
+    from .correct import correct
+
+    try:
+        result = correct(args.input, args.as_of, settings)
+    except VerificationError as error:
+        print(f"Corrected report NOT accepted: {error}", file=sys.stderr)
+        return 1
+    print(f"{len(result.recorded)} correction(s) for {args.as_of.isoformat()} from province(s) "
+          f"{', '.join(result.provinces)}; they are published with the next release")
+    for key in result.unknown:
+        print(f"  skipped {key}: never published, so there is nothing to correct")
+    return 0
+
+
+def cmd_notices(args, settings) -> int:
+    from congkhai.history import complete_releases
+
+    from .notices import write_notices
+    from .store import init_db, make_engine
+
+    out = args.out or Paths(settings["CONGKHAI_DATA_DIR"]).rejects(args.as_of.isoformat()) / "notices.csv"
+    engine = make_engine(settings["DATABASE_URL"])
+    init_db(engine)
+    try:
+        with engine.connect() as conn:
+            if args.as_of not in {r["as_of"] for r in complete_releases(conn)}:
+                raise UsageError(f"--as-of: no release for {args.as_of.isoformat()}")
+            count = write_notices(conn, args.as_of, out)
+    finally:
+        engine.dispose()
+    print(f"{count} notice(s) to send on {args.as_of.isoformat()}: {out}")
+    return 0
+
+
 def cmd_keygen(args, settings) -> int:
     from congkhai.signing import SigningKeyError, generate_key
 
@@ -457,6 +513,10 @@ def cmd_disputes(args, settings) -> int:
                     print(f"  leads to a correction of {correction.employer_key}: "
                           f"{correction.status or 'facts in the note'}"
                           + (f" from {correction.valid_from}" if correction.valid_from else ""))
+                    print(f"  correction {correction.correction_id} recorded; the next release publishes it"
+                          if correction.correction_id else
+                          "  no correction recorded (no corrected status, or an employer never published): "
+                          "record it with `congkhai correct` if the register must change")
             else:
                 cmd_disputes_sample(conn, args, settings)
     finally:
@@ -504,7 +564,8 @@ def cmd_db(args, settings) -> int:
 
 COMMANDS = {"db": cmd_db, "sample": cmd_sample, "publish": cmd_publish, "run-daily": cmd_run_daily,
             "status": cmd_status, "diff": cmd_diff, "keygen": cmd_keygen, "verify": cmd_verify,
-            "disputes": cmd_disputes, "backfill-results": cmd_backfill_results}
+            "disputes": cmd_disputes, "backfill-results": cmd_backfill_results,
+            "correct": cmd_correct, "notices": cmd_notices}
 
 if __name__ == "__main__":
     sys.exit(main())

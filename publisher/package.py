@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Iterable
 
 from congkhai.config import DATASETS_DIR
-from congkhai.models import COMPLIANT, DELINQUENT, EVADING, LATE, OFFENDER_STATUSES
+from congkhai.models import COMPLIANT, DELINQUENT, EVADING, LATE, NOTICE, OFFENDER_STATUSES
 from congkhai.provinces import all_provinces
 from congkhai.rules.changes import leaving_reason
 from congkhai.rules.classification import listing_reason
+from congkhai.rules.corrections import REMOVED
 from congkhai.text import neutralise
 
 from congkhai.feeds import (PUBLISHER, PUBLISHER_EN, EmployerRef, FeedItem, employer_url, feed_items_for,
@@ -72,6 +73,11 @@ TABLES = {
                 "khỏi danh sách, chuyển thanh tra, chuyển cơ quan điều tra, số nợ thu hồi.",
                 "Each province's daily results: arrears by fund, delinquent and evading employers, newly listed and "
                 "resolved, moved to inspection or investigation, arrears recovered.", None),
+    "corrections": ("corrections.csv", "Đính chính", "Corrections",
+                    "Mọi đính chính đã ghi nhận đến bản công bố này: đã công bố gì, đúng là gì, từ khi nào, "
+                    "vì sao, trong bản nào.",
+                    "Every correction recorded up to this release: what was published, what is correct, since "
+                    "when, why, in which release.", "Đính chính"),
 }
 # Which resources refer to which: (resource, its fields, target resource, target fields)
 FOREIGN_KEYS = [
@@ -132,6 +138,8 @@ def employer_values(record: Record, province_names: dict[str, str], commendable:
         "evasion_decision": record.evasion_decision,
         "evasion_decision_date": record.evasion_decision_date,
         "enforcement_stage": record.enforcement_stage,
+        "notice_from": record.notice_from,
+        "listing_on": record.listing_on,
         "honour_roll": record.key in commendable,
         "permalink": employer_url(base_url, record.key),
         "disputed_since": disputed.get(record.key) if disputed else None,
@@ -160,6 +168,25 @@ def change_values(item: FeedItem, province_names: dict[str, str], base_url: str)
         values[f"{name}_before"] = getattr(before, name) if before else None
         values[f"{name}_after"] = getattr(after, name) if after else None
     return values
+
+
+def correction_values(row: dict, release_id: str, base_url: str) -> dict:
+    """One correction (congkhai.corrections.correction_rows) as published; a pending one is
+    recorded in the release being written."""
+    published, corrected = row["published_state"], row["corrected_state"]
+    return {
+        "correction_id": row["id"], "key": row["key"], "tax_code": row["public_tax_id"], "name": row["name"],
+        "province_code": row["province_code"], "applies_from": row["applies_from"],
+        "applies_to": row["applies_to"] or (date.fromisoformat(release_id) if row["until_next_release"] else None),
+        "published_status": published.status if published else None,
+        "published_arrears_total": published.arrears_total if published else None,
+        "corrected_status": corrected.status if corrected else REMOVED,
+        "corrected_arrears_total": corrected.arrears_total if corrected else None,
+        "reason": row["reason"], "source": row["source"],
+        "recorded_in_release": row["recorded_in_release"] or release_id,
+        "recorded_at": _utc(row["recorded_at"]).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "permalink": employer_url(base_url, row["key"]),
+    }
 
 
 class _Table:
@@ -234,7 +261,7 @@ def _province_rows(built: BuiltRelease, stats: dict[str, dict]) -> Iterable[dict
 
 
 def _empty_stats() -> dict:
-    return dict.fromkeys(("employers", COMPLIANT, LATE, DELINQUENT, EVADING, "honour_roll_count", "arrears_bhxh",
+    return dict.fromkeys(("employers", COMPLIANT, LATE, NOTICE, DELINQUENT, EVADING, "honour_roll_count", "arrears_bhxh",
                           "arrears_bhyt", "arrears_bhtn", "arrears_total", "arrears_offenders"), 0)
 
 
@@ -303,6 +330,9 @@ def _table_rows(resource: str, built: BuiltRelease, groups: dict, stats: dict, f
         for code, row in sorted(built.results.items()):
             yield {"release_id": built.id, "as_of": built.as_of, "province_code": code,
                    "province_name": province_names.get(code, code), **row}
+    elif resource == "corrections":
+        for row in built.corrections:
+            yield correction_values(row, built.id, base_url)
 
 
 def _sheet_value(text: str, kind: str):
@@ -343,7 +373,7 @@ def write_workbook(built: BuiltRelease, out_dir: Path, settings: dict, tables: d
     workbook.close()
 
 
-LIST_RESOURCES = ("delinquent", "evading", "compliant", "changes", "provinces")
+LIST_RESOURCES = ("delinquent", "evading", "compliant", "changes", "provinces", "corrections")
 # From this many employers on, the workbook is written by a second process while this one writes
 # employers.csv and .jsonl; below it, a process costs more than it saves.
 PARALLEL_WORKBOOK_MIN = 50_000

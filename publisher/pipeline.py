@@ -26,7 +26,7 @@ from congkhai.rules.commendation import window_start
 from congkhai.rules.results import daily_results
 from congkhai.text import neutralise
 
-from .classify import classify_records, honour_roll
+from .classify import apply_notices, classify_records, honour_roll
 from .errors import Problem, ReportError, VerificationError
 from .read import discover_reports, read_report
 from .reconcile import reconcile
@@ -100,6 +100,7 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     progress.done("reconcile")
     progress.step("classify")
     records = classify_records(reconciled.records, policy)
+    apply_notices(records, previous.states, as_of, policy, first_release=previous.as_of is None)
     progress.done("classify")
     progress.step("compare")
     new_states = {r.key: r.state() for r in records}
@@ -368,6 +369,9 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
         # A re-run of a published date compares with what that run wrote, not with the day before, so
         # its index is built whole and the database step compares again after undoing that run.
         employer_changes = None if same else store.attribute_changes(previous.employers, built.records)
+        with engine.connect() as conn:  # published so far, and those this release publishes
+            from congkhai.corrections import correction_rows
+            built.corrections = correction_rows(conn, include_pending=True)
         installed: list[tuple[Path, Path | None]] = []
         try:
             files = _write_files(built, previous, settings, signer, paths, engine, progress, installed)
@@ -376,11 +380,16 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
             with engine.begin() as conn:  # the moment the release becomes current for the portal
                 store.write_release(conn, built, previous, files["datapackage_sha256"], progress=tick,
                                     employer_changes=employer_changes)
+                from congkhai.corrections import publish_pending
+                publish_pending(conn, built.id)
             progress.done("database")
         except BaseException:
             _take_back(installed)
             raise
         _take_back(installed, committed=True)
+        with engine.connect() as conn:
+            from .notices import write_notices
+            write_notices(conn, built.as_of, paths.rejects(built.id) / "notices.csv")
         _point_at(paths, progress, files["index_entry"])
         return result
     finally:

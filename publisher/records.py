@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from congkhai.models import STATUSES
 from congkhai.policy import Policy
 from congkhai.rules.changes import Change, State
 from congkhai.taxcode import PERSONAL, TaxId, mask_personal_id
@@ -82,6 +83,8 @@ class Record:
     evasion_decision_date: date | None
     enforcement_stage: str | None
     status: str = ""  # set by the classify step
+    notice_from: date | None = None  # set by the notice step while the status is 'notice'
+    listing_on: date | None = None
     # Public identifier and permalink: tax code, or the agency unit code for a household. Stored,
     # not derived on each use: sorting, comparing and writing a million records ask for it often.
     key: str = field(init=False)
@@ -108,7 +111,8 @@ class Record:
 
     def state(self) -> State:
         return State(self.status, self.arrears_bhxh, self.arrears_bhyt, self.arrears_bhtn, self.arrears_total,
-                     self.months_late, self.evasion_decision, self.evasion_decision_date, self.enforcement_stage)
+                     self.months_late, self.evasion_decision, self.evasion_decision_date, self.enforcement_stage,
+                     self.notice_from, self.listing_on)
 
 
 @dataclass
@@ -127,6 +131,7 @@ class BuiltRelease:
     previous_as_of: date | None = None
     rows_read: int = 0
     results: dict = field(default_factory=dict)  # province code -> daily results (congkhai.rules.results)
+    corrections: list = field(default_factory=list)  # congkhai.corrections.correction_rows, newest first
     _counts: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -144,8 +149,8 @@ class BuiltRelease:
         return self._counts
 
     def _count(self) -> dict:
-        by_status = {"compliant": 0, "late": 0, "delinquent": 0, "evading": 0}
-        arrears = {"compliant": 0, "late": 0, "delinquent": 0, "evading": 0}
+        by_status = dict.fromkeys(STATUSES, 0)
+        arrears = dict.fromkeys(STATUSES, 0)
         for record in self.records:
             by_status[record.status] += 1
             arrears[record.status] += record.arrears_total

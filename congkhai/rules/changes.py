@@ -26,6 +26,8 @@ class State(NamedTuple):
     evasion_decision: str | None
     evasion_decision_date: date | None
     enforcement_stage: str | None
+    notice_from: date | None = None   # only while the status is 'notice' (rules/notices.py)
+    listing_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,11 +69,15 @@ def published(tmp_path_factory):
 
     Two days of history cannot show a year of clean payments, so this register's policy waives the
     full-history rule of the honour roll, which then has members to show (the rule itself is
-    tested in tests/congkhai/test_commendation.py and tests/publisher/test_store.py)."""
+    tested in tests/congkhai/test_commendation.py and tests/publisher/test_store.py). It also lists
+    at once, without the notice period, so that DAY_2 has a newly listed employer (notices are
+    tested in tests/congkhai/test_notices.py, tests/publisher/test_notices.py and
+    tests/portal/test_notices.py)."""
     root = tmp_path_factory.mktemp("register")
     policy = root / "policy.toml"
     policy.write_text(DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-                      .replace("requires_full_history = true", "requires_full_history = false"), encoding="utf-8")
+                      .replace("requires_full_history = true", "requires_full_history = false")
+                      .replace("\ndays = 15\n", "\ndays = 0\n"), encoding="utf-8")
     settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"), CONGKHAI_POLICY=str(policy))
     generate_key(settings["CONGKHAI_SIGNING_KEY"])
     for day in (DAY_1, DAY_2):

@@ -36,7 +36,7 @@ def test_resolved_employer_shows_when_and_why_it_left(client):
                                  "left_on": "2026-11-25", "leaving_reason": "paid"}]
     text = soup(client.get(f"/employers/{TRANG_BOM}")).find("section", attrs={"aria-labelledby": "lifecycle-title"}).get_text(" ", strip=True)
     assert "24/11/2026" in text and "nợ 6 tháng, bằng hoặc vượt ngưỡng 3 tháng" in text
-    assert "Ra khỏi danh sách ngày 25/11/2026: đã nộp tiền nợ" in text
+    assert "Đã hoàn thành nghĩa vụ ngày 25/11/2026" in text  # paid: the entry says so, not just "left"
 
 
 def test_newly_listed_employer_lifecycle(client):

@@ -1,5 +1,6 @@
 """List pages, changes, provinces and the release page: filters, sorting, CSV of exactly the view, feeds."""
 import csv
+import datetime
 import io
 import xml.etree.ElementTree as ElementTree
 
@@ -131,3 +132,16 @@ def test_release_charts_download_as_standalone_svg(client, name):
     assert root.find("svg:title", ns).text and root.findall(".//svg:rect", ns)
     labels = [t.text for t in root.findall(".//svg:text", ns)]
     assert "Hà Nội" in labels
+
+
+def test_a_paid_employer_shows_obligation_completed_for_the_retention_then_leaves(client, app):
+    data = client.get("/lists/offenders.json").get_json()
+    assert TRANG_BOM not in {row["key"] for row in data["rows"]}
+    assert [(r["key"], r["completed_on"]) for r in data["completed"]["rows"]] == [(TRANG_BOM, "2026-11-25")]
+    assert data["completed"]["days"] == 30
+    text = soup(client.get("/lists/offenders")).find(id="completed").get_text(" ", strip=True)
+    assert "hoàn thành nghĩa vụ ngày 25/11/2026" in text
+    with app.app_context():
+        later = DAY_2 + datetime.timedelta(days=30)
+        assert queries.recently_completed(later - datetime.timedelta(days=1), 30, queries.Filters())[0]["key"] == TRANG_BOM
+        assert queries.recently_completed(later, 30, queries.Filters()) == []  # retention over: history only

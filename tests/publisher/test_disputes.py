@@ -111,3 +111,35 @@ def test_sample_disputes_for_the_demo(tmp_path, monkeypatch, capsys):
     assert len(opened) == 2  # only the listed employers get one
     assert main(["disputes", "list"]) == 0
     assert "2 dispute(s)" in capsys.readouterr().out
+
+
+def test_an_upheld_dispute_is_published_as_a_correction(tmp_path, db_settings, monkeypatch, capsys):
+    """Resolving a dispute as upheld, with the corrected status, records a correction that the next
+    release publishes in its corrections resource, naming the dispute; the history is not rewritten."""
+    from congkhai.corrections import correction_rows
+
+    key = tax_code(1)
+    listed = {("01", 0): dict(arrears_bhxh=9_000_000, months_late=5)}
+    write_all(tmp_path / "d1", overrides=listed)
+    publish(tmp_path / "d1", AS_OF, db_settings)
+    reference = open_one(db_settings, key)
+    monkeypatch.setenv("CONGKHAI_DATA_DIR", db_settings["CONGKHAI_DATA_DIR"])
+    monkeypatch.setenv("DATABASE_URL", db_settings["DATABASE_URL"])
+    assert main(["disputes", "resolve", reference, "--upheld", "--note", "Đã nộp đủ, đối chiếu sai đơn vị.",
+                 "--correct-status", "compliant", "--correct-from", AS_OF.isoformat()]) == 0
+    capsys.readouterr()
+    engine = make_engine(db_settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        [pending] = correction_rows(conn, include_pending=True)
+    assert pending["recorded_in_release"] is None and pending["source"] == f"dispute {reference}"
+    assert pending["published_state"].status == "delinquent" and pending["corrected_state"].status == "compliant"
+    write_all(tmp_path / "d2", as_of=AS_OF + timedelta(days=1), overrides=listed)
+    result = publish(tmp_path / "d2", AS_OF + timedelta(days=1), db_settings)
+    with engine.connect() as conn:
+        [published] = correction_rows(conn)
+    engine.dispose()
+    assert published["recorded_in_release"] == result.release.id
+    with open(result.release_dir / "corrections.csv", encoding="utf-8-sig", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert reference in json.dumps(row, ensure_ascii=False) and key in json.dumps(row)
+    assert rows(result.release_dir.parent / AS_OF.isoformat() / "employers.csv")[key]["status"] == "delinquent"

@@ -231,7 +231,7 @@ def test_json_lines_keep_values_and_types(release):
 def test_workbook_is_safe_typed_and_in_vietnamese(release):
     out, result = release
     book = load_workbook(out / f"congkhai-{AS_OF.isoformat()}.xlsx", read_only=True)
-    assert book.sheetnames == ["Giới thiệu", "Nợ đọng", "Trốn đóng", "Gương mẫu", "Thay đổi", "Tỉnh thành"]
+    assert book.sheetnames == ["Giới thiệu", "Nợ đọng", "Trốn đóng", "Gương mẫu", "Thay đổi", "Tỉnh thành", "Đính chính"]
     offenders = list(book["Nợ đọng"].values)
     assert offenders[0][:3] == ("Thứ tự", "Mã định danh công khai", "Mã số thuế")
     assert len(offenders) == 1 + result["tables"]["delinquent"]

@@ -1,0 +1,64 @@
+"""Notice before listing, end to end: a crossing employer is in the operator's notices and its own
+row of employers.csv, not in the offender list or counts, until its listing date."""
+import csv
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from congkhai.config import Paths
+from congkhai.history import notices_on
+from publisher.cli import main
+from publisher.pipeline import publish
+
+from .factory import AS_OF, tax_code, write_all
+
+DELINQUENT_ROW = dict(arrears_bhxh=9_000_000, arrears_bhyt=1_000_000, months_late=4)
+
+
+def rows(path):
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_crossing_paying_in_time_and_listing_on_the_planned_date(tmp_path, db_settings, monkeypatch):
+    paths = Paths(db_settings["CONGKHAI_DATA_DIR"])
+    days = [AS_OF, AS_OF + timedelta(1), AS_OF + timedelta(16)]
+    plans = [
+        {},                                                              # first release: nobody in arrears
+        {("01", 0): DELINQUENT_ROW, ("79", 0): DELINQUENT_ROW},          # both cross: notice
+        {("01", 0): DELINQUENT_ROW},                                     # 79's paid in time; 01's is listed
+    ]
+    for day, overrides in zip(days, plans):
+        write_all(tmp_path / day.isoformat(), as_of=day, rows_per_province=2, overrides=overrides)
+        publish(tmp_path / day.isoformat(), day, db_settings)
+    hanoi, hcmc = tax_code(1), next(r["key"] for r in rows(paths.release(days[0].isoformat()) / "employers.csv")
+                                    if r["province_code"] == "79")
+
+    crossing = paths.release(days[1].isoformat())
+    listed = {r["key"]: r for r in rows(crossing / "employers.csv")}
+    assert listed[hanoi]["status"] == "notice"
+    assert (listed[hanoi]["notice_from"], listed[hanoi]["listing_on"]) == (days[1].isoformat(), days[2].isoformat())
+    assert rows(crossing / "delinquent.csv") == []
+    provinces = {r["province_code"]: r for r in rows(crossing / "provinces.csv")}
+    assert (provinces["01"]["notice"], provinces["01"]["offenders"]) == ("1", "0")
+    notices = rows(paths.rejects(days[1].isoformat()) / "notices.csv")
+    assert {n["key"] for n in notices} == {hanoi, hcmc}
+    assert notices[0]["address"] and int(notices[0]["arrears_total"]) == 10_000_000
+    assert not any(p.name == "notices.csv" for p in crossing.rglob("*"))  # never in the public release
+
+    final = paths.release(days[2].isoformat())
+    assert [r["key"] for r in rows(final / "delinquent.csv")] == [hanoi]
+    assert {r["key"]: r["status"] for r in rows(final / "employers.csv")}[hcmc] == "compliant"
+    assert rows(paths.rejects(days[2].isoformat()) / "notices.csv") == []
+
+    engine = sa.create_engine(db_settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        assert [n["key"] for n in notices_on(conn, days[1] + timedelta(5))] == sorted([hanoi, hcmc])
+    engine.dispose()
+
+    out = tmp_path / "to-send.csv"
+    for name, value in db_settings.items():
+        monkeypatch.setenv(name, str(value))
+    assert main(["notices", "--as-of", days[1].isoformat(), "--out", str(out)]) == 0
+    assert {n["key"] for n in rows(out)} == {hanoi, hcmc}
+    assert main(["notices", "--as-of", "2020-01-01"]) == 2
