@@ -64,7 +64,8 @@ def hostile(tmp_path_factory):
     policy = root / "policy.toml"
     policy.write_text(DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
                       .replace("requires_full_history = true", "requires_full_history = false")
-                      .replace("max_rejected_share = 0.05", "max_rejected_share = 0.5"), encoding="utf-8")
+                      .replace("max_rejected_share = 0.05", "max_rejected_share = 0.5")
+                      .replace("\ndays = 15\n", "\ndays = 0\n"), encoding="utf-8")  # listed at once, not after notice
     settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"), CONGKHAI_POLICY=str(policy),
                              CONGKHAI_BASE_URL=BASE_URL)
     generate_key(settings["CONGKHAI_SIGNING_KEY"])
