@@ -378,7 +378,7 @@ def switch_lines(answers: list[Answer], switches, publishes: list[Publish], work
         text += (f"first answer naming it {first - moment:+.1f} s after; " if first is not None
                  else "no answer named it; ")
         if per_worker:
-            text += (f"{len(per_worker)}/{worker_count} workers served it, the last "
+            text += (f"{len(per_worker)} worker processes ({worker_count} at a time) served it, the last to "
                      f"{max(per_worker.values()) - moment:.1f} s after; ")
         text += (f"last answer naming an older release started {max(a.start for a in older) - moment:.1f} s after)"
                  if older else "no answer started after it named an older release)")
