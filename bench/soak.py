@@ -386,7 +386,13 @@ def switch_lines(answers: list[Answer], switches, publishes: list[Publish], work
     return lines
 
 
-def memory_lines(samples, warmup: float) -> tuple[list[str], bool]:
+def steady(series: list, moments: list[float], warmup: float) -> list:
+    """The samples outside a warm-up after the start and after each release switch (a new release
+    opens its search index and fills fresh caches: a step, not a leak)."""
+    return [(t, s) for t, s in series if all(not (m <= t < m + warmup) for m in moments)]
+
+
+def memory_lines(samples, warmup: float, switch_moments: list[float]) -> tuple[list[str], bool]:
     pids = sorted({pid for _, sizes in samples for pid in sizes})
     if not pids:
         return ["worker memory: not available (no /proc)"], True
@@ -396,19 +402,39 @@ def memory_lines(samples, warmup: float) -> tuple[list[str], bool]:
         series = [(t, sizes[pid]) for t, sizes in samples if pid in sizes]
         after = [(t, s) for t, s in series if t >= warmup] or series
         middle = after[len(after) // 2]
+        calm = steady(after, switch_moments, warmup) or after
         rss_slope = slope_per_minute([(t, s["VmRSS"]) for t, s in after])
+        calm_slope = max(slope_per_minute([(t, s["VmRSS"]) for t, s in part])
+                         for part in segments(calm, switch_moments))
         anon_slope = slope_per_minute([(t, s["RssAnon"]) for t, s in after])
-        flat = flat and rss_slope < FLAT_MB_PER_MINUTE
+        flat = flat and calm_slope < FLAT_MB_PER_MINUTE
         lines.append(f"  worker {pid}{'' if pid in first_pids else ' (started during the run)'}: RSS "
                      f"{series[0][1]['VmRSS']:,} MB at start, {after[0][1]['VmRSS']:,} after the warm-up, "
                      f"{middle[1]['VmRSS']:,} in the middle, {series[-1][1]['VmRSS']:,} at the end; "
-                     f"slope after the warm-up {rss_slope:+.2f} MB/min (anonymous {after[0][1]['RssAnon']:,} -> "
-                     f"{series[-1][1]['RssAnon']:,} MB, {anon_slope:+.2f} MB/min)")
+                     f"slope after the warm-up {rss_slope:+.2f} MB/min, between switches {calm_slope:+.2f} MB/min "
+                     f"(anonymous {after[0][1]['RssAnon']:,} -> {series[-1][1]['RssAnon']:,} MB, "
+                     f"{anon_slope:+.2f} MB/min)")
     restarted = len(pids) - len(first_pids)
-    head = (f"worker memory ({len(samples)} samples, warm-up {warmup:.0f} s excluded from the slope; flat = "
-            f"below {FLAT_MB_PER_MINUTE} MB/min): {'flat' if flat else 'NOT FLAT'}"
-            + (f"; {restarted} workers restarted" if restarted else ""))
+    head = (f"worker memory ({len(samples)} samples; flat = RSS slope below {FLAT_MB_PER_MINUTE} MB/min in every "
+            f"steady stretch, i.e. leaving out {warmup:.0f} s of warm-up after the start and after each switch): "
+            f"{'flat' if flat else 'NOT FLAT'}" + (f"; {restarted} workers restarted" if restarted else ""))
     return [head] + lines, flat
+
+
+def segments(series: list, moments: list[float]) -> list[list]:
+    """`series` cut at each moment; stretches of fewer than two samples left out (no slope)."""
+    cuts = [float("-inf"), *moments, float("inf")]
+    parts = [[(t, s) for t, s in series if low <= t < high] for low, high in zip(cuts, cuts[1:])]
+    return [part for part in parts if len(part) >= 2] or [series]
+
+
+def write_memory(samples, path: Path) -> None:
+    """Every sample as CSV (seconds, pid, VmRSS, RssAnon), to plot or to check the verdict."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("seconds,pid,rss_mb,anon_mb\n")
+        for t, sizes in samples:
+            for pid, size in sorted(sizes.items()):
+                out.write(f"{t:.1f},{pid},{size['VmRSS']},{size['RssAnon']}\n")
 
 
 def report(answers: list[Answer], seconds: float, switches, publishes, workers, worker_count, samples,
@@ -432,7 +458,7 @@ def report(answers: list[Answer], seconds: float, switches, publishes, workers, 
     served = Counter(workers.get(a.rid) for a in answers if workers.get(a.rid))
     if served:
         lines.append("answers per worker: " + ", ".join(f"{pid} {n:,}" for pid, n in sorted(served.items())))
-    memory, _flat = memory_lines(samples, warmup)
+    memory, _flat = memory_lines(samples, warmup, [moment for moment, _ in switches[1:]])
     lines += memory
     return lines, bool(errors or mixed or failed)
 
@@ -520,6 +546,7 @@ def soak(args: argparse.Namespace, base: Path, release, logs: Path) -> tuple[lis
                  f"busiest other processes at the end: {busy}")
     lines.append(f"switch allowance: an answer started more than {grace:.0f} s after a release became current must "
                  f"name it (the portal re-reads the current release every {CURRENT_RELEASE_SECONDS} s per worker)")
+    write_memory(samples, logs / "memory.csv")
     body, failed = report(load.answers, seconds, switches, publishes, worker_of(access_log), args.workers, samples,
                           warmup)
     failed = failed or len(switches) <= len(days)
