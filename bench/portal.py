@@ -320,10 +320,10 @@ def free_port() -> int:
 class Server:
     """`gunicorn 'portal:create_app()'` in its own process group, stopped whole on exit."""
 
-    def __init__(self, data_dir: Path, workers: int, log_path: Path, env: dict | None = None):
+    def __init__(self, data_dir: Path, workers: int, log_path: Path, env: dict | None = None, port: int | None = None):
         self.data_dir, self.workers, self.log_path = data_dir, workers, log_path
         self.extra_env = env or {}
-        self.port = free_port()
+        self.port = port or free_port()
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":
@@ -368,15 +368,19 @@ class Server:
 
     def worker_rss_mb(self) -> list[int]:
         """Resident memory of each worker, from /proc (Linux only; empty elsewhere)."""
+        return [sizes["VmRSS"] for sizes in self.worker_memory_mb().values()]
+
+    def worker_memory_mb(self, fields=("VmRSS",)) -> dict[int, dict[str, int]]:
+        """`fields` of /proc/<pid>/status (VmRSS, RssAnon, RssFile...) in MB, per worker pid."""
         try:
             children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-            sizes = []
+            sizes = {}
             for pid in children:
                 status = Path(f"/proc/{pid}/status").read_text()
-                sizes.append(int(status.split("VmRSS:")[1].split()[0]) // 1024)
+                sizes[int(pid)] = {name: int(status.split(f"{name}:")[1].split()[0]) // 1024 for name in fields}
             return sizes
         except (OSError, IndexError, ValueError):
-            return []
+            return {}
 
     def log_tail(self, lines: int = 30) -> str:
         try:

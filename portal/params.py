@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from flask import abort, request
+from flask import abort, g, request
 from flask_babel import gettext as _
 
 from congkhai.models import STATUSES
@@ -133,6 +133,7 @@ def answering() -> tuple[queries.ReleaseInfo, date]:
     if latest is None:
         abort(404, description=_("No release has been published yet."))
     if not raw:
+        g.release_id = latest.id  # the page's X-Release-Id (rendering.name_release)
         return latest, latest.as_of
     day = parse_day(raw)
     if day is None:
@@ -144,6 +145,7 @@ def answering() -> tuple[queries.ReleaseInfo, date]:
     if release is None:
         abort(404, description=_("The register starts with the release of %(first)s; there is no data before.",
                                  first=i18n.day(queries.first_release_day())))
+    g.release_id = release.id
     return release, day
 
 

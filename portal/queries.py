@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, lazyload
@@ -76,11 +76,18 @@ def _complete():
 
 
 def current_release() -> ReleaseInfo | None:
+    """The newest complete release, re-read at most every CURRENT_RELEASE_SECONDS per process, and
+    the same one for the rest of a request once read: a page that straddles the refresh moment
+    does not answer from one release and call another the latest."""
+    if has_request_context() and "current_release" in g:
+        return g.current_release
     cache = _cache()
     cached = cache["current"]
     if cached is None or time.monotonic() - cached[0] > CURRENT_RELEASE_SECONDS:
         row = db.session.scalars(_complete().order_by(Release.as_of.desc()).limit(1)).first()
         cached = cache["current"] = (time.monotonic(), ReleaseInfo.of(row) if row else None)
+    if has_request_context():
+        g.current_release = cached[1]
     return cached[1]
 
 
