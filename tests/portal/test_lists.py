@@ -131,3 +131,13 @@ def test_release_charts_download_as_standalone_svg(client, name):
     assert root.find("svg:title", ns).text and root.findall(".//svg:rect", ns)
     labels = [t.text for t in root.findall(".//svg:text", ns)]
     assert "Hà Nội" in labels
+
+
+def test_honour_roll_feed_lists_no_offenders_changes(client):
+    """The honour roll's feed used to carry every employer's changes ("arrears up" of offenders)."""
+    feed = feedparser.parse(client.get("/lists/honour-roll.atom").data)
+    assert not feed.bozo
+    on_roll = set(keys(client, "/lists/honour-roll.json?per_page=100"))
+    linked = {entry.link.rsplit("/", 1)[1] for entry in feed.entries}
+    assert linked <= on_roll
+    assert not linked & {HA_THANH, BIEN_HOA, TRANG_BOM, DONG_A}
