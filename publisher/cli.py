@@ -272,7 +272,10 @@ def cmd_status(args, settings) -> int:
     else:
         counts = current["counts"]
         print(f"Current release: {current['id']}" + (" (partial)" if current["partial"] else ""))
-        print(f"  created:     {current['created_at']}")
+        created = current["created_at"]  # stored in UTC; SQLite gives it back without its zone
+        created = created.replace(tzinfo=timezone.utc) if created.tzinfo is None else created.astimezone(timezone.utc)
+        zone = found.deadline.tzinfo
+        print(f"  created:     {created:%Y-%m-%d %H:%M:%S} UTC ({created.astimezone(zone):%H:%M} {zone})")
         print(f"  employers:   {counts['employers']:,}")
         for status_name, number in counts["by_status"].items():
             print(f"    {status_name:<12}{number:>10,}")
