@@ -189,3 +189,13 @@ def test_the_form_lookup_and_status_pages_pass_every_page_check(app, client, mon
 def test_without_a_secret_key_the_form_is_unavailable_not_unsafe(published):
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"]})
     assert app.test_client().get(f"/employers/{HA_THANH}/dispute").status_code == 503
+
+
+def test_dispute_form_file_input_fits_a_360px_screen(client):
+    """Chromium drew the dispute form's file input wider than a phone, scrolling the page sideways."""
+    import re
+    from pathlib import Path
+
+    assert soup(client.get(f"/employers/{HA_THANH}/dispute")).select("input[type=file]")
+    css = (Path(__file__).parents[2] / "static" / "portal.css").read_text(encoding="utf-8")
+    assert re.search(r"input\[type=file\][^{]*\{[^}]*max-width:\s*100%", css)
