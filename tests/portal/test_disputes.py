@@ -199,3 +199,10 @@ def test_dispute_form_file_input_fits_a_360px_screen(client):
     assert soup(client.get(f"/employers/{HA_THANH}/dispute")).select("input[type=file]")
     css = (Path(__file__).parents[2] / "static" / "portal.css").read_text(encoding="utf-8")
     assert re.search(r"input\[type=file\][^{]*\{[^}]*max-width:\s*100%", css)
+
+
+@pytest.mark.parametrize("url", [f"/employers/{HOUSEHOLD}/dispute", "/disputes"])
+def test_tax_code_field_lets_a_phone_type_unit_codes_and_branch_dashes(client, url):
+    """inputmode=numeric gave phones a digit pad: no letters for a household's unit code, no '-' of a branch."""
+    field = soup(client.get(url)).select_one("input#tax_code")
+    assert field is not None and field.get("inputmode") in (None, "text")
