@@ -29,9 +29,9 @@ publish-demo: install
 	$(BIN)/congkhai sample --out $(DEMO_DIR)/reports/$(DAY2) --employers $(EMPLOYERS) --as-of $(DAY2) --seed 1 \
 		--previous $(DEMO_DIR)/reports/$(DAY1)
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai keygen
-	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY1) --as-of $(DAY1)
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) CONGKHAI_BASE_URL=http://localhost:$(PORT) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY1) --as-of $(DAY1)
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai disputes sample --count 5 --seed 1
-	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY2) --as-of $(DAY2)
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) CONGKHAI_BASE_URL=http://localhost:$(PORT) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY2) --as-of $(DAY2)
 
 serve: install
 	@echo "Portal: http://localhost:$(PORT)/  (Ctrl-C to stop)"
