@@ -29,13 +29,13 @@ publish-demo: install
 	$(BIN)/congkhai sample --out $(DEMO_DIR)/reports/$(DAY2) --employers $(EMPLOYERS) --as-of $(DAY2) --seed 1 \
 		--previous $(DEMO_DIR)/reports/$(DAY1)
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai keygen
-	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY1) --as-of $(DAY1)
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) CONGKHAI_BASE_URL=http://localhost:$(PORT) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY1) --as-of $(DAY1)
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai disputes sample --count 5 --seed 1
 	# A province corrects yesterday's report before today's run: corrections, published with today's release.
 	$(BIN)/congkhai sample --out $(DEMO_DIR)/reports/$(DAY1)-corrected --as-of $(DAY1) --seed 1 \
 		--correct $(DEMO_DIR)/reports/$(DAY1)
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai correct --input $(DEMO_DIR)/reports/$(DAY1)-corrected --as-of $(DAY1)
-	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY2) --as-of $(DAY2)
+	CONGKHAI_DATA_DIR=$(DEMO_DIR) CONGKHAI_BASE_URL=http://localhost:$(PORT) $(BIN)/congkhai publish --input $(DEMO_DIR)/reports/$(DAY2) --as-of $(DAY2)
 	CONGKHAI_DATA_DIR=$(DEMO_DIR) $(BIN)/congkhai notices --as-of $(DAY2)
 
 # gunicorn with gunicorn.conf.py; waits until /readyz says the node can serve, then stays in the foreground.

@@ -67,6 +67,9 @@ def employer(key: str, fmt: str):
         "eligibility": {"eligible": eligibility.eligible, "reason": eligibility.reason, "rule": eligibility.rule},
         "honour_roll": {"eligible": is_commendable(employer.intervals, day, policy["commendation_window_months"],
                                                    policy.get("commendation_requires_full_history", True)),
+                        # clean for as long as the register knows it, but not yet for the whole window
+                        "clean_while_followed": is_commendable(employer.intervals, day,
+                                                               policy["commendation_window_months"], False),
                         "window_months": policy["commendation_window_months"]},
         "enforcement": enforcement_of(interval, policy),
         "known": known,

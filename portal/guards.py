@@ -73,6 +73,9 @@ def refuse_control_characters():
 
 
 def security_headers(response):
+    if response.status_code not in (429, 503):
+        # The rate limiter sends Retry-After on every answer; on a success it tells clients to wait.
+        response.headers.pop("Retry-After", None)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:

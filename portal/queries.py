@@ -486,7 +486,20 @@ def recent_events(until: date, since: date, filters: Filters, limit: int) -> lis
         return []
     changes = history.recent_changes(db.session, until, max(since, first), RECENT_SCAN,
                                      province_codes=tuple(filters.provinces), keys=tuple(filters.keys))
+    if filters.honour_roll:
+        on_roll = _on_honour_roll(until, filters, sorted({c.key for c in changes}))
+        changes = [c for c in changes if c.key in on_roll]
     return _events(changes, filters)[:limit]
+
+
+def _on_honour_roll(day: date, filters: Filters, keys: list[str]) -> set[str]:
+    """Which of `keys` are on the honour roll on `day`: the roll is a rule over a window, not a
+    status, so its feed must follow its members rather than every employer's changes."""
+    found = set()
+    for start in range(0, len(keys), KEY_BATCH):
+        conditions = _state_conditions(day, replace(filters, keys=tuple(keys[start:start + KEY_BATCH])))
+        found.update(db.session.scalars(_joined(Employer.key).where(*conditions)))
+    return found
 
 
 # ---- one employer's life on the register ----------------------------------------------------------

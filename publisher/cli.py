@@ -299,7 +299,8 @@ def cmd_status(args, settings) -> int:
     else:
         counts = current["counts"]
         print(f"Current release: {current['id']}" + (" (partial)" if current["partial"] else ""))
-        print(f"  created:     {current['created_at']}")
+        created, zone = _in_utc(current["created_at"]), found.deadline.tzinfo
+        print(f"  created:     {created:%Y-%m-%d %H:%M:%S} UTC ({created.astimezone(zone):%H:%M} {zone})")
         print(f"  employers:   {counts['employers']:,}")
         for status_name, number in counts["by_status"].items():
             print(f"    {status_name:<12}{number:>10,}")
@@ -463,17 +464,26 @@ def cmd_verify(args, settings) -> int:
     return 0
 
 
+def _in_utc(moment: datetime) -> datetime:
+    """A stored moment in UTC: SQLite gives it back without its zone, PostgreSQL in the session's."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _utc_text(moment: datetime) -> str:
+    return f"{_in_utc(moment):%Y-%m-%d %H:%M:%S} UTC"
+
+
 def _describe_dispute(dispute: dict) -> list[str]:
     attachment = (f"{dispute['attachment_type']}, {dispute['attachment_bytes']:,} bytes, sha256 "
                   f"{dispute['attachment_sha256']}" if dispute["attachment_type"] else "none")
     lines = [f"Dispute {dispute['reference']}: {dispute['status']}",
              f"  employer:    {dispute['employer_key']}",
-             f"  opened:      {dispute['opened_on']} ({dispute['created_at']})",
+             f"  opened:      {dispute['opened_on']} ({_utc_text(dispute['created_at'])})",
              f"  contact:     {dispute['contact_name']}, {dispute['contact']}",
              f"  attachment:  {attachment}",
              "  reason:", *("    " + line for line in dispute["reason"].splitlines())]
     if dispute["resolved_at"]:
-        lines += [f"  resolved:    {dispute['resolved_at']}", f"  note:        {dispute['resolution_note']}"]
+        lines += [f"  resolved:    {_utc_text(dispute['resolved_at'])}", f"  note:        {dispute['resolution_note']}"]
     if dispute["corrected_status"]:
         lines.append(f"  correction:  {dispute['corrected_status']} from {dispute['corrected_from']}")
     return lines

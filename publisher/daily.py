@@ -116,7 +116,7 @@ def run_daily(settings: dict, now: datetime, day: date | None = None, incoming: 
         for path in arrivals.complete:
             shutil.copy2(path, Path(snapshot) / path.name)
         result.published = publish(Path(snapshot), day, settings, allow_partial=result.decision == PUBLISH_PARTIAL,
-                                   progress=progress, now=now.astimezone(timezone.utc).replace(microsecond=0),
+                                   progress=progress, now=local.astimezone(timezone.utc).replace(microsecond=0),
                                    command="run-daily", source=directory)
     return result
 

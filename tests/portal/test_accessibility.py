@@ -33,3 +33,4 @@ def test_focus_is_visible_and_nothing_needs_javascript():
     assert ":focus-visible" in CSS and "outline: 3px solid" in CSS
     templates = [p.read_text(encoding="utf-8") for p in (REPO_ROOT / "templates").rglob("*.html")]
     assert not any("<script" in t and "application/ld+json" not in t for t in templates)
+

@@ -208,3 +208,20 @@ def test_a_cached_page_shows_a_dispute_opened_by_another_worker(app, client, mon
     monkeypatch.setattr(queries, "CURRENT_RELEASE_SECONDS", -1)
     response = client.get(url)
     assert response.headers["X-Cache"] == "miss" and soup(response).select_one(".disputed")
+
+
+def test_dispute_form_file_input_fits_a_360px_screen(client):
+    """Chromium drew the dispute form's file input wider than a phone, scrolling the page sideways."""
+    import re
+    from pathlib import Path
+
+    assert soup(client.get(f"/employers/{HA_THANH}/dispute")).select("input[type=file]")
+    css = (Path(__file__).parents[2] / "static" / "portal.css").read_text(encoding="utf-8")
+    assert re.search(r"input\[type=file\][^{]*\{[^}]*max-width:\s*100%", css)
+
+
+@pytest.mark.parametrize("url", [f"/employers/{HOUSEHOLD}/dispute", "/disputes"])
+def test_tax_code_field_lets_a_phone_type_unit_codes_and_branch_dashes(client, url):
+    """inputmode=numeric gave phones a digit pad: no letters for a household's unit code, no '-' of a branch."""
+    field = soup(client.get(url)).select_one("input#tax_code")
+    assert field is not None and field.get("inputmode") in (None, "text")

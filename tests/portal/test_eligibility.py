@@ -142,3 +142,13 @@ def test_a_thousand_codes_are_answered(client):
     assert len(answered) == 1000
     assert sum(r["outcome"] == "found" for r in answered) == 34 * 3     # every unit code the factory reported
     assert sum(r["outcome"] == "unknown" for r in answered) == 1000 - 34 * 3
+
+
+def test_honour_roll_reason_of_a_clean_employer_followed_too_briefly(client):
+    """A compliant employer followed three weeks was told it was 'not paying on time throughout 12 months'."""
+    from tests.portal.eligibility_register import COMPLIANT
+
+    text = soup(client.get(f"/employers/{COMPLIANT}")).select_one("ul.checks").get_text(" ", strip=True)
+    assert "thời gian theo dõi chưa đủ 12 tháng" in text and "chưa đóng đầy đủ" not in text
+    text = soup(client.get(f"/employers/{DELINQUENT}")).select_one("ul.checks").get_text(" ", strip=True)
+    assert "chưa đóng đầy đủ trong suốt 12 tháng" in text

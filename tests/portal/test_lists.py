@@ -145,3 +145,13 @@ def test_a_paid_employer_shows_obligation_completed_for_the_retention_then_leave
         later = DAY_2 + datetime.timedelta(days=30)
         assert queries.recently_completed(later - datetime.timedelta(days=1), 30, queries.Filters())[0]["key"] == TRANG_BOM
         assert queries.recently_completed(later, 30, queries.Filters()) == []  # retention over: history only
+
+
+def test_honour_roll_feed_lists_no_offenders_changes(client):
+    """The honour roll's feed used to carry every employer's changes ("arrears up" of offenders)."""
+    feed = feedparser.parse(client.get("/lists/honour-roll.atom").data)
+    assert not feed.bozo
+    on_roll = set(keys(client, "/lists/honour-roll.json?per_page=100"))
+    linked = {entry.link.rsplit("/", 1)[1] for entry in feed.entries}
+    assert linked <= on_roll
+    assert not linked & {HA_THANH, BIEN_HOA, TRANG_BOM, DONG_A}

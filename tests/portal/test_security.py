@@ -141,3 +141,10 @@ def test_gunicorn_answers_without_its_version(published, tmp_path):
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
+
+
+def test_retry_after_only_on_refusals(client):
+    """Every 200 carried the rate limiter's Retry-After, telling clients and caches to wait."""
+    response = client.get("/")
+    assert response.status_code == 200 and "Retry-After" not in response.headers
+    assert "X-RateLimit-Limit" in response.headers

@@ -43,3 +43,18 @@ def test_compiled_vietnamese_catalogue_matches_its_source():
 def test_english_catalogue_keeps_the_english_source_text():
     compiled = translations("en", "mo")
     assert all(strings == (msgid,) or strings[0] == msgid for msgid, strings in compiled.items())
+
+
+def test_counts_in_plural_messages_get_thousands_separators(app):
+    """'Tìm thấy 1190 đơn vị': ngettext's default num is the bare integer, so every call formats it."""
+    import re
+
+    from flask import render_template_string
+
+    calls = [call for path in (REPO_ROOT / "templates").rglob("*.html")
+             for call in re.findall(r"ngettext\((.*?)\) }}", path.read_text(encoding="utf-8"))]
+    assert calls and all("num=" in call and "|number" in call for call in calls)
+    with app.test_request_context("/?lang=vi"):
+        assert render_template_string(
+            '{{ ngettext("%(num)s employer found", "%(num)s employers found", 1190, num=1190|number) }}'
+        ) == "Tìm thấy 1.190 đơn vị"

@@ -173,3 +173,19 @@ def test_an_unknown_log_format_is_bad_usage(env, monkeypatch, capsys):
     with pytest.raises(SystemExit) as caught:
         main(["status"])
     assert caught.value.code == 2 and "CONGKHAI_LOG_FORMAT must be one of text, json" in capsys.readouterr().err
+
+
+def test_run_daily_now_without_offset_is_vietnam_time_in_the_release(env, capsys):
+    """A --now without an offset decided as Vietnam time but stamped the release as if it were UTC."""
+    incoming = env / "incoming" / DAY
+    write_all(incoming)
+    settle(incoming, datetime(2026, 11, 25, 16, 0, tzinfo=HCM))
+    assert main(["run-daily", "--now", "2026-11-25T17:00:00", "--quiet"]) == 0
+    engine = sa.create_engine(f"sqlite:///{env / 'data' / 'congkhai.db'}")
+    with engine.connect() as conn:
+        created = conn.execute(sa.select(R.c.created_at).where(R.c.as_of == AS_OF)).scalar_one()
+    engine.dispose()
+    assert created.replace(tzinfo=None) == datetime(2026, 11, 25, 10, 0)
+    capsys.readouterr()
+    assert main(["status", "--now", "2026-11-25T17:05:00"]) == 0
+    assert "  created:     2026-11-25 10:00:00 UTC (17:00 Asia/Ho_Chi_Minh)\n" in capsys.readouterr().out

@@ -143,3 +143,14 @@ def test_an_upheld_dispute_is_published_as_a_correction(tmp_path, db_settings, m
         [row] = list(csv.DictReader(handle))
     assert reference in json.dumps(row, ensure_ascii=False) and key in json.dumps(row)
     assert rows(result.release_dir.parent / AS_OF.isoformat() / "employers.csv")[key]["status"] == "delinquent"
+
+
+def test_dispute_show_says_its_moments_are_utc(tmp_path, db_settings, monkeypatch, capsys):
+    """`show` printed the opening moment naive with microseconds next to a Vietnam date a day later."""
+    monkeypatch.setenv("CONGKHAI_DATA_DIR", db_settings["CONGKHAI_DATA_DIR"])
+    monkeypatch.setenv("DATABASE_URL", db_settings["DATABASE_URL"])
+    reference = open_one(db_settings, "0100233488", datetime(2026, 11, 25, 20, 0, 0, 123456, tzinfo=timezone.utc))
+    assert main(["disputes", "resolve", reference, "--rejected", "--note", "Số liệu đúng."]) == 0
+    out = capsys.readouterr().out
+    assert "  opened:      2026-11-26 (2026-11-25 20:00:00 UTC)\n" in out
+    assert "  resolved:    " in out and out.split("  resolved:    ")[1].split("\n")[0].endswith(" UTC")
