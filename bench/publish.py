@@ -6,6 +6,11 @@ step, the peak memory (max RSS) and the size of what was written.
 
     python bench/publish.py [--employers N] [--out bench/out] [--database-url URL] [--keep]
 
+With a PostgreSQL URL (postgresql+psycopg://postgres@127.0.0.1:5432/test) both releases go to a
+fresh schema of that database, dropped at the end unless --keep. Every release line gives the
+load average before and after it and the CPU seconds it used, since the wall-clock time depends on
+what else runs on the machine.
+
 Targets on a 2-core machine: first release < 10 min, peak memory < 2 GB, next-day release < 2 min,
 files + hashes + feeds add < 2 min.
 """
@@ -20,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -46,30 +52,67 @@ def run_one(input_dir: str, as_of: str, data_dir: str, database_url: str | None)
 
     timing = Timing()
     settings = load_settings(env={}, CONGKHAI_DATA_DIR=data_dir, DATABASE_URL=database_url)
-    started = time.perf_counter()
+    started, times = time.perf_counter(), os.times()
     result = publish(Path(input_dir), date.fromisoformat(as_of), settings, progress=timing)
     total = time.perf_counter() - started
+    cpu = sum(after - before for after, before in zip(os.times()[:4], times[:4]))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"steps": timing.seconds, "total": round(total, 2), "peak_mb": round(peak_mb),
+    workers_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"steps": timing.seconds, "total": round(total, 2), "cpu": round(cpu, 1),
+                      "peak_mb": round(peak_mb), "workers_peak_mb": round(workers_peak_mb),
                       "counts": result.release.counts()}))
 
 
 def publish_in_child(input_dir: Path, as_of: date, data_dir: Path, database_url: str | None) -> dict:
     command = [sys.executable, __file__, "--run-one", str(input_dir), as_of.isoformat(), str(data_dir),
                database_url or ""]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"publishing {as_of} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def directory_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
+class PostgresSchema:
+    """A fresh schema for the run in the database of `url`; `url_for_run` points the publisher at it."""
+
+    def __init__(self, url: str, keep: bool):
+        import sqlalchemy as sa
+
+        self.sa, self.keep = sa, keep
+        self.name = "bench_" + uuid.uuid4().hex[:8]
+        self.engine = sa.create_engine(url)
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {self.name}"))
+        self.url_for_run = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{self.name}"
+
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(self.sa.text(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema AND c.relkind = 'r'"),
+                {"schema": self.name}).scalar())
+
+    def close(self):
+        if not self.keep:
+            with self.engine.begin() as conn:
+                conn.execute(self.sa.text(f"DROP SCHEMA {self.name} CASCADE"))
+        self.engine.dispose()
+
+
+def load() -> str:
+    return "/".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employers", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
-    parser.add_argument("--database-url", default=None, help="default: SQLite in the data directory")
+    parser.add_argument("--database-url", default=None,
+                        help="default: SQLite in the data directory; a PostgreSQL URL gets a fresh schema")
     parser.add_argument("--keep", action="store_true", help="keep the generated reports and data")
     parser.add_argument("--run-one", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -86,7 +129,9 @@ def main() -> None:
     reports1, reports2, data = out / "reports" / day1.isoformat(), out / "reports" / day2.isoformat(), out / "data"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
-    print(f"employers: {args.employers:,}; database: {args.database_url or 'SQLite'}")
+    postgres = PostgresSchema(args.database_url, args.keep) if (args.database_url or "").startswith("postgres") else None
+    database_url = postgres.url_for_run if postgres else args.database_url
+    print(f"employers: {args.employers:,}; database: {database_url or 'SQLite'}")
     started = time.perf_counter()
     generate_reports(reports1, args.employers, day1, seed=1)
     print(f"sample day 1:   {time.perf_counter() - started:8.1f} s  ({directory_size(reports1) / 1e6:,.0f} MB of reports)")
@@ -100,18 +145,26 @@ def main() -> None:
         generate_key(env_key)
     except ImportError:
         pass
-    for label, reports, day in (("first release", reports1, day1), ("next-day release", reports2, day2)):
-        result = publish_in_child(reports, day, data, args.database_url)
-        counts = result["counts"]
-        print(f"\n{label} ({day}): {result['total']:.1f} s, peak memory {result['peak_mb']:,} MB, "
-              f"{counts['employers']:,} employers, {counts['rows_rejected']:,} rejected, {counts['changes']:,} changes")
-        for step, seconds in result["steps"].items():
-            print(f"  {step:<16}{seconds:>8.1f} s")
-    print(f"\nrelease directory: {directory_size(data / 'releases' / day2.isoformat()) / 1e6:,.0f} MB; "
-          f"search index: {directory_size(data / 'indexes' / day2.isoformat()) / 1e6:,.0f} MB; "
-          f"database: {directory_size(data) / 1e6:,.0f} MB in all")
-    if not args.keep:
-        shutil.rmtree(out, ignore_errors=True)
+    try:
+        for label, reports, day in (("first release", reports1, day1), ("next-day release", reports2, day2)):
+            load_before = load()
+            result = publish_in_child(reports, day, data, database_url)
+            counts = result["counts"]
+            print(f"\n{label} ({day}): {result['total']:.1f} s ({result['cpu']:.1f} CPU s; load {load_before} before, "
+                  f"{load()} after), peak memory {result['peak_mb']:,} MB (worker processes "
+                  f"{result['workers_peak_mb']:,} MB), {counts['employers']:,} employers, "
+                  f"{counts['rows_rejected']:,} rejected, {counts['changes']:,} changes")
+            for step, seconds in result["steps"].items():
+                print(f"  {step:<16}{seconds:>8.1f} s")
+        database_mb = (postgres.size() if postgres else directory_size(data)) / 1e6
+        print(f"\nrelease directory: {directory_size(data / 'releases' / day2.isoformat()) / 1e6:,.0f} MB; "
+              f"search index: {directory_size(data / 'indexes' / day2.isoformat()) / 1e6:,.0f} MB; "
+              f"{'PostgreSQL schema' if postgres else 'data directory with the SQLite database'}: {database_mb:,.0f} MB")
+    finally:
+        if postgres:
+            postgres.close()
+        if not args.keep:
+            shutil.rmtree(out, ignore_errors=True)
 
 
 if __name__ == "__main__":

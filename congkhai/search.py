@@ -2,11 +2,13 @@
 
 Whoosh (whoosh-reloaded, pure Python, no longer developed) keeps what it is good at: the inverted
 index (which employers contain a word), the term dictionary for fuzzy expansion of mistyped words,
-incremental updates with deletions, and the few stored fields a result line needs.
+incremental updates with deletions, and the few stored fields a result line needs (key, name, tax
+code).
 
 What Whoosh is slow at in pure Python -- counting, faceting, range filters and sorting over a
-million employers -- is done on numpy columns saved beside the Whoosh files (`columns.npz`, one
-value per employer: status, province, ownership type, sector, arrears, months, name sort key).
+million employers, and writing a million one-document terms for their tax and unit codes -- is
+done on numpy columns saved beside the Whoosh files (`columns.npz`, one value per employer:
+status, province, ownership type, sector, arrears, months, name sort key, key and unit code).
 Every search is then a few vector operations over boolean masks: counts and facets are exact at
 any result size, and no query loops over Whoosh postings one document at a time. Legal forms are
 a bit column too, since "công ty" is in most names and its posting list would be the longest read.
@@ -32,6 +34,7 @@ import shutil
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
+from functools import lru_cache
 from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +44,9 @@ import numpy as np
 from whoosh import columns as whoosh_columns
 from whoosh import fields as whoosh_fields
 from whoosh import index as whoosh_index
+from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
+from whoosh.system import pack_uint
 
 from congkhai.taxcode import InvalidTaxCode, compact, parse_tax_code
 from congkhai.text import clean, fold, nfc
@@ -73,6 +78,7 @@ _LEGAL_FORMS = {
     ("htx",): ("htx",),
 }
 _LEGAL_LONGEST = max(len(k) for k in _LEGAL_FORMS)
+_LEGAL_FIRST = frozenset(k[0] for k in _LEGAL_FORMS)
 # Each canonical legal form is one bit of a per-employer column: the commonest forms ("cty" is in
 # most names) would otherwise be the longest posting lists to read for the smallest effect.
 LEGAL_BITS = {form: 1 << i for i, form in enumerate(dict.fromkeys(f for v in _LEGAL_FORMS.values() for f in v))}
@@ -91,15 +97,20 @@ def words(text: str) -> list[str]:
     return _WORD.findall(nfc(text).lower())
 
 
+# A million names are made of a few tens of thousands of distinct words: each is folded once.
+_fold_word = lru_cache(maxsize=1 << 17)(fold)
+
+
 def analyse(text: str) -> Analysed:
-    pairs = [(word, fold(word)) for word in words(text)]
+    pairs = [(word, _fold_word(word)) for word in words(text)]
     pairs = [(word, folded) for word, folded in pairs if folded]   # a stray mark is not a word
     exact_words = [word for word, _ in pairs]
     folded_words = [folded for _, folded in pairs]
     exact, folded, legal = [], [], []
     i = 0
     while i < len(folded_words):
-        for size in range(min(_LEGAL_LONGEST, len(folded_words) - i), 0, -1):
+        sizes = range(min(_LEGAL_LONGEST, len(folded_words) - i), 0, -1) if folded_words[i] in _LEGAL_FIRST else ()
+        for size in sizes:
             canonical = _LEGAL_FORMS.get(tuple(folded_words[i:i + size]))
             if canonical:
                 legal.extend(canonical)
@@ -192,32 +203,49 @@ def _checked(doc: dict) -> dict:
 
 # --- Whoosh schema and columns --------------------------------------------------------------------
 
-def _words_field():
-    """Words already analysed by `analyse`, joined by spaces: no frequencies or positions needed."""
-    return whoosh_fields.KEYWORD(lowercase=False, commas=False, scorable=False)
+class AnalysedWords(whoosh_fields.KEYWORD):
+    """Words already analysed by `analyse`, given as a tuple: no positions, no tokenizer.
+
+    The postings are those KEYWORD would write for the words joined by spaces (a frequency per
+    word); Whoosh's tokenizer and token objects, a third of the time spent adding a document, are
+    skipped since the words are split already.
+    """
+
+    def __init__(self):
+        super().__init__(lowercase=False, commas=False, scorable=False)
+
+    def index(self, value, **kwargs):
+        counts = {}
+        for word in value:
+            counts[word] = counts.get(word, 0) + 1
+        return [(word.encode("utf-8"), n, float(n), pack_uint(n)) for word, n in counts.items()]
 
 
 def _schema() -> whoosh_fields.Schema:
+    """Few stored fields: what a result line shows beside the numpy columns (`SearchIndex._hit`)."""
     return whoosh_fields.Schema(
-        key=whoosh_fields.ID(stored=True, unique=True),
-        unit_code=whoosh_fields.ID(),
-        name_exact=_words_field(),
-        name_fold=_words_field(),
+        key=whoosh_fields.STORED(),
+        name_exact=AnalysedWords(),
+        name_fold=AnalysedWords(),
         seq=whoosh_fields.COLUMN(whoosh_columns.NumericColumn("i", default=-1)),
         name=whoosh_fields.STORED(),
         tax_code=whoosh_fields.STORED(),
-        province_code=whoosh_fields.STORED(),
-        status=whoosh_fields.STORED(),
-        ownership_type=whoosh_fields.STORED(),
-        sector=whoosh_fields.STORED(),
-        arrears_total=whoosh_fields.STORED(),
-        months_late=whoosh_fields.STORED(),
     )
+
+
+def _codec():
+    """Whoosh's codec without per-posting length statistics, which only its own scorer uses (we
+    score in numpy and no field is scorable): with them on, writing a segment looks on disk for a
+    length column (one stat call) for every posting, close to half of the time of a commit."""
+    codec = default_codec()
+    codec.length_stats = False
+    return codec
 
 
 COLUMNS_FILE = "columns.npz"
 VOCAB_FILE = "columns.json"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3   # 3: identifiers in the columns, not in Whoosh
+IDENTIFIER_FIELDS = ("key", "unit_code")
 _NAME_KEY_CHARS = 12
 _NAME_ALPHABET = {ch: i + 1 for i, ch in enumerate("0123456789abcdefghijklmnopqrstuvwxyz")}
 
@@ -244,18 +272,33 @@ def _legal_bits(forms) -> int:
     return bits
 
 
+def _positions_of(sorted_values: np.ndarray, wanted: Iterable[str]) -> np.ndarray:
+    """Positions in a sorted byte-string array of the values equal to any of `wanted`."""
+    encoded = np.array([value.encode("utf-8") for value in wanted], dtype="S")
+    if not len(encoded) or not len(sorted_values):
+        return np.zeros(0, dtype=np.int64)
+    low = np.searchsorted(sorted_values, encoded, side="left")
+    counts = np.searchsorted(sorted_values, encoded, side="right") - low
+    starts = np.repeat(low - (np.cumsum(counts) - counts), counts)
+    return starts + np.arange(int(counts.sum()))
+
+
 class _Columns:
     """Per-employer values in sequence order (the order documents were added), with vocabularies.
 
     `doc_seq[docnum]` maps Whoosh's document numbers, which merges renumber, to sequence numbers.
+    Keys and unit codes are byte strings with their sorted order (`orders`), looked up by binary
+    search: as Whoosh terms, a million unique identifiers made a third of the build time and half
+    of the index.
     """
 
     def __init__(self):
         self.vocab = {name: [] for name in FACET_FIELDS}
         self._codes = {name: {} for name in FACET_FIELDS}
         self.chunks = {name: [] for name in ("live", *FACET_FIELDS, "arrears_total", "months_late",
-                                             "name_len", "name_key", "legal")}
+                                             "name_len", "name_key", "legal", *IDENTIFIER_FIELDS)}
         self.arrays: dict[str, np.ndarray] = {}
+        self.orders: dict[str, np.ndarray] = {}   # field -> sequence numbers sorted by its value
         self.doc_seq = np.zeros(0, dtype=np.int32)
 
     def __len__(self):
@@ -279,27 +322,42 @@ class _Columns:
         chunks["name_len"].append(max(len(analysed.folded), 1))  # legal forms neither help nor lengthen
         chunks["name_key"].append(_name_key(analysed))
         chunks["legal"].append(_legal_bits(analysed.legal))
+        chunks["key"].append(str(doc["key"]).encode("utf-8"))
+        chunks["unit_code"].append((doc["unit_code"] or "").encode("utf-8"))
         return seq
 
     def _flush(self):
+        if self.chunks["live"]:
+            self.orders.clear()
         dtypes = {"live": bool, "arrears_total": np.int64, "months_late": np.int32, "name_len": np.int16,
-                  "name_key": np.int64, "legal": np.uint8}
+                  "name_key": np.int64, "legal": np.uint8, "key": "S", "unit_code": "S"}
         for name, values in self.chunks.items():
             new = np.array(values, dtype=dtypes.get(name, np.int32))
             old = self.arrays.get(name)
             self.arrays[name] = new if old is None else np.concatenate([old, new])
             values.clear()
 
+    def order(self, name: str) -> np.ndarray:
+        self._flush()
+        if name not in self.orders:
+            self.orders[name] = np.argsort(self.arrays[name], kind="stable").astype(np.int32)
+        return self.orders[name]
+
+    def seqs_of(self, name: str, values: Iterable[str]) -> np.ndarray:
+        """Sequence numbers of every document, live or not, whose `name` is one of `values`."""
+        order = self.order(name)
+        return order[_positions_of(self.arrays[name][order], values)]
+
     def kill(self, seqs):
         self._flush()
-        self.arrays["live"][np.asarray(list(seqs), dtype=np.int64)] = False
+        self.arrays["live"][np.asarray(seqs, dtype=np.int64)] = False
 
     def save(self, directory: Path):
         """Write fresh files (unlinking first, so a copied or linked previous index is never touched)."""
-        self._flush()
+        orders = {f"{name}_order": self.order(name) for name in IDENTIFIER_FIELDS}
         for name in (COLUMNS_FILE, VOCAB_FILE):
             (directory / name).unlink(missing_ok=True)
-        np.savez(directory / COLUMNS_FILE, doc_seq=self.doc_seq, **self.arrays)
+        np.savez(directory / COLUMNS_FILE, doc_seq=self.doc_seq, **self.arrays, **orders)
         (directory / VOCAB_FILE).write_text(json.dumps({"version": FORMAT_VERSION, "vocab": self.vocab},
                                                        ensure_ascii=False), encoding="utf-8")
 
@@ -315,6 +373,7 @@ class _Columns:
         with np.load(directory / COLUMNS_FILE) as data:
             columns.doc_seq = data["doc_seq"]
             columns.arrays = {name: data[name] for name in columns.chunks}
+            columns.orders = {name: data[f"{name}_order"] for name in IDENTIFIER_FIELDS}
         return columns
 
 
@@ -329,21 +388,21 @@ def _read_doc_seq(ix) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
 
 
+def _docnums_by_seq(doc_seq: np.ndarray, size: int) -> np.ndarray:
+    """Sequence number -> Whoosh document number; -1 where a merge dropped the (deleted) document."""
+    docnums = np.full(size, -1, dtype=np.int32)
+    docnums[doc_seq] = np.arange(len(doc_seq), dtype=np.int32)
+    return docnums
+
+
 def _whoosh_doc(doc: dict, analysed: Analysed, seq: int) -> dict:
     return {
         "key": doc["key"],
-        "unit_code": doc["unit_code"] or "",
-        "name_exact": " ".join(analysed.exact),
-        "name_fold": " ".join(analysed.folded),
+        "name_exact": analysed.exact,
+        "name_fold": analysed.folded,
         "seq": seq,
         "name": doc["name"],
         "tax_code": doc["tax_code"],
-        "province_code": doc["province_code"],
-        "status": doc["status"],
-        "ownership_type": doc["ownership_type"],
-        "sector": doc["sector"],
-        "arrears_total": int(doc["arrears_total"]),
-        "months_late": int(doc["months_late"]),
     }
 
 
@@ -377,7 +436,7 @@ def _writable_storage(path: Path) -> FileStorage:
 
 def _write(ix, staging: Path, columns: "_Columns", fill: Callable, **writer_options) -> int:
     """Run `fill(writer)` in one Whoosh transaction, then map document numbers and save the columns."""
-    writer = ix.writer(**writer_options)
+    writer = ix.writer(codec=_codec(), **writer_options)
     try:
         count = fill(writer)
     except BaseException:
@@ -427,6 +486,15 @@ def build_index(path: Path, docs: Iterable[dict], progress: Callable[[int], None
         return _write(ix, staging, columns, _adder(columns, docs, progress), **options)
 
 
+def updatable(path: Path) -> bool:
+    """Whether `update_index` can start from the index at `path`: one in this version's format."""
+    try:
+        meta = json.loads((Path(path) / VOCAB_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("version") == FORMAT_VERSION
+
+
 def update_index(previous: Path, path: Path, upserts: Iterable[dict], deletes: Iterable[str],
                  progress: Callable[[int], None] | None = None) -> int:
     """Copy the index at `previous` to `path` and apply a day's changes; returns documents added.
@@ -439,14 +507,16 @@ def update_index(previous: Path, path: Path, upserts: Iterable[dict], deletes: I
         shutil.copytree(previous, staging)
         columns = _Columns.load(staging)
         ix = _writable_storage(staging).open_index()
-        gone = set(deletes) | {clean(str(doc["key"])) for doc in upserts}
-        with ix.searcher() as searcher:
-            columns.kill([columns.doc_seq[d] for key in gone for d in searcher.document_numbers(key=key)])
+        gone = columns.seqs_of("key", set(deletes) | {clean(str(doc["key"])) for doc in upserts})
+        docnums = _docnums_by_seq(columns.doc_seq, len(columns))[gone[columns.arrays["live"][gone]]]
+        if (docnums < 0).any():
+            raise ValueError(f"search index {previous}: a live employer has no Whoosh document; rebuild the index")
+        columns.kill(gone)
         adder = _adder(columns, upserts, progress)
 
         def fill(writer) -> int:
-            for key in gone:
-                writer.delete_by_term("key", key)
+            for docnum in docnums.tolist():
+                writer.delete_document(docnum)
             return adder(writer)
         return _write(ix, staging, columns, fill, limitmb=256)
 
@@ -612,6 +682,9 @@ class SearchIndex:
         self.arrears_bucket = np.searchsorted(ARREARS_BUCKETS, self.arrears, side="right") - 1
         self.months_bucket = np.searchsorted(MONTHS_BUCKETS, self.months, side="right") - 1
         self._code_of = {name: {v: i for i, v in enumerate(values)} for name, values in self.vocab.items()}
+        docnums = _docnums_by_seq(seq, len(arrays["live"]))
+        # Per identifier field: its values sorted, and the document number of each (-1: merged away).
+        self._identifiers = {name: (arrays[name][order], docnums[order]) for name, order in columns.orders.items()}
         # Rank of every document under each field sort (0 = first); ties fall back to the next key.
         self.rank = {
             "arrears": self._ranks(np.lexsort((name_key, -self.months, -self.arrears))),
@@ -729,8 +802,9 @@ class SearchIndex:
         return (scores * (_K1 + 1) / (1 + _K1 * (1 - _B + _B * lengths / self.avg_len))).astype(np.float32)
 
     def identifier_docs(self, identifier: str) -> np.ndarray:
-        fieldname = "unit_code" if _UNIT_CODE.fullmatch(identifier) else "key"
-        docs = self.postings(fieldname, identifier)
+        values, docnums = self._identifiers["unit_code" if _UNIT_CODE.fullmatch(identifier) else "key"]
+        docs = np.sort(docnums[_positions_of(values, [identifier])])
+        docs = docs[docs >= 0]
         return docs[self.live[docs]]
 
     # Filters and facets
@@ -839,9 +913,10 @@ class SearchIndex:
 
     def _hit(self, docnum, score) -> Hit:
         stored = self.stored(docnum)
-        return Hit(stored["key"], stored["name"], stored.get("tax_code"), stored["province_code"],
-                   stored["status"], stored["ownership_type"], stored["sector"], int(stored["arrears_total"]),
-                   int(stored["months_late"]), score)
+        facet = {name: self.vocab[name][self.codes[name][docnum]] for name in FACET_FIELDS}
+        return Hit(stored["key"], stored["name"], stored.get("tax_code"), facet["province_code"], facet["status"],
+                   facet["ownership_type"], facet["sector"], int(self.arrears[docnum]), int(self.months[docnum]),
+                   score)
 
     def _facets(self, text_mask, masks, final) -> dict:
         """Counts per value; each facet ignores its own filter, so other values stay selectable."""

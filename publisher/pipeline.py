@@ -479,7 +479,8 @@ def _write_files(built: BuiltRelease, previous, settings: dict, signer, paths, e
 def _write_index(built: BuiltRelease, previous, paths, progress: Progress,
                  employer_changes: tuple[list[str], list[str]] | None, installed: list) -> None:
     """The release's search index: yesterday's plus today's changes, or built whole the first time
-    (and for a re-run of a date, when `employer_changes` is None)."""
+    (and for a re-run of a date, when `employer_changes` is None, or when yesterday's index is in
+    an older format)."""
     import shutil
 
     from congkhai import search
@@ -490,7 +491,7 @@ def _write_index(built: BuiltRelease, previous, paths, progress: Progress,
     staging = target.with_name(f".{built.id}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     base = paths.search_index(previous.release["id"]) if previous.release else None
-    if base is not None and base.is_dir() and employer_changes is not None:
+    if base is not None and employer_changes is not None and search.updatable(base):
         changed_keys = employer_changes[1]
         touched = {c.key for c in built.changes if c.after is not None} | set(changed_keys)  # new ones are changes
         upserts = [search.document(r) for r in built.records if r.key in touched]

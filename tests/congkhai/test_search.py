@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from stdnum.vn import mst
+from whoosh import index as whoosh_index
 
 from congkhai import search
 from congkhai.taxcode import PERSONAL, TaxId
@@ -268,6 +269,14 @@ def test_unknown_tax_code_finds_nothing(index):
     assert result.identifier == tax_code(999) and result.total == 0 and result.redirect is None
 
 
+def test_a_branch_code_does_not_find_its_parent_in_an_index_of_ten_digit_codes(tmp_path):
+    """Identifiers are looked up in a byte-string column as wide as its longest value: a longer
+    query must not match its prefix."""
+    search.build_index(tmp_path / "ix", [make_doc(0), make_doc(1)])
+    assert search.search(tmp_path / "ix", tax_code(0, branch=1)).total == 0
+    assert search.search(tmp_path / "ix", tax_code(0)).redirect == tax_code(0)
+
+
 # --- Filters, facets, sorting, paging ---------------------------------------------------------------
 
 def expected_keys(predicate) -> set[str]:
@@ -503,6 +512,15 @@ def test_successive_updates_keep_columns_aligned(tmp_path, index_path):
     for hit in search.search(index, "", {"status": "evading"}, per_page=100).hits:
         assert statuses[hit.key] == "evading"
     assert [h.key for h in search.search(index, "", per_page=2).hits] == [key_of(20), key_of(2)]
+
+
+def test_updates_delete_replaced_documents_from_whoosh_too(tmp_path, index_path):
+    """Not only hidden by the live column: merges then drop them, so the index does not grow a day's
+    changes bigger every day."""
+    nextday = tmp_path / "next"
+    search.update_index(index_path, nextday, [make_doc(i, months_late=9) for i in (1, 2)], [key_of(3)])
+    assert whoosh_index.open_dir(str(nextday), readonly=True).doc_count() == len(DOCS) - 1
+    assert search.updatable(nextday) and not search.updatable(tmp_path / "missing")
 
 
 def test_update_refuses_existing_target(index_path):

@@ -46,6 +46,17 @@ def test_next_day_index_is_updated_not_rebuilt(tmp_path, settings):
     assert search(paths.search_index("2026-11-25"), "").total == 102
 
 
+def test_next_day_index_is_built_whole_when_yesterdays_is_in_an_older_format(tmp_path, settings):
+    write_all(tmp_path / "d1")
+    publish(tmp_path / "d1", AS_OF, settings)
+    paths = Paths(settings["CONGKHAI_DATA_DIR"])
+    vocab = paths.search_index("2026-11-25") / "columns.json"
+    vocab.write_text(json.dumps({**json.loads(vocab.read_text(encoding="utf-8")), "version": 2}), encoding="utf-8")
+    write_all(tmp_path / "d2", as_of=DAY2, rows_per_province=2)
+    publish(tmp_path / "d2", DAY2, settings)
+    assert search(paths.search_index("2026-11-26"), "").total == 68
+
+
 def test_missing_signing_key_is_a_usage_error(tmp_path, settings):
     os.remove(settings["CONGKHAI_SIGNING_KEY"])
     write_all(tmp_path / "d1")

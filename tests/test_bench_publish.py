@@ -1,0 +1,42 @@
+"""bench/publish.py end to end on a few hundred employers, on a PostgreSQL schema of its own (the
+SQLite default takes the same path, but for the schema), so the national-scale publishing
+benchmark cannot rot."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import POSTGRES_URL, _postgres_available
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "publish.py"
+
+
+@pytest.mark.postgres
+def test_publish_bench_reports_both_releases_step_by_step_and_drops_its_schema(tmp_path):
+    reason = _postgres_available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (CI must run the PostgreSQL tests)")
+        pytest.skip(reason)
+    command = [sys.executable, str(BENCH), "--employers", "300", "--out", str(tmp_path / "out"),
+               "--database-url", POSTGRES_URL]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+    for label in ("first release", "next-day release"):
+        line = re.search(rf"^{label} \(.*\): [\d.]+ s \([\d.]+ CPU s; load .* peak memory [\d,]+ MB.*$", output, re.M)
+        assert line, output
+    assert len(re.findall(r"^  (index|database) +[\d.]+ s$", output, re.M)) == 4
+    assert re.search(r"PostgreSQL schema: [\d,]+ MB", output)
+    assert not (tmp_path / "out").exists()
+    schema = re.search(r"search_path%3D(bench_[0-9a-f]+)", output).group(1)
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.connect() as conn:
+        left = conn.execute(sa.text("SELECT count(*) FROM pg_namespace WHERE nspname = :s"), {"s": schema}).scalar()
+    engine.dispose()
+    assert left == 0, f"schema {schema} was not dropped"
