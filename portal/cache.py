@@ -180,8 +180,9 @@ def finish(response):
             response.headers["X-Cache"] = "miss"
             if "Set-Cookie" not in response.headers:
                 current_app.extensions[EXTENSION].set(key, _encode(response, getattr(g, "release_id", None)))
-    response.headers.setdefault("X-Release-Id", getattr(g, "release_id", None)
-                                or getattr(g, "cache_version", "").partition(".")[0] or "none")
+    release_id = getattr(g, "release_id", None) or (getattr(g, "cache_version", None) or "").partition(".")[0]
+    if release_id and release_id != "none":  # before the first release the header is absent (OpenAPI)
+        response.headers.setdefault("X-Release-Id", release_id)
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")
     return response.make_conditional(request)

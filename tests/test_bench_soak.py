@@ -38,7 +38,7 @@ def test_tiny_soak_publishes_underneath_and_every_answer_names_its_release(tmp_p
     assert re.search(r"latency: p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms", report)
     assert "\nerrors: 0\n" in report and "(header and content name different releases): 0\n" in report
     switch = re.search(r"release 2026-11-25 current at \+[\d.]+ s \(publish started at .+ first answer naming it "
-                       r"\+[\d.]+ s after; 2 worker processes \(2 at a time\) served it", report)
+                       r"\+[\d.]+ s after; \d+ worker processes \(2 at a time\) served it", report)  # max_requests may restart one
     assert switch, report
     assert re.search(r"worker memory \(\d+ samples.+\n  worker \d+: RSS \d+ MB at start", report)
     assert "verdict: zero errors, zero mixed answers" in report

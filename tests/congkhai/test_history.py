@@ -13,7 +13,7 @@ LATE = dict(arrears_bhxh="3.000.000.000", months_late=4)
 
 
 def two_releases(tmp_path, settings):
-    """79/0 delinquent then paid; 01/1 compliant then delinquent."""
+    """79/0 delinquent then paid; 01/1 compliant, then late (it enters its notice period first)."""
     for day, overrides in ((AS_OF, {("79", 0): LATE}), (DAY2, {("01", 1): LATE})):
         write_all(tmp_path / day.isoformat(), as_of=day, overrides=overrides)
         publish(tmp_path / day.isoformat(), day, settings)
@@ -27,7 +27,7 @@ def test_release_changes_pair_each_employers_closed_and_opened_interval(tmp_path
         first = release_changes(conn, DAY2, AS_OF, limit=1)
     engine.dispose()
     found = {c.key: (c.change.before.status, c.change.after.status) for c in changes}
-    assert len(changes) == 2 and sorted(found.values()) == [("compliant", "delinquent"), ("delinquent", "compliant")]
+    assert len(changes) == 2 and sorted(found.values()) == [("compliant", "notice"), ("delinquent", "compliant")]
     assert [c.key for c in changes] == sorted(found) and [c.key for c in first] == [changes[0].key]
 
 
