@@ -24,6 +24,7 @@ from .records import BuiltRelease, Record
 
 D = DailyResult.__table__
 BATCH = 20_000
+ANALYZE_AFTER = 10_000  # rows a release adds before PostgreSQL's statistics are refreshed
 _ATTRIBUTES = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "province_code")
 
 
@@ -150,6 +151,46 @@ def bulk_insert(conn, table, rows: list[dict]) -> None:
         cursor.close()
 
 
+def close_intervals(conn, employer_ids: list[int], as_of: date, progress=None) -> None:
+    """End the open interval of each employer that changed. On PostgreSQL in one set-based UPDATE
+    joined to a temporary table filled by COPY: row by row, after a first release had loaded a million
+    intervals that nothing had analysed yet, each UPDATE chose a bitmap scan over every open interval
+    and the next-day release spent 439 s here (BENCHMARKS.md)."""
+    if conn.dialect.name != "postgresql":
+        for batch in _batches(employer_ids):
+            conn.execute(update(I).where(I.c.employer_id == bindparam("b_employer"), I.c.valid_to.is_(None))
+                         .values(valid_to=as_of), [{"b_employer": employer_id} for employer_id in batch])
+            if progress:
+                progress(len(batch))
+        return
+    if not employer_ids:
+        return
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE closing_employers (employer_id bigint PRIMARY KEY) ON COMMIT DROP")
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy("COPY closing_employers (employer_id) FROM STDIN") as copy:
+            for employer_id in employer_ids:
+                copy.write_row((employer_id,))
+    finally:
+        cursor.close()
+    conn.exec_driver_sql("ANALYZE closing_employers")
+    intervals = conn.dialect.identifier_preparer.quote(I.name)
+    conn.exec_driver_sql(f"UPDATE {intervals} AS i SET valid_to = %(as_of)s FROM closing_employers AS c "
+                         "WHERE i.employer_id = c.employer_id AND i.valid_to IS NULL", {"as_of": as_of})
+    conn.exec_driver_sql("DROP TABLE closing_employers")
+    if progress:
+        progress(len(employer_ids))
+
+
+def analyze(conn) -> None:
+    """Refresh PostgreSQL's statistics of the tables a release loads in bulk, inside the release's
+    transaction: autovacuum would analyse them only later, and until then the planner plans the
+    next release's and the portal's queries for the empty tables it last saw."""
+    quote = conn.dialect.identifier_preparer.quote
+    for table in (E, I):
+        conn.exec_driver_sql(f"ANALYZE {quote(table.name)}")
+
+
 def attribute_changes(known: dict[str, tuple], records: list[Record]) -> tuple[list[str], list[str]]:
     """Keys of employers not known before, and of known ones whose name, address... changed."""
     new, changed = [], []
@@ -201,15 +242,13 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         ids.update(conn.execute(select(E.c.key, E.c.id).where(E.c.key.in_(batch))).all())
     closing = [c for c in built.changes if c.before is not None]
     opening = [c for c in built.changes if c.after is not None]
-    for batch in _batches(closing):
-        conn.execute(update(I).where(I.c.employer_id == bindparam("b_employer"), I.c.valid_to.is_(None))
-                     .values(valid_to=as_of), [{"b_employer": ids[c.key]} for c in batch])
-        if progress:
-            progress(len(batch))
+    close_intervals(conn, [ids[c.key] for c in closing], as_of, progress)
     for batch in _batches(opening):
         bulk_insert(conn, I, [_interval_row(ids[c.key], as_of, c.after) for c in batch])
         if progress:
             progress(len(batch))
+    if conn.dialect.name == "postgresql" and len(new_keys) + len(opening) >= ANALYZE_AFTER:
+        analyze(conn)
     conn.execute(insert(R).values(
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),

@@ -177,3 +177,43 @@ def test_bulk_insert_keeps_every_value(database_url):
         stored = conn.execute(sa.select(*(employers.c[name] for name in rows[0])).order_by(employers.c.key)).mappings().all()
     engine.dispose()
     assert [dict(row) for row in stored] == rows
+
+
+def test_closing_intervals_ends_only_the_open_ones_in_one_statement(database_url):
+    """The next day closes thousands of intervals: on PostgreSQL one UPDATE joined to a COPY-filled
+    table (row by row it took 439 s at 1,000,000 employers), on SQLite an executemany."""
+    from congkhai.models import db
+    from publisher.store import bulk_insert, close_intervals, init_db, make_engine
+
+    engine = make_engine(database_url)
+    init_db(engine)
+    employers, intervals = db.metadata.tables["employers"], db.metadata.tables["status_intervals"]
+    keys = [f"01000000{n:02d}" for n in range(30)]
+    with engine.begin() as conn:
+        bulk_insert(conn, employers, [{"key": k, "tax_code": k, "unit_code": "", "name": "Công ty Đ", "address": "",
+                                       "province_code": "01", "employees": 1, "ownership_type": "", "sector": ""}
+                                      for k in keys])
+        ids = dict(conn.execute(sa.select(employers.c.key, employers.c.id)).all())
+        state = dict(status="compliant", arrears_bhxh=0, arrears_bhyt=0, arrears_bhtn=0, arrears_total=0,
+                     months_late=0)
+        bulk_insert(conn, intervals, [{"employer_id": ids[k], "valid_from": AS_OF - timedelta(days=9),
+                                       "valid_to": AS_OF - timedelta(days=5), **state} for k in keys])
+        bulk_insert(conn, intervals, [{"employer_id": ids[k], "valid_from": AS_OF - timedelta(days=5),
+                                       "valid_to": None, **state} for k in keys])
+    updates = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda c, cursor, statement, *rest: updates.append(statement) if statement.startswith("UPDATE") else None)
+    with engine.begin() as conn:
+        close_intervals(conn, [ids[k] for k in keys[:20]], AS_OF)
+        close_intervals(conn, [], AS_OF)
+    with engine.connect() as conn:
+        ends = conn.execute(sa.select(employers.c.key, intervals.c.valid_from, intervals.c.valid_to)
+                            .join(employers, employers.c.id == intervals.c.employer_id)).all()
+    engine.dispose()
+    assert len(updates) == 1
+    if engine.dialect.name == "postgresql":
+        assert "FROM closing_employers" in updates[0]
+    assert {(k, end) for k, start, end in ends if start == AS_OF - timedelta(days=9)} == \
+        {(k, AS_OF - timedelta(days=5)) for k in keys}
+    assert {k: end for k, start, end in ends if start == AS_OF - timedelta(days=5)} == \
+        {**{k: AS_OF for k in keys[:20]}, **{k: None for k in keys[20:]}}
