@@ -22,6 +22,11 @@ FLAT_MB_PER_MINUTE per worker.
 
     .venv/bin/python bench/soak.py [--employers N | --reuse DIR] [--duration S] [--publishes K]
                                    [--concurrency C] [--workers W] [--port P] [--out DIR] [--keep]
+                                   [--redis URL] [--max-requests N]
+
+Workers are not recycled (gunicorn max_requests 0) unless --max-requests says so: recycling would
+hide the leak the memory samples look for. Without --redis each worker caches rendered pages in its
+own memory, bounded by CONGKHAI_CACHE_BYTES, and that cache filling shows as growth.
 
 --reuse takes a directory an earlier `--keep` run left (data/ and reports/); reports for the next
 days are generated there when missing. Exit status 1 when any answer was an error or mixed, or a
@@ -476,6 +481,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=None, help="port of the portal (default: a free one)")
     parser.add_argument("--warmup", type=float, default=60, help="seconds left out of the memory slope "
                                                                  "(at most a quarter of the run)")
+    parser.add_argument("--redis", default=None, help="REDIS_URL for the portal: rendered pages cached there, as in "
+                                                      "production, instead of in each worker's bounded memory")
+    parser.add_argument("--max-requests", type=int, default=0,
+                        help="gunicorn max_requests (default 0: no worker recycled, so a leak would show)")
     parser.add_argument("--sample-seconds", type=float, default=5, help="seconds between memory samples")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "soak")
     parser.add_argument("--keep", action="store_true", help="keep the built data, reports and logs in --out")
@@ -496,7 +505,10 @@ def soak(args: argparse.Namespace, base: Path, release, logs: Path) -> tuple[lis
     access_log = logs / "access.log"
     access_log.unlink(missing_ok=True)
     env = {"GUNICORN_CMD_ARGS": f"--access-logfile {shlex.quote(str(access_log))} "
-                                f"--access-logformat {shlex.quote(ACCESS_FORMAT)}"}
+                                f"--access-logformat {shlex.quote(ACCESS_FORMAT)}",
+           "GUNICORN_MAX_REQUESTS": str(args.max_requests)}
+    if args.redis:
+        env["REDIS_URL"] = args.redis
     lines = []
     with Server(data_dir, args.workers, logs / "gunicorn.log", env, args.port) as server:
         sequence, dropped = soak_sequence(server.port, release)
@@ -576,7 +588,10 @@ def main(argv=None) -> int:
         days = next_days(base, args.publishes)
         print(f"release {release.id}: {release.employers:,} employers; publishing underneath: "
               f"{', '.join(day.isoformat() for day, _ in days)}")
-        print(f"server: gunicorn -w {args.workers} (sync workers); client: {args.concurrency} Python threads over "
+        print(f"page cache: {'Redis ' + args.redis if args.redis else 'in each worker (CONGKHAI_CACHE_BYTES)'}; "
+              f"gunicorn max_requests {args.max_requests or 'off'}")
+        print(f"server: gunicorn -w {args.workers} with gunicorn.conf.py (gthread, "
+              f"{os.environ.get('GUNICORN_THREADS', 4)} threads each); client: {args.concurrency} Python threads over "
               f"loopback, keep-alive; {args.duration:.0f} s of load; workload: "
               f"{', '.join(f'{k} {w} %' for k, w in _load.MIX)}; batch checks of {_load.BATCH_CODES} codes")
         logs.mkdir(parents=True, exist_ok=True)
