@@ -175,6 +175,37 @@ SCHEMAS = {
         "public_key_id": STRING,
     }, required=["type", "version", "id", "created_at", "question", "date_basis", "release", "rule", "answers",
                  "summary", "public_key_id"]),
+    "ResultRow": _object({
+        "release_id": STRING, "as_of": DATE, "provinces": COUNT, **{name: INT64 for name in RESULT_FIGURES}}),
+    "RankedProvince": _object({
+        "code": STRING, "name": STRING, "short_name": STRING, "url": STRING, "arrears_at_start": INT64,
+        "recovered": INT64, "reported": COUNT, "recovery_rate": {"type": ["number", "null"], "minimum": 0},
+        "recovery_rate_text": STRING}),
+    "Ranking": _object({"days": {"type": "integer"}, "start": DATE, "end": DATE, "releases": COUNT,
+                        "provinces": {"type": "array", "items": _ref("RankedProvince")}}),
+    "Results": _object({
+        "release_id": RELEASE_ID,
+        "scope": _nullable(_object({"province_code": STRING, "name": STRING, "name_en": STRING})),
+        "period": {"type": "string", "enum": ["30", "90", "365", "all"]},
+        "definitions": {"type": "object", "additionalProperties": STRING,
+                        "description": "What each figure means, in the reader's language."},
+        "latest": _nullable(_ref("ResultRow")),
+        "series": {"type": "array", "items": _ref("ResultRow")},
+        "ranking": {"type": "object", "additionalProperties": _nullable(_ref("Ranking")),
+                    "description": "days_7 and days_30: provinces by recovery rate = recovered / offenders' "
+                                   "arrears at the window's start."},
+    }),
+    "InspectionRow": _object({
+        "key": STRING, "name": STRING, "tax_code": NULL_STRING, "unit_code": STRING, "province_code": STRING,
+        "province": STRING, "status": {"type": "string", "enum": list(STATUSES)}, "arrears_total": INT64,
+        "months_late": COUNT, "enforcement_stage": NULL_STRING, "links": LINKS},
+        required=["key", "name", "province_code", "status", "arrears_total", "months_late", "links"]),
+    "Inspections": _object({
+        "release_id": RELEASE_ID, "as_of": DATE,
+        "policy": _object({"min_months": {"type": "integer", "minimum": 1},
+                           "publish": {"type": "string", "enum": ["before_visit", "after_visit"]}}),
+        "total": COUNT, "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer"},
+        "results": {"type": "array", "items": _ref("InspectionRow")}}),
     "Signature": _object({"algorithm": {"const": receipts.ALGORITHM}, "public_key_id": STRING, "value": STRING}),
     "SignedReceipt": _object({
         "release_id": RELEASE_ID, "receipt": _ref("Receipt"), "signature": _ref("Signature"), "links": LINKS,

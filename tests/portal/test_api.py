@@ -244,6 +244,18 @@ def test_openapi_document_describes_every_route_and_the_docs_page_renders_it(app
     assert set(openapi.ERROR_CODES) >= {400, 404, 405, 413, 429}
 
 
+def test_every_schema_reference_of_the_openapi_document_resolves(client):
+    """The Results and Inspections schemas were lost once and nothing noticed: the fuzzer skips what it
+    cannot resolve, so those answers went unchecked."""
+    import json
+    import re
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    referenced = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))
+    assert {"Results", "Inspections", "SignedReceipt"} <= referenced
+    assert sorted(referenced - set(document["components"]["schemas"])) == []
+
+
 def test_blank_entries_do_not_count_towards_the_batch_limit(client):
     """The API and the form count codes alike: 1,000 codes padded with blanks are one full batch."""
     response = client.post("/api/v1/eligibility", json={"codes": [EVADER] * 1000 + ["", "  "], "date": LATEST})
