@@ -23,6 +23,7 @@ from congkhai.rules.eligibility import tender_eligibility
 
 from . import eligibility, openapi, params, queries, ratelimits, rendering
 from .employers import known_json
+from .lists import with_disputes
 from .search import hit_row, open_release_index, search_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -76,7 +77,8 @@ def employers():
         "as_of": day, "query": result.query, "sort": result.sort, "total": result.total, "page": page,
         "per_page": size, "pages": result.pages, "fuzzy": result.fuzzy, "truncated": result.truncated,
         "identifier": result.identifier,
-        "results": [{**hit_row(hit), "links": employer_links(hit.key)} for hit in result.hits],
+        "results": [{**row, "links": employer_links(row["key"])}
+                    for row in with_disputes([hit_row(hit) for hit in result.hits])],
         "facets": facets_json(result.facets),
     }, release.id)
 
@@ -151,7 +153,8 @@ def inspections():
     params.check_page_exists(page, result.total, size)
     return answer({"as_of": day, "policy": {"min_months": months, "publish": publish}, "total": result.total,
                    "page": page, "per_page": size,
-                   "results": [{**row, "links": employer_links(row["key"])} for row in result.rows]}, release.id)
+                   "results": [{**row, "links": employer_links(row["key"])} for row in with_disputes(result.rows)]},
+                  release.id)
 
 
 # ---- eligibility and receipts -----------------------------------------------------------------------------

@@ -47,6 +47,8 @@ INT64 = {"type": "integer", "format": "int64", "minimum": 0}
 COUNT = {"type": "integer", "minimum": 0}
 RELEASE_ID = {"type": ["string", "null"], "description": "Id (as-of date) of the release the answer came from."}
 LINKS = {"type": "object", "additionalProperties": STRING}
+DISPUTED_SINCE = {**_nullable(DATE), "description": "While the employer disputes its entry (right of reply): the "
+                                                  "day the oldest open dispute was opened; null otherwise."}
 
 SCHEMAS = {
     "Error": _object({
@@ -73,7 +75,7 @@ SCHEMAS = {
     "SearchHit": _object({
         "key": STRING, "name": STRING, "tax_code": NULL_STRING, "province_code": STRING, "province": STRING,
         "status": {"type": "string", "enum": list(STATUSES)}, "ownership_type": STRING, "sector": STRING,
-        "arrears_total": INT64, "months_late": COUNT, "links": LINKS,
+        "arrears_total": INT64, "months_late": COUNT, "disputed_since": DISPUTED_SINCE, "links": LINKS,
     }),
     "FacetValue": _object({"value": STRING, "count": COUNT}),
     "RangeBucket": _object({"min": {"type": "integer"}, "max": {"type": ["integer", "null"]}, "count": COUNT}),
@@ -108,8 +110,7 @@ SCHEMAS = {
     "EmployerDetail": _object({
         "release_id": RELEASE_ID, "as_of": DATE, "employer": _ref("Employer"),
         "state": _nullable(_ref("State")), "since": _nullable(DATE),
-        "disputed_since": {**_nullable(DATE), "description": "While the employer disputes its entry (right of "
-                           "reply): the day the oldest open dispute was opened; null otherwise."},
+        "disputed_since": DISPUTED_SINCE,
         "eligibility": _object({"eligible": {"type": ["boolean", "null"]}, "reason": STRING,
                                 "rule": {"type": "string", "enum": list(ELIGIBILITY_RULES)}}),
         "history": {"type": "array", "items": _ref("HistoryInterval")}, "links": LINKS,
@@ -198,8 +199,9 @@ SCHEMAS = {
     "InspectionRow": _object({
         "key": STRING, "name": STRING, "tax_code": NULL_STRING, "unit_code": STRING, "province_code": STRING,
         "province": STRING, "status": {"type": "string", "enum": list(STATUSES)}, "arrears_total": INT64,
-        "months_late": COUNT, "enforcement_stage": NULL_STRING, "links": LINKS},
-        required=["key", "name", "province_code", "status", "arrears_total", "months_late", "links"]),
+        "months_late": COUNT, "enforcement_stage": NULL_STRING, "disputed_since": DISPUTED_SINCE, "links": LINKS},
+        required=["key", "name", "province_code", "status", "arrears_total", "months_late", "disputed_since",
+                  "links"]),
     "Inspections": _object({
         "release_id": RELEASE_ID, "as_of": DATE,
         "policy": _object({"min_months": {"type": "integer", "minimum": 1},
