@@ -159,10 +159,16 @@ def inspections():
 
 # ---- eligibility and receipts -----------------------------------------------------------------------------
 
-def receipt_answer(document: dict, cache: str | None = None):
+def signed_receipt(document: dict) -> dict:
+    """A receipt as the API gives it, alone or in a list: signed, with its links and the release it answers from."""
     body = document["receipt"]
-    return answer({"receipt": body, "signature": document["signature"], "links": eligibility.links_for(body["id"])},
-                  body["release"]["id"], cache)
+    return {"release_id": body["release"]["id"], "receipt": body, "signature": document["signature"],
+            "links": eligibility.links_for(body["id"])}
+
+
+def receipt_answer(document: dict, cache: str | None = None):
+    data = signed_receipt(document)
+    return answer(data, data["release_id"], cache)
 
 
 def json_body() -> dict:
@@ -205,6 +211,14 @@ def check_batch(check: str):
 @bp.get("/receipts/<receipt_id>")
 def receipt(receipt_id: str):
     return receipt_answer(eligibility.document_of(eligibility.receipt_or_404(receipt_id)), IMMUTABLE)
+
+
+@bp.get("/receipts")
+def receipts_with_code():
+    """The typed verification code of /verify, for programs; the API's rate limit keeps it from enumerating."""
+    found = eligibility.receipts_by_code(request.args.get("code", ""))
+    return answer({"receipts": [signed_receipt(eligibility.document_of(stored)) for stored in found]},
+                  current_release_id())
 
 
 @bp.post("/verify")

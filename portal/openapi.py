@@ -47,6 +47,7 @@ INT64 = {"type": "integer", "format": "int64", "minimum": 0}
 COUNT = {"type": "integer", "minimum": 0}
 RELEASE_ID = {"type": ["string", "null"], "description": "Id (as-of date) of the release the answer came from."}
 LINKS = {"type": "object", "additionalProperties": STRING}
+VERIFICATION_CODE_PATTERN = "^[0-9A-TV-Za-tv-z]{5}-?[0-9A-TV-Za-tv-z]{5}$"  # as typed: no U, any case
 DISPUTED_SINCE = {**_nullable(DATE), "description": "While the employer disputes its entry (right of reply): the "
                                                   "day the oldest open dispute was opened; null otherwise."}
 
@@ -212,6 +213,12 @@ SCHEMAS = {
     "SignedReceipt": _object({
         "release_id": RELEASE_ID, "receipt": _ref("Receipt"), "signature": _ref("Signature"), "links": LINKS,
     }, required=["release_id", "receipt", "signature"]),
+    "ReceiptMatches": _object({
+        "release_id": RELEASE_ID,
+        "receipts": {"type": "array", "items": _ref("SignedReceipt"), "minItems": 1,
+                     "description": "Normally one: receipts share a code (50 bits of the id) only by rare "
+                                    "chance, and then all of them are given, in the order of their ids."},
+    }),
     "BatchQuestion": _object({
         "codes": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": receipts.MAX_CODES,
                   "description": f"Tax codes, unit codes or household personal numbers; at most {receipts.MAX_CODES}. "
@@ -402,6 +409,16 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
                 "A receipt", "A stored receipt; receipts never change.", _ok("SignedReceipt", "The receipt."),
                 [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64},
                   "description": "Receipt id."}], unknown, "receipts", "getReceipt"),
+            "/receipts": _get(
+                "Receipts by verification code", "The receipt whose short verification code (printed on it, "
+                "typed on the portal's /verify page) is the one given, as GET /receipts/{id} gives it.",
+                _ok("ReceiptMatches", "The matching receipts."),
+                [{"name": "code", "in": "query", "required": True, "example": "7K3M9-X2Q4P",
+                  "schema": {"type": "string", "maxLength": 40, "pattern": VERIFICATION_CODE_PATTERN},
+                  "description": "Ten characters of Crockford base 32 (XXXXX-XXXXX); case, spaces and dashes do "
+                                 "not matter and O, I, L read as 0, 1, 1."}],
+                {"400": _error("Not a verification code: it needs ten letters and digits."),
+                 "404": _error("No receipt has this verification code.")}, "receipts", "findReceiptsByCode"),
             "/verify": _post("Verify a receipt", "Whether a receipt is authentic (signed by the publishing key) "
                              "and unaltered, and whether this portal holds it.", "ReceiptToVerify",
                              _ok("Verification", "The verdict.", False),
