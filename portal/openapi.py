@@ -193,6 +193,9 @@ SCHEMAS = {
                         "description": "What each figure means, in the reader's language."},
         "latest": _nullable(_ref("ResultRow")),
         "series": {"type": "array", "items": _ref("ResultRow")},
+        "span": {**_nullable(_object({"first": DATE, "last": DATE, "releases": COUNT})),
+                 "description": "What the series covers: its first and last release dates and how many "
+                                "releases; null when it is empty."},
         "ranking": {"type": "object", "additionalProperties": _nullable(_ref("Ranking")),
                     "description": "days_7 and days_30: provinces by recovery rate = recovered / offenders' "
                                    "arrears at the window's start."},
