@@ -23,6 +23,7 @@ from congkhai.rules.eligibility import tender_eligibility
 
 from . import eligibility, openapi, params, queries, ratelimits, rendering
 from .employers import known_json
+from .lists import with_disputes
 from .search import hit_row, open_release_index, search_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -76,7 +77,8 @@ def employers():
         "as_of": day, "query": result.query, "sort": result.sort, "total": result.total, "page": page,
         "per_page": size, "pages": result.pages, "fuzzy": result.fuzzy, "truncated": result.truncated,
         "identifier": result.identifier,
-        "results": [{**hit_row(hit), "links": employer_links(hit.key)} for hit in result.hits],
+        "results": [{**row, "links": employer_links(row["key"])}
+                    for row in with_disputes([hit_row(hit) for hit in result.hits])],
         "facets": facets_json(result.facets),
     }, release.id)
 
@@ -151,15 +153,22 @@ def inspections():
     params.check_page_exists(page, result.total, size)
     return answer({"as_of": day, "policy": {"min_months": months, "publish": publish}, "total": result.total,
                    "page": page, "per_page": size,
-                   "results": [{**row, "links": employer_links(row["key"])} for row in result.rows]}, release.id)
+                   "results": [{**row, "links": employer_links(row["key"])} for row in with_disputes(result.rows)]},
+                  release.id)
 
 
 # ---- eligibility and receipts -----------------------------------------------------------------------------
 
-def receipt_answer(document: dict, cache: str | None = None):
+def signed_receipt(document: dict) -> dict:
+    """A receipt as the API gives it, alone or in a list: signed, with its links and the release it answers from."""
     body = document["receipt"]
-    return answer({"receipt": body, "signature": document["signature"], "links": eligibility.links_for(body["id"])},
-                  body["release"]["id"], cache)
+    return {"release_id": body["release"]["id"], "receipt": body, "signature": document["signature"],
+            "links": eligibility.links_for(body["id"])}
+
+
+def receipt_answer(document: dict, cache: str | None = None):
+    data = signed_receipt(document)
+    return answer(data, data["release_id"], cache)
 
 
 def json_body() -> dict:
@@ -202,6 +211,14 @@ def check_batch(check: str):
 @bp.get("/receipts/<receipt_id>")
 def receipt(receipt_id: str):
     return receipt_answer(eligibility.document_of(eligibility.receipt_or_404(receipt_id)), IMMUTABLE)
+
+
+@bp.get("/receipts")
+def receipts_with_code():
+    """The typed verification code of /verify, for programs; the API's rate limit keeps it from enumerating."""
+    found = eligibility.receipts_by_code(request.args.get("code", ""))
+    return answer({"receipts": [signed_receipt(eligibility.document_of(stored)) for stored in found]},
+                  current_release_id())
 
 
 @bp.post("/verify")

@@ -177,12 +177,17 @@ def question_days(first: str | None, award: str | None) -> list[tuple[str | None
 
 
 def receipts_by_code(text: str) -> list[Receipt]:
-    """Receipts a typed verification code names (normally one); a clear 400 for a code of the wrong shape."""
+    """Receipts a typed verification code names (normally one), for the page and the API alike: a clear
+    400 for a code of the wrong shape, a 404 when no receipt has it."""
     code = receipts.parse_verification_code(text[:40])
     if code is None:
         params.bad_request(_("A verification code has 10 letters and digits, such as 7K3M9-X2Q4P."))
-    return [stored for stored in queries.receipts_with_prefix(receipts.id_prefix_of_code(code))
-            if receipts.verification_code(stored.id) == code]
+    found = [stored for stored in queries.receipts_with_prefix(receipts.id_prefix_of_code(code))
+             if receipts.verification_code(stored.id) == code]
+    if not found:
+        abort(404, description=_("No receipt has the verification code %(code)s. Check the ten characters "
+                                 "printed on the receipt.", code=text.strip()[:20]))
+    return found
 
 
 def receipt_or_404(receipt_id: str) -> Receipt:
@@ -398,9 +403,6 @@ def verify():
     code = request.values.get("code", "").strip()
     if code:
         found = receipts_by_code(code)
-        if not found:
-            abort(404, description=_("No receipt has the verification code %(code)s. Check the ten characters "
-                                     "printed on the receipt.", code=code[:20]))
         if len(found) > 1:  # two receipts sharing 50 bits of their id: let the reader pick by date
             data["matches"] = [{"id": r.id, "created_at": r.created_at, "url": url_for("eligibility.verify", id=r.id)}
                                for r in found]

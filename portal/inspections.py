@@ -14,7 +14,7 @@ from congkhai.models import STATUSES
 from congkhai.rules.enforcement import AFTER_VISIT, on_inspection_list, stage_qualifies, status_qualifies
 
 from . import csvout, feeds, params, queries
-from .lists import CSV_COLUMNS, province_options, twins, with_links
+from .lists import CSV_COLUMNS, province_options, stream_with_disputes, twins, with_links
 from .rendering import pagination, respond, url_with
 
 bp = Blueprint("inspections", __name__)
@@ -49,7 +49,7 @@ def planned(fmt: str):
     sort = params.choice("sort", ("months", "arrears", "name"), "months")
     if fmt == "csv":
         return csvout.csv_response(f"inspections-{day.isoformat()}.csv", CSV_COLUMNS,
-                                   queries.iter_states_on(day, filters, sort))
+                                   stream_with_disputes(queries.iter_states_on(day, filters, sort)))
     if fmt in feeds.MIMETYPES:
         events = [e for e in feeds.recent(release, queries.Filters(provinces=filters.provinces))
                   if newly_on_list(e, months, publish)]

@@ -51,6 +51,7 @@ CSV_COLUMNS = [
     ("arrears_bhyt", _l("Health insurance arrears")), ("arrears_bhtn", _l("Unemployment insurance arrears")),
     ("months_late", _l("Months late")), ("evasion_decision", _l("Evasion decision")),
     ("enforcement_stage", _l("Enforcement stage")), ("since", _l("In this state since")),
+    ("disputed_since", _l("Disputed by the employer since")),
 ]
 
 
@@ -62,13 +63,26 @@ def employer_filters(statuses: tuple = (), honour_roll: bool = False, window_mon
                            window_months=window_months, full_history=full_history)
 
 
-def with_links(rows: list[dict]) -> list[dict]:
-    """Rows with their permalink and, when their employer disputes the entry, since when."""
+def with_disputes(rows: list[dict]) -> list[dict]:
+    """Rows of a page with `disputed_since`: since when their employer disputes the entry, or None."""
     disputed = queries.disputed_since_of([row["key"] for row in rows])
     for row in rows:
-        row["url"] = url_for("employers.employer", key=row["key"])
         row["disputed_since"] = disputed.get(row["key"])
     return rows
+
+
+def with_links(rows: list[dict]) -> list[dict]:
+    """Rows of a page with their permalink and `disputed_since`."""
+    for row in with_disputes(rows):
+        row["url"] = url_for("employers.employer", key=row["key"])
+    return rows
+
+
+def stream_with_disputes(rows):
+    """Every row of a download with `disputed_since`; the open disputes are few, so they are read once
+    for the whole download instead of once per batch of rows."""
+    disputed = queries.disputed_entries()
+    return ({**row, "disputed_since": disputed.get(row["key"])} for row in rows)
 
 
 def province_options(selected: tuple) -> list[dict]:
@@ -88,7 +102,7 @@ def employer_list(name: str, fmt: str):
                                **queries.commendation_of(release))
     sort = params.choice("sort", kind.sorts, kind.sorts[0])
     if fmt == "csv":
-        rows = queries.iter_states_on(day, filters, sort)
+        rows = stream_with_disputes(queries.iter_states_on(day, filters, sort))
         return csvout.csv_response(f"{name}-{day.isoformat()}.csv", CSV_COLUMNS, rows)
     if fmt in feeds.MIMETYPES:
         return feeds.feed_response(fmt, str(kind.title), feeds.recent(release, filters), url_with(_fmt="html"))
@@ -134,8 +148,9 @@ def changes(fmt: str):
     else:
         events.sort(key=lambda e: (-abs(e.change.arrears_delta), e.row["key"]))
     if fmt == "csv":
-        rows = ({**e.row, "change": ", ".join(e.kinds), "arrears_before": e.change.before.arrears_total
-                 if e.change.before else None, "arrears_delta": e.change.arrears_delta} for e in events)
+        rows = stream_with_disputes(
+            {**e.row, "change": ", ".join(e.kinds), "arrears_before": e.change.before.arrears_total
+             if e.change.before else None, "arrears_delta": e.change.arrears_delta} for e in events)
         columns = [("change", _l("Change")), ("arrears_before", _l("Arrears before (VND)")),
                    ("arrears_delta", _l("Change in arrears (VND)"))] + CSV_COLUMNS
         return csvout.csv_response(f"changes-{release.id}.csv", columns, rows)

@@ -47,6 +47,9 @@ INT64 = {"type": "integer", "format": "int64", "minimum": 0}
 COUNT = {"type": "integer", "minimum": 0}
 RELEASE_ID = {"type": ["string", "null"], "description": "Id (as-of date) of the release the answer came from."}
 LINKS = {"type": "object", "additionalProperties": STRING}
+VERIFICATION_CODE_PATTERN = "^[0-9A-TV-Za-tv-z]{5}-?[0-9A-TV-Za-tv-z]{5}$"  # as typed: no U, any case
+DISPUTED_SINCE = {**_nullable(DATE), "description": "While the employer disputes its entry (right of reply): the "
+                                                  "day the oldest open dispute was opened; null otherwise."}
 
 SCHEMAS = {
     "Error": _object({
@@ -73,7 +76,7 @@ SCHEMAS = {
     "SearchHit": _object({
         "key": STRING, "name": STRING, "tax_code": NULL_STRING, "province_code": STRING, "province": STRING,
         "status": {"type": "string", "enum": list(STATUSES)}, "ownership_type": STRING, "sector": STRING,
-        "arrears_total": INT64, "months_late": COUNT, "links": LINKS,
+        "arrears_total": INT64, "months_late": COUNT, "disputed_since": DISPUTED_SINCE, "links": LINKS,
     }),
     "FacetValue": _object({"value": STRING, "count": COUNT}),
     "RangeBucket": _object({"min": {"type": "integer"}, "max": {"type": ["integer", "null"]}, "count": COUNT}),
@@ -108,8 +111,7 @@ SCHEMAS = {
     "EmployerDetail": _object({
         "release_id": RELEASE_ID, "as_of": DATE, "employer": _ref("Employer"),
         "state": _nullable(_ref("State")), "since": _nullable(DATE),
-        "disputed_since": {**_nullable(DATE), "description": "While the employer disputes its entry (right of "
-                           "reply): the day the oldest open dispute was opened; null otherwise."},
+        "disputed_since": DISPUTED_SINCE,
         "eligibility": _object({"eligible": {"type": ["boolean", "null"]}, "reason": STRING,
                                 "rule": {"type": "string", "enum": list(ELIGIBILITY_RULES)}}),
         "history": {"type": "array", "items": _ref("HistoryInterval")}, "links": LINKS,
@@ -175,10 +177,51 @@ SCHEMAS = {
         "public_key_id": STRING,
     }, required=["type", "version", "id", "created_at", "question", "date_basis", "release", "rule", "answers",
                  "summary", "public_key_id"]),
+    "ResultRow": _object({
+        "release_id": STRING, "as_of": DATE, "provinces": COUNT, **{name: INT64 for name in RESULT_FIGURES}}),
+    "RankedProvince": _object({
+        "code": STRING, "name": STRING, "short_name": STRING, "url": STRING, "arrears_at_start": INT64,
+        "recovered": INT64, "reported": COUNT, "recovery_rate": {"type": ["number", "null"], "minimum": 0},
+        "recovery_rate_text": STRING}),
+    "Ranking": _object({"days": {"type": "integer"}, "start": DATE, "end": DATE, "releases": COUNT,
+                        "provinces": {"type": "array", "items": _ref("RankedProvince")}}),
+    "Results": _object({
+        "release_id": RELEASE_ID,
+        "scope": _nullable(_object({"province_code": STRING, "name": STRING, "name_en": STRING})),
+        "period": {"type": "string", "enum": ["30", "90", "365", "all"]},
+        "definitions": {"type": "object", "additionalProperties": STRING,
+                        "description": "What each figure means, in the reader's language."},
+        "latest": _nullable(_ref("ResultRow")),
+        "series": {"type": "array", "items": _ref("ResultRow")},
+        "span": {**_nullable(_object({"first": DATE, "last": DATE, "releases": COUNT})),
+                 "description": "What the series covers: its first and last release dates and how many "
+                                "releases; null when it is empty."},
+        "ranking": {"type": "object", "additionalProperties": _nullable(_ref("Ranking")),
+                    "description": "days_7 and days_30: provinces by recovery rate = recovered / offenders' "
+                                   "arrears at the window's start."},
+    }),
+    "InspectionRow": _object({
+        "key": STRING, "name": STRING, "tax_code": NULL_STRING, "unit_code": STRING, "province_code": STRING,
+        "province": STRING, "status": {"type": "string", "enum": list(STATUSES)}, "arrears_total": INT64,
+        "months_late": COUNT, "enforcement_stage": NULL_STRING, "disputed_since": DISPUTED_SINCE, "links": LINKS},
+        required=["key", "name", "province_code", "status", "arrears_total", "months_late", "disputed_since",
+                  "links"]),
+    "Inspections": _object({
+        "release_id": RELEASE_ID, "as_of": DATE,
+        "policy": _object({"min_months": {"type": "integer", "minimum": 1},
+                           "publish": {"type": "string", "enum": ["before_visit", "after_visit"]}}),
+        "total": COUNT, "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer"},
+        "results": {"type": "array", "items": _ref("InspectionRow")}}),
     "Signature": _object({"algorithm": {"const": receipts.ALGORITHM}, "public_key_id": STRING, "value": STRING}),
     "SignedReceipt": _object({
         "release_id": RELEASE_ID, "receipt": _ref("Receipt"), "signature": _ref("Signature"), "links": LINKS,
     }, required=["release_id", "receipt", "signature"]),
+    "ReceiptMatches": _object({
+        "release_id": RELEASE_ID,
+        "receipts": {"type": "array", "items": _ref("SignedReceipt"), "minItems": 1,
+                     "description": "Normally one: receipts share a code (50 bits of the id) only by rare "
+                                    "chance, and then all of them are given, in the order of their ids."},
+    }),
     "BatchQuestion": _object({
         "codes": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": receipts.MAX_CODES,
                   "description": f"Tax codes, unit codes or household personal numbers; at most {receipts.MAX_CODES}. "
@@ -369,6 +412,16 @@ def document(server_url: str = "/api/v1", release_id: str | None = None) -> dict
                 "A receipt", "A stored receipt; receipts never change.", _ok("SignedReceipt", "The receipt."),
                 [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64},
                   "description": "Receipt id."}], unknown, "receipts", "getReceipt"),
+            "/receipts": _get(
+                "Receipts by verification code", "The receipt whose short verification code (printed on it, "
+                "typed on the portal's /verify page) is the one given, as GET /receipts/{id} gives it.",
+                _ok("ReceiptMatches", "The matching receipts."),
+                [{"name": "code", "in": "query", "required": True, "example": "7K3M9-X2Q4P",
+                  "schema": {"type": "string", "maxLength": 40, "pattern": VERIFICATION_CODE_PATTERN},
+                  "description": "Ten characters of Crockford base 32 (XXXXX-XXXXX); case, spaces and dashes do "
+                                 "not matter and O, I, L read as 0, 1, 1."}],
+                {"400": _error("Not a verification code: it needs ten letters and digits."),
+                 "404": _error("No receipt has this verification code.")}, "receipts", "findReceiptsByCode"),
             "/verify": _post("Verify a receipt", "Whether a receipt is authentic (signed by the publishing key) "
                              "and unaltered, and whether this portal holds it.", "ReceiptToVerify",
                              _ok("Verification", "The verdict.", False),

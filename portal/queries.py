@@ -709,6 +709,11 @@ def disputed_since_of(keys: list[str]) -> dict[str, date]:
     return disputes.disputed_since_by_key(db.session, keys) if keys else {}
 
 
+def disputed_entries() -> dict[str, date]:
+    """Key -> the day since when, for every entry disputed now (a download of a whole view)."""
+    return disputes.disputed_since_by_key(db.session)
+
+
 def open_dispute(submission: disputes.Submission, now: datetime) -> str:
     """Store a checked dispute and its attachment; returns its reference."""
     config = current_app.config

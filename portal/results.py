@@ -73,13 +73,15 @@ def results_data(province, period: str) -> dict:
     release_days = [row["as_of"] for row in queries.results_series()]
     end = latest.as_of if latest else None
     rankings = {f"days_{days}": ranking(days, release_days, end) for days in WINDOWS} if end else {}
+    shown = period_rows(series, period)
     return {
         "scope": {"province_code": province.code, "name": province.name, "name_en": province.name_en}
         if province else None,
         "period": period,
         "definitions": definitions(),
         "latest": series[-1] if series else None,
-        "series": period_rows(series, period),
+        "series": shown,
+        "span": {"first": shown[0]["as_of"], "last": shown[-1]["as_of"], "releases": len(shown)} if shown else None,
         "ranking": rankings,
     }
 

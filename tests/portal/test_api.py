@@ -111,6 +111,10 @@ def test_batch_check_answers_every_row(client):
     ("get", "/api/v1/releases/2020-01-01", {}, 404, "not_found"),
     ("get", "/api/v1/releases/not-a-date", {}, 404, "not_found"),
     ("get", "/api/v1/receipts/0123456789abcdef0123456789abcdef", {}, 404, "not_found"),
+    ("get", "/api/v1/receipts?code=ZZZZZ-ZZZZZ", {}, 404, "not_found"),
+    ("get", "/api/v1/receipts?code=123", {}, 400, "bad_request"),
+    ("get", "/api/v1/receipts?code=UUUUU-UUUUU", {}, 400, "bad_request"),
+    ("get", "/api/v1/receipts", {}, 400, "bad_request"),
     ("get", "/api/v1/nowhere", {}, 404, "not_found"),
     ("get", f"/api/v1/eligibility?code={EVADER}&date={DAY_1 - timedelta(days=1)}", {}, 404, "not_found"),
     ("get", f"/api/v1/employers/{EVADER}?as_of={DAY_1 - timedelta(days=1)}", {}, 404, "not_found"),
@@ -192,6 +196,29 @@ def test_batch_checks_share_a_tighter_limit_across_the_page_and_the_api(register
     assert client.get(f"/api/v1/eligibility?code={EVADER}").status_code == 200  # single checks are not batches
 
 
+def test_a_typed_verification_code_finds_the_receipt_as_its_id_does(client):
+    issued = client.post("/api/v1/eligibility", json={"codes": [DELINQUENT], "date": str(DAY_2)}).get_json()
+    code = issued["receipt"]["verification_code"]
+    by_id = client.get(f"/api/v1/receipts/{issued['receipt']['id']}").get_json()
+    response = client.get("/api/v1/receipts", query_string={"code": code.lower().replace("-", " ")})
+    assert response.status_code == 200 and response.get_json()["receipts"] == [by_id]
+    assert response.get_json()["release_id"] == LATEST == response.headers["X-Release-Id"]
+    assert client.post("/api/v1/verify", json=by_id).get_json()["on_file"] is True
+
+
+def test_verification_codes_cannot_be_enumerated_past_the_api_rate_limit(register):
+    """Ten characters are 50 bits; at the API's per-client limit guessing them is hopeless, and a
+    cached answer counts as much as a fresh one."""
+    client = make_app(register, CONGKHAI_API_RATE_LIMIT="4 per minute").test_client()
+    issued = client.post("/api/v1/eligibility", json={"codes": [EVADER], "date": str(DAY_2)}).get_json()
+    code = issued["receipt"]["verification_code"]
+    answers = [client.get(f"/api/v1/receipts?code={guess}") for guess in (code, "00000-00000", code)]
+    assert [a.status_code for a in answers] == [200, 404, 200] and answers[2].headers["X-Cache"] == "hit"
+    error_of(client.get("/api/v1/receipts?code=00000-00001"), 429, "rate_limited")
+    error_of(client.get(f"/api/v1/receipts?code={code}"), 429, "rate_limited")
+    assert client.get(f"/api/v1/receipts?code={code}", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+
+
 def redis_or_skip():
     import redis
 
@@ -242,6 +269,18 @@ def test_openapi_document_describes_every_route_and_the_docs_page_renders_it(app
     assert f'<p class="lead" lang="en">{document["info"]["summary"]}</p>' in page, "English parts of a Vietnamese page say so"
     assert client.get("/api").headers["Location"].endswith("/api/v1/")
     assert set(openapi.ERROR_CODES) >= {400, 404, 405, 413, 429}
+
+
+def test_every_schema_reference_of_the_openapi_document_resolves(client):
+    """The Results and Inspections schemas were lost once and nothing noticed: the fuzzer skips what it
+    cannot resolve, so those answers went unchecked."""
+    import json
+    import re
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    referenced = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))
+    assert {"Results", "Inspections", "SignedReceipt"} <= referenced
+    assert sorted(referenced - set(document["components"]["schemas"])) == []
 
 
 def test_blank_entries_do_not_count_towards_the_batch_limit(client):

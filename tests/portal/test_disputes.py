@@ -12,7 +12,8 @@ from congkhai.disputes import list_disputes
 from congkhai.models import db
 from portal import create_app
 
-from .conftest import BIEN_HOA, HA_THANH, HOUSEHOLD, html, soup
+from .conftest import BIEN_HOA, FORMULA, HA_THANH, HOUSEHOLD, html, soup
+from .test_lists import read_csv
 from .test_pages import test_every_page_is_vietnamese_semantic_html as check_page
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
@@ -225,3 +226,33 @@ def test_tax_code_field_lets_a_phone_type_unit_codes_and_branch_dashes(client, u
     """inputmode=numeric gave phones a digit pad: no letters for a household's unit code, no '-' of a branch."""
     field = soup(client.get(url)).select_one("input#tax_code")
     assert field is not None and field.get("inputmode") in (None, "text")
+
+
+def test_every_download_of_a_view_and_the_api_rows_carry_the_mark(app, client, monkeypatch):
+    """Issue 10: "in pages, files and API", also the CSV of a list and the API's search and inspection rows."""
+    assert send(client, monkeypatch, key=BIEN_HOA).status_code == 303
+    [dispute] = stored(app)
+    since = dispute["opened_on"].isoformat()
+    for url in ("/lists/offenders.csv", "/lists/changes.csv", "/inspections.csv"):
+        marks = {row["Mã định danh"]: row["Đơn vị khiếu nại từ ngày"] for row in read_csv(client.get(url))}
+        assert marks[BIEN_HOA] == since and set(marks.values()) == {since, ""} and len(marks) > 1, url
+    hits = client.get("/api/v1/employers?status=delinquent").get_json()["results"]
+    assert {hit["key"]: hit["disputed_since"] for hit in hits} == {BIEN_HOA: since, HA_THANH: None, FORMULA: None}
+    due = client.get("/api/v1/inspections").get_json()["results"]
+    assert [row["disputed_since"] for row in due if row["key"] == BIEN_HOA] == [since]
+    page = client.get("/search.json?status=delinquent").get_json()["results"]
+    assert {row["key"]: row["disputed_since"] for row in page if row["disputed_since"]} == {BIEN_HOA: since}
+
+
+def test_a_cached_list_page_shows_a_dispute_at_once(app, client, monkeypatch):
+    """The list pages are cached per release; opening a dispute changes the disputes' generation, so the
+    next answer is a fresh page with the mark, not the cached one without it."""
+    url = "/lists/offenders"
+    assert client.get(url).headers["X-Cache"] == "miss"
+    cached = client.get(url)
+    assert cached.headers["X-Cache"] == "hit" and not soup(cached).select(".disputed")
+    assert send(client, monkeypatch).status_code == 303
+    response = client.get(url)
+    assert response.headers["X-Cache"] == "miss"
+    [result] = [r for r in soup(response).select(".result") if r.select_one(".disputed")]
+    assert HA_THANH in result.text

@@ -49,6 +49,18 @@ def test_page_has_charts_a_table_twin_and_definitions_in_vietnamese(client):
     assert "Recovery rate" in english.get_text()
 
 
+def test_page_says_which_releases_its_figures_cover_and_where_they_come_from(client):
+    span = soup(client.get("/results")).select_one(".results-span").get_text()
+    assert span == ("Số liệu gồm 2 kỳ công bố, từ ngày 24/11/2026 đến ngày 25/11/2026, lấy từ lịch sử tình trạng "
+                    "của cơ sở dữ liệu.")
+    english = soup(client.get("/results?province=dong-nai&lang=en")).select_one(".results-span").get_text()
+    assert english == ("These figures cover 2 releases, from 24 Nov 2026 to 25 Nov 2026, and come from the "
+                       "register's status history.")
+    assert client.get("/api/v1/results").get_json()["span"] == {"first": "2026-11-24", "last": "2026-11-25",
+                                                                "releases": 2}
+    assert client.get("/results.json?province=dong-nai&period=30").get_json()["span"]["releases"] == 2
+
+
 def test_csv_twin_holds_the_series(client):
     response = client.get("/results.csv?province=75")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
