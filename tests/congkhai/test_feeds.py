@@ -104,11 +104,11 @@ def test_entries_have_permalinks_stable_ids_dates_and_vietnamese_summaries(feeds
     assert entry.published.startswith("2026-11-25T00:00:00+07:00")
     assert entry.title == "đđđ ĐĐĐ Công ty Đông Đô: vào danh sách nợ đọng"
     assert "Tình trạng: Chậm đóng → Nợ đọng." in entry.summary
-    assert "Tổng nợ: 125.000.000 ₫." in entry.summary
+    assert "Tổng nợ: 125.000.000\u00a0₫." in entry.summary
     assert "Số tháng chậm đóng: 2 → 12." in entry.summary
     arrears = atom[employer_url(base, "0312456782")]
-    assert "Tổng nợ: 8.000.000 ₫ → 9.000.000 ₫." in arrears.summary and "Chênh lệch: +1.000.000 ₫." in arrears.summary
-    assert arrears.title.endswith("nợ tăng 1.000.000 ₫")
+    assert "Tổng nợ: 8.000.000\u00a0₫ → 9.000.000\u00a0₫." in arrears.summary and "Chênh lệch: +1.000.000\u00a0₫." in arrears.summary
+    assert arrears.title.endswith("nợ tăng 1.000.000\u00a0₫")
     removed = atom[employer_url(base, REMOVED.key)]
     assert "không còn trong báo cáo" in removed.title
     assert {tag.term for tag in removed.tags} >= {"delinquent", "province-01", "sector-det-may"}
@@ -124,9 +124,9 @@ def test_vietnamese_text_round_trips_through_feeds(feeds_dir):
 
 def test_amounts_are_formatted_with_dots_and_dong_sign(items):
     big = next(item for item in items if item.key == "0700000044")
-    assert "125.000.000 ₫" in summary(big)
+    assert "125.000.000\u00a0₫" in summary(big)
     huge = replace(big, change=replace(big.change, after=big.change.after._replace(arrears_total=BIG)))
-    assert "3.456.789.012 ₫" in summary(huge)
+    assert "3.456.789.012\u00a0₫" in summary(huge)
 
 
 def test_window_is_bounded_by_entries_and_days(items):
