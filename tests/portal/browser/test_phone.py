@@ -1,4 +1,4 @@
-"""What a citizen sees on a 360 px phone: every amount on one line."""
+"""What a citizen sees on a 360 px phone: every amount on one line, and the search box on the first screen."""
 from __future__ import annotations
 
 import pytest
@@ -7,6 +7,7 @@ from tests.portal.browser.conftest import VIEWPORTS
 from tests.portal.conftest import DONG_A, HANOI
 
 PHONE = VIEWPORTS["phone"]
+FIRST_SCREEN = 640  # px: what a phone shows before the reader scrolls
 
 # Line boxes of every amount ('1.234.567 ₫' or 'VND 1,234,567') in the page's text; an amount
 # spread over two lines has boxes with two different tops.
@@ -38,3 +39,11 @@ def test_amounts_never_break_across_lines_on_a_phone(page, viewport, path):
     broken = [a["text"] for a in amounts if a["lines"] > 1]
     assert not broken, f"{path}: amounts broken across lines at {viewport['width']} px: {broken}"
 
+
+@pytest.mark.parametrize("viewport", [PHONE], ids=["phone"])
+@pytest.mark.parametrize("path", ["/", "/search"])
+def test_the_search_box_is_on_the_first_screen_of_a_phone(page, viewport, path):
+    page.goto(path)
+    box = page.locator("#q").bounding_box()
+    assert box and box["y"] + box["height"] <= FIRST_SCREEN, (
+        f"{path}: the search box ends {box['y'] + box['height']:.0f} px down, below the first {FIRST_SCREEN} px")
