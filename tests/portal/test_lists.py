@@ -94,6 +94,20 @@ def test_every_list_has_a_feed_with_the_same_filters(client, url, links):
     assert {entry.link.rsplit("/", 1)[1] for entry in feed.entries} == links
 
 
+def test_feeds_are_dated_when_the_release_was_published_not_at_midnight(client):
+    """Regression: portal feeds dated their entries and themselves 00:00 of the release date."""
+    created = datetime.datetime.fromisoformat(client.get("/api/v1/releases/2026-11-25").get_json()["release"]["created_at"])
+    def utc(parsed):
+        return datetime.datetime(*parsed[:6], tzinfo=datetime.timezone.utc)
+
+    for url in ("/lists/changes.rss", "/lists/changes.atom", f"/employers/{HA_THANH}.atom"):
+        feed = feedparser.parse(client.get(url).data)
+        assert feed.entries, url
+        assert {utc(entry.published_parsed) for entry in feed.entries} == {created}, url
+        if url.endswith(".atom"):
+            assert {utc(entry.updated_parsed) for entry in feed.entries} == {utc(feed.feed.updated_parsed)} == {created}
+
+
 def test_province_pages(client):
     assert client.get("/provinces/75").headers["Location"] == "/provinces/dong-nai"
     data = client.get("/provinces/dong-nai.json").get_json()
