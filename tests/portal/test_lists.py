@@ -161,6 +161,13 @@ def test_a_paid_employer_shows_obligation_completed_for_the_retention_then_leave
         assert queries.recently_completed(later, 30, queries.Filters()) == []  # retention over: history only
 
 
+def test_an_honour_roll_under_a_policy_that_waives_full_history_has_no_not_open_yet_note(client):
+    """This register is two days old, but its policy waives the whole-window rule: the roll has members."""
+    data = client.get("/lists/honour-roll.json").get_json()
+    assert data["pagination"]["total"] > 0 and data["not_open_yet"] is None
+    assert not soup(client.get("/lists/honour-roll")).find(id="not-open-yet")
+
+
 def test_honour_roll_feed_lists_no_offenders_changes(client):
     """The honour roll's feed used to carry every employer's changes ("arrears up" of offenders)."""
     feed = feedparser.parse(client.get("/lists/honour-roll.atom").data)
