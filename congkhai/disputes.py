@@ -23,11 +23,12 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, update
 
 from .config import Paths
-from .models import COMPLIANT, Dispute
+from .models import COMPLIANT, Dispute, Employer
 from .rules.disputes import OPEN, UPHELD, disputed_since, resolution_problem
 from .text import nfc
 
 TABLE = Dispute.__table__
+EMPLOYERS = Employer.__table__
 VIETNAM = timezone(timedelta(hours=7))  # no daylight saving time
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -226,8 +227,12 @@ def dispute_of_employer(conn, reference: str, employer_key: str) -> dict | None:
 
 
 def list_disputes(conn, status: str | None = None) -> list[dict]:
-    """Disputes, oldest first, optionally of one status."""
-    query = select(TABLE).order_by(TABLE.c.created_at, TABLE.c.id)
+    """Disputes, oldest first, optionally of one status, each with its employer's name and province
+    (`employer_name`, `province_code`; None for a key the register does not know), so the staff
+    see whom a dispute is about without looking each key up."""
+    query = (select(TABLE, EMPLOYERS.c.name.label("employer_name"), EMPLOYERS.c.province_code)
+             .select_from(TABLE.outerjoin(EMPLOYERS, EMPLOYERS.c.key == TABLE.c.employer_key))
+             .order_by(TABLE.c.created_at, TABLE.c.id))
     if status:
         query = query.where(TABLE.c.status == status)
     return [dict(row) for row in conn.execute(query).mappings()]

@@ -6,7 +6,7 @@ static files nobody reads would be absurd. Every feed holds a bounded window of 
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
 from urllib.parse import quote
@@ -76,9 +76,9 @@ def employer_feed_url(base_url: str, key: str, fmt: str) -> str:
 
 
 def feed_items_for(release_date: date, changes: Iterable[Change], records_by_key: dict,
-                   removed: dict[str, EmployerRef] | None = None) -> list[FeedItem]:
-    """FeedItems of one release: names from its records (anything with key, name, province_code,
-    public_tax_id, sector), or from `removed` for employers it no longer reports."""
+                   removed: dict[str, EmployerRef] | None = None, *, published_at: datetime) -> list[FeedItem]:
+    """FeedItems of one release published at `published_at`: names from its records (anything with
+    key, name, province_code, public_tax_id, sector), or from `removed` for employers it no longer reports."""
     removed = removed or {}
     items = []
     for change in changes:
@@ -87,7 +87,7 @@ def feed_items_for(release_date: date, changes: Iterable[Change], records_by_key
             raise ValueError(f"change of {change.key!r} ({change.kind}): employer neither in the release "
                              "nor among the removed employers passed in")
         items.append(FeedItem(release_date, change, change.key, ref.name, ref.province_code, ref.public_tax_id,
-                              ref.sector))
+                              ref.sector, published_at))
     return items
 
 
@@ -97,6 +97,13 @@ def recent(items: Iterable[FeedItem], as_of: date, max_days: int, max_entries: i
     kept = [item for item in items if oldest <= item.release_date <= as_of]
     kept.sort(key=lambda item: (-item.release_date.toordinal(), item.key, item.change.kind))
     return kept if max_entries is None else kept[:max_entries]
+
+
+def _in_vietnam(moment: datetime) -> datetime:
+    """A stored moment in Vietnam's time; one without a zone is UTC (as SQLite gives it back)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(VIETNAM_TIME)
 
 
 def _province_name(code: str) -> str:
@@ -193,13 +200,14 @@ def correction_summary(published_status: str | None, published_arrears: int | No
             f"Lý do: {reason} ({source}). Ghi nhận trong bản công bố {release_id}.")
 
 
-def render_corrections_feed(corrections: list[dict], **head) -> bytes:
-    """The corrections feed: one entry per correction (portal's correction_json rows), newest first."""
+def render_corrections_feed(corrections: list[dict], release_times: dict[str, datetime], **head) -> bytes:
+    """The corrections feed: one entry per correction (portal's correction_json rows), newest first,
+    each dated when the release that published it was published (`release_times`: release id -> created_at)."""
     feed = _new_feed(**head)
     base_url = head["base_url"]
     for row in corrections:
         entry = feed.add_entry(order="append")
-        when = datetime.combine(date.fromisoformat(row["recorded_in_release"]), time(0, 0), VIETNAM_TIME)
+        when = _in_vietnam(release_times[row["recorded_in_release"]])
         entry_url = f"{base_url.rstrip('/')}/corrections#correction-{row['id']}"
         entry.id(entry_url)
         entry.guid(entry_url, permalink=True)
@@ -218,12 +226,16 @@ def render_corrections_feed(corrections: list[dict], **head) -> bytes:
 
 def render_feed(items: list[FeedItem], *, fmt: str, feed_id: str, title: str, subtitle: str, self_url: str,
             alternate_url: str, updated: datetime, base_url: str) -> bytes:
-    """One feed document, RSS 2.0 or Atom 1.0, entries in the order given."""
+    """One feed document, RSS 2.0 or Atom 1.0, entries in the order given, each dated when its release
+    was published: midnight of the release date told readers a change was public hours before it was."""
     feed = _new_feed(fmt=fmt, feed_id=feed_id, title=title, subtitle=subtitle, self_url=self_url,
                      alternate_url=alternate_url, updated=updated, base_url=base_url)
     for item in items:
+        if item.published_at is None:
+            raise ValueError(f"change of {item.key!r} in the release of {item.release_date}: the release has no "
+                             "publication time yet, so its feed entry cannot be dated")
         entry = feed.add_entry(order="append")
-        when = datetime.combine(item.release_date, time(0, 0), VIETNAM_TIME)
+        when = _in_vietnam(item.published_at)
         entry.id(entry_id(item, base_url))
         entry.guid(entry_id(item, base_url), permalink=False)
         entry.title(f"{item.name}: {headline(item)}")

@@ -7,7 +7,7 @@ Functions take a SQLAlchemy Connection or Session (anything with `.execute`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 from sqlalchemy import and_, or_, select
 
@@ -70,6 +70,17 @@ class ReleaseChange:
     province_code: str
     public_tax_id: str
     sector: str
+    # When the release was published (its created_at): feeds date the entry by it, so a reader sees when
+    # the change became public. None only while the release is not stored yet.
+    published_at: datetime | None
+
+
+def published_at(conn, release_day: date) -> datetime | None:
+    """When the release of `release_day` was published, zone-aware (SQLite keeps it without its zone: UTC)."""
+    moment = conn.execute(select(R.c.created_at).where(R.c.as_of == release_day)).scalar()
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
 
 
 def release_changes(conn, release_day: date, previous_day: date | None, limit: int | None = None,
@@ -97,6 +108,7 @@ def release_changes(conn, release_day: date, previous_day: date | None, limit: i
     if limit:
         query = query.limit(limit)
     out = []
+    published = published_at(conn, release_day)
     for row in conn.execute(query).mappings():
         after = State(*(row["after_" + c.name] for c in STATE_COLUMNS)) if row["after_status"] else None
         before = State(*(row["before_" + c.name] for c in STATE_COLUMNS)) if row["before_status"] else None
@@ -105,7 +117,7 @@ def release_changes(conn, release_day: date, previous_day: date | None, limit: i
         change = diff_states({row["key"]: before} if before else {}, {row["key"]: after} if after else {})
         if change:
             out.append(ReleaseChange(release_day, change[0], row["key"], row["name"], row["province_code"],
-                                     row["tax_code"] or row["personal_id_masked"] or "", row["sector"]))
+                                     row["tax_code"] or row["personal_id_masked"] or "", row["sector"], published))
     return out
 
 

@@ -43,14 +43,18 @@ def slugify(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(clean(value))).strip("-")
 
 
+NBSP = "\u00a0"
+
+
 def format_vnd(amount: int | None, locale: str = "vi") -> str:
-    """1234567 -> '1.234.567 ₫' in Vietnamese, 'VND 1,234,567' in English."""
+    """1234567 -> '1.234.567 ₫' in Vietnamese, 'VND 1,234,567' in English. The space is a
+    non-breaking one, so a narrow table cell or a phone's line never leaves '₫' on a line of its own."""
     if amount is None:
         return ""
     grouped = f"{int(amount):,}"
     if locale.startswith("vi"):
-        return grouped.replace(",", ".") + " ₫"
-    return "VND " + grouped
+        return grouped.replace(",", ".") + NBSP + "₫"
+    return "VND" + NBSP + grouped
 
 
 def format_int(number: int | None, locale: str = "vi") -> str:

@@ -7,7 +7,7 @@ readers never show one change twice.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import Response, current_app
 from flask_babel import gettext as _
@@ -26,24 +26,29 @@ def recent(release: queries.ReleaseInfo, filters: queries.Filters) -> list[queri
     return queries.recent_events(release.as_of, start, filters, int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
 
 
-def _head(fmt: str, title: str, subtitle: str, alternate: str, newest: date | None) -> dict:
+def _head(fmt: str, title: str, subtitle: str, alternate: str, newest: datetime | None) -> dict:
+    """The feed's head; `updated` is when its newest entry was published, else the current release."""
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
     self_url = base + url_with()  # the feed's own address, with any personal number masked
-    latest = queries.current_release()
-    newest = newest or (latest.as_of if latest else date.today())
+    if newest is None:
+        latest = queries.current_release()
+        newest = latest.created_at if latest else datetime.now(timezone.utc)
     return {"fmt": fmt, "feed_id": self_url, "title": f"Công khai: {title}", "subtitle": subtitle,
-            "self_url": self_url, "alternate_url": base + alternate,
-            "updated": datetime.combine(newest, time(0, 0), renderer.VIETNAM_TIME), "base_url": base}
+            "self_url": self_url, "alternate_url": base + alternate, "updated": newest, "base_url": base}
 
 
 def feed_response(fmt: str, title: str, events: list, alternate: str) -> Response:
     head = _head(fmt, title, _("Changes of the employers this view selects"), alternate,
-                 events[0].day if events else None)
+                 max((event.source.published_at for event in events), default=None))
     return Response(renderer.render_feed([event.source for event in events], **head), mimetype=MIMETYPES[fmt])
 
 
 def corrections_response(fmt: str, title: str, corrections: list[dict], alternate: str) -> Response:
-    """The corrections feed: `corrections` are correction_json rows, newest first."""
-    newest = date.fromisoformat(corrections[0]["recorded_in_release"]) if corrections else None
-    head = _head(fmt, title, _("Corrections of what earlier releases published"), alternate, newest)
-    return Response(renderer.render_corrections_feed(corrections, **head), mimetype=MIMETYPES[fmt])
+    """The corrections feed: `corrections` are correction_json rows, newest first, each dated by
+    the publication time of the release that published it."""
+    times = {}
+    for release_id in {row["recorded_in_release"] for row in corrections}:
+        times[release_id] = queries.get_release(release_id).created_at
+    head = _head(fmt, title, _("Corrections of what earlier releases published"), alternate,
+                 max(times.values(), default=None))
+    return Response(renderer.render_corrections_feed(corrections, times, **head), mimetype=MIMETYPES[fmt])

@@ -11,6 +11,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from congkhai.models import EVADING, OFFENDER_STATUSES
 from congkhai.provinces import all_provinces
+from congkhai.rules.commendation import first_possible_day
 
 from . import charts, csvout, feeds, i18n, params, queries
 from .rendering import pagination, respond, url_with
@@ -61,6 +62,18 @@ def employer_filters(statuses: tuple = (), honour_roll: bool = False, window_mon
     return queries.Filters(statuses=statuses, provinces=params.provinces(), sectors=params.texts("sector"),
                            ownership_types=params.texts("ownership"), honour_roll=honour_roll,
                            window_months=window_months, full_history=full_history)
+
+
+def roll_not_open_yet(release: queries.ReleaseInfo, day: date) -> dict | None:
+    """When the honour roll is empty by rule on `day`: its policy asks for employers followed for the
+    whole window, and the register is younger than that. A reader would otherwise see an empty roll
+    and conclude that nobody pays on time."""
+    rule = queries.commendation_of(release)
+    began = queries.first_release_day()
+    if not rule["full_history"] or began is None:
+        return None
+    first = first_possible_day(began, rule["window_months"])
+    return {"began": began, "months": rule["window_months"], "first_possible": first} if day < first else None
 
 
 def with_disputes(rows: list[dict]) -> list[dict]:
@@ -118,6 +131,8 @@ def employer_list(name: str, fmt: str):
         "pagination": pagination(page, result.total, size),
         "links": twins("json", "csv", "atom"),
     }
+    if kind.honour_roll:
+        data["not_open_yet"] = roll_not_open_yet(release, day)
     if kind.statuses and not kind.honour_roll:
         retention = int(release.policy.get("resolved_visible_days", 30))
         data["completed"] = {"days": retention,

@@ -489,6 +489,23 @@ def _describe_dispute(dispute: dict) -> list[str]:
     return lines
 
 
+def _dispute_table(rows: list[dict]) -> list[str]:
+    """`disputes list` as aligned columns, the employer's name last (the one column of any length)."""
+    from congkhai.provinces import by_code
+
+    if not rows:
+        return []
+    provinces = by_code()
+    cells = [(row["reference"], row["status"], str(row["opened_on"]), row["employer_key"],
+              provinces[row["province_code"]].short_name if row["province_code"] in provinces else "-",
+              "yes" if row["attachment_type"] else "", row["employer_name"] or "(not in the register)")
+             for row in rows]
+    header = ("reference", "status", "opened", "employer", "province", "attachment", "name")
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header) - 1)]
+    return ["  " + "  ".join([*(text.ljust(width) for text, width in zip(line, widths)), line[-1]]).rstrip()
+            for line in [header, *cells]]
+
+
 def cmd_disputes(args, settings) -> int:
     from datetime import datetime, timezone
 
@@ -503,9 +520,7 @@ def cmd_disputes(args, settings) -> int:
             if args.disputes_command == "list":
                 rows = disputes.list_disputes(conn, args.status)
                 print(f"{len(rows)} dispute(s)" + (f" {args.status}" if args.status else ""))
-                for row in rows:
-                    print(f"  {row['reference']}  {row['status']:<8}  {row['opened_on']}  {row['employer_key']:<16}"
-                          f"  {'attachment' if row['attachment_type'] else ''}")
+                print("\n".join(_dispute_table(rows)))
             elif args.disputes_command == "show":
                 found = disputes.get_dispute(conn, args.reference)
                 if found is None:

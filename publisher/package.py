@@ -581,7 +581,7 @@ def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, sign
     started = time.perf_counter()
     needed = {change.key for change in built.changes}
     refs = {record.key: record for record in built.records if record.key in needed} if needed else {}
-    own_items = feed_items_for(built.as_of, built.changes, refs, removed)
+    own_items = feed_items_for(built.as_of, built.changes, refs, removed, published_at=built.created_at)
     earlier = [item for item in (feed_items or []) if item.release_date != built.as_of]
 
     written = write_data_files(built, out_dir, settings, feed_items=own_items, disputed=disputed)

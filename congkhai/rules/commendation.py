@@ -7,7 +7,7 @@ month inside the window disqualifies, as the agency's instruction forbids commen
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from typing import Iterable, Protocol
 
 from ..models import COMPLIANT
@@ -25,6 +25,18 @@ def window_start(day: date, months: int) -> date:
     year, month = divmod(month_index, 12)
     month += 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def first_possible_day(began: date, months: int) -> date:
+    """The first day whose window starts on or after `began`, the register's first release: before it
+    nobody has been followed for the whole window, so a roll that requires that is empty by rule."""
+    index = began.year * 12 + began.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    day = date(year, month, min(began.day, calendar.monthrange(year, month)[1]))
+    while window_start(day, months) < began:  # clamped to a shorter month: a day or three later
+        day += timedelta(days=1)
+    return day
 
 
 def overlaps(interval: Interval, start: date, end: date) -> bool:

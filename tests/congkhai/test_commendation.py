@@ -1,9 +1,9 @@
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace as Interval
 
 import pytest
 
-from congkhai.rules.commendation import is_commendable, window_start
+from congkhai.rules.commendation import first_possible_day, is_commendable, window_start
 
 
 @pytest.mark.parametrize("day, months, start", [
@@ -14,6 +14,23 @@ from congkhai.rules.commendation import is_commendable, window_start
 ])
 def test_window_start_counts_calendar_months(day, months, start):
     assert window_start(day, months) == start
+
+
+@pytest.mark.parametrize("began, months, first", [
+    (date(2026, 11, 24), 12, date(2027, 11, 24)),
+    (date(2026, 1, 31), 1, date(2026, 3, 1)),    # 28 Feb's window starts on 28 Jan, before the register
+    (date(2027, 8, 31), 6, date(2028, 3, 1)),    # leap year: 29 Feb's window starts on 29 Aug
+    (date(2026, 12, 15), 3, date(2027, 3, 15)),
+])
+def test_first_possible_day_of_a_full_window(began, months, first):
+    assert first_possible_day(began, months) == first
+
+
+def test_first_possible_day_is_the_first_day_whose_window_starts_in_the_register():
+    for began in (date(2026, 1, 1) + timedelta(days=n) for n in range(0, 800, 7)):
+        for months in (1, 3, 6, 12, 24):
+            first = first_possible_day(began, months)
+            assert window_start(first, months) >= began > window_start(first - timedelta(days=1), months)
 
 
 def history(*spans):

@@ -1,5 +1,5 @@
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import feedparser
 import pytest
@@ -17,7 +17,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 def items_of(built, release_date=None):
     refs = {record.key: record for record in built.records}
-    return feed_items_for(release_date or built.as_of, built.changes, refs, {REMOVED.key: REMOVED})
+    return feed_items_for(release_date or built.as_of, built.changes, refs, {REMOVED.key: REMOVED},
+                          published_at=built.created_at)
 
 
 @pytest.fixture
@@ -100,18 +101,39 @@ def test_entries_have_permalinks_stable_ids_dates_and_vietnamese_summaries(feeds
     entry = atom[employer_url(base, "0700000044")]
     assert entry.id == f"{base}/releases/2026-11-25#0700000044-status_changed"
     assert rss[entry.link].id == entry.id
-    assert entry.updated_parsed[:3] == (2026, 11, 24)  # midnight in Vietnam is 17:00 UTC the day before
-    assert entry.published.startswith("2026-11-25T00:00:00+07:00")
+    assert entry.published == entry.updated == "2026-11-25T18:00:00+07:00"  # when the release was published
     assert entry.title == "đđđ ĐĐĐ Công ty Đông Đô: vào danh sách nợ đọng"
     assert "Tình trạng: Chậm đóng → Nợ đọng." in entry.summary
-    assert "Tổng nợ: 125.000.000 ₫." in entry.summary
+    assert "Tổng nợ: 125.000.000\u00a0₫." in entry.summary
     assert "Số tháng chậm đóng: 2 → 12." in entry.summary
     arrears = atom[employer_url(base, "0312456782")]
-    assert "Tổng nợ: 8.000.000 ₫ → 9.000.000 ₫." in arrears.summary and "Chênh lệch: +1.000.000 ₫." in arrears.summary
-    assert arrears.title.endswith("nợ tăng 1.000.000 ₫")
+    assert "Tổng nợ: 8.000.000\u00a0₫ → 9.000.000\u00a0₫." in arrears.summary and "Chênh lệch: +1.000.000\u00a0₫." in arrears.summary
+    assert arrears.title.endswith("nợ tăng 1.000.000\u00a0₫")
     removed = atom[employer_url(base, REMOVED.key)]
     assert "không còn trong báo cáo" in removed.title
     assert {tag.term for tag in removed.tags} >= {"delinquent", "province-01", "sector-det-may"}
+
+
+def test_entries_are_dated_when_their_release_was_published_not_at_midnight(items, settings):
+    """Regression: every entry was dated 00:00 of its release date, so a reader could not order a
+    release published late at night against the next morning's, nor see when a change became public."""
+    late = datetime(2026, 11, 24, 22, 47, 5, tzinfo=timezone.utc)  # 05:47 on the 25th in Vietnam
+    naive = datetime(2026, 11, 23, 11, 30)  # as SQLite gives a stored time back: UTC without its zone
+    history = ([replace(item, published_at=late) for item in items]
+               + [replace(item, release_date=AS_OF - timedelta(days=2), published_at=naive) for item in items])
+    for fmt in ("atom", "rss"):
+        parsed = feedparser.parse(employer_feed(history, "0700000044", "Đông Đô", settings, as_of=AS_OF,
+                                                updated=late, fmt=fmt))
+        moments = [datetime(*entry.published_parsed[:6], tzinfo=timezone.utc) for entry in parsed.entries]
+        assert moments == [late, naive.replace(tzinfo=timezone.utc)], fmt
+        if fmt == "atom":
+            assert [entry.published for entry in parsed.entries] == [entry.updated for entry in parsed.entries] == [
+                "2026-11-25T05:47:05+07:00", "2026-11-23T18:30:00+07:00"]
+
+
+def test_an_entry_without_its_release_time_is_refused(items, settings):
+    with pytest.raises(ValueError, match="no publication time"):
+        employer_feed([replace(items[0], published_at=None)], items[0].key, "X", settings, as_of=AS_OF, updated=CREATED)
 
 
 def test_vietnamese_text_round_trips_through_feeds(feeds_dir):
@@ -124,9 +146,9 @@ def test_vietnamese_text_round_trips_through_feeds(feeds_dir):
 
 def test_amounts_are_formatted_with_dots_and_dong_sign(items):
     big = next(item for item in items if item.key == "0700000044")
-    assert "125.000.000 ₫" in summary(big)
+    assert "125.000.000\u00a0₫" in summary(big)
     huge = replace(big, change=replace(big.change, after=big.change.after._replace(arrears_total=BIG)))
-    assert "3.456.789.012 ₫" in summary(huge)
+    assert "3.456.789.012\u00a0₫" in summary(huge)
 
 
 def test_window_is_bounded_by_entries_and_days(items):
@@ -175,4 +197,4 @@ def test_unknown_format_is_refused(settings):
 def test_change_of_an_unnamed_employer_is_an_error():
     built = built_release()
     with pytest.raises(ValueError, match=REMOVED.key):
-        feed_items_for(AS_OF, built.changes, {record.key: record for record in built.records})
+        feed_items_for(AS_OF, built.changes, {record.key: record for record in built.records}, published_at=CREATED)

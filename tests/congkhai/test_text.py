@@ -24,8 +24,8 @@ def test_clean_composes_and_collapses_whitespace():
 
 
 def test_money_and_numbers():
-    assert format_vnd(1234567) == "1.234.567 ₫"
-    assert format_vnd(3_000_000_000_000, "en") == "VND 3,000,000,000,000"
+    assert format_vnd(1234567) == "1.234.567\u00a0₫"
+    assert format_vnd(3_000_000_000_000, "en") == "VND\u00a03,000,000,000,000"
     assert format_int(1234567) == "1.234.567" and format_int(1234567, "en") == "1,234,567"
     assert format_vnd(None) == ""
 

@@ -91,3 +91,20 @@ def test_version_1_receipts_on_file_still_show_and_verify(client, register, app)
     assert len(page.select("section.receipt-date")) == 1
     verdict = client.post("/api/v1/verify", data=json.dumps(document), content_type="application/json").get_json()
     assert verdict["authentic"] and verdict["on_file"]
+
+
+def test_an_honour_roll_empty_because_the_register_is_young_says_so(client):
+    """Regression: in a register weeks old, the roll (12 months followed, by default) was empty without a word."""
+    from congkhai.rules.commendation import first_possible_day
+
+    first = first_possible_day(DAY_1, 12)
+    data = client.get("/lists/honour-roll.json").get_json()
+    assert data["pagination"]["total"] == 0
+    assert data["not_open_yet"] == {"began": str(DAY_1), "months": 12, "first_possible": str(first)}
+    note = soup(client.get("/lists/honour-roll")).find(id="not-open-yet").get_text(" ", strip=True)
+    assert note == (f"Sổ công khai bắt đầu từ ngày {DAY_1:%d/%m/%Y}. Danh sách biểu dương gồm các đơn vị đóng đầy đủ, "
+                    f"đúng hạn liên tục 12 tháng, nên sớm nhất từ ngày {first:%d/%m/%Y} mới có đơn vị được biểu dương.")
+    english = soup(client.get("/lists/honour-roll?lang=en")).find(id="not-open-yet").get_text(" ", strip=True)
+    assert english.startswith(f"The register began on {DAY_1.day} {DAY_1:%b %Y}.") and "for 12 months in a row" in english
+    assert not soup(client.get("/lists/offenders")).find(id="not-open-yet")
+

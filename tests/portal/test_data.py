@@ -45,7 +45,7 @@ def test_schema_org_dataset_and_dcat_catalogue(client):
 
 def test_about_page_reads_thresholds_from_the_release_policy(client):
     text = soup(client.get("/about")).get_text(" ", strip=True)
-    assert "Nợ từ 1 ₫ trở lên trong 3 tháng trở lên" in text
+    assert "Nợ từ 1\u00a0₫ trở lên trong 3 tháng trở lên" in text
     assert "12 tháng gần nhất" in text and "18:30" in text
 
 

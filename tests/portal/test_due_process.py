@@ -3,7 +3,7 @@ employer in its notice period is not named yet; a corrected past report is a pub
 and a past day is answered both as the list said it and as we now know it."""
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, timezone
 
 import feedparser
 import pytest
@@ -73,10 +73,13 @@ def test_the_corrections_list_and_its_twins(client):
     assert "Nợ đọng" in cells[2] and "Đóng đúng hạn" not in cells[2] and "2026-11-26" in cells[5]
     table = list(csv.reader(io.StringIO(client.get("/corrections.csv").get_data(as_text=True).lstrip("\ufeff"))))
     assert len(table) == 2 and table[1][1] == row["key"] and "compliant" in table[1]
+    recorded = datetime.fromisoformat(client.get("/api/v1/releases/2026-11-26").get_json()["release"]["created_at"])
     for fmt in ("atom", "rss"):
         feed = feedparser.parse(client.get(f"/corrections.{fmt}").data)
         assert not feed.bozo and len(feed.entries) == 1
         assert "Đúng là: Đóng đầy đủ" in feed.entries[0].summary
+        # dated when the release that published it was published, not midnight of its date
+        assert datetime(*feed.entries[0].published_parsed[:6], tzinfo=timezone.utc) == recorded
     assert client.get("/corrections.json?known_at=2026-11-25").get_json()["rows"] == []  # not yet known then
 
 

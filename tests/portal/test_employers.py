@@ -13,7 +13,7 @@ def test_evading_employer_is_barred_from_tenders(client):
     tender = page.select_one(".checks li")
     assert "no" in tender["class"] and "đang có quyết định kết luận trốn đóng" in tender.get_text()
     rows = {tr.th.get_text(strip=True): tr.td.get_text(strip=True) for tr in page.select("table.arrears tr")}
-    assert rows["Bảo hiểm xã hội (BHXH)"] == "2.500.000.000 ₫"
+    assert rows["Bảo hiểm xã hội (BHXH)"] == "2.500.000.000\u00a0₫"
     assert rows["Số tháng chậm đóng"] == "14"
     assert rows["Quyết định trốn đóng"] == "Số 123/QĐ-TTr ngày 05/03/2026"
 
@@ -76,14 +76,14 @@ def test_history_chart_and_table(client):
     assert chart.find("polyline")["points"]
     cells = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in page.select("table.history tbody tr")]
     assert cells[0][:2] == ["24/11/2026", "25/11/2026"] and cells[1][1] == "nay"
-    assert cells[1][3] == "145.000.000 ₫"
+    assert cells[1][3] == "145.000.000\u00a0₫"
 
 
 def test_employer_feeds_parse(client):
     for fmt in ("atom", "rss"):
         feed = feedparser.parse(client.get(f"/employers/{HA_THANH}.{fmt}").data)
         assert not feed.bozo and len(feed.entries) == 1
-        assert "nợ tăng 20.000.000 ₫" in feed.entries[0].title
+        assert "nợ tăng 20.000.000\u00a0₫" in feed.entries[0].title
 
 
 def test_unknown_employer_is_a_friendly_404(client):

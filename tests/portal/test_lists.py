@@ -94,6 +94,20 @@ def test_every_list_has_a_feed_with_the_same_filters(client, url, links):
     assert {entry.link.rsplit("/", 1)[1] for entry in feed.entries} == links
 
 
+def test_feeds_are_dated_when_the_release_was_published_not_at_midnight(client):
+    """Regression: portal feeds dated their entries and themselves 00:00 of the release date."""
+    created = datetime.datetime.fromisoformat(client.get("/api/v1/releases/2026-11-25").get_json()["release"]["created_at"])
+    def utc(parsed):
+        return datetime.datetime(*parsed[:6], tzinfo=datetime.timezone.utc)
+
+    for url in ("/lists/changes.rss", "/lists/changes.atom", f"/employers/{HA_THANH}.atom"):
+        feed = feedparser.parse(client.get(url).data)
+        assert feed.entries, url
+        assert {utc(entry.published_parsed) for entry in feed.entries} == {created}, url
+        if url.endswith(".atom"):
+            assert {utc(entry.updated_parsed) for entry in feed.entries} == {utc(feed.feed.updated_parsed)} == {created}
+
+
 def test_province_pages(client):
     assert client.get("/provinces/75").headers["Location"] == "/provinces/dong-nai"
     data = client.get("/provinces/dong-nai.json").get_json()
@@ -145,6 +159,13 @@ def test_a_paid_employer_shows_obligation_completed_for_the_retention_then_leave
         later = DAY_2 + datetime.timedelta(days=30)
         assert queries.recently_completed(later - datetime.timedelta(days=1), 30, queries.Filters())[0]["key"] == TRANG_BOM
         assert queries.recently_completed(later, 30, queries.Filters()) == []  # retention over: history only
+
+
+def test_an_honour_roll_under_a_policy_that_waives_full_history_has_no_not_open_yet_note(client):
+    """This register is two days old, but its policy waives the whole-window rule: the roll has members."""
+    data = client.get("/lists/honour-roll.json").get_json()
+    assert data["pagination"]["total"] > 0 and data["not_open_yet"] is None
+    assert not soup(client.get("/lists/honour-roll")).find(id="not-open-yet")
 
 
 def test_honour_roll_feed_lists_no_offenders_changes(client):

@@ -48,7 +48,7 @@ def test_list_and_result_pages_state_what_they_cover(client, url):
     coverage = soup(client.get(url)).find("aside", class_="coverage")
     assert coverage is not None
     text = coverage.get_text(" ", strip=True)
-    assert "3 tháng" in text and "1 ₫" in text
+    assert "3 tháng" in text and "1\u00a0₫" in text
     if "as_of" in url:
         assert "24/11/2026" in text
     else:
@@ -67,7 +67,7 @@ def test_no_household_personal_number_in_any_output(client, url):
 def test_english_is_one_click_away_and_remembered(client):
     page = soup(client.get(f"/employers/{DONG_A}?lang=en"))
     assert page.html["lang"] == "en"
-    assert "VND 2,500,000,000" in page.get_text()
+    assert "VND\u00a02,500,000,000" in page.get_text()
     assert "24 Nov 2026" in page.get_text()
     follow = soup(client.get("/lists/evading"))
     assert follow.html["lang"] == "en" and follow.h1.string == "Evading employers"
@@ -77,7 +77,7 @@ def test_english_is_one_click_away_and_remembered(client):
 
 def test_vietnamese_formats_money_and_dates(client):
     text = soup(client.get(f"/employers/{DONG_A}")).get_text()
-    assert "2.500.000.000 ₫" in text and "24/11/2026" in text
+    assert "2.500.000.000\u00a0₫" in text and "24/11/2026" in text
 
 
 def test_language_switch_links_keep_the_page_and_its_filters(client):

@@ -95,6 +95,40 @@ def test_staff_list_show_and_resolve(tmp_path, db_settings, monkeypatch, capsys)
     assert main(["disputes", "show", "KN-2026-0000-0000"]) == 2
 
 
+def test_staff_list_names_each_disputes_employer_and_province(tmp_path, db_settings, monkeypatch, capsys):
+    """Regression: `disputes list` showed only the key, so the staff looked every employer up by hand."""
+    monkeypatch.setenv("CONGKHAI_DATA_DIR", db_settings["CONGKHAI_DATA_DIR"])
+    monkeypatch.setenv("DATABASE_URL", db_settings["DATABASE_URL"])
+    write_all(tmp_path / "d1", overrides={("79", 0): dict(name="Công ty TNHH Điện tử Đức Thành", arrears_bhxh=9_000_000,
+                                                          months_late=4)})
+    publish(tmp_path / "d1", AS_OF, db_settings)
+    listed = next(key for key, name in registered_names(db_settings).items() if name == "Công ty TNHH Điện tử Đức Thành")
+    known, unknown = open_one(db_settings, listed), open_one(db_settings, "0100233488", NOW + timedelta(hours=1))
+    assert main(["disputes", "list"]) == 0
+    header, first, second = capsys.readouterr().out.splitlines()[1:]
+    columns = ["reference", "status", "opened", "employer", "province", "attachment", "name"]
+    assert header.split() == columns
+    starts = [header.index(name) for name in columns]
+
+    def cells(line):
+        return [line[start:end].strip() for start, end in zip(starts, starts[1:] + [None])]
+
+    assert cells(first) == [known, "open", "2026-11-25", listed, "Hồ Chí Minh", "", "Công ty TNHH Điện tử Đức Thành"]
+    assert cells(second) == [unknown, "open", "2026-11-25", "0100233488", "-", "", "(not in the register)"]
+
+
+def registered_names(settings) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from congkhai.models import Employer
+
+    engine = make_engine(settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(Employer.key, Employer.name)).all())
+    engine.dispose()
+    return names
+
+
 def test_sample_disputes_for_the_demo(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CONGKHAI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)

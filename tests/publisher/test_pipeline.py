@@ -1,8 +1,9 @@
 """The whole publishing run: what it leaves on disk (crashes and other faults: test_faults.py)."""
 import json
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
+import feedparser
 import pytest
 
 from congkhai.config import Paths
@@ -90,3 +91,20 @@ def test_a_corrected_rerun_keeps_the_days_renames_in_its_index(tmp_path, setting
     index = Paths(settings["CONGKHAI_DATA_DIR"]).search_index("2026-11-26")
     assert search(index, "ten moi hoan toan").total == 1
     assert search(index, "").total == 102
+
+
+def test_static_feed_entries_carry_their_release_publication_time(tmp_path, settings):
+    """Regression: entries were dated midnight of the release date. Each is dated by when its release
+    was published: this release's from the run, earlier ones' from the database (SQLite: no zone)."""
+    published_at = {AS_OF: datetime(2026, 11, 25, 10, 5, 17, tzinfo=timezone.utc),
+                    DAY2: datetime(2026, 11, 26, 11, 42, 3, tzinfo=timezone.utc)}
+    for day, now in published_at.items():
+        months = 4 if day == AS_OF else 5
+        write_all(tmp_path / day.isoformat(), as_of=day, overrides={("01", 0): dict(arrears_bhxh=9_000_000,
+                                                                                     months_late=months)})
+        result = publish(tmp_path / day.isoformat(), day, settings, now=now)
+    for fmt in ("atom", "rss"):
+        entries = feedparser.parse((result.release_dir / "feeds" / f"changes.{fmt}").read_bytes()).entries
+        dated = {(entry.id.split("#")[0].rsplit("/", 1)[1], datetime(*entry.published_parsed[:6], tzinfo=timezone.utc))
+                 for entry in entries}
+        assert dated == {(day.isoformat(), now) for day, now in published_at.items()}, fmt
