@@ -17,6 +17,7 @@ from .rules.changes import Change, State, diff_states
 E = Employer.__table__
 I = StatusInterval.__table__
 R = Release.__table__
+STREAM_ROWS = 20_000  # rows a whole-register query holds at once (PostgreSQL would buffer them all)
 
 STATE_COLUMNS = (I.c.status, I.c.arrears_bhxh, I.c.arrears_bhyt, I.c.arrears_bhtn, I.c.arrears_total, I.c.months_late,
                  I.c.evasion_decision, I.c.evasion_decision_date, I.c.enforcement_stage, I.c.notice_from, I.c.listing_on)
@@ -47,7 +48,8 @@ def states_on(conn, day: date, province_codes: list[str] | None = None) -> dict[
     query = select(E.c.key, *STATE_COLUMNS).select_from(I.join(E, E.c.id == I.c.employer_id)).where(covers(day))
     if province_codes is not None:
         query = query.where(E.c.province_code.in_(province_codes))
-    return {row["key"]: state_of(row) for row in conn.execute(query).mappings()}
+    rows = conn.execute(query.execution_options(yield_per=STREAM_ROWS)).mappings()
+    return {row["key"]: state_of(row) for row in rows}
 
 
 def state_of_employer_on(conn, employer_id: int, day: date) -> State | None:
@@ -140,7 +142,7 @@ def followed_since(conn, start: date) -> set[str]:
     """Employers the register has a state of on `start` or earlier: followed for the whole window."""
     query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id)).where(I.c.valid_from <= start)
              .distinct())
-    return set(conn.execute(query).scalars())
+    return set(conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
 
 
 def disqualified_keys(conn, window_start: date, before: date) -> set[str]:
@@ -149,7 +151,7 @@ def disqualified_keys(conn, window_start: date, before: date) -> set[str]:
              .where(I.c.status != COMPLIANT, I.c.valid_from < before,
                     or_(I.c.valid_to.is_(None), I.c.valid_to > window_start))
              .distinct())
-    return set(conn.execute(query).scalars())
+    return set(conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
 
 
 def notices_on(conn, day: date) -> list[dict]:

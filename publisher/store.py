@@ -71,7 +71,8 @@ def load_previous(conn, as_of: date, window_start: date) -> Previous:
     if before is not None:
         query = (select(E.c.key, *STATE_COLUMNS).select_from(I.join(E, E.c.id == I.c.employer_id))
                  .where(covers(before["as_of"])))
-        states = {row[0]: _interned_state(row[1:]) for row in conn.execute(query)}
+        rows = conn.execute(query.execution_options(yield_per=BATCH))  # streamed: PostgreSQL buffers a whole result
+        states = {row[0]: _interned_state(row[1:]) for row in rows}
     return Previous(dict(before) if before else None, dict(same) if same else None, dict(later) if later else None,
                     states, known_employers(conn), disqualified_keys(conn, window_start, as_of),
                     followed_since(conn, window_start))
@@ -94,7 +95,7 @@ def attributes_digest(values: tuple) -> int:
 
 def known_employers(conn) -> dict[str, tuple]:
     """key -> (id, province_code, digest of the attributes) of every employer in the database."""
-    query = select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES))
+    query = select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES)).execution_options(yield_per=BATCH)
     return {row[0]: (row[1], row[-1], attributes_digest(tuple(row[2:]))) for row in conn.execute(query)}
 
 
