@@ -541,10 +541,11 @@ EXACT_WEIGHT = 0.5
 LEGAL_WEIGHT = 0.1
 FUZZY_WEIGHT = 0.5
 # Names holding the query's words side by side, in its order ("duc truong" in "Đức Trường") rise
-# above names holding them apart; checked on the best PHRASE_CANDIDATES matches only, whose stored
-# names are read, so the cost stays a few milliseconds.
+# above names holding them apart; checked on the best PHRASE_CANDIDATES distinct names only, whose
+# stored names are read, so the cost stays a few milliseconds.
 PHRASE_WEIGHT = 2.0
-PHRASE_CANDIDATES = 200
+PHRASE_CANDIDATES = 200   # distinct names: 450 namesakes "… khu vực An Nhơn" hid "… Nhơn Nhơn" at 1,000,000
+PHRASE_READ_LIMIT = 2_000  # stored names read at most, namesakes included (about 20 ms)
 _SCORE_SCALE = 1 << 24   # scores are quantised and combined with a rank (< 16M documents) in one int64 key
 CACHE_BYTES = 48 * 2 ** 20   # per cache (postings, filter masks, matches) and per process
 
@@ -882,10 +883,19 @@ class SearchIndex:
         if len(analysed.folded) < 2 or not len(base):
             return scores
         phrase = " " + " ".join(analysed.folded) + " "
-        best = (np.argpartition(-scores, PHRASE_CANDIDATES)[:PHRASE_CANDIDATES] if len(scores) > PHRASE_CANDIDATES
-                else np.arange(len(scores)))
-        together = [i for i in best
-                    if phrase in " " + " ".join(fold(w) for w in words(self.stored(int(base[i]))["name"])) + " "]
+        limit = min(len(scores), PHRASE_READ_LIMIT)
+        best = np.argpartition(-scores, limit - 1)[:limit] if len(scores) > limit else np.arange(len(scores))
+        best = best[np.argsort(-scores[best], kind="stable")]
+        holds: dict[str, bool] = {}   # name -> holds the phrase; namesakes count once toward the candidates
+        together = []
+        for i in best:
+            name = self.stored(int(base[i]))["name"]
+            if name not in holds:
+                if len(holds) == PHRASE_CANDIDATES:
+                    break
+                holds[name] = phrase in " " + " ".join(fold(w) for w in words(name)) + " "
+            if holds[name]:
+                together.append(i)
         if not together:
             return scores
         boosted = scores.copy()

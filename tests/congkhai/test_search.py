@@ -530,3 +530,18 @@ def test_update_refuses_existing_target(index_path):
 
 def test_open_index_is_cached_per_path(index_path, tmp_path):
     assert search.open_index(index_path) is search.open_index(str(index_path))
+
+
+def test_namesakes_count_once_among_the_phrase_candidates(tmp_path):
+    """Regression (load benchmark at 1,000,000): for 'khu vuc nhon nhon' hundreds of namesakes
+    '… An Nhơn' scored higher (a bare "An" matches the query's "an" exactly) and filled every
+    candidate place of the phrase check, so the exact name was never read."""
+    names = ["Ban Quản lý dự án khu vực An Nhơn"] * (search.PHRASE_CANDIDATES + 250) + \
+        ["Ban Quản lý dự án khu vực Nhơn Nhơn"] * 3
+    docs = [make_doc(0, key=tax_code(1000 + i), tax_code=tax_code(1000 + i), unit_code=f"TN{i:04d}Z", name=name)
+            for i, name in enumerate(names)]
+    search.build_index(tmp_path / "ix", docs)
+    own = search.SearchIndex(tmp_path / "ix")
+    first = [hit.name for hit in own.search("ban quan ly du an khu vuc nhon nhon", per_page=10).hits]
+    own.close()
+    assert first[:3] == [names[-1]] * 3 and first[3] == names[0]
