@@ -479,8 +479,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16, help="client threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=None, help="port of the portal (default: a free one)")
-    parser.add_argument("--warmup", type=float, default=60, help="seconds left out of the memory slope "
-                                                                 "(at most a quarter of the run)")
+    parser.add_argument("--warmup", type=float, default=150, help="seconds left out of the memory slope "
+                                                                  "after the start and each switch, at most a quarter "
+                                                                  "of the run: longer than one pass over the pool "
+                                                                  "(60 s was not, and fresh caches read as growth)")
     parser.add_argument("--redis", default=None, help="REDIS_URL for the portal: rendered pages cached there, as in "
                                                       "production, instead of in each worker's bounded memory")
     parser.add_argument("--max-requests", type=int, default=0,
