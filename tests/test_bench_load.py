@@ -3,7 +3,6 @@ throughput benchmark the lead runs at 1,000,000 employers cannot rot. Needs wrk 
 CI installs both."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 import re
@@ -13,15 +12,11 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "load.py"
+from tests.bench_scripts import load_bench_script
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_load", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("load")
 
 
 def need(tool: str, why: str):

@@ -2,22 +2,15 @@
 employers cannot rot: it builds, serves through gunicorn, sends every request type and reports."""
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "portal.py"
+from tests.bench_scripts import load_bench_script
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_portal", BENCH)  # not "portal": that is the app
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("portal")
 
 
 def figures_row(report: str, label: str) -> tuple[int, int, list[float]]:

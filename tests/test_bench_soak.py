@@ -3,22 +3,15 @@ the lead runs at 100,000 employers for ten minutes cannot rot; and its checks on
 the wrong release, which must fail the run."""
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "soak.py"
+from tests.bench_scripts import load_bench_script
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_soak", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("soak")
 
 
 @pytest.mark.slow

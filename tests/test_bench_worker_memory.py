@@ -2,28 +2,17 @@
 cannot rot."""
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from tests.bench_scripts import load_bench_script
 
 
 @pytest.mark.slow
 def test_passes_over_the_same_requests_report_memory_and_a_verdict(tmp_path, capsys):
-    load("portal").build_release(tmp_path, 300)
-    status = load("worker_memory").main(["--reuse", str(tmp_path / "data"), "--requests", "300", "--passes", "3"])
+    load_bench_script("portal").build_release(tmp_path, 300)
+    status = load_bench_script("worker_memory").main(["--reuse", str(tmp_path / "data"), "--requests", "300", "--passes", "3"])
     report = capsys.readouterr().out
     assert "release 2026-11-24: 300 employers; 300 requests a pass; page cache in this process" in report
     assert len(re.findall(r"after pass \d: anonymous memory [\d,]+ MB", report)) == 3
