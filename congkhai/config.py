@@ -123,6 +123,11 @@ class Paths:
         return self.releases / "index.json"
 
     @property
+    def row_memo(self) -> Path:
+        """The rows each province's last run validated (publisher/memo.py); safe to delete."""
+        return self.data_dir / "row-memo"
+
+    @property
     def indexes(self) -> Path:
         return self.data_dir / "indexes"
 

@@ -31,6 +31,11 @@ class TaxId:
     kind: str
     value: str  # canonical: '0101234567', '0101234567-001' or the 12 personal digits
 
+    def __reduce__(self):
+        """Pickled as a plain call: a frozen slotted dataclass's default state functions look its
+        fields up again for every object, and a million tax codes cross process boundaries daily."""
+        return TaxId, (self.kind, self.value)
+
     @property
     def public(self) -> str | None:
         """The form that may be published, or None for a personal number."""

@@ -27,6 +27,7 @@ from congkhai.rules.results import daily_results
 from congkhai.text import neutralise
 
 from .classify import apply_notices, classify_records, honour_roll
+from . import memo
 from .errors import Problem, ReportError, VerificationError
 from .read import discover_reports, read_report
 from .reconcile import reconcile
@@ -68,18 +69,19 @@ class PreviousView:
 
 def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, previous: PreviousView,
                   allow_partial: bool = False, progress: Progress | None = None,
-                  on_rejects=None) -> BuiltRelease:
+                  on_rejects=None, memo_dir: Path | None = None) -> BuiltRelease:
     """Read, validate, reconcile and classify the reports of one date; compare with the previous release.
 
     `on_rejects(rejects, failed)` is called before a verification failure is raised (failed=True), so
     the rejects report can be written even when nothing is published, and otherwise once the rows
-    are reconciled (failed=False).
+    are reconciled (failed=False). `memo_dir` holds the rows each province's last run validated
+    (publisher/memo.py); without it every row is validated.
     """
     progress = progress or Progress()
     found, read_problems = discover_reports(input_dir)
     validated = []
     tick = progress.step("read+validate", len(found))
-    for outcome in _read_all(found, as_of, policy.mojibake):
+    for outcome in _read_all(found, as_of, policy.mojibake, memo_dir):
         if isinstance(outcome, Problem):
             read_problems.append(outcome)
         else:
@@ -125,23 +127,30 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
 PARALLEL_MIN_BYTES = 4_000_000
 
 
-def _read_one(job: tuple[str, Path, date, str]):
-    """One province: its validated report, or the Problem that makes it unreadable."""
-    code, path, as_of, mojibake = job
+def _read_one(job: tuple[str, Path, date, str, Path | None]):
+    """One province: its validated report, or the Problem that makes it unreadable. With a memo
+    directory, rows the last run validated are recalled and this run's are remembered."""
+    code, path, as_of, mojibake, memo_dir = job
+    check = default_check(mojibake)
+    province_memo = memo.load(memo_dir, code, check.schema_digest, mojibake)
     try:  # a streamed report's damaged row is met while validating
-        return validate_report(read_report(path, code, as_of, stream=True), as_of, default_check(mojibake))
+        validated = validate_report(read_report(path, code, as_of, stream=True), as_of, check, province_memo)
     except ReportError as error:
         problem = error.problem
         return Problem(problem.source, problem.message, problem.line, problem.field, code)
+    if province_memo is not None:
+        memo.save(memo_dir, code, check.schema_digest, mojibake, province_memo)
+    return validated
 
 
-def _read_all(found: dict[str, Path], as_of: date, mojibake: str = "repair"):
+def _read_all(found: dict[str, Path], as_of: date, mojibake: str = "repair", memo_dir: Path | None = None):
     """Read and validate every report, on every core for a national-size input (largest first, so
     the big provinces do not finish last); results arrive as they complete."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from multiprocessing import get_context
 
-    jobs = sorted(((code, path, as_of, mojibake) for code, path in found.items()), key=lambda j: -j[1].stat().st_size)
+    jobs = sorted(((code, path, as_of, mojibake, memo_dir) for code, path in found.items()),
+                  key=lambda j: -j[1].stat().st_size)
     workers = min(os.cpu_count() or 1, 4, len(jobs))
     if workers < 2 or sum(j[1].stat().st_size for j in jobs) < PARALLEL_MIN_BYTES:
         yield from map(_read_one, jobs)
@@ -354,7 +363,7 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
 
         with _no_garbage_collection():
             built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial, progress,
-                                  on_rejects=keep_rejects)
+                                  on_rejects=keep_rejects, memo_dir=paths.row_memo)
         previous.states.clear()  # compared; the changes keep the few states they need
         result = PublishResult(built, False, *written["paths"], paths.release(built.id))
         same = previous.same_date

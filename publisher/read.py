@@ -13,6 +13,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 
 from congkhai.provinces import by_code, find_province
@@ -271,12 +272,20 @@ def _data_rows(report: Report, rows, header_line: int, columns: dict[str, int], 
     """RawRows below the header up to the totals row, which is kept on the report. Merged cells are
     let alone in the totals row, whose label is usually merged across its first cells."""
     source = report.source
+    headers, width = tuple(columns), max(columns.values()) + 1
+    pick = itemgetter(*columns.values())
     for line, values in enumerate(rows, start=header_line + 1):
         if _is_empty(values):
             continue
-        cells = {header: (values[index] if index < len(values) else None) for header, index in columns.items()}
+        if len(values) >= width:
+            cells = dict(zip(headers, pick(values)))
+        else:  # a short row (trailing empty cells left out)
+            cells = {header: (values[index] if index < len(values) else None) for header, index in columns.items()}
         totals = _is_totals(cells)
         spans = None if totals else merged.get(line)
+        if not totals and not spans and not issues and _plain_text(cells.values()):
+            yield RawRow(source, line, cells)
+            continue
         for header, index in columns.items():
             issue = issues.get((line, index)) if issues else None
             if spans and issue is None:
@@ -289,6 +298,13 @@ def _data_rows(report: Report, rows, header_line: int, columns: dict[str, int], 
             report.totals_line = line
             return  # below the totals stand signatures and notes, not data
         yield RawRow(source, line, cells)
+
+
+def _plain_text(values) -> bool:
+    """True when no cell of a row can have an issue, which is what cell_issue says of each cell,
+    checked at once (and in C): its text cells, put together, are printable and short."""
+    joined = "".join([value for value in values if value.__class__ is str])
+    return len(joined) <= MAX_CELL_CHARS and joined.isprintable()
 
 
 def _columns(source: str, line: int, names: list[str]) -> dict[str, int]:

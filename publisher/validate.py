@@ -11,6 +11,7 @@ name from search). No Vietnamese text needs them, so they are stripped rather th
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 import unicodedata
@@ -26,6 +27,7 @@ from congkhai.policy import MOJIBAKE_MODES
 from congkhai.taxcode import InvalidTaxCode, parse_tax_code
 from congkhai.text import clean, fold
 
+from .memo import RowMemo, row_digest
 from .read import Unreadable, cell_text
 from .records import AMOUNT_FIELDS, COLUMNS, TOTALLED_FIELDS, RawRow, Record, Reject, Report
 
@@ -62,6 +64,7 @@ class RowCheck:
     readers: dict
     constraints: dict
     mojibake: str = "repair"
+    schema_digest: str = ""  # of the schema file: part of what a remembered row depends on (memo.py)
 
     @classmethod
     def from_schema(cls, path: Path = REPORT_SCHEMA, mojibake: str = "repair") -> "RowCheck":
@@ -69,7 +72,8 @@ class RowCheck:
             raise ValueError(f"mojibake must be one of {', '.join(MOJIBAKE_MODES)}, not {mojibake!r}")
         schema = Schema.from_descriptor(str(path))
         return cls({field.name: field.create_cell_reader() for field in schema.fields},
-                   {field.name: dict(field.constraints) for field in schema.fields}, mojibake)
+                   {field.name: dict(field.constraints) for field in schema.fields}, mojibake,
+                   hashlib.sha256(Path(path).read_bytes()).hexdigest())
 
 
 @lru_cache(maxsize=4)
@@ -273,17 +277,33 @@ class ValidatedReport:
     column_sums: dict            # field -> sum over every row whose cell could be read
     unreadable: dict             # field -> rows whose cell could not be read as a number
     notes: list[Reject] = field(default_factory=list)  # what was repaired in published rows
+    recalled: int = 0            # rows taken from the last run's memo instead of validated again
 
 
-def validate_report(report: Report, as_of: date, check: RowCheck | None = None) -> ValidatedReport:
+def validate_report(report: Report, as_of: date, check: RowCheck | None = None,
+                    memo: RowMemo | None = None) -> ValidatedReport:
+    """Every row of a report validated, with the sums its control totals are checked against.
+
+    With a `memo` (publisher/memo.py), a row whose cells the last run validated cleanly is taken
+    from it, and every clean row of this run is remembered in it for the next."""
     check = check or default_check()
     records, rejects, notes = [], [], []
     rows_read, rejected_rows = 0, 0
     sums = {name: 0 for name in TOTALLED_FIELDS}
     unreadable = {name: 0 for name in TOTALLED_FIELDS}
+    province_code = report.province_code
     for row in report.rows:  # a list, or the rows as they are read (read_report(stream=True))
         rows_read += 1
-        record, row_rejects = validate_row(row, report.province_code, as_of, check)
+        record = None
+        if memo is not None:
+            digest = row_digest(row)
+            record = memo.recall(digest, row, province_code, as_of)
+        if record is not None:
+            row_rejects = []
+        else:
+            record, row_rejects = validate_row(row, province_code, as_of, check)
+            if memo is not None and record is not None and not row_rejects:
+                memo.remember(digest, record)
         if record is not None:
             records.append(record)
             notes.extend(row_rejects)
@@ -298,4 +318,5 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None) 
                 except CellError:
                     unreadable[name] += 1
     report.rows = []  # raw cells are no longer needed; free them before the next province is read
-    return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable, notes)
+    return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable, notes,
+                           memo.recalled if memo is not None else 0)

@@ -315,6 +315,6 @@ def test_a_damaged_row_of_a_streamed_report_is_a_problem_of_its_province(tmp_pat
     offset = path.stat().st_size + bad.index("ô".encode("cp1258"))
     with path.open("ab") as handle:
         handle.write(bad)
-    problem = _read_one(("01", path, AS_OF, "repair"))
+    problem = _read_one(("01", path, AS_OF, "repair", None))
     assert str(problem) == f"01-bao-cao.csv, row 42: not UTF-8 text (byte {offset}); save the report as CSV UTF-8"
     assert problem.province_code == "01"
