@@ -6,6 +6,7 @@ static files nobody reads would be absurd. Every feed holds a bounded window of 
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
@@ -56,9 +57,13 @@ def entry_id(item: FeedItem, base_url: str) -> str:
     return f"{release_url(base_url, item.release_date.isoformat())}#{item.key}-{item.change.kind}"
 
 
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]+")  # what quote() leaves as it is
+
+
 def employer_url(base_url: str, key: str) -> str:
     """The employer's permanent portal page: the permalink in every file and feed."""
-    return f"{base_url.rstrip('/')}/employers/{quote(key, safe='')}"
+    path = key if _UNQUOTED.fullmatch(key) else quote(key, safe="")  # tax and unit codes are as they are
+    return f"{base_url.rstrip('/')}/employers/{path}"
 
 
 def release_url(base_url: str, release_id: str) -> str:

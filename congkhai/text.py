@@ -31,12 +31,12 @@ def fold(value: str) -> str:
     return stripped.translate(_FOLD_EXTRA).lower()
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
     """OWASP's CSV-injection defence: a leading ' keeps a spreadsheet from reading text as a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def slugify(value: str) -> str:

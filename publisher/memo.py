@@ -12,17 +12,17 @@ Rows that were rejected or repaired (mojibake) are never remembered: their rejec
 reported again each day. The file is only an accelerator: deleting it changes the time a run takes
 and nothing else, and a file written by other code, for another schema or another mojibake policy
 is not used (its fingerprint differs). It lives in the data directory, which only the publisher
-writes, next to the database it feeds.
+writes, next to the database it feeds; it is read with marshal, which builds plain values and
+never runs code.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
-import pickle
+import marshal
 import sys
 import unicodedata
-from dataclasses import fields
 from datetime import date
 from functools import lru_cache
 from importlib import metadata
@@ -30,15 +30,13 @@ from importlib.util import find_spec
 from operator import itemgetter
 from pathlib import Path
 
-from .records import HEADERS, RawRow, Record
+from .records import HEADERS, RawRow, Record, from_validated_values, validated_values
 
 log = logging.getLogger(__name__)
 
-# The published values of a Record, in its field order after source, line and province_code.
-VALUES = tuple(f.name for f in fields(Record) if f.init)[3:]
-_DECISION_DATE = VALUES.index("evasion_decision_date")
 # The row number ("STT") is not published, and renumbering a report must not make every row new.
 KEY_HEADERS = tuple(h for h in HEADERS if h != "STT")
+_DECIDED = 13  # where the decision date's ordinal stands in a remembered row
 _key_cells = itemgetter(*KEY_HEADERS)  # a row's cells hold every header (read.py refuses a report without)
 # The modules whose code decides what a row becomes; a change to any of them retires every memo.
 _CODE = ("publisher.read", "publisher.records", "publisher.validate", "publisher.xlsx", "congkhai.taxcode",
@@ -67,7 +65,8 @@ def row_digest(row: RawRow) -> bytes:
 
 
 class RowMemo:
-    """One province's remembered rows (`known`, from the last run) and this run's (`kept`)."""
+    """One province's remembered rows (`known`, from the last run) and this run's (`kept`), each a
+    digest -> the Record's validated values after source, line and province (records.validated_values)."""
 
     def __init__(self, known: dict[bytes, tuple] | None = None):
         self.known = known or {}
@@ -78,19 +77,19 @@ class RowMemo:
         values = self.known.get(digest)
         if values is None:
             return None
-        decided = values[_DECISION_DATE]
-        if decided is not None and decided > as_of:  # valid on a later date, not on this one
+        decided = values[_DECIDED]
+        if decided is not None and decided > as_of.toordinal():  # valid on a later date, not on this one
             return None
         self.kept[digest] = values
         self.recalled += 1
-        return Record(row.source, row.line, province_code, *values)
+        return from_validated_values((row.source, row.line, province_code) + values)
 
     def remember(self, digest: bytes, record: Record) -> None:
-        self.kept[digest] = tuple(getattr(record, name) for name in VALUES)
+        self.kept[digest] = validated_values(record)[3:]
 
 
 def _path(directory: Path, province_code: str) -> Path:
-    return Path(directory) / f"{province_code}.pickle"
+    return Path(directory) / f"{province_code}.marshal"
 
 
 def load(directory: Path | None, province_code: str, schema_digest: str, mojibake: str) -> RowMemo | None:
@@ -101,7 +100,7 @@ def load(directory: Path | None, province_code: str, schema_digest: str, mojibak
     path = _path(directory, province_code)
     try:
         with open(path, "rb") as handle:
-            stamp, known = pickle.load(handle)
+            stamp, known = marshal.load(handle)
     except FileNotFoundError:
         return RowMemo()
     except Exception as error:  # a damaged memo costs a full validation, never the run
@@ -117,7 +116,7 @@ def save(directory: Path, province_code: str, schema_digest: str, mojibake: str,
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
-            pickle.dump((fingerprint(schema_digest, mojibake), memo.kept), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            marshal.dump((fingerprint(schema_digest, mojibake), memo.kept), handle)
         os.replace(tmp, path)
     except OSError as error:  # as in load(): the next run validates everything
         log.warning("validated-rows memo %s not written (%s)", path, error)

@@ -29,7 +29,8 @@ from congkhai.text import clean, fold
 
 from .memo import RowMemo, row_digest
 from .read import Unreadable, cell_text
-from .records import AMOUNT_FIELDS, COLUMNS, TOTALLED_FIELDS, RawRow, Record, Reject, Report
+from .records import (AMOUNT_FIELDS, COLUMNS, TOTALLED_FIELDS, RawRow, Record, Reject, Report, from_validated_values,
+                      validated_values)
 
 REPORT_SCHEMA = DATASETS_DIR / "schemas" / "report.schema.json"
 HEADER_OF = {name: header for header, name in COLUMNS.items()}
@@ -278,6 +279,14 @@ class ValidatedReport:
     unreadable: dict             # field -> rows whose cell could not be read as a number
     notes: list[Reject] = field(default_factory=list)  # what was repaired in published rows
     recalled: int = 0            # rows taken from the last run's memo instead of validated again
+
+    def __getstate__(self):
+        """Sent back from a reading process with its records as plain values (the objects would
+        take longer to pickle and unpickle than the memo takes to make them)."""
+        return {**self.__dict__, "records": [validated_values(record) for record in self.records]}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, records=[from_validated_values(values) for values in state["records"]])
 
 
 def validate_report(report: Report, as_of: date, check: RowCheck | None = None,

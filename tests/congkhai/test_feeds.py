@@ -198,3 +198,8 @@ def test_change_of_an_unnamed_employer_is_an_error():
     built = built_release()
     with pytest.raises(ValueError, match=REMOVED.key):
         feed_items_for(AS_OF, built.changes, {record.key: record for record in built.records}, published_at=CREATED)
+
+
+def test_employer_url_quotes_only_what_needs_it():
+    assert employer_url("https://x.vn/", "0101234567-001") == "https://x.vn/employers/0101234567-001"
+    assert employer_url("https://x.vn", "HK/01 Đ") == "https://x.vn/employers/HK%2F01%20%C4%90"

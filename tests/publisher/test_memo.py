@@ -28,11 +28,6 @@ def report(directory, rows, name="79-bao-cao.csv"):
     return write_csv(directory, "79", rows, name=name)
 
 
-def fields(records):
-    """What a record publishes (source file and row number aside)."""
-    return [tuple(getattr(r, name) for name in ("province_code",) + memo.VALUES) for r in records]
-
-
 def test_a_second_run_recalls_every_unchanged_row_and_builds_the_same_records(tmp_path):
     rows = [row(1, name="Công ty TNHH Điện tử Đức Thành", arrears_bhxh="1.234.567", months_late=3),
             row(2, tax_code=f"{tax_code(5)}-001", name="Chi nhánh Đồng Nai"), row(3, employees="")]
@@ -113,11 +108,11 @@ def test_a_memo_for_another_policy_or_schema_is_not_used(tmp_path):
 def test_a_damaged_memo_costs_time_not_the_run(tmp_path, caplog):
     path = report(tmp_path / "d1", [row(1)])
     validated(path, tmp_path / "memo")
-    (tmp_path / "memo" / "79.pickle").write_bytes(b"not a pickle")
+    (tmp_path / "memo" / "79.marshal").write_bytes(b"not a memo")
     with caplog.at_level(logging.WARNING, logger="publisher.memo"):
         again = validated(path, tmp_path / "memo")
     assert again.recalled == 0 and len(again.records) == 1
-    assert "unreadable" in caplog.text and "79.pickle" in caplog.text
+    assert "unreadable" in caplog.text and "79.marshal" in caplog.text
     assert validated(path, tmp_path / "memo").recalled == 1  # rewritten by the run that could not read it
 
 
@@ -126,7 +121,7 @@ def test_publishing_the_next_day_builds_what_a_run_without_memo_builds(tmp_path,
     write_all(tmp_path / "d1")
     publish(tmp_path / "d1", AS_OF, settings)
     memo_dir = Paths(settings["CONGKHAI_DATA_DIR"]).row_memo
-    assert len(list(memo_dir.glob("*.pickle"))) == 34
+    assert len(list(memo_dir.glob("*.marshal"))) == 34
     write_all(tmp_path / "d2", as_of=day2, overrides={("79", 1): dict(arrears_bhyt=7, months_late=1),
                                                        ("01", 0): dict(name="Công ty Đổi Tên")})
     view, policy = _previous(settings, day2), load_policy(settings["CONGKHAI_POLICY"])

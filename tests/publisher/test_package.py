@@ -349,3 +349,21 @@ def test_workbook_sheets_are_typed_from_the_csv_files(release):
     assert first[titles["arrears_total"]] == int(offenders[0]["arrears_total"])
     assert first[titles["key"]] == offenders[0]["key"]
     assert len(rows) == len(offenders) + 1
+
+
+def test_a_formula_start_is_neutralised_in_whichever_text_column_it_stands(tmp_path):
+    from publisher.package import _Table
+
+    table = _Table(tmp_path, "provinces")
+    columns = table.columns
+    text_columns = [columns[n] for n in table.text_columns]
+    assert len(text_columns) >= 2
+    plain = {column: 0 for column in columns} | {column: "Hà Nội" for column in text_columns}
+    table.write(plain)
+    table.write(plain | {text_columns[-1]: "=HYPERLINK(1)", text_columns[0]: "-5"})
+    table.close()
+    with table.path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [rows[0][c] for c in text_columns] == ["Hà Nội"] * len(text_columns)
+    assert rows[1][text_columns[-1]] == "'=HYPERLINK(1)" and rows[1][text_columns[0]] == "'-5"
+    assert all(rows[1][c] == "Hà Nội" for c in text_columns[1:-1])

@@ -214,3 +214,20 @@ def test_repairs_are_notes_not_rejected_rows(tmp_path):
     assert [r.name for r in validated.records] == ["Công ty TNHH Thử Nghiệm"]
     assert validated.rejected_rows == 1 and [r.line for r in validated.rejects] == [3]
     assert [(n.line, n.field) for n in validated.notes] == [(2, "Tên đơn vị")]
+
+
+def test_a_validated_report_crosses_a_process_boundary_intact(tmp_path):
+    """Reading processes send their reports back pickled, records as plain values (see __getstate__)."""
+    import pickle
+
+    from .factory import tax_code
+
+    rows = [row(1, name="Công ty Đức Thành", arrears_bhxh="1.234.567", months_late=3,
+                evasion_decision="Số 12/QĐ-TTr ngày 05/03/2026", enforcement_stage="Khởi kiện"),
+            row(2, tax_code=f"{tax_code(2)}-001", employees=""), row(3, tax_code="")]
+    path = write_csv(tmp_path, "79", rows)
+    validated = validate_report(read_report(path, "79", AS_OF), AS_OF)
+    assert len(validated.records) == 2 and validated.rejected_rows == 1
+    again = pickle.loads(pickle.dumps(validated))
+    assert again == validated
+    assert again.records[0].evasion_decision_date == date(2026, 3, 5) and again.records[1].key == f"{tax_code(2)}-001"
