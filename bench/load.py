@@ -158,6 +158,14 @@ def mixed_sequence(rng: random.Random, release: Release, mix=MIX, count: int = S
     return out
 
 
+def kind_of(line: Line) -> str:
+    """Which of MIX's request types a pre-drawn request is."""
+    if line.method == "POST":
+        return "batch"
+    return {"/search": "search", "/employers/": "employer", "/lists/": "list"}[
+        next(prefix for prefix in ("/search", "/employers/", "/lists/") if line.path.startswith(prefix))]
+
+
 def answered(port: int, sequence: list[Line]) -> tuple[list[Line], int]:
     """The sequence without the list pages that do not exist in this release (a page past the end of
     a small province's list is a 404, which is right but no load test); how many were dropped."""
@@ -171,8 +179,30 @@ def answered(port: int, sequence: list[Line]) -> tuple[list[Line], int]:
     return kept, len(sequence) - len(kept)
 
 
-def run_wrk(port: int, sequence: list[Line], concurrency: int, duration: int, threads: int, work: Path) -> dict:
-    """One bounded wrk run; its JSON summary line plus req/s and the error total."""
+def prime(port: int, sequence: list[Line], clients: int = 8) -> tuple[int, float]:
+    """Request every distinct GET of the sequence once, so that "warm" means what it says: the portal
+    has answered each page of the pool before. Returns (pages, seconds)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = sorted({line.path for line in sequence if line.method == "GET"})
+
+    def fetch(path: str) -> None:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=120).read()
+        except urllib.error.HTTPError:
+            pass  # an error page is not cached; the measured runs count it
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(fetch, paths))
+    return len(paths), time.perf_counter() - started
+
+
+def run_wrk(port: int, sequence: list[Line], concurrency: int, duration: int, threads: int, work: Path,
+            server=None) -> dict:
+    """One bounded wrk run; its JSON summary line plus req/s, the error total and, given the server,
+    the portal's CPU milliseconds per request (what the two cores can afford)."""
+    cpu_before = server.cpu_seconds() if server else 0.0
     requests_file, script = work / f"requests-{port}.tsv", work / "mix.lua"
     requests_file.write_text("\n".join(line.tsv() for line in sequence) + "\n", encoding="utf-8")
     script.write_text(WRK_SCRIPT, encoding="utf-8")
@@ -182,6 +212,8 @@ def run_wrk(port: int, sequence: list[Line], concurrency: int, duration: int, th
     figures = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
     figures["rps"] = figures["requests"] / figures["seconds"]
     figures["errors"] = sum(v for k, v in figures.items() if k.startswith("errors_"))
+    if server:
+        figures["cpu_ms"] = 1000 * (server.cpu_seconds() - cpu_before) / max(figures["requests"], 1)
     return figures
 
 
@@ -191,12 +223,14 @@ def verdict(figures: dict) -> str:
 
 
 def row(label: str, figures: dict, with_verdict: bool = True) -> str:
+    cpu = f"{figures['cpu_ms']:>9.2f}" if "cpu_ms" in figures else f"{'':>9}"
     text = (f"{label:28}{figures['requests']:>9,}{figures['rps']:>9.1f}{figures['p50_ms']:>9.1f}"
-            f"{figures['p95_ms']:>9.1f}{figures['p99_ms']:>9.1f}{figures['errors']:>8}")
+            f"{figures['p95_ms']:>9.1f}{figures['p99_ms']:>9.1f}{figures['errors']:>8}{cpu}")
     return text + (f"  {verdict(figures)}" if with_verdict else "")
 
 
-HEADER = f"{'run':28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+HEADER = (f"{'run':28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+          f"{'CPU ms':>9}")
 
 
 # ---- Datasette ------------------------------------------------------------------------------------------
@@ -287,6 +321,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--redis", default=None, help="REDIS_URL for the portal (shared rate limits and cache)")
     parser.add_argument("--datasette", action="store_true", help="also measure Datasette on the same lookups")
+    parser.add_argument("--by-type", action="store_true", help="also run each request type alone (CPU per request)")
     parser.add_argument("--recall-queries", type=int, default=300, help="accent-free queries for the recall")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "load")
     parser.add_argument("--keep", action="store_true", help="keep the built release in --out")
@@ -308,11 +343,19 @@ def measure_portal(args, release: Release, work: Path, levels: list[int]) -> lis
         rss_before = server.worker_rss_mb()
         sequence, dropped = answered(server.port, sequence)
         lines.insert(1, f"({dropped:,} requests for list pages past the end of their list left out)")
-        cold = run_wrk(server.port, sequence, levels[0], args.duration, args.threads, work)
+        cold = run_wrk(server.port, sequence, levels[0], args.duration, args.threads, work, server)
         lines.append(row(f"cold cache, c={levels[0]}", cold, with_verdict=False))
+        pages, seconds = prime(server.port, sequence)
+        lines.append(f"(then every one of the {pages:,} distinct pages of the sequence requested once, in {seconds:.0f} s)")
         for level in levels:
             lines.append(row(f"warm, c={level}", run_wrk(server.port, sequence, level, args.duration, args.threads,
-                                                         work)))
+                                                         work, server)))
+        if args.by_type:
+            lines += ["", "each request type alone, warm, c=8 (CPU ms: the portal's CPU per request, all processes)"]
+            for kind, _ in MIX:  # the mixed sequence's own requests of that type, so pages stay primed
+                alone = [line for line in sequence if kind_of(line) == kind]
+                lines.append(row(kind, run_wrk(server.port, alone, 8, max(5, args.duration // 2), args.threads,
+                                               work, server), with_verdict=False))
         rss_after = server.worker_rss_mb()
     lines.append(f"gunicorn -w {args.workers}; worker memory {rss_before} MB at start, {rss_after} MB after")
     return lines

@@ -382,6 +382,21 @@ class Server:
         except (OSError, IndexError, ValueError):
             return {}
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the master, its live workers and the workers it has reaped (a worker
+        recycled by max_requests), from /proc (0.0 elsewhere)."""
+        def stat(pid) -> list[int]:
+            return [int(v) for v in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:15]]
+
+        try:
+            utime, stime, reaped_utime, reaped_stime = stat(self.process.pid)
+            ticks = utime + stime + reaped_utime + reaped_stime
+            for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split():
+                ticks += sum(stat(pid)[:2])
+            return ticks / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -33,10 +33,10 @@ def test_mixed_sequence_keeps_the_shares_and_repeats_popular_requests():
              "province_code": "01", "status": "compliant"} for n in range(3000)]
     release = bench.Release(Path("."), "2026-11-24", "2026-11-24", len(rows), rows)
     sequence = bench.mixed_sequence(random.Random(1), release, count=10_000)
-    kinds = [("batch" if line.method == "POST" else line.path.split("/")[1].split("?")[0]) for line in sequence]
+    kinds = [bench.kind_of(line) for line in sequence]
     shares = {kind: kinds.count(kind) / len(kinds) for kind in set(kinds)}
-    assert abs(shares["search"] - 0.40) < 0.03 and abs(shares["employers"] - 0.40) < 0.03
-    assert abs(shares["lists"] - 0.15) < 0.02 and abs(shares["batch"] - 0.05) < 0.01
+    assert abs(shares["search"] - 0.40) < 0.03 and abs(shares["employer"] - 0.40) < 0.03
+    assert abs(shares["list"] - 0.15) < 0.02 and abs(shares["batch"] - 0.05) < 0.01
     searches = [line.path for line in sequence if line.path.startswith("/search")]
     top = max(set(searches), key=searches.count)
     assert searches.count(top) > 20  # Zipf: the popular query comes back again and again
@@ -49,14 +49,16 @@ def test_tiny_run_measures_the_portal_and_datasette(tmp_path, capsys):
     need("datasette", "the Datasette comparison (pip install -e '.[bench]')")
     bench = load_bench()
     bench.main(["--employers", "300", "--duration", "2", "--concurrency", "2,4", "--workers", "2",
-                "--datasette", "--recall-queries", "20", "--out", str(tmp_path / "out")])
+                "--datasette", "--recall-queries", "20", "--by-type", "--out", str(tmp_path / "out")])
     report = capsys.readouterr().out
     assert "release 2026-11-24: 300 employers" in report
-    for label in ("cold cache, c=2", "warm, c=2", "warm, c=4"):
-        line = next(line for line in report.splitlines() if line.startswith(label))
-        requests, rps, p50, p95, p99, errors = line[len(label):].split()[:6]
+    assert re.search(r"then every one of the [\d,]+ distinct pages of the sequence requested once", report)
+    for label in ("cold cache, c=2", "warm, c=2", "warm, c=4", "search", "employer", "list", "batch"):
+        line = next(line for line in report.splitlines() if line.startswith(label + " "))
+        requests, rps, p50, p95, p99, errors, cpu_ms = line[len(label):].split()[:7]
         assert int(requests.replace(",", "")) > 0 and float(rps) > 0 and int(errors) == 0, line
         assert 0 < float(p50) <= float(p95) <= float(p99), line
+        assert float(cpu_ms) > 0, line  # the portal's processes did some work for each request
     assert re.search(r"Datasette +c=4 .+req/s x[\d.]+", report)
     recall = re.search(r"Công khai (\d+)/(\d+) .+ Datasette (\d+)/(\d+)", report)
     assert recall and recall[1] == recall[2] == "20"  # every accent-free name found by Công khai
