@@ -5,7 +5,8 @@ language, so those three are the key. The release part is its id plus a digest o
 made, so a new release (or a corrected re-run of the same date) is a new key space: nothing is
 ever flushed, and no reader can get a page of one release mixed with another's. Entries live in
 Redis when `REDIS_URL` is set (shared by every worker and node, expiring after
-CONGKHAI_CACHE_SECONDS), otherwise in a per-process LRU bounded in bytes (CONGKHAI_CACHE_BYTES).
+CONGKHAI_CACHE_SECONDS, with a quarter of CONGKHAI_CACHE_BYTES kept in each process for the pages
+asked most), otherwise in a per-process LRU bounded in bytes (CONGKHAI_CACHE_BYTES).
 
 Only answers that depend on nothing else are stored: GET or HEAD, status 200, no cookie set by the
 view, not streamed (release files are sent by the web server or send_file), and not an exempt view
@@ -101,6 +102,27 @@ class RedisStore:
             log.warning("page cache: Redis unavailable (%s); answer not stored", error.__class__.__name__)
 
 
+class LayeredStore:
+    """A small per-process LRU in front of Redis: the most asked-for pages of a news day are answered
+    without a round trip. Safe for the same reason Redis is: a key names its release, so no entry
+    of one release can answer for another."""
+
+    def __init__(self, near: MemoryStore, far: RedisStore):
+        self.near, self.far = near, far
+
+    def get(self, key: str) -> bytes | None:
+        value = self.near.get(key)
+        if value is None:
+            value = self.far.get(key)
+            if value is not None:
+                self.near.set(key, value)
+        return value
+
+    def set(self, key: str, value: bytes) -> None:
+        self.near.set(key, value)
+        self.far.set(key, value)
+
+
 def release_version(release: queries.ReleaseInfo | None, disputes: str = "") -> str:
     """The release part of keys and ETags: its id, and a digest that changes when a date is re-run
     or when a dispute is opened or resolved (pages mark open disputes at once, between releases)."""
@@ -193,6 +215,10 @@ def init_app(app: Flask) -> None:
     hook runs before the other after-request hooks (rate-limit headers, cookies) add per-client parts."""
     seconds, max_bytes = int(app.config["CONGKHAI_CACHE_SECONDS"]), int(app.config["CONGKHAI_CACHE_BYTES"])
     url = app.config.get("REDIS_URL")
-    app.extensions[EXTENSION] = RedisStore(url, seconds, max_bytes // 4) if url else MemoryStore(max_bytes, seconds)
+    if url:  # each worker keeps a quarter of the budget near; Redis holds the rest for all of them
+        store = LayeredStore(MemoryStore(max_bytes // 4, seconds), RedisStore(url, seconds, max_bytes // 4))
+    else:
+        store = MemoryStore(max_bytes, seconds)
+    app.extensions[EXTENSION] = store
     app.before_request(lookup)
     app.after_request(finish)

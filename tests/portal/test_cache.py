@@ -51,7 +51,8 @@ def test_second_answer_is_a_hit_with_the_same_etag_and_304(published, store_conf
     assert head.headers["X-Cache"] == "hit" and head.headers["ETag"] == first.headers["ETag"] and not head.get_data()
     store = app.extensions[EXTENSION]
     if store_config["REDIS_URL"]:
-        assert list(store.client.scan_iter(f"{store_config['CONGKHAI_CACHE_PREFIX']}:{DAY_2.isoformat()}.*"))
+        assert list(store.far.client.scan_iter(f"{store_config['CONGKHAI_CACHE_PREFIX']}:{DAY_2.isoformat()}.*"))
+        assert store.near.size > 0
     else:
         assert isinstance(store, MemoryStore) and store.size > 0
 
@@ -117,6 +118,26 @@ def test_hits_still_count_against_rate_limits(published, store_config):
     assert second.headers["X-Cache"] == "hit"
     assert int(second.headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - 1
     assert second.headers["X-Release-Id"] == DAY_2.isoformat()
+
+
+@pytest.mark.redis
+def test_another_worker_answers_from_redis_then_from_its_own_memory(published):
+    server = redis_or_skip()
+    config = {"REDIS_URL": REDIS_URL, "CONGKHAI_CACHE_PREFIX": f"congkhai-test-{uuid.uuid4().hex[:12]}"}
+    try:
+        first, second = (make_app(published["CONGKHAI_DATA_DIR"], config) for _ in range(2))
+        assert first.test_client().get("/lists/offenders").headers["X-Cache"] == "miss"
+        near = second.extensions[EXTENSION].near
+        assert near.size == 0
+        answer = second.test_client().get("/lists/offenders")
+        assert answer.headers["X-Cache"] == "hit" and near.size > 0  # Redis's entry, now kept near too
+        for key in server.scan_iter(f"{config['CONGKHAI_CACHE_PREFIX']}:*"):
+            server.delete(key)
+        again = second.test_client().get("/lists/offenders")
+        assert again.headers["X-Cache"] == "hit" and again.get_data() == answer.get_data()
+    finally:
+        for key in server.scan_iter(f"{config['CONGKHAI_CACHE_PREFIX']}:*"):
+            server.delete(key)
 
 
 def test_memory_store_is_bounded_in_bytes():
