@@ -347,8 +347,10 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
     engine = store.make_engine(settings["DATABASE_URL"])
     try:
         store.init_db(engine)
+        progress.step("previous")  # the register as the last release left it, to compare with
         with engine.connect() as conn, _no_garbage_collection():
             previous = store.load_previous(conn, as_of, window_start(as_of, policy.commendation_window_months))
+        progress.done("previous")
         if previous.later is not None:
             raise UsageError(f"a release for {previous.later['id']} already exists; releases are published in date "
                              f"order, so {as_of.isoformat()} can no longer be published")
