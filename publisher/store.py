@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from datetime import date
 
-from sqlalchemy import bindparam, create_engine, delete, event, insert, select, update
+from sqlalchemy import and_, bindparam, create_engine, delete, event, false, insert, select, update
 from sqlalchemy.engine import Engine
 
 from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, followed_since, latest_release
@@ -67,15 +67,27 @@ def load_previous(conn, as_of: date, window_start: date) -> Previous:
     later = conn.execute(select(R).where(R.c.as_of > as_of).order_by(R.c.as_of).limit(1)).mappings().first()
     before = conn.execute(select(R).where(R.c.as_of < as_of, R.c.state == "complete")
                           .order_by(R.c.as_of.desc()).limit(1)).mappings().first()
-    states: dict[str, State] = {}
-    if before is not None:
-        query = (select(E.c.key, *STATE_COLUMNS).select_from(I.join(E, E.c.id == I.c.employer_id))
-                 .where(covers(before["as_of"])))
-        rows = conn.execute(query.execution_options(yield_per=BATCH))  # streamed: PostgreSQL buffers a whole result
-        states = {row[0]: _interned_state(row[1:]) for row in rows}
+    employers, states = register(conn, before["as_of"] if before is not None else None)
     return Previous(dict(before) if before else None, dict(same) if same else None, dict(later) if later else None,
-                    states, known_employers(conn), disqualified_keys(conn, window_start, as_of),
+                    states, employers, disqualified_keys(conn, window_start, as_of),
                     followed_since(conn, window_start))
+
+
+def register(conn, day: date | None) -> tuple[dict[str, tuple], dict[str, State]]:
+    """Every employer in the database, key -> (id, province_code, digest of the attributes), and the
+    state the release of `day` published, key -> State, for those it published: both in one pass
+    over the employers (each is a million rows, and the pass is most of reading them)."""
+    on = I.c.employer_id == E.c.id
+    query = select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES), *STATE_COLUMNS).select_from(
+        E.outerjoin(I, and_(on, covers(day)) if day is not None else and_(on, false())))
+    employers: dict[str, tuple] = {}
+    states: dict[str, State] = {}
+    first_state = 2 + len(_ATTRIBUTES)
+    for row in conn.execute(query.execution_options(yield_per=BATCH)):  # streamed: PostgreSQL buffers a whole result
+        employers[row[0]] = (row[1], row[first_state - 1], attributes_digest(tuple(row[2:first_state])))
+        if row[first_state] is not None:  # an interval's status is never empty
+            states[row[0]] = _interned_state(row[first_state:])
+    return employers, states
 
 
 def _interned_state(values) -> State:
@@ -91,12 +103,6 @@ def attributes_digest(values: tuple) -> int:
     """What is compared to spot a changed name, address...: a digest, since keeping a million
     employers' attributes in memory for the comparison would cost about a gigabyte."""
     return hash(values)
-
-
-def known_employers(conn) -> dict[str, tuple]:
-    """key -> (id, province_code, digest of the attributes) of every employer in the database."""
-    query = select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES)).execution_options(yield_per=BATCH)
-    return {row[0]: (row[1], row[-1], attributes_digest(tuple(row[2:]))) for row in conn.execute(query)}
 
 
 def undo_release(conn, as_of: date) -> None:
@@ -225,7 +231,7 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
     as_of = built.as_of
     if previous.same_date is not None:
         undo_release(conn, as_of)
-        previous.employers = known_employers(conn)
+        previous.employers = register(conn, None)[0]
         employer_changes = None
     records = {r.key: r for r in built.records}
     new_keys, changed_keys = employer_changes or attribute_changes(previous.employers, built.records)
