@@ -4,7 +4,7 @@ Generates N employers (default 1,000,000) of sample reports for day 1 and, from 
 a few percent changed; then publishes both, each in its own process, printing the time of every
 step, the peak memory (max RSS) and the size of what was written.
 
-    python bench/publish.py [--employers N] [--out bench/out] [--database-url URL] [--keep]
+    python bench/publish.py [--employers N] [--out bench/out] [--database-url URL] [--keep] [--next-days N]
 
 With a PostgreSQL URL (postgresql+psycopg://postgres@127.0.0.1:5432/test) both releases go to a
 fresh schema of that database, dropped at the end unless --keep. Every release line gives the
@@ -114,6 +114,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None,
                         help="default: SQLite in the data directory; a PostgreSQL URL gets a fresh schema")
     parser.add_argument("--keep", action="store_true", help="keep the generated reports and data")
+    parser.add_argument("--next-days", type=int, default=1,
+                        help="days published after the first (the second one onwards is a steady-state day)")
     parser.add_argument("--run-one", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
@@ -123,10 +125,9 @@ def main() -> None:
     from publisher.sample import generate_reports
 
     day1 = date(2026, 11, 24)
-    day2 = day1 + timedelta(days=1)
     out = args.out
     shutil.rmtree(out, ignore_errors=True)
-    reports1, reports2, data = out / "reports" / day1.isoformat(), out / "reports" / day2.isoformat(), out / "data"
+    reports1, data = out / "reports" / day1.isoformat(), out / "data"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
     postgres = PostgresSchema(args.database_url, args.keep) if (args.database_url or "").startswith("postgres") else None
@@ -135,9 +136,14 @@ def main() -> None:
     started = time.perf_counter()
     generate_reports(reports1, args.employers, day1, seed=1)
     print(f"sample day 1:   {time.perf_counter() - started:8.1f} s  ({directory_size(reports1) / 1e6:,.0f} MB of reports)")
-    started = time.perf_counter()
-    generate_reports(reports2, args.employers, day2, seed=1, previous=reports1)
-    print(f"sample day 2:   {time.perf_counter() - started:8.1f} s")
+    days = [(day1, reports1)]
+    for number in range(2, args.next_days + 2):  # each day from the one before, a few percent changed
+        day = day1 + timedelta(days=number - 1)
+        reports = out / "reports" / day.isoformat()
+        started = time.perf_counter()
+        generate_reports(reports, args.employers, day, seed=1, previous=days[-1][1])
+        print(f"sample day {number}:   {time.perf_counter() - started:8.1f} s")
+        days.append((day, reports))
 
     env_key = data / "keys" / "signing.key"
     try:
@@ -146,7 +152,8 @@ def main() -> None:
     except ImportError:
         pass
     try:
-        for label, reports, day in (("first release", reports1, day1), ("next-day release", reports2, day2)):
+        for number, (day, reports) in enumerate(days):
+            label = "first release" if number == 0 else "next-day release"
             load_before = load()
             result = publish_in_child(reports, day, data, database_url)
             counts = result["counts"]
@@ -157,8 +164,9 @@ def main() -> None:
             for step, seconds in result["steps"].items():
                 print(f"  {step:<16}{seconds:>8.1f} s")
         database_mb = (postgres.size() if postgres else directory_size(data)) / 1e6
-        print(f"\nrelease directory: {directory_size(data / 'releases' / day2.isoformat()) / 1e6:,.0f} MB; "
-              f"search index: {directory_size(data / 'indexes' / day2.isoformat()) / 1e6:,.0f} MB; "
+        last = days[-1][0].isoformat()
+        print(f"\nrelease directory: {directory_size(data / 'releases' / last) / 1e6:,.0f} MB; "
+              f"search index: {directory_size(data / 'indexes' / last) / 1e6:,.0f} MB; "
               f"{'PostgreSQL schema' if postgres else 'data directory with the SQLite database'}: {database_mb:,.0f} MB")
     finally:
         if postgres:

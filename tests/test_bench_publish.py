@@ -25,13 +25,14 @@ def test_publish_bench_reports_both_releases_step_by_step_and_drops_its_schema(t
             pytest.fail(reason + " (CI must run the PostgreSQL tests)")
         pytest.skip(reason)
     command = [sys.executable, str(BENCH), "--employers", "300", "--out", str(tmp_path / "out"),
-               "--database-url", POSTGRES_URL]
+               "--database-url", POSTGRES_URL, "--next-days", "2"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
     for label in ("first release", "next-day release"):
         line = re.search(rf"^{label} \(.*\): [\d.]+ s \([\d.]+ CPU s; load .* peak memory [\d,]+ MB.*$", output, re.M)
         assert line, output
-    assert len(re.findall(r"^  (index|database) +[\d.]+ s$", output, re.M)) == 4
+    assert re.findall(r"^next-day release \((2026-11-2\d)\)", output, re.M) == ["2026-11-25", "2026-11-26"]
+    assert len(re.findall(r"^  (index|database) +[\d.]+ s$", output, re.M)) == 6
     assert re.search(r"PostgreSQL schema: [\d,]+ MB", output)
     assert not (tmp_path / "out").exists()
     schema = re.search(r"search_path%3D(bench_[0-9a-f]+)", output).group(1)

@@ -1,6 +1,7 @@
 """The JSON API: answers, every error path with its stable JSON shape, release ids, CORS, caching
 and rate limits (in memory, and in Redis where one runs: always in CI)."""
 import os
+import time
 import uuid
 from datetime import timedelta
 
@@ -238,11 +239,40 @@ def test_rate_limits_are_kept_in_redis_when_redis_url_is_set(register):
     config = {"REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix, "CONGKHAI_API_RATE_LIMIT": "2 per minute"}
     first, second = make_app(register, **config), make_app(register, **config)   # two workers, one storage
     try:
-        assert type(first.extensions["congkhai.limiter"].storage).__name__ == "RedisStorage"
+        assert type(first.extensions["congkhai.limiter"].storage).__name__ == "RecallingRedisStorage"
         assert first.test_client().get("/api/v1/releases").status_code == 200
         assert second.test_client().get("/api/v1/releases").status_code == 200
         error_of(first.test_client().get("/api/v1/releases"), 429, "rate_limited")
         assert list(server.scan_iter(match=f"*{prefix}*"))
+    finally:
+        for key in server.scan_iter(match=f"*{prefix}*"):
+            server.delete(key)
+
+
+def test_redis_limits_headers_come_from_the_increment_without_more_round_trips(register):
+    """X-RateLimit-* as a fresh read would give them, with the count and reset the increment itself
+    returned: one Redis call for the limit per request, not three."""
+    server = redis_or_skip()
+    prefix = f"congkhai-test-{uuid.uuid4().hex[:8]}"
+    config = {"REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix, "CONGKHAI_API_RATE_LIMIT": "5 per minute"}
+    app = make_app(register, **config)
+    client = app.test_client()
+
+    def calls(command: str) -> int:
+        return int(server.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0))
+
+    try:
+        before = {command: calls(command) for command in ("ttl", "get", "evalsha")}
+        answers = [client.get(f"/api/v1/receipts?code=ABCDE-{n:05d}") for n in range(4)]
+        assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1"]
+        assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"5"}
+        resets = [int(a.headers["X-RateLimit-Reset"]) for a in answers]
+        assert max(resets) - min(resets) <= 1 and 0 < resets[0] - time.time() <= 61
+        assert calls("ttl") == before["ttl"]  # (other clients of this Redis may add gets and evalshas)
+        stored = [key for key in server.scan_iter(match=f"*{prefix}*")]
+        assert len(stored) == 1 and int(server.get(stored[0])) == 4
+        client.get("/api/v1/receipts?code=ABCDE-00009")
+        error_of(client.get("/api/v1/receipts?code=ABCDE-00010"), 429, "rate_limited")
     finally:
         for key in server.scan_iter(match=f"*{prefix}*"):
             server.delete(key)
