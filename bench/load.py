@@ -354,7 +354,7 @@ def measure_portal(args, release: Release, work: Path, levels: list[int]) -> lis
             lines += ["", "each request type alone, warm, c=8 (CPU ms: the portal's CPU per request, all processes)"]
             for kind, _ in MIX:  # the mixed sequence's own requests of that type, so pages stay primed
                 alone = [line for line in sequence if kind_of(line) == kind]
-                lines.append(row(kind, run_wrk(server.port, alone, 8, max(5, args.duration // 2), args.threads,
+                lines.append(row(kind, run_wrk(server.port, alone, 8, max(1, args.duration // 2), args.threads,
                                                work, server), with_verdict=False))
         rss_after = server.worker_rss_mb()
     lines.append(f"gunicorn -w {args.workers}; worker memory {rss_before} MB at start, {rss_after} MB after")
