@@ -8,9 +8,10 @@ from congkhai.policy import load_policy
 from publisher import memo
 from publisher.pipeline import build_release, publish
 from publisher.read import read_report
+from publisher.records import RawRow
 from publisher.validate import default_check, validate_report
 
-from .factory import AS_OF, garbled, row, tax_code, write_all, write_csv, write_xlsx
+from .factory import AS_OF, garbled, row, tax_code, write_all, write_csv
 
 CHECK = default_check()
 
@@ -60,10 +61,15 @@ def test_a_changed_cell_is_validated_again_and_can_be_rejected(tmp_path):
     assert [(r.line, r.field) for r in second.rejects] == [(3, "Mã số thuế")]
 
 
-def test_a_text_cell_and_a_number_cell_with_the_same_digits_are_different_rows(tmp_path):
-    validated(write_xlsx(tmp_path, "79", [row(1, employees=12)]), tmp_path / "memo")
-    again = validated(report(tmp_path / "csv", [row(1, employees="12")]), tmp_path / "memo")
-    assert again.recalled == 0 and again.records[0].employees == 12
+def test_the_digest_tells_types_apart_and_ignores_only_the_row_number():
+    """A number cell 12 and a text cell '12' may validate differently: they are different rows.
+    The row number and where the row stands are not part of what it becomes."""
+    cells = row(1, employees=12)
+    digest = memo.row_digest(RawRow("79.xlsx", 7, cells))
+    assert memo.row_digest(RawRow("79-moi.csv", 9, dict(cells, STT=40))) == digest
+    assert memo.row_digest(RawRow("79.xlsx", 7, dict(cells, **{"Số lao động": "12"}))) != digest
+    assert memo.row_digest(RawRow("79.xlsx", 7, dict(cells, **{"Số lao động": 12.0}))) != digest
+    assert memo.row_digest(RawRow("79.xlsx", 7, dict(cells, **{"Tên đơn vị": cells["Tên đơn vị"] + " "}))) != digest
 
 
 def test_a_decision_remembered_on_a_later_date_is_refused_on_an_earlier_one(tmp_path):
