@@ -100,7 +100,7 @@ def release_for(day: date) -> tuple[queries.ReleaseInfo, str]:
     latest = queries.current_release()
     if latest is None:
         abort(404, description=_("No release has been published yet."))
-    release = latest if day > latest.as_of else queries.release_in_force(day)
+    release = latest if day >= latest.as_of else queries.release_in_force(day)
     if release is None:
         abort(404, description=_("The register starts with the release of %(first)s; it cannot answer for "
                                  "%(day)s.", first=i18n.day(queries.first_release_day()), day=i18n.day(day)))

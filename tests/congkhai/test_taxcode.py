@@ -47,3 +47,21 @@ def test_masking_and_hashing_personal_numbers():
 ])
 def test_looks_like_tax_code(text, expected):
     assert looks_like_tax_code(text) is expected
+
+
+def test_check_digit_verdicts_are_remembered_but_never_for_twelve_typed_digits():
+    from congkhai import taxcode
+
+    taxcode._stdnum_problem.cache_clear()
+    for _ in range(3):
+        assert parse_tax_code("0100109106").value == "0100109106"
+        with pytest.raises(InvalidTaxCode, match="check digit"):
+            parse_tax_code("0100109107")
+    assert taxcode._stdnum_problem.cache_info().hits == 4  # the same answers, the second time from memory
+    before = taxcode._stdnum_problem.cache_info().currsize
+    for twelve in ("001234567823", "010010910600"):  # a personal number, or a branch code missing its zero
+        try:
+            parse_tax_code(twelve)
+        except InvalidTaxCode:
+            pass
+    assert taxcode._stdnum_problem.cache_info().currsize == before
