@@ -36,6 +36,17 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
 
 
+def when_ready(server):
+    """In the master, before any worker is forked (the app is preloaded): open the current release's
+    search index once, so that every worker starts with it open instead of opening its own copy on
+    its first search. Workers open a newer release's index themselves when it appears."""
+    from portal import search
+
+    opened = search.warm(server.app.wsgi())
+    if opened:
+        server.log.info("search index of release %s opened before forking", opened)
+
+
 def post_fork(server, worker):
     """Each worker opens its own database connections: none made before the fork may be shared."""
     from congkhai.models import db

@@ -35,8 +35,20 @@ def test_gunicorn_conf_serves_and_logs_the_release(published, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+    assert f"search index of release {DAY_2.isoformat()} opened before forking" in server.stderr.read().decode()
     lines = log.read_text(encoding="utf-8").splitlines()
     pages = [line for line in lines if "GET /lists/offenders" in line]
     assert len(pages) == 2 and all(f"release={DAY_2.isoformat()}" in line for line in pages)
     # gthread workers may write the two lines in either order
     assert sorted(line.split(" cache=")[1].split()[0] for line in pages) == ["hit", "miss"], lines
+
+
+def test_warm_opens_the_current_releases_index_once_for_the_workers_to_share(app, empty_app):
+    from congkhai import search as engine
+    from portal import queries, search
+
+    assert search.warm(app) == DAY_2.isoformat()
+    with app.app_context():
+        path = queries.search_index_dir(DAY_2.isoformat()).resolve()
+    assert path in engine._OPEN
+    assert search.warm(empty_app) is None  # before the first release there is nothing to open
