@@ -49,4 +49,5 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)  # JSON errors and conventions under /api/, rate limits (after the blueprints)
     ratelimits.limit_disputes(app, "disputes.submit", ("disputes.lookup", "disputes.status"))
     cache.init_app(app)  # last: looks up after the rate limiter, stores before per-client headers
+    guards.trust_proxies(app)  # outermost: the cache's shortcut sees the client's address too
     return app

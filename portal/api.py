@@ -327,10 +327,15 @@ def finish(response):
         release_id = g.release_id = current_release_id()
     if release_id:
         response.headers["X-Release-Id"] = release_id
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    return cors(response, request.method)
+
+
+def cors(response, method: str):
+    """Any site may read the API's GET answers (also cache hits answered before Flask)."""
+    if method in ("GET", "HEAD", "OPTIONS"):
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
-        if request.method == "OPTIONS":
+        if method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "If-None-Match, Accept, Accept-Language"
             response.headers["Access-Control-Max-Age"] = "86400"

@@ -73,12 +73,17 @@ def refuse_control_characters():
 
 
 def security_headers(response):
+    return secure(response, request.is_secure)
+
+
+def secure(response, is_secure: bool):
+    """The security headers of every answer (also of cache hits answered before Flask)."""
     if response.status_code not in (429, 503):
         # The rate limiter sends Retry-After on every answer; on a success it tells clients to wait.
         response.headers.pop("Retry-After", None)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.is_secure:
+    if is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
@@ -100,15 +105,20 @@ def database_unavailable(error):
     return response
 
 
+def trust_proxies(app: Flask) -> None:
+    """Call last in create_app: ProxyFix then wraps everything else (the cache's shortcut too), so
+    every part sees the client's address and scheme."""
+    proxies = int(app.config.get("CONGKHAI_TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
 def init_app(app: Flask) -> None:
     bounds = {"MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH, "MAX_FORM_PARTS": MAX_FORM_PARTS,
               "MAX_FORM_MEMORY_SIZE": MAX_FORM_MEMORY_SIZE}
     for name, value in bounds.items():
         if app.config.get(name) == Flask.default_config.get(name):  # Flask's own default: use ours
             app.config[name] = value
-    proxies = int(app.config.get("CONGKHAI_TRUSTED_PROXIES") or 0)
-    if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.before_request(refuse_control_characters)
     app.after_request(security_headers)
     for error in DATABASE_ERRORS:

@@ -63,7 +63,12 @@ RULE_LABELS = {
 
 
 def select_locale() -> str:
-    wanted = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    return locale_of(request)
+
+
+def locale_of(asked) -> str:
+    """The language of a request (Flask's or werkzeug's): `?lang=`, else the remembered one."""
+    wanted = asked.args.get("lang") or asked.cookies.get(LANG_COOKIE)
     return wanted if wanted in LANGUAGES else LANGUAGES[0]
 
 

@@ -28,9 +28,13 @@ def _started() -> None:
 def _log_request(response):
     from . import queries
 
-    started = g.pop("request_started", None)
-    duration = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
-    event(log, f"{request.method} {request.path} {response.status_code}", event="request", method=request.method,
-          path=request.path, status=response.status_code, duration_ms=duration,
-          release_id=queries.known_current_release_id())
+    log_request(request.method, request.path, response.status_code, g.pop("request_started", None),
+                queries.known_current_release_id())
     return response
+
+
+def log_request(method: str, path: str, status: int, started: float | None, release_id: str | None) -> None:
+    """The request's line (also for cache hits answered before Flask)."""
+    duration = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
+    event(log, f"{method} {path} {status}", event="request", method=method, path=path, status=status,
+          duration_ms=duration, release_id=release_id)

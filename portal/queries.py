@@ -102,6 +102,17 @@ def disputes_generation() -> str:
     return cached[1]
 
 
+def fresh_register(app) -> tuple[ReleaseInfo | None, str] | None:
+    """The current release and disputes generation as this process last read them, while both are
+    within CURRENT_RELEASE_SECONDS (what the two functions above would answer without a query), else
+    None. For the page cache's shortcut, which answers outside any request or app context."""
+    cache = app.extensions.get("congkhai.cache") or {}
+    release, generation, now = cache.get("current"), cache.get("disputes"), time.monotonic()
+    if release is None or generation is None or now - min(release[0], generation[0]) > CURRENT_RELEASE_SECONDS:
+        return None
+    return release[1], generation[1]
+
+
 def known_current_release_id() -> str | None:
     """The current release's id as this worker last read it, without a query (for request logs,
     which must not fail or slow down when the database does)."""

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import lru_cache
 
 from flask import Blueprint, Flask, current_app, request
 from flask_limiter import ApplicationLimit, Limiter
+from flask_limiter.constants import HeaderNames
 from flask_limiter.util import get_remote_address
+from limits import parse
 from limits.storage import RedisStorage
 
 LIMITER = "congkhai.limiter"
 API = "/api/"
 SCHEME = "congkhai+"
+# The limits a cached page can be under, by flask-limiter scope, and the settings they are read from.
+CACHED_PAGE_SCOPES = {"global": "CONGKHAI_PAGE_RATE_LIMIT", "api": "CONGKHAI_API_RATE_LIMIT"}
 
 
 class RecallingRedisStorage(RedisStorage):
@@ -118,3 +123,48 @@ def limit_disputes(app: Flask, submit_endpoint: str, lookup_endpoints: tuple[str
                                    override_defaults=False)
     for endpoint in lookup_endpoints:
         app.view_functions[endpoint] = lookups(app.view_functions[endpoint])
+
+
+_parse = lru_cache(maxsize=64)(parse)
+
+
+def page_limit_of_request() -> tuple | None:
+    """The one limit this request was counted against, as `count_cached_hit` takes it back:
+    (flask-limiter's key arguments with the client's place left empty, its scope); () when none
+    applied; None when the limits are not only the page or API limit keyed by the client's address
+    (dispute look-ups, say): hits of such a page are always answered through Flask."""
+    limiter = current_app.extensions[LIMITER]
+    applied = limiter.current_limits
+    if not applied:
+        return ()
+    if len(applied) != 1:
+        return None
+    (limit,) = applied
+    args, scope = list(limit.request_args), limit.request_args[-1]
+    setting = CACHED_PAGE_SCOPES.get(scope)
+    if setting is None or args[-2] != get_remote_address() or _parse(current_app.config[setting]) != limit.limit:
+        return None
+    args[-2] = ""
+    return tuple(args), scope
+
+
+def count_cached_hit(app: Flask, client: str, recorded: tuple) -> list[tuple[str, str]] | None:
+    """Count a cache hit answered before Flask (`portal.cache.HitShortcut`) as flask-limiter would have
+    counted it: the same strategy, storage and key, the limit read from its setting now. Returns the
+    X-RateLimit headers flask-limiter would have sent, or None when the limit is exceeded or cannot
+    be counted: Flask then answers (the usual 429, or its in-memory fallback), counting once more."""
+    if not recorded:
+        return []
+    args, scope = recorded
+    limiter = app.extensions[LIMITER]
+    item = _parse(app.config[CACHED_PAGE_SCOPES[scope]])
+    args = [*args[:-2], client, args[-1]]
+    try:
+        strategy = limiter.limiter
+        if not strategy.hit(item, *args):
+            return None
+        reset, remaining = strategy.get_window_stats(item, *args)
+    except Exception:  # the storage: Flask's path has the fallback and its warning
+        return None
+    return [(HeaderNames.LIMIT.value, str(item.amount)), (HeaderNames.REMAINING.value, str(remaining)),
+            (HeaderNames.RESET.value, str(int(reset + 1)))]

@@ -2,12 +2,13 @@
 once with the in-process LRU and once with real Redis (a key prefix per test)."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
-from portal import create_app
-from portal.cache import EXTENSION, MemoryStore
+from portal import create_app, queries
+from portal.cache import EXTENSION, HitShortcut, MemoryStore
 from publisher.pipeline import publish
 from tests.publisher.factory import write_all
 
@@ -150,3 +151,104 @@ def test_memory_store_is_bounded_in_bytes():
     assert store.get("k5") is not None and store.get("k6") is None
     store.set("huge", bytes(600))  # more than a quarter of the cache: not stored
     assert store.get("huge") is None
+
+
+# ---- hits answered before Flask (HitShortcut) ------------------------------------------------------------
+
+def flask_calls(app) -> list[str]:
+    """The paths that reached Flask behind the cache's shortcut, from now on."""
+    shortcut, calls = app.wsgi_app, []
+    assert isinstance(shortcut, HitShortcut)
+    inner = shortcut.wsgi_app
+
+    def counting(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+    shortcut.wsgi_app = counting
+    return calls
+
+
+def _same_parts(response) -> dict:
+    return {name: value for name, value in response.headers.items()
+            if name not in ("X-RateLimit-Remaining", "X-RateLimit-Reset")}
+
+
+@pytest.mark.parametrize("url", ["/lists/offenders", "/api/v1/releases", "/search?q=%C4%91ong+a", "/provinces/ha-noi",
+                                 "/lists/offenders.atom", "/about.json"])
+def test_a_hit_before_flask_is_the_answer_flask_gives_for_it(published, store_config, url, monkeypatch):
+    app = make_app(published["CONGKHAI_DATA_DIR"], store_config)
+    client, calls = app.test_client(), flask_calls(app)
+    assert client.get(url).headers["X-Cache"] == "miss"
+    shortcut = client.get(url)
+    assert len(calls) == 1 and shortcut.headers["X-Cache"] == "hit"
+    monkeypatch.setattr(queries, "fresh_register", lambda app: None)  # as if the release were not read lately
+    through_flask = client.get(url)
+    assert len(calls) == 2 and through_flask.headers["X-Cache"] == "hit"
+    assert shortcut.get_data() == through_flask.get_data() and shortcut.status_code == through_flask.status_code
+    assert _same_parts(shortcut) == _same_parts(through_flask)
+    assert sorted(shortcut.headers.keys()) == sorted(through_flask.headers.keys())
+    assert int(through_flask.headers["X-RateLimit-Remaining"]) == int(shortcut.headers["X-RateLimit-Remaining"]) - 1
+    assert abs(int(through_flask.headers["X-RateLimit-Reset"]) - int(shortcut.headers["X-RateLimit-Reset"])) <= 1
+
+
+def test_hits_before_flask_count_against_the_same_limit_and_the_429_comes_from_flask(published, store_config):
+    app = make_app(published["CONGKHAI_DATA_DIR"], {**store_config, "CONGKHAI_PAGE_RATE_LIMIT": "3 per minute",
+                                                    "CONGKHAI_CACHE_PREFIX": f"limits-{uuid.uuid4().hex[:8]}"})
+    client, calls = app.test_client(), flask_calls(app)
+    if store_config["REDIS_URL"]:
+        app.extensions["congkhai.limiter"].storage.reset()
+    answers = [client.get("/lists/offenders") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers[:3]] == ["2", "1", "0"]
+    assert [a.headers.get("X-Cache") for a in answers[:3]] == ["miss", "hit", "hit"]
+    assert calls == ["/lists/offenders", "/lists/offenders"]  # the first and the refused one
+    assert answers[3].headers["Retry-After"] and "Retry-After" not in answers[1].headers
+
+
+def test_the_language_switch_goes_through_flask_and_the_remembered_language_is_a_hit(published, store_config):
+    app = make_app(published["CONGKHAI_DATA_DIR"], store_config)
+    client, calls = app.test_client(), flask_calls(app)
+    vietnamese = client.get("/lists/offenders")
+    switched = [client.get("/lists/offenders?lang=en") for _ in range(2)]
+    assert [answer.headers["X-Cache"] for answer in switched] == ["miss", "hit"] and len(calls) == 3
+    assert "lang=en" in switched[0].headers["Set-Cookie"]  # the client had no cookie yet: Flask sets it
+    remembered = [client.get("/lists/offenders") for _ in range(2)]  # the cookie now chooses English
+    assert [answer.headers["X-Cache"] for answer in remembered] == ["miss", "hit"] and len(calls) == 4
+    assert 'lang="en"' in remembered[1].get_data(as_text=True) and remembered[1].get_data() != vietnamese.get_data()
+    assert "Set-Cookie" not in remembered[1].headers
+
+
+def test_pages_under_other_limits_and_an_unread_release_go_through_flask(published, store_config, monkeypatch):
+    app = make_app(published["CONGKHAI_DATA_DIR"], store_config)
+    client, calls = app.test_client(), flask_calls(app)
+    for _ in range(2):
+        assert client.get("/disputes").status_code == 200  # under the dispute look-up limit as well
+    assert client.get("/disputes").headers["X-Cache"] == "hit" and calls == ["/disputes"] * 3
+    client.get("/lists/offenders")
+    monkeypatch.setattr(queries, "CURRENT_RELEASE_SECONDS", -1)  # what this process read is too old
+    assert client.get("/lists/offenders").headers["X-Cache"] == "hit" and calls[-2:] == ["/lists/offenders"] * 2
+
+
+def test_trusted_proxies_wrap_the_shortcut_so_each_client_has_its_own_count(published, store_config):
+    app = make_app(published["CONGKHAI_DATA_DIR"], {**store_config, "CONGKHAI_TRUSTED_PROXIES": 1,
+                                                    "CONGKHAI_PAGE_RATE_LIMIT": "2 per minute"})
+    if store_config["REDIS_URL"]:
+        app.extensions["congkhai.limiter"].storage.reset()
+    client = app.test_client()
+
+    def get(address):
+        return client.get("/lists/offenders", headers={"X-Forwarded-For": address})
+    assert [get("203.0.113.7").status_code for _ in range(3)] == [200, 200, 429]
+    other = get("198.51.100.9")
+    assert other.status_code == 200 and other.headers["X-Cache"] == "hit" and other.headers["X-RateLimit-Remaining"] == "1"
+
+
+def test_a_hit_before_flask_logs_its_line(published, capsys):
+    app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"], "REDIS_URL": None,
+                      "CONGKHAI_LOG_FORMAT": "json"})
+    client, calls = app.test_client(), flask_calls(app)
+    capsys.readouterr()
+    assert [client.get("/lists/evading").headers["X-Cache"] for _ in range(2)] == ["miss", "hit"] and len(calls) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    requests = [(r["path"], r["status"], r["release_id"]) for r in lines if r.get("event") == "request"]
+    assert requests == [("/lists/evading", 200, DAY_2.isoformat())] * 2
