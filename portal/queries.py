@@ -22,8 +22,8 @@ from sqlalchemy.orm import aliased, lazyload
 
 from congkhai import disputes, history
 from congkhai.config import Paths
-from congkhai.models import (COMPLIANT, OFFENDER_STATUSES, STATUSES, DailyResult, Employer, Receipt, Release,
-                             StatusInterval, db)
+from congkhai.models import (COMPLIANT, OFFENDER_STATUSES, STATUSES, Correction, DailyResult, Employer, Receipt,
+                             Release, StatusInterval, db)
 from congkhai.provinces import by_code
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
@@ -677,17 +677,17 @@ def receipt_by_id(receipt_id: str) -> Receipt | None:
 
 
 def store_receipt(receipt_id: str, created_at: datetime, release_id: str, body: bytes, signature: str) -> Receipt:
-    """Keep a receipt for good; a receipt with the same id (same content) is never replaced."""
-    existing = receipt_by_id(receipt_id)
-    if existing is not None:
-        return existing
-    db.session.add(Receipt(id=receipt_id, created_at=created_at, release_id=release_id,
-                           body=body.decode("utf-8"), signature=signature))
+    """Keep a receipt for good (the caller has looked for it first); one with the same id (the same
+    content) stored meanwhile by another worker is never replaced: that one is returned."""
+    receipt = Receipt(id=receipt_id, created_at=created_at, release_id=release_id, body=body.decode("utf-8"),
+                      signature=signature)
+    db.session.add(receipt)
     try:
         db.session.commit()
     except IntegrityError:  # the same question answered at the same moment by another worker
         db.session.rollback()
-    return receipt_by_id(receipt_id)
+        return receipt_by_id(receipt_id)
+    return receipt
 
 
 def verification_keys() -> dict[str, str]:
@@ -880,10 +880,25 @@ def recently_completed(day: date, days: int, filters: Filters, limit: int = 200)
             for employer, interval, completed_on in db.session.execute(stmt)]
 
 
+def any_published_correction() -> bool:
+    """Whether the register has published any correction (most have none: a batch check then need
+    not look). Corrections are published only by a release, so the answer holds until the current
+    release changes, and is re-read then."""
+    release = current_release()
+    stamp = (release.id, release.created_at) if release else None
+    cached = _cache().get("any_correction")
+    if cached is None or cached[0] != stamp:
+        found = db.session.scalar(select(exists().where(Correction.recorded_in_release.isnot(None))))
+        cached = _cache()["any_correction"] = (stamp, bool(found))
+    return cached[1]
+
+
 def corrected_on(day: date, keys: list[str]) -> list[str]:
     """Which of `keys` have a published correction applying to `day` (receipts name them)."""
     from congkhai.corrections import views_of
 
+    if not any_published_correction():
+        return []
     found = set()
     for start in range(0, len(keys), KEY_BATCH):
         rows = corrections(keys=tuple(keys[start:start + KEY_BATCH]))

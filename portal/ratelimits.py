@@ -31,8 +31,9 @@ class RecallingRedisStorage(RedisStorage):
     the rate-limit headers of the same request from that answer instead of two more round trips
     (they were most of a cached page's cost). Used for `congkhai+redis://` URIs.
 
-    What it recalls is this thread's last increment, forgotten at the start of every request
-    (`forget`) and after a second, so a limit is never tested against another request's count."""
+    What it recalls is this thread's increments of the current request (a batch check counts
+    against two limits), forgotten at the start of every request (`forget`) and after a second, so
+    a limit is never tested against another request's count."""
 
     STORAGE_SCHEME = [SCHEME + "redis", SCHEME + "rediss"]
     SCRIPT_INCR_TTL = """
@@ -54,25 +55,28 @@ return {current, redis.call("pttl", KEYS[1])}
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         count, pttl = self.lua_incr_ttl([self.prefixed_key(key)], [expiry, amount])
-        self.recent.entry = (key, int(count), time.time() + max(int(pttl), 0) / 1000, time.monotonic())
+        entries = getattr(self.recent, "entries", None)
+        if entries is None:
+            entries = self.recent.entries = {}
+        entries[key] = (int(count), time.time() + max(int(pttl), 0) / 1000, time.monotonic())
         return int(count)
 
     def forget(self) -> None:
-        self.recent.entry = None
+        self.recent.entries = {}
 
     def _recalled(self, key: str):
-        entry = getattr(self.recent, "entry", None)
-        if entry and entry[0] == key and time.monotonic() - entry[3] < self.RECALL_SECONDS:
+        entry = (getattr(self.recent, "entries", None) or {}).get(key)
+        if entry and time.monotonic() - entry[2] < self.RECALL_SECONDS:
             return entry
         return None
 
     def get(self, key: str) -> int:
         entry = self._recalled(key)
-        return entry[1] if entry else super().get(key)
+        return entry[0] if entry else super().get(key)
 
     def get_expiry(self, key: str) -> float:
         entry = self._recalled(key)
-        return entry[2] if entry else super().get_expiry(key)
+        return entry[1] if entry else super().get_expiry(key)
 
 
 def _setting(name: str):

@@ -278,6 +278,27 @@ def test_redis_limits_headers_come_from_the_increment_without_more_round_trips(r
             server.delete(key)
 
 
+@pytest.mark.redis
+def test_a_batch_check_counts_against_two_limits_and_answers_both_from_its_increments(register):
+    """A batch check is under the API's limit and the batch limit: two increments, and no read of
+    either to answer its headers."""
+    server = redis_or_skip()
+    prefix = f"congkhai-test-{uuid.uuid4().hex[:8]}"
+    app = make_app(register, REDIS_URL=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix, CONGKHAI_BATCH_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    try:
+        ttl_before = int(server.info("commandstats").get("cmdstat_ttl", {}).get("calls", 0))
+        answers = [client.post("/api/v1/eligibility", json={"codes": ["0100109106"]}) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]  # the tighter one
+        assert int(server.info("commandstats").get("cmdstat_ttl", {}).get("calls", 0)) == ttl_before
+        assert sorted(int(server.get(key)) for key in server.scan_iter(match=f"*{prefix}*")) == [3, 3]
+        assert client.post("/api/v1/eligibility", json={"codes": ["0100109106"]}).status_code == 429
+    finally:
+        for key in server.scan_iter(match=f"*{prefix}*"):
+            server.delete(key)
+
+
 def test_memory_storage_without_redis(app):
     assert type(app.extensions["congkhai.limiter"].storage).__name__ == "MemoryStorage"
 

@@ -140,3 +140,26 @@ def test_without_a_signing_key_no_receipt_is_issued(register, tmp_path):
     response = app.test_client().post("/api/v1/eligibility", json={"codes": [EVADER]})
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "unavailable"
+
+
+def test_a_register_without_corrections_is_asked_once_per_release(app):
+    """Batch checks look for corrections of the answered employers only when some are published."""
+    from sqlalchemy import event
+
+    from congkhai.models import db
+    from portal import queries
+
+    with app.test_request_context():
+        statements = []
+
+        def listen(connection, cursor, statement, *rest):
+            statements.append(statement)
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            assert queries.any_published_correction() is False
+            asked = len(statements)
+            assert queries.any_published_correction() is False and len(statements) == asked
+            assert queries.corrected_on(queries.current_release().as_of, ["0100109106"]) == []
+            assert not any("corrections" in statement for statement in statements[asked:])
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
