@@ -35,8 +35,6 @@ SETTINGS = [
             "SPDX identifier of the licence of the published data."),
     Setting("CONGKHAI_FEED_MAX_ENTRIES", 200, "Most entries a feed holds."),
     Setting("CONGKHAI_FEED_MAX_DAYS", 90, "Oldest entry a feed holds, in days before its release."),
-    Setting("CONGKHAI_RELEASE_HOUR", "18:30",
-            "Local time (Asia/Ho_Chi_Minh) by which the daily release is due; shown in coverage statements."),
     Setting("REDIS_URL", None, "Redis URL for the portal's rate limits and rendered-answer cache; per-process memory when unset."),
     Setting("CONGKHAI_PAGE_RATE_LIMIT", "300 per minute",
             "Requests per client to the pages, feeds and downloads (everything but /api/ and static files)."),

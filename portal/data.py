@@ -190,7 +190,7 @@ def public_key():
 def about(fmt: str):
     """Thresholds of the release in force; before any release, those of the configured policy."""
     data = {"title": _("About and methodology"), "coverage": None,
-            "release_hour": current_app.config["CONGKHAI_RELEASE_HOUR"]}
+            "release_hour": queries.release_hour()}
     if queries.current_release() is None:
         data["policy"] = load_policy(current_app.config["CONGKHAI_POLICY"]).to_dict()
     else:

@@ -24,6 +24,7 @@ from congkhai import disputes, history
 from congkhai.config import Paths
 from congkhai.models import (COMPLIANT, OFFENDER_STATUSES, STATUSES, Correction, DailyResult, Employer, Receipt,
                              Release, StatusInterval, db)
+from congkhai.policy import load_schedule
 from congkhai.provinces import by_code
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
@@ -578,10 +579,20 @@ def release_files(release_id: str) -> dict:
             "signed": (directory / SIGNATURE).is_file()}
 
 
+def release_hour() -> str:
+    """When the daily release is due ('18:30'): the deadline `congkhai run-daily` keeps, from the
+    [schedule] of the configured policy file, so the pages say what the publisher does."""
+    cache = _cache()
+    path = current_app.config["CONGKHAI_POLICY"]
+    if cache.get("schedule", (None,))[0] != path:
+        cache["schedule"] = (path, load_schedule(path).deadline.strftime("%H:%M"))
+    return cache["schedule"][1]
+
+
 def coverage(release: ReleaseInfo, day: date) -> dict:
     """What a list or result covers, so that "not on the list" means something."""
     policy = release.policy
-    hour = current_app.config["CONGKHAI_RELEASE_HOUR"]
+    hour = release_hour()
     latest = current_release()
     is_latest = latest is not None and latest.id == release.id
     names = by_code()

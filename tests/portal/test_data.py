@@ -2,6 +2,8 @@
 import hashlib
 import json
 
+from portal import create_app
+
 from .conftest import soup
 
 
@@ -67,3 +69,17 @@ def test_static_release_feeds_are_served_where_their_self_links_point(client):
         assert not feed.bozo
         assert any(link.href.endswith(href) for link in feed.feed.links if link.rel == "self")
     assert soup(client.get("/provinces/dong-nai")).find("a", href="/releases/current/feeds/provinces/75.atom")
+
+
+def test_the_release_hour_shown_is_the_deadline_the_publisher_keeps(published, tmp_path):
+    from congkhai.policy import DEFAULT_POLICY_PATH
+
+    policy = tmp_path / "policy.toml"
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    policy.write_text(text.replace('deadline = "18:30"', 'deadline = "17:45"'), encoding="utf-8")
+    app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"],
+                      "CONGKHAI_POLICY": str(policy)})
+    about = soup(app.test_client().get("/about")).get_text(" ", strip=True)
+    offenders = soup(app.test_client().get("/lists/offenders")).get_text(" ", strip=True)
+    assert "17:45" in about and "18:30" not in about
+    assert "17:45" in offenders and "18:30" not in offenders
