@@ -75,11 +75,6 @@ def static_feeds_url(base_url: str) -> str:
     return f"{base_url.rstrip('/')}/releases/current/feeds"
 
 
-def employer_feed_url(base_url: str, key: str, fmt: str) -> str:
-    """The portal route that serves `employer_feed`, beside the page and its JSON twin."""
-    return f"{employer_url(base_url, key)}.{fmt}"
-
-
 def feed_items_for(release_date: date, changes: Iterable[Change], records_by_key: dict,
                    removed: dict[str, EmployerRef] | None = None, *, published_at: datetime) -> list[FeedItem]:
     """FeedItems of one release published at `published_at`: names from its records (anything with
@@ -298,16 +293,3 @@ def write_feeds(out_dir: Path, items: Iterable[FeedItem], *, as_of: date, update
             written.append(path)
     return written
 
-
-def employer_feed(items: Iterable[FeedItem], key: str, name: str, settings: dict, *, as_of: date,
-                  updated: datetime, fmt: str = "atom") -> bytes:
-    """The feed of one employer, built on request by the portal from that employer's recent changes."""
-    base_url = settings["CONGKHAI_BASE_URL"].rstrip("/")
-    selected = recent((item for item in items if item.key == key), as_of,
-                      max_days=int(settings["CONGKHAI_FEED_MAX_DAYS"]),
-                      max_entries=int(settings["CONGKHAI_FEED_MAX_ENTRIES"]))
-    return render_feed(selected, fmt=fmt, feed_id=employer_feed_url(base_url, key, "atom"),
-                   title=f"Công khai: {name}",
-                   subtitle=f"Thay đổi về tình trạng đóng BHXH, BHYT, BHTN của {name}.",
-                   self_url=employer_feed_url(base_url, key, fmt), alternate_url=employer_url(base_url, key),
-                   updated=updated, base_url=base_url)

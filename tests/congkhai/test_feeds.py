@@ -7,12 +7,20 @@ from lxml import etree
 
 from congkhai.provinces import all_provinces
 from congkhai.text import nfc
-from congkhai.feeds import (employer_feed, employer_url, feed_items_for, recent, summary,
-                             write_feeds)
+from congkhai.feeds import employer_url, feed_items_for, recent, render_feed, summary, write_feeds
 
 from tests.publisher.release_sample import AS_OF, BIG, CREATED, NFD_NAME, REMOVED, built_release
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def one_feed(items, key: str, name: str, settings: dict, *, updated: datetime, fmt: str = "atom") -> bytes:
+    """A feed of one employer's changes, as the static feeds are rendered."""
+    base = settings["CONGKHAI_BASE_URL"]
+    selected = recent((item for item in items if item.key == key), AS_OF, max_days=90)
+    return render_feed(selected, fmt=fmt, feed_id=f"{base}/employers/{key}.atom", title=f"Công khai: {name}",
+                       subtitle=name, self_url=f"{base}/employers/{key}.{fmt}",
+                       alternate_url=employer_url(base, key), updated=updated, base_url=base)
 
 
 def items_of(built, release_date=None):
@@ -122,8 +130,7 @@ def test_entries_are_dated_when_their_release_was_published_not_at_midnight(item
     history = ([replace(item, published_at=late) for item in items]
                + [replace(item, release_date=AS_OF - timedelta(days=2), published_at=naive) for item in items])
     for fmt in ("atom", "rss"):
-        parsed = feedparser.parse(employer_feed(history, "0700000044", "Đông Đô", settings, as_of=AS_OF,
-                                                updated=late, fmt=fmt))
+        parsed = feedparser.parse(one_feed(history, "0700000044", "Đông Đô", settings, updated=late, fmt=fmt))
         moments = [datetime(*entry.published_parsed[:6], tzinfo=timezone.utc) for entry in parsed.entries]
         assert moments == [late, naive.replace(tzinfo=timezone.utc)], fmt
         if fmt == "atom":
@@ -133,7 +140,7 @@ def test_entries_are_dated_when_their_release_was_published_not_at_midnight(item
 
 def test_an_entry_without_its_release_time_is_refused(items, settings):
     with pytest.raises(ValueError, match="no publication time"):
-        employer_feed([replace(items[0], published_at=None)], items[0].key, "X", settings, as_of=AS_OF, updated=CREATED)
+        one_feed([replace(items[0], published_at=None)], items[0].key, "X", settings, updated=CREATED)
 
 
 def test_vietnamese_text_round_trips_through_feeds(feeds_dir):
@@ -169,12 +176,11 @@ def test_static_feeds_respect_the_settings(tmp_path, items, settings):
     assert len(entries) == 3 and all(entry.published.startswith("2026-11-25") for entry in entries)
 
 
-def test_employer_feed_for_the_portal(items, settings):
+def test_one_employers_feed_in_both_formats(items, settings):
     base = settings["CONGKHAI_BASE_URL"]
     history = items + [replace(item, release_date=AS_OF - timedelta(days=7)) for item in items]
     for fmt, check in (("atom", check_atom), ("rss", check_rss)):
-        data = employer_feed(history, "0700000044", "đđđ ĐĐĐ Công ty Đông Đô", settings, as_of=AS_OF,
-                             updated=CREATED, fmt=fmt)
+        data = one_feed(history, "0700000044", "đđđ ĐĐĐ Công ty Đông Đô", settings, updated=CREATED, fmt=fmt)
         parsed = feedparser.parse(data)
         assert not parsed.bozo
         entries = check(data, f"{base}/employers/0700000044.{fmt}")
@@ -183,15 +189,15 @@ def test_employer_feed_for_the_portal(items, settings):
         assert parsed.feed.title == "Công khai: đđđ ĐĐĐ Công ty Đông Đô"
 
 
-def test_employer_feed_without_changes_is_still_valid(settings):
-    data = employer_feed([], "HKD0003", "Hộ kinh doanh Đặng Thị Đào", settings, as_of=AS_OF, updated=CREATED)
+def test_a_feed_without_changes_is_still_valid(settings):
+    data = one_feed([], "HKD0003", "Hộ kinh doanh Đặng Thị Đào", settings, updated=CREATED)
     assert not feedparser.parse(data).bozo
     assert check_atom(data, settings["CONGKHAI_BASE_URL"] + "/employers/HKD0003.atom") == []
 
 
 def test_unknown_format_is_refused(settings):
     with pytest.raises(ValueError, match="rss, atom"):
-        employer_feed([], "X", "X", settings, as_of=AS_OF, updated=CREATED, fmt="json")
+        one_feed([], "X", "X", settings, updated=CREATED, fmt="json")
 
 
 def test_change_of_an_unnamed_employer_is_an_error():
