@@ -21,7 +21,7 @@ from congkhai import search as engine
 from congkhai.receipts import MAX_DOCUMENT_BYTES, mask_long_digits
 from congkhai.rules.eligibility import tender_eligibility
 
-from . import eligibility, openapi, params, queries, ratelimits, rendering
+from . import cache, eligibility, openapi, params, queries, ratelimits, rendering
 from .employers import known_json
 from .lists import with_disputes
 from .search import hit_row, open_release_index, search_filters
@@ -180,6 +180,7 @@ def json_body() -> dict:
 
 @bp.get("/eligibility", defaults={"check": "tender"})
 @bp.get("/commendation", defaults={"check": "commendation"})
+@cache.exempt  # issues a receipt, dated now, for a date that may be today's
 def check_one(check: str):
     codes = [c for c in request.args.getlist("code") if c.strip()]
     if len(codes) != 1:

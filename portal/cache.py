@@ -31,6 +31,7 @@ import time
 from collections import OrderedDict
 
 from flask import Flask, current_app, g, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from . import guards, i18n, queries, ratelimits
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "congkhai.page_cache"
 METHODS = ("GET", "HEAD")
 KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language", "Link", "Cache-Control")
+MISSED = "congkhai.page_cache.missed"  # environ: the key the shortcut looked up in vain (Flask skips it)
 
 
 def exempt(view):
@@ -152,9 +154,10 @@ def cache_key(version: str, language: str) -> str:
     return page_key(current_app.config["CONGKHAI_CACHE_PREFIX"], version, language, request.full_path)
 
 
-def _storable_view() -> bool:
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return (request.method in METHODS and view is not None and request.endpoint != "static"
+def storable(app: Flask, endpoint: str | None, method: str) -> bool:
+    """Whether answers of this view may be stored (and so looked up)."""
+    view = app.view_functions.get(endpoint) if endpoint else None
+    return (method in METHODS and view is not None and endpoint != "static"
             and not getattr(view, "not_cached", False))
 
 
@@ -188,10 +191,12 @@ def lookup():
     """Before the view (and after the rate limiter's check): answer from the cache when it can."""
     for name in ("cache_hit", "cache_key", "cache_version", "release_id"):
         g.pop(name, None)  # g outlives a request where an app context was already pushed (tests, CLI)
-    if not _storable_view():
+    if not storable(current_app, request.endpoint, request.method):
         return None
     g.cache_version = register_version()
     g.cache_key = cache_key(g.cache_version, i18n.select_locale())
+    if request.environ.get(MISSED) == g.cache_key:
+        return None
     value = current_app.extensions[EXTENSION].get(g.cache_key)
     if value is None:
         return None
@@ -257,10 +262,17 @@ class HitShortcut:
         asked = Request(environ)
         if "lang" in asked.args:
             return None
+        try:
+            endpoint, _ = app.create_url_adapter(asked).match(method=asked.method)
+        except HTTPException:  # no such page, a redirect, another method: Flask says so
+            return None
+        if not storable(app, endpoint, asked.method):
+            return None
         version = release_version(*register)
         key = page_key(app.config["CONGKHAI_CACHE_PREFIX"], version, i18n.locale_of(asked), asked.full_path)
         value = app.extensions[EXTENSION].get(key)
         if value is None:
+            environ[MISSED] = key
             return None
         response, meta = _decode(value)
         if meta.get("limit") is None:
@@ -273,10 +285,10 @@ class HitShortcut:
         if asked.path.startswith(self.api_prefix):
             self.cors(response, asked.method)
         guards.secure(response, asked.is_secure)
-        release_id = meta["release_id"] or version.partition(".")[0]
-        response = _conditional(response, release_id, asked)
-        if app.config["CONGKHAI_LOG_FORMAT"] == "json":
-            log_request(asked.method, asked.path, response.status_code, started, release_id)
+        response = _conditional(response, meta["release_id"] or version.partition(".")[0], asked)
+        if app.config["CONGKHAI_LOG_FORMAT"] == "json":  # the release served, as Flask's line says
+            log_request(asked.method, asked.path, response.status_code, started,
+                        register[0].id if register[0] is not None else None)
         return response
 
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, current_app, request
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.constants import HeaderNames
 from flask_limiter.util import get_remote_address
-from limits import parse
+from limits import parse_many
 from limits.storage import RedisStorage
 
 LIMITER = "congkhai.limiter"
@@ -103,14 +103,18 @@ def init_app(app: Flask, api_blueprint: Blueprint, batch_endpoints: tuple[str, .
     for endpoint in batch_endpoints:
         app.view_functions[endpoint] = batch(app.view_functions[endpoint])
     app.extensions[LIMITER] = limiter
-    app.before_request_funcs.setdefault(None, []).insert(0, _forget_last_count)  # before the limiter's check
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_before_request)  # before the limiter's check
     return limiter
 
 
-def _forget_last_count() -> None:
-    storage = current_app.extensions[LIMITER].storage
-    if isinstance(storage, RecallingRedisStorage):
-        storage.forget()
+def _forget_before_request() -> None:
+    _forget_last_count(current_app.extensions[LIMITER])
+
+
+def _forget_last_count(limiter: Limiter) -> None:
+    """A new request: RecallingRedisStorage forgets the counts of the thread's last one."""
+    if limiter.enabled and isinstance(limiter.storage, RecallingRedisStorage):
+        limiter.storage.forget()
 
 
 def limit_disputes(app: Flask, submit_endpoint: str, lookup_endpoints: tuple[str, ...]) -> None:
@@ -129,7 +133,13 @@ def limit_disputes(app: Flask, submit_endpoint: str, lookup_endpoints: tuple[str
         app.view_functions[endpoint] = lookups(app.view_functions[endpoint])
 
 
-_parse = lru_cache(maxsize=64)(parse)
+_parse_many = lru_cache(maxsize=64)(parse_many)
+
+
+def _single_limit(text: str):
+    """The limit a setting gives, when it gives exactly one (else None: such pages go through Flask)."""
+    items = _parse_many(text)
+    return items[0] if len(items) == 1 else None
 
 
 def page_limit_of_request() -> tuple | None:
@@ -146,7 +156,9 @@ def page_limit_of_request() -> tuple | None:
     (limit,) = applied
     args, scope = list(limit.request_args), limit.request_args[-1]
     setting = CACHED_PAGE_SCOPES.get(scope)
-    if setting is None or args[-2] != get_remote_address() or _parse(current_app.config[setting]) != limit.limit:
+    if setting is None or args[-2] != get_remote_address():
+        return None
+    if _single_limit(current_app.config[setting]) != limit.limit:
         return None
     args[-2] = ""
     return tuple(args), scope
@@ -155,20 +167,31 @@ def page_limit_of_request() -> tuple | None:
 def count_cached_hit(app: Flask, client: str, recorded: tuple) -> list[tuple[str, str]] | None:
     """Count a cache hit answered before Flask (`portal.cache.HitShortcut`) as flask-limiter would have
     counted it: the same strategy, storage and key, the limit read from its setting now. Returns the
-    X-RateLimit headers flask-limiter would have sent, or None when the limit is exceeded or cannot
-    be counted: Flask then answers (the usual 429, or its in-memory fallback), counting once more."""
-    if not recorded:
+    X-RateLimit headers flask-limiter would have sent, or None when the hit is Flask's to answer: the
+    limit is exceeded (the usual 429, counting once more), the setting now holds several limits,
+    or the storage fails or is down (Flask's path has the in-memory fallback and checks for the
+    storage's return)."""
+    limiter = app.extensions[LIMITER]
+    if not recorded or not limiter.enabled:
         return []
     args, scope = recorded
-    limiter = app.extensions[LIMITER]
-    item = _parse(app.config[CACHED_PAGE_SCOPES[scope]])
+    item = _single_limit(app.config[CACHED_PAGE_SCOPES[scope]])
+    if item is None:
+        return None
     args = [*args[:-2], client, args[-1]]
     try:
         strategy = limiter.limiter
+        if strategy.storage is not limiter.storage:  # counting in the fallback while the storage is down
+            return None
+        _forget_last_count(limiter)
         if not strategy.hit(item, *args):
             return None
         reset, remaining = strategy.get_window_stats(item, *args)
-    except Exception:  # the storage: Flask's path has the fallback and its warning
+    except Exception:
         return None
-    return [(HeaderNames.LIMIT.value, str(item.amount)), (HeaderNames.REMAINING.value, str(remaining)),
-            (HeaderNames.RESET.value, str(int(reset + 1)))]
+    if not app.config.get("RATELIMIT_HEADERS_ENABLED", True):
+        return []
+    names = ((HeaderNames.LIMIT, "RATELIMIT_HEADER_LIMIT"), (HeaderNames.REMAINING, "RATELIMIT_HEADER_REMAINING"),
+             (HeaderNames.RESET, "RATELIMIT_HEADER_RESET"))
+    values = (str(item.amount), str(remaining), str(int(reset + 1)))
+    return [(app.config.get(setting) or name.value, value) for (name, setting), value in zip(names, values)]

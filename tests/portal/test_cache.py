@@ -252,3 +252,56 @@ def test_a_hit_before_flask_logs_its_line(published, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     requests = [(r["path"], r["status"], r["release_id"]) for r in lines if r.get("event") == "request"]
     assert requests == [("/lists/evading", 200, DAY_2.isoformat())] * 2
+
+
+def test_a_setting_that_now_holds_two_limits_sends_hits_through_flask(published, store_config):
+    app = make_app(published["CONGKHAI_DATA_DIR"], {**store_config, "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex[:8]})
+    client, calls = app.test_client(), flask_calls(app)
+    client.get("/lists/offenders")  # stored under one limit
+    app.config["CONGKHAI_PAGE_RATE_LIMIT"] = "300 per minute; 3 per hour"
+    answers = [client.get("/lists/offenders") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429] and len(calls) == 5
+
+
+def test_only_pages_that_can_be_stored_are_looked_up_and_a_miss_once(published, store_config, monkeypatch):
+    app = make_app(published["CONGKHAI_DATA_DIR"], store_config)
+    client, store, looked_up = app.test_client(), app.extensions[EXTENSION], []
+    get = store.get
+    monkeypatch.setattr(store, "get", lambda key: looked_up.append(key) or get(key))
+    client.get("/lists/evading")  # the release is read: the shortcut may answer from now on
+    looked_up.clear()
+    for url in ("/healthz", "/static/portal.css", "/eligibility", "/no/such/page", "/api/v1/eligibility?code=1"):
+        client.get(url)
+    assert looked_up == []
+    assert client.get("/lists/offenders").headers["X-Cache"] == "miss" and len(looked_up) == 1
+    assert client.get("/employers/0000000000").status_code == 404 and len(looked_up) == 2
+
+
+def test_the_log_line_of_a_hit_names_the_release_served(published, capsys):
+    app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"], "REDIS_URL": None,
+                      "CONGKHAI_LOG_FORMAT": "json"})
+    client, calls = app.test_client(), flask_calls(app)
+    capsys.readouterr()
+    url = f"/api/v1/releases/{DAY_1.isoformat()}"  # an answer about the earlier release
+    assert [client.get(url).headers["X-Cache"] for _ in range(2)] == ["miss", "hit"] and len(calls) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [r["release_id"] for r in lines if r.get("event") == "request"] == [DAY_2.isoformat()] * 2
+
+
+def test_hits_follow_the_limiters_header_settings_and_a_disabled_limiter(published):
+    quiet = make_app(published["CONGKHAI_DATA_DIR"], {"REDIS_URL": None, "RATELIMIT_HEADERS_ENABLED": False})
+    client, calls = quiet.test_client(), flask_calls(quiet)
+    answers = [client.get("/lists/offenders") for _ in range(2)]
+    assert answers[1].headers["X-Cache"] == "hit" and len(calls) == 1
+    assert not any(name.startswith("X-RateLimit") for answer in answers for name in answer.headers.keys())
+    off = make_app(published["CONGKHAI_DATA_DIR"], {"REDIS_URL": None, "RATELIMIT_ENABLED": False})
+    client, calls = off.test_client(), flask_calls(off)
+    answers = [client.get("/lists/offenders") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200] * 3 and answers[2].headers["X-Cache"] == "hit" and len(calls) == 1
+
+
+def test_a_receipt_issued_on_a_get_is_never_stored(published, store_config):
+    client = make_app(published["CONGKHAI_DATA_DIR"], store_config).test_client()
+    for _ in range(2):
+        answer = client.get("/api/v1/eligibility?code=0100109106")
+        assert answer.status_code == 200 and "X-Cache" not in answer.headers
