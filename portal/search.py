@@ -66,9 +66,10 @@ def warm(app) -> str | None:
     search, all at the same moment, while the first readers wait (5 s at a million employers)."""
     with app.app_context():
         release = queries.current_release()
-        if release is None or not queries.search_index_dir(release.id).is_dir():
+        path = queries.search_index_dir(release.id) if release is not None else None
+        if path is None or not path.is_dir():
             return None
-        engine.open_index(queries.search_index_dir(release.id))
+        engine.open_index(path)
         return release.id
 
 
