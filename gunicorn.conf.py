@@ -26,9 +26,10 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 500)
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
-# Who, what, answer, size, time in microseconds, the release current when it answered (X-Release-Id;
-# an API answer about an earlier date names that one) and whether it came from the cache (X-Cache).
-access_log_format = ('%(h)s "%(r)s" %(s)s %(B)s %(D)sus release=%({x-release-id}o)s cache=%({x-cache}o)s '
+# Who, method and path, answer, size, time in microseconds, the release current when it answered
+# (X-Release-Id; an API answer about an earlier date names that one) and whether it came from the
+# cache (X-Cache). The query string is left out, as in the portal's own log: searches carry names.
+access_log_format = ('%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)sus release=%({x-release-id}o)s cache=%({x-cache}o)s '
                      '"%(f)s" "%(a)s"')
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn 23+ opens a control socket in $HOME by default; several portals on one host would share

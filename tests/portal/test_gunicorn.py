@@ -1,5 +1,5 @@
 """The portal under gunicorn with the repository's gunicorn.conf.py, as `make serve` runs it: the
-readiness wait, and an access log that names the release and the cache's answer."""
+readiness wait, and an access log that names the release and the cache's answer but not the query."""
 from __future__ import annotations
 
 import os
@@ -32,6 +32,8 @@ def test_gunicorn_conf_serves_and_logs_the_release(published, tmp_path):
         for _ in range(2):
             with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/lists/offenders", timeout=10) as response:
                 assert response.status == 200 and response.headers["X-Release-Id"] == DAY_2.isoformat()
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/search?q=nguyen+van+dien", timeout=10) as response:
+            assert response.status == 200
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -41,6 +43,9 @@ def test_gunicorn_conf_serves_and_logs_the_release(published, tmp_path):
     assert len(pages) == 2 and all(f"release={DAY_2.isoformat()}" in line for line in pages)
     # gthread workers may write the two lines in either order
     assert sorted(line.split(" cache=")[1].split()[0] for line in pages) == ["hit", "miss"], lines
+    # the path is logged, the query string (people's names) is not
+    searches = [line for line in lines if '"GET /search"' in line]
+    assert len(searches) == 1 and "nguyen" not in log.read_text(encoding="utf-8"), lines
 
 
 def test_warm_opens_the_current_releases_index_once_for_the_workers_to_share(app, empty_app):
