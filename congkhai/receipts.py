@@ -364,9 +364,12 @@ def sections_of(body: dict) -> list[dict]:
     return [first, *body.get("further_dates", [])]
 
 
+def signature_part(public_key_id: str, signature: str) -> dict:
+    return {"algorithm": ALGORITHM, "public_key_id": public_key_id, "value": signature}
+
+
 def signed_document(body: dict, signature: str) -> dict:
-    return {"receipt": body,
-            "signature": {"algorithm": ALGORITHM, "public_key_id": body["public_key_id"], "value": signature}}
+    return {"receipt": body, "signature": signature_part(body["public_key_id"], signature)}
 
 
 def sign_receipt(body: dict, signer: Signer) -> tuple[bytes, dict]:

@@ -92,6 +92,28 @@ def test_batch_check_answers_every_row(client):
     assert stored.get_json()["receipt"] == receipt and "immutable" in stored.headers["Cache-Control"]
 
 
+def test_the_receipt_in_an_answer_is_the_signed_bytes_verbatim(client, app):
+    """An auditor can check the signature over the bytes the API sent, without re-serialising, and
+    asking again answers the same receipt with the same bytes (it is written from the stored form)."""
+    from congkhai.models import Receipt, db
+    from congkhai.signing import public_key_path, verify_signature
+
+    question = {"codes": [EVADER, "Đ0100233489", DELINQUENT], "date": DAY_2.isoformat()}
+    first, again = (client.post("/api/v1/eligibility", json=question) for _ in range(2))
+    text = first.get_data(as_text=True)
+    assert again.get_data(as_text=True) == text and first.mimetype == "application/json"
+    body = first.get_json()
+    start = text.index('"receipt":') + len('"receipt":')
+    signed = text[start:text.index(',"release_id":', start)].encode("utf-8")
+    with app.app_context():
+        assert db.session.get(Receipt, body["receipt"]["id"]).body.encode("utf-8") == signed
+    pem = public_key_path(app.config["CONGKHAI_SIGNING_KEY"]).read_text(encoding="ascii")
+    assert verify_signature(pem, signed, body["signature"]["value"])
+    assert body["signature"]["public_key_id"] == body["receipt"]["public_key_id"]
+    assert body["release_id"] == body["receipt"]["release"]["id"] == first.headers["X-Release-Id"]
+    assert "Đ0100233489" in body["receipt"]["question"]["codes"]   # non-ASCII kept as UTF-8 in the signed bytes
+
+
 @pytest.mark.parametrize("method, url, kwargs, status, code", [
     ("get", "/api/v1/employers?page=abc", {}, 400, "bad_request"),
     ("get", "/api/v1/employers?status=bankrupt", {}, 400, "bad_request"),
