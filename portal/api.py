@@ -37,9 +37,7 @@ CORS_EXPOSED = "ETag, X-Release-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-
 
 def answer(data: dict, release_id: str | None, cache: str | None = None):
     """A JSON answer that names its release; `cache` overrides the release-tied Cache-Control."""
-    g.release_id = release_id
-    g.cache_control = cache
-    return jsonify({"release_id": release_id, **data})
+    return json_text_answer(current_app.json.dumps({"release_id": release_id, **data}), release_id, cache)
 
 
 def current_release_id() -> str | None:
@@ -175,7 +173,7 @@ def signed_receipt(stored: Receipt, public_key_id: str | None = None) -> str:
 
 
 def json_text_answer(text: str, release_id: str | None, cache: str | None = None):
-    """`answer` for a body already written as JSON text."""
+    """`answer` for a body already written as JSON text (a receipt's stored bytes)."""
     g.release_id = release_id
     g.cache_control = cache
     return current_app.response_class(text, mimetype=current_app.json.mimetype)
