@@ -40,6 +40,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -330,7 +331,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def portal_server(data_dir: Path, args: argparse.Namespace, out: Path):
-    return Server(data_dir, args.workers, out / "gunicorn.log", {"REDIS_URL": args.redis} if args.redis else None)
+    """The portal under gunicorn; with --redis, under a cache prefix of its own, so that a server's
+    first pass is cold even when an earlier run left its pages in that Redis database (nothing
+    there is deleted: the old entries expire)."""
+    env = {"REDIS_URL": args.redis, "CONGKHAI_CACHE_PREFIX": f"bench-load:{uuid.uuid4().hex}:page"} if args.redis else None
+    return Server(data_dir, args.workers, out / "gunicorn.log", env)
 
 
 def measure_portal(args, release: Release, work: Path, levels: list[int]) -> list[str]:

@@ -64,3 +64,22 @@ def test_tiny_run_measures_the_portal_and_datasette(tmp_path, capsys):
     assert recall and recall[1] == recall[2] == "20"  # every accent-free name found by Công khai
     assert int(recall[3]) < 20                        # and Datasette's default FTS misses some
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_each_server_starts_cold_in_a_redis_an_earlier_run_filled(tmp_path):
+    from tests.portal.test_api import REDIS_URL, redis_or_skip
+
+    redis_or_skip()
+    bench = load_bench()
+    bench._shared.build_release(tmp_path, 300)
+    args = bench.parse_args(["--redis", REDIS_URL, "--workers", "1", "--out", str(tmp_path / "out")])
+
+    def cache_states(path: str) -> list[str]:
+        with bench.portal_server(tmp_path / "data", args, tmp_path / "out") as server:
+            return [bench.urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}", timeout=30)
+                    .headers["X-Cache"] for _ in range(2)]
+
+    assert cache_states("/search?q=cong+ty") == ["miss", "hit"]
+    assert cache_states("/search?q=cong+ty") == ["miss", "hit"]  # the first run's entry is not this run's
