@@ -657,8 +657,14 @@ class _LRU:
 class SearchIndex:
     """One release's index opened read-only: Whoosh for words and stored fields, numpy for the rest.
 
-    Safe to share between threads (each thread gets its own Whoosh searcher); cheap to query once
-    opened. Open it through `open_index`, which caches per path.
+    Safe to share between threads; cheap to query once opened. Open it through `open_index`, which
+    caches per path.
+
+    One Whoosh searcher serves every thread, one call at a time: a searcher per thread held its own
+    copy of the stored-fields offsets and field lengths (about 90 MB each at a million employers),
+    so a gunicorn worker of 4 threads grew by 300 MB more than it needed, and the calls run under
+    the GIL anyway. Opened (stored fields included) in the constructor, so that a gunicorn master
+    that opens the index before forking shares those pages with all of its workers.
     """
 
     def __init__(self, path: Path):
@@ -692,7 +698,12 @@ class SearchIndex:
             "months": self._ranks(np.lexsort((name_key, -self.arrears, -self.months))),
             "name": self._ranks(np.lexsort((-self.arrears, name_key))),
         }
-        self._local = threading.local()
+        self._searcher = self._ix.searcher()
+        self._whoosh = threading.Lock()   # Whoosh's readers keep file positions: not for two threads at once
+        with self.reader() as reader:   # each segment reads its stored-fields offsets on first use: now
+            for leaf, _offset in reader.leaf_readers():
+                if leaf.doc_count_all():
+                    leaf.stored_fields(0)
         self._postings = _LRU(CACHE_BYTES)
         self._masks = _LRU(CACHE_BYTES)
         self._matches = _LRU(CACHE_BYTES)
@@ -710,26 +721,26 @@ class SearchIndex:
                 cache.bytes = 0
 
     def close(self):
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
-            searcher.close()
-        self._ix.close()
+        with self._whoosh:
+            self._searcher.close()
+            self._ix.close()
 
     # Whoosh access
 
-    def searcher(self):
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            searcher = self._local.searcher = self._ix.searcher()
-        return searcher
+    @contextmanager
+    def reader(self):
+        """The shared Whoosh reader, held by this thread for the block."""
+        with self._whoosh:
+            yield self._searcher.reader()
 
     def postings(self, fieldname: str, text: str) -> np.ndarray:
         """Sorted document numbers containing the term (deleted ones included; see `live`)."""
         def compute():
             parts = []
-            for leaf, offset in self.searcher().reader().leaf_readers():
-                if (fieldname, text) in leaf:
-                    parts.append(_leaf_ids(leaf.postings(fieldname, text)) + offset)
+            with self.reader() as reader:
+                for leaf, offset in reader.leaf_readers():
+                    if (fieldname, text) in leaf:
+                        parts.append(_leaf_ids(leaf.postings(fieldname, text)) + offset)
             return np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, dtype=np.int32)
         return self._postings.get((fieldname, text), compute)
 
@@ -738,18 +749,19 @@ class SearchIndex:
 
         Whoosh counts a transposition ('thnag' for 'thang') as two edits; on a phone it is one slip.
         """
-        reader = self.searcher().reader()
         found = set()
-        for leaf, _offset in reader.leaf_readers():
-            found.update(leaf.terms_within(fieldname, text, maxdist, prefix=1))
-        for i in range(1, len(text) - 1):
-            swapped = text[:i] + text[i + 1] + text[i] + text[i + 2:]
-            if (fieldname, swapped) in reader:
-                found.add(swapped)
+        with self.reader() as reader:
+            for leaf, _offset in reader.leaf_readers():
+                found.update(leaf.terms_within(fieldname, text, maxdist, prefix=1))
+            for i in range(1, len(text) - 1):
+                swapped = text[:i] + text[i + 1] + text[i] + text[i + 2:]
+                if (fieldname, swapped) in reader:
+                    found.add(swapped)
         return found
 
     def stored(self, docnum: int) -> dict:
-        return self.searcher().stored_fields(int(docnum))
+        with self.reader() as reader:
+            return reader.stored_fields(int(docnum))
 
     # Matching
 

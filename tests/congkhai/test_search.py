@@ -2,6 +2,7 @@
 sorting, paging, next-day updates and hostile queries, on a 30-employer index."""
 from __future__ import annotations
 
+import sys
 import unicodedata
 from collections import Counter
 
@@ -526,6 +527,38 @@ def test_updates_delete_replaced_documents_from_whoosh_too(tmp_path, index_path)
 def test_update_refuses_existing_target(index_path):
     with pytest.raises(FileExistsError):
         search.update_index(index_path, index_path, [], [])
+
+
+def test_threads_sharing_one_index_get_what_one_thread_gets(tmp_path, index_path):
+    """Every thread of a worker reads through the index's one Whoosh searcher: concurrent searches
+    (exact, fuzzy, identifiers; postings read afresh) over an index of several segments must answer
+    exactly as the same searches one after another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    several = tmp_path / "several-segments"
+    search.update_index(index_path, several, [make_doc(i, months_late=7) for i in (1, 2, 5)], [key_of(4)])
+    queries = ["hoang lomg", "truomg tho", "quyet thnag", "hoang long", "duc thanh", "htx", "", tax_code(3),
+               "cong ty", "nguyen kin", "Đức", "đức thành"] * 6
+
+    def answer(index, q):
+        result = search.search(index, q, per_page=50)
+        return result.total, result.fuzzy, [(hit.key, hit.name, hit.status, hit.arrears_total) for hit in result.hits]
+
+    alone = search.SearchIndex(several)
+    expected = [answer(alone, q) for q in queries]
+    shared = search.SearchIndex(several)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)   # threads switch every few bytecodes: races show up in a small test
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            for _ in range(5):
+                shared.clear_caches()   # so that the threads read postings from Whoosh, not the cache
+                assert list(pool.map(lambda q: answer(shared, q), queries)) == expected
+    finally:
+        sys.setswitchinterval(interval)
+    assert any(total for total, _, _ in expected) and any(fuzzy for _, fuzzy, _ in expected)
+    shared.close()
+    alone.close()
 
 
 def test_open_index_is_cached_per_path(index_path, tmp_path):
