@@ -21,9 +21,12 @@ keepalive = 5                                    # behind nginx, which keeps its
 # Load the app once before forking: workers share its memory (catalogues, templates, provinces)
 # and a broken configuration stops the master at once instead of every worker in a loop.
 preload_app = True
-# Recycle workers now and then so slow leaks cannot grow; the jitter keeps them from all restarting at once.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 500)
+# Recycle workers now and then so that a slow leak in a library cannot grow for weeks. Rarely: a worker's
+# memory is bounded by its caches (bench/worker_memory.py shows it level), and each restart throws away
+# the search caches it built, which at 5,000 requests restarted every worker about every 20 s of a
+# news-day peak. The jitter keeps them from all restarting at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 100_000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 10_000)
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 # Who, method and path, answer, size, time in microseconds, the release current when it answered
