@@ -34,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import guards, i18n, rendering
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", guards.engine_options(app.config["DATABASE_URL"]))
     db.init_app(app)
+    from . import queries
+    with app.app_context():
+        queries.read_sqlite_through_mmap(db.engine)
 
     from . import logging
     i18n.init_app(app)
