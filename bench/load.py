@@ -361,8 +361,11 @@ def measure_portal(args, release: Release, work: Path, levels: list[int]) -> lis
                 alone = [line for line in sequence if kind_of(line) == kind]
                 lines.append(row(kind, run_wrk(server.port, alone, 8, max(1, args.duration // 2), args.threads,
                                                work, server), with_verdict=False))
-        rss_after = server.worker_rss_mb()
-    lines.append(f"gunicorn -w {args.workers}; worker memory {rss_before} MB at start, {rss_after} MB after")
+        rss_after = server.worker_memory_mb(("VmRSS", "RssAnon"))
+    lines.append(f"gunicorn -w {args.workers}; worker memory {rss_before} MB at start, after "
+                 f"{[sizes['VmRSS'] for sizes in rss_after.values()]} MB resident of which "
+                 f"{[sizes['RssAnon'] for sizes in rss_after.values()]} MB anonymous (the rest: mapped "
+                 f"database and index pages, shared)")
     return lines
 
 

@@ -17,8 +17,9 @@ run. Every answer is checked:
 An answer whose header and content name different releases is a *mixed* answer (must be 0). The
 moment each release became current is read from the database (polled), and gunicorn's access log
 (worker pid per request) says how long each worker took to serve it. Worker memory (VmRSS and
-RssAnon from /proc) is sampled every --sample-seconds; its slope after --warmup is "flat" below
-FLAT_MB_PER_MINUTE per worker.
+RssAnon from /proc) is sampled every --sample-seconds; anonymous memory's slope after --warmup is
+"flat" below FLAT_MB_PER_MINUTE per worker (VmRSS also counts the pages of the memory-mapped SQLite
+database and index a worker has touched: shared with every process and given back under pressure).
 
     .venv/bin/python bench/soak.py [--employers N | --reuse DIR] [--duration S] [--publishes K]
                                    [--concurrency C] [--workers W] [--port P] [--out DIR] [--keep]
@@ -409,18 +410,18 @@ def memory_lines(samples, warmup: float, switch_moments: list[float]) -> tuple[l
         middle = after[len(after) // 2]
         calm = steady(after, switch_moments, warmup) or after
         rss_slope = slope_per_minute([(t, s["VmRSS"]) for t, s in after])
-        calm_slope = max(slope_per_minute([(t, s["VmRSS"]) for t, s in part])
+        calm_slope = max(slope_per_minute([(t, s["RssAnon"]) for t, s in part])
                          for part in segments(calm, switch_moments))
         anon_slope = slope_per_minute([(t, s["RssAnon"]) for t, s in after])
         flat = flat and calm_slope < FLAT_MB_PER_MINUTE
         lines.append(f"  worker {pid}{'' if pid in first_pids else ' (started during the run)'}: RSS "
                      f"{series[0][1]['VmRSS']:,} MB at start, {after[0][1]['VmRSS']:,} after the warm-up, "
                      f"{middle[1]['VmRSS']:,} in the middle, {series[-1][1]['VmRSS']:,} at the end; "
-                     f"slope after the warm-up {rss_slope:+.2f} MB/min, between switches {calm_slope:+.2f} MB/min "
-                     f"(anonymous {after[0][1]['RssAnon']:,} -> {series[-1][1]['RssAnon']:,} MB, "
-                     f"{anon_slope:+.2f} MB/min)")
+                     f"slope after the warm-up {rss_slope:+.2f} MB/min; anonymous {after[0][1]['RssAnon']:,} -> "
+                     f"{series[-1][1]['RssAnon']:,} MB, {anon_slope:+.2f} MB/min, between switches "
+                     f"{calm_slope:+.2f} MB/min")
     restarted = len(pids) - len(first_pids)
-    head = (f"worker memory ({len(samples)} samples; flat = RSS slope below {FLAT_MB_PER_MINUTE} MB/min in every "
+    head = (f"worker memory ({len(samples)} samples; flat = anonymous memory's slope below {FLAT_MB_PER_MINUTE} MB/min in every "
             f"steady stretch, i.e. leaving out {warmup:.0f} s of warm-up after the start and after each switch): "
             f"{'flat' if flat else 'NOT FLAT'}" + (f"; {restarted} workers restarted" if restarted else ""))
     return [head] + lines, flat
