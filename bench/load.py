@@ -338,6 +338,12 @@ def portal_server(data_dir: Path, args: argparse.Namespace, out: Path):
     return Server(data_dir, args.workers, out / "gunicorn.log", env)
 
 
+def memory_text(server) -> str:
+    """Each worker's resident / anonymous memory, e.g. '[598/439, 604/441] MB'."""
+    sizes = server.worker_memory_mb(("VmRSS", "RssAnon")).values()
+    return "[" + ", ".join(f"{size['VmRSS']}/{size['RssAnon']}" for size in sizes) + "] MB"
+
+
 def measure_portal(args, release: Release, work: Path, levels: list[int]) -> list[str]:
     rng = random.Random(23)
     sequence = mixed_sequence(rng, release)
@@ -345,7 +351,7 @@ def measure_portal(args, release: Release, work: Path, levels: list[int]) -> lis
              f"Zipf s={ZIPF_S} over {QUERY_POOL:,} queries and 20,000 codes; batch checks of {BATCH_CODES} codes",
              f"targets: >= {TARGET_RPS} req/s, p95 < {TARGET_P95_MS} ms, zero errors", "", HEADER]
     with portal_server(release.data_dir, args, args.out) as server:
-        rss_before = server.worker_rss_mb()
+        before = memory_text(server)
         sequence, dropped = answered(server.port, sequence)
         lines.insert(1, f"({dropped:,} requests for list pages past the end of their list left out)")
         cold = run_wrk(server.port, sequence, levels[0], args.duration, args.threads, work, server)
@@ -361,11 +367,9 @@ def measure_portal(args, release: Release, work: Path, levels: list[int]) -> lis
                 alone = [line for line in sequence if kind_of(line) == kind]
                 lines.append(row(kind, run_wrk(server.port, alone, 8, max(1, args.duration // 2), args.threads,
                                                work, server), with_verdict=False))
-        rss_after = server.worker_memory_mb(("VmRSS", "RssAnon"))
-    lines.append(f"gunicorn -w {args.workers}; worker memory {rss_before} MB at start, after "
-                 f"{[sizes['VmRSS'] for sizes in rss_after.values()]} MB resident of which "
-                 f"{[sizes['RssAnon'] for sizes in rss_after.values()]} MB anonymous (the rest: mapped "
-                 f"database and index pages, shared)")
+        after = memory_text(server)
+    lines.append(f"gunicorn -w {args.workers}; worker memory, resident of which anonymous (the rest: mapped "
+                 f"database and index pages, shared): {before} at start, {after} after")
     return lines
 
 
