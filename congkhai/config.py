@@ -49,7 +49,8 @@ SETTINGS = [
     Setting("CONGKHAI_CACHE_SECONDS", 3600,
             "Seconds a rendered answer stays in the portal's own cache (Redis or in-process) within one release."),
     Setting("CONGKHAI_CACHE_BYTES", 64 * 1024 * 1024,
-            "Bytes of rendered answers the in-process cache keeps per worker when REDIS_URL is unset."),
+            "Bytes of rendered answers the in-process cache keeps per worker when REDIS_URL is unset (a quarter "
+            "of it with Redis), plus a quarter of it for the hits each worker keeps ready to send."),
     Setting("CONGKHAI_CACHE_PREFIX", "congkhai:page",
             "Prefix of the portal's cache keys in Redis (one per register sharing a Redis)."),
     Setting("SECRET_KEY", None, "Flask secret key; required when the portal runs in production."),

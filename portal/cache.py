@@ -16,7 +16,8 @@ ETag (release + digest of the body), Cache-Control and a 304 to a matching If-No
 get `no-store`. `X-Cache: hit|miss` says whether the answer came from the cache.
 
 Most hits never reach Flask: `HitShortcut`, a WSGI layer in front of it, answers them with the same
-headers and the same rate-limit count, at a third of the cost (a news day is mostly hits). It
+headers and the same rate-limit count, at a third of the cost (a news day is mostly hits); the
+answers it has built once it keeps ready to send, in another quarter of CONGKHAI_CACHE_BYTES. It
 answers only what it is sure of and hands everything else to Flask: a release or disputes state
 this process has not read within CURRENT_RELEASE_SECONDS, a `?lang=` (Flask sets the cookie), a page
 under other limits than the page or API limit, a client over its limit.
@@ -30,8 +31,11 @@ import threading
 import time
 from collections import OrderedDict
 
+from dataclasses import dataclass
+
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date
 from werkzeug.wrappers import Request, Response
 
 from . import guards, i18n, queries, ratelimits
@@ -40,6 +44,7 @@ from .logging import log_request
 log = logging.getLogger(__name__)
 
 EXTENSION = "congkhai.page_cache"
+READY = "congkhai.page_cache.ready"  # the per-process store of the shortcut's Ready answers
 METHODS = ("GET", "HEAD")
 KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language", "Link", "Cache-Control")
 MISSED = "congkhai.page_cache.missed"  # environ: the key the shortcut looked up in vain (Flask skips it)
@@ -52,15 +57,16 @@ def exempt(view):
 
 
 class MemoryStore:
-    """A least-recently-used store bounded by the bytes of its values, safe across threads."""
+    """A least-recently-used store bounded by the bytes of its values, safe across threads. A value
+    that is not bytes (a `Ready` answer) is stored with the size it gives."""
 
     def __init__(self, max_bytes: int, seconds: int):
         self.max_bytes, self.seconds = max_bytes, seconds
-        self.entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[float, object, int]] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str):
         with self.lock:
             entry = self.entries.get(key)
             if entry is None:
@@ -71,19 +77,20 @@ class MemoryStore:
             self.entries.move_to_end(key)
             return entry[1]
 
-    def set(self, key: str, value: bytes) -> None:
-        if len(value) > self.max_bytes // 4:  # one huge answer must not empty the whole cache
+    def set(self, key: str, value) -> None:
+        size = len(value) if isinstance(value, bytes) else value.size
+        if size > self.max_bytes // 4:  # one huge answer must not empty the whole cache
             return
         with self.lock:
             if key in self.entries:
                 self._drop(key)
-            self.entries[key] = (time.monotonic(), value)
-            self.size += len(value)
+            self.entries[key] = (time.monotonic(), value, size)
+            self.size += size
             while self.size > self.max_bytes:
                 self._drop(next(iter(self.entries)))
 
     def _drop(self, key: str) -> None:
-        self.size -= len(self.entries.pop(key)[1])
+        self.size -= self.entries.pop(key)[2]
 
 
 class RedisStore:
@@ -234,13 +241,45 @@ def finish(response):
     return _conditional(response, release_id, request)
 
 
+# A request with any of these is answered as werkzeug would (304, 412, 206), not from a Ready answer.
+CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE",
+               "HTTP_RANGE")
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A hit as the shortcut sends it, all but its per-request headers (rate limit, Date): built once
+    per worker from the stored answer, so the next hits skip decoding it and rebuilding its headers
+    (werkzeug's header list costs a lookup per header set, most of a hit's cost before this)."""
+
+    status: str
+    code: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    limit: tuple
+    release_id: str
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(name) + len(value) for name, value in self.headers)
+
+    def sent_with(self, extra: list[tuple[str, str]]):
+        def send(environ, start_response):
+            start_response(self.status, [*self.headers, *extra])
+            return [self.body]
+        return send
+
+
 class HitShortcut:
     """A WSGI layer in front of Flask that answers cache hits itself (see the module's docstring).
 
     What a hit gets on Flask's way, it gets here from the same functions: the key (`page_key`,
     `i18n.locale_of`, the release version this process last read), the rate-limit count and its
     headers (`ratelimits.count_cached_hit`), the security headers, X-Release-Id, Vary and the 304
-    (`_conditional`), and the request's log line. Tests compare its answers with Flask's."""
+    (`_conditional`), and the request's log line. The first hit of a key in a worker keeps what it
+    built as a `Ready` answer in the worker's memory (a quarter of CONGKHAI_CACHE_BYTES more), which
+    answers the next unconditional hits of that key. Tests compare its
+    answers with Flask's."""
 
     def __init__(self, app: Flask, wsgi_app):
         from .api import PREFIX, cors  # imported here: the API's views import this module
@@ -262,14 +301,44 @@ class HitShortcut:
         asked = Request(environ)
         if "lang" in asked.args:
             return None
+        version = release_version(*register)
+        key = page_key(app.config["CONGKHAI_CACHE_PREFIX"], version, i18n.locale_of(asked), asked.full_path)
+        plain = not any(name in environ for name in CONDITIONAL)
+        slot = f"ready:{asked.method}:{int(asked.is_secure)}:{key}"
+        ready = app.extensions[READY].get(slot) if plain else None
+        if ready is None:
+            found = self.stored(environ, asked, key, version)
+            if found is None:
+                return None
+            response, limit, release_id = found
+            if plain:
+                ready = self.prepare(environ, asked, response, limit, release_id)
+                app.extensions[READY].set(slot, ready)
+        else:
+            limit, release_id = ready.limit, ready.release_id
+        limit_headers = ratelimits.count_cached_hit(app, asked.remote_addr or "127.0.0.1", limit)
+        if limit_headers is None:
+            return None
+        if ready is not None:
+            answer, code = ready.sent_with([*limit_headers, ("Date", http_date())]), ready.code
+        else:
+            response.headers.extend(limit_headers)
+            answer = _conditional(response, release_id, asked)
+            code = answer.status_code
+        if app.config["CONGKHAI_LOG_FORMAT"] == "json":  # the release served, as Flask's line says
+            log_request(asked.method, asked.path, code, started, register[0].id if register[0] is not None else None)
+        return answer
+
+    def stored(self, environ, asked: Request, key: str, version: str):
+        """The stored answer of a page this layer may answer, with all but its per-request headers,
+        the limit it counts against and the release it names; None when Flask is to answer."""
+        app = self.app
         try:
             endpoint, _ = app.create_url_adapter(asked).match(method=asked.method)
         except HTTPException:  # no such page, a redirect, another method: Flask says so
             return None
         if not storable(app, endpoint, asked.method):
             return None
-        version = release_version(*register)
-        key = page_key(app.config["CONGKHAI_CACHE_PREFIX"], version, i18n.locale_of(asked), asked.full_path)
         value = app.extensions[EXTENSION].get(key)
         if value is None:
             environ[MISSED] = key
@@ -277,19 +346,19 @@ class HitShortcut:
         response, meta = _decode(value)
         if meta.get("limit") is None:
             return None
-        limit_headers = ratelimits.count_cached_hit(app, asked.remote_addr or "127.0.0.1", meta["limit"])
-        if limit_headers is None:
-            return None
         response.headers["X-Cache"] = "hit"
-        response.headers.extend(limit_headers)
         if asked.path.startswith(self.api_prefix):
             self.cors(response, asked.method)
         guards.secure(response, asked.is_secure)
-        response = _conditional(response, meta["release_id"] or version.partition(".")[0], asked)
-        if app.config["CONGKHAI_LOG_FORMAT"] == "json":  # the release served, as Flask's line says
-            log_request(asked.method, asked.path, response.status_code, started,
-                        register[0].id if register[0] is not None else None)
-        return response
+        return response, meta["limit"], meta["release_id"] or version.partition(".")[0]
+
+    @staticmethod
+    def prepare(environ, asked: Request, response, limit: tuple, release_id: str) -> Ready:
+        """The Ready answer of an unconditional hit: what werkzeug would send, less its Date."""
+        response = _conditional(response, release_id, asked)
+        body_parts, status, headers = response.get_wsgi_response(environ)
+        return Ready(status=status, code=response.status_code, body=b"".join(body_parts), limit=limit,
+                     release_id=release_id, headers=tuple((k, v) for k, v in headers if k.lower() != "date"))
 
 
 def init_app(app: Flask) -> None:
@@ -302,6 +371,7 @@ def init_app(app: Flask) -> None:
     else:
         store = MemoryStore(max_bytes, seconds)
     app.extensions[EXTENSION] = store
+    app.extensions[READY] = MemoryStore(max_bytes // 4, seconds)
     app.before_request(lookup)
     app.after_request(finish)
     app.wsgi_app = HitShortcut(app, app.wsgi_app)

@@ -179,16 +179,48 @@ def test_a_hit_before_flask_is_the_answer_flask_gives_for_it(published, store_co
     app = make_app(published["CONGKHAI_DATA_DIR"], store_config)
     client, calls = app.test_client(), flask_calls(app)
     assert client.get(url).headers["X-Cache"] == "miss"
-    shortcut = client.get(url)
-    assert len(calls) == 1 and shortcut.headers["X-Cache"] == "hit"
+    first_hit, ready = client.get(url), client.get(url)  # the second is sent from the first one's Ready answer
+    assert len(calls) == 1 and first_hit.headers["X-Cache"] == ready.headers["X-Cache"] == "hit"
+    head = client.head(url)
     monkeypatch.setattr(queries, "fresh_register", lambda app: None)  # as if the release were not read lately
-    through_flask = client.get(url)
-    assert len(calls) == 2 and through_flask.headers["X-Cache"] == "hit"
-    assert shortcut.get_data() == through_flask.get_data() and shortcut.status_code == through_flask.status_code
-    assert _same_parts(shortcut) == _same_parts(through_flask)
-    assert sorted(shortcut.headers.keys()) == sorted(through_flask.headers.keys())
-    assert int(through_flask.headers["X-RateLimit-Remaining"]) == int(shortcut.headers["X-RateLimit-Remaining"]) - 1
-    assert abs(int(through_flask.headers["X-RateLimit-Reset"]) - int(shortcut.headers["X-RateLimit-Reset"])) <= 1
+    through_flask, flask_head = client.get(url), client.head(url)
+    assert len(calls) == 3 and through_flask.headers["X-Cache"] == flask_head.headers["X-Cache"] == "hit"
+    for shortcut in (first_hit, ready):
+        assert shortcut.get_data() == through_flask.get_data() and shortcut.status_code == through_flask.status_code
+        assert _same_parts(shortcut) == _same_parts(through_flask)
+        assert sorted(shortcut.headers.keys()) == sorted(through_flask.headers.keys())
+    assert int(ready.headers["X-RateLimit-Remaining"]) == int(first_hit.headers["X-RateLimit-Remaining"]) - 1
+    assert int(through_flask.headers["X-RateLimit-Remaining"]) == int(head.headers["X-RateLimit-Remaining"]) - 1
+    assert abs(int(through_flask.headers["X-RateLimit-Reset"]) - int(ready.headers["X-RateLimit-Reset"])) <= 1
+    assert head.get_data() == flask_head.get_data() == b"" and _same_parts(head) == _same_parts(flask_head)
+
+
+def test_a_worker_sends_a_hit_it_built_once_without_decoding_it_again(published, store_config, monkeypatch):
+    app = make_app(published["CONGKHAI_DATA_DIR"], store_config)
+    client, store, looked_up = app.test_client(), app.extensions[EXTENSION], []
+    get = store.get
+    monkeypatch.setattr(store, "get", lambda key: looked_up.append(key) or get(key))
+    assert [client.get("/lists/offenders").headers["X-Cache"] for _ in range(4)] == ["miss", "hit", "hit", "hit"]
+    assert len(looked_up) == 2  # the miss and the first hit; then the Ready answer
+    client.set_cookie("lang", "en")
+    english = [client.get("/lists/offenders") for _ in range(3)]  # another language, another answer
+    assert [answer.headers["X-Cache"] for answer in english] == ["miss", "hit", "hit"]
+    assert 'lang="en"' in english[2].get_data(as_text=True)
+    assert len(looked_up) == 4
+
+
+@pytest.mark.parametrize("url", ["/lists/offenders", "/api/v1/releases"])
+def test_conditional_requests_after_a_ready_answer_get_what_werkzeug_gives(published, store_config, url):
+    app = make_app(published["CONGKHAI_DATA_DIR"], store_config)
+    client, calls = app.test_client(), flask_calls(app)
+    etag = client.get(url).headers["ETag"]
+    ready = [client.get(url) for _ in range(2)][-1]
+    assert len(calls) == 1 and ready.headers["Date"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(url, headers={"If-None-Match": '"another"'}).get_data() == ready.get_data()
+    assert client.get(url, headers={"If-Match": '"another"'}).status_code == 412
+    assert client.get(url, headers={"If-Modified-Since": ready.headers["Date"]}).status_code == 200  # no Last-Modified
+    assert len(calls) == 1
 
 
 def test_hits_before_flask_count_against_the_same_limit_and_the_429_comes_from_flask(published, store_config):
