@@ -220,8 +220,20 @@ def unknown_tax_code(rng: random.Random) -> str:
             return code
 
 
+_tax_code_keys: tuple[list[dict], list[str]] | None = None  # (rows, their tax-code keys): the last asked
+
+
+def tax_code_keys(rows: list[dict]) -> list[str]:
+    """The sample's keys that are tax codes, listed once per sample: the load benchmark draws a
+    malformed code from them thousands of times (listing them each time took over three minutes)."""
+    global _tax_code_keys
+    if _tax_code_keys is None or _tax_code_keys[0] is not rows:
+        _tax_code_keys = (rows, [r["key"] for r in rows if r["key"][:10].isdigit()] or ["0100233488"])
+    return _tax_code_keys[1]
+
+
 def malformed_code(rng: random.Random, rows: list[dict]) -> str:
-    real = rng.choice([r["key"] for r in rows if r["key"][:10].isdigit()] or ["0100233488"])
+    real = rng.choice(tax_code_keys(rows))
     return rng.choice([
         real[:9] + str((int(real[9]) + 1) % 10) + real[10:],  # wrong check digit
         real[:7],                                             # too few digits
