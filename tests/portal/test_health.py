@@ -7,7 +7,7 @@ from portal import create_app
 from publisher.pipeline import publish
 from tests.publisher.factory import write_all
 
-from .conftest import DAY_1, DAY_2, scenario
+from .conftest import BRANCH, DAY_1, DAY_2, PERSONAL_NUMBER, scenario
 
 
 def copy_of(published, tmp_path):
@@ -77,3 +77,8 @@ def test_publisher_and_portal_on_each_engine(db_settings, tmp_path):
     assert ready.status_code == 200 and ready.get_json()["release_id"] == DAY_1.isoformat()
     assert "Đông Á" in client.get("/lists/evading").get_data(as_text=True)
     assert client.get("/api/v1/releases").get_json()["releases"][0]["id"] == DAY_1.isoformat()
+    checked = client.post("/api/v1/eligibility", json={"codes": [BRANCH, BRANCH.replace("-", ""), PERSONAL_NUMBER,
+                                                                 "0100233488"], "date": DAY_1.isoformat()})
+    answers = checked.get_json()["receipt"]["answers"]
+    assert [a["outcome"] for a in answers] == ["found", "duplicate", "found", "unknown"]
+    assert answers[0]["employer"]["tax_code"] == BRANCH and answers[2]["employer"]["name"] == "Hộ kinh doanh Nguyễn Văn Đức"
