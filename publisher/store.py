@@ -24,7 +24,7 @@ from .records import BuiltRelease, Record
 
 D = DailyResult.__table__
 BATCH = 20_000
-ANALYZE_AFTER = 10_000  # rows a release adds before PostgreSQL's statistics are refreshed
+ANALYZE_AFTER = 10_000  # rows a release adds before the planner's statistics are refreshed
 _ATTRIBUTES = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "province_code")
 
 
@@ -190,9 +190,12 @@ def close_intervals(conn, employer_ids: list[int], as_of: date, progress=None) -
 
 
 def analyze(conn) -> None:
-    """Refresh PostgreSQL's statistics of the tables a release loads in bulk, inside the release's
-    transaction: autovacuum would analyse them only later, and until then the planner plans the
-    next release's and the portal's queries for the empty tables it last saw."""
+    """Refresh the planner's statistics of the tables a release loads in bulk, inside the release's
+    transaction. PostgreSQL's autovacuum would analyse them only later, and until then the planner
+    plans the next release's and the portal's queries for the empty tables it last saw. SQLite has
+    none unless asked: without them it counted a province's honour roll by walking every compliant
+    employer of the country (0.74 s at a million employers; 0.2 s for Hà Nội and 3 ms for a small
+    province with them, which ANALYZE gathers in about half a second)."""
     quote = conn.dialect.identifier_preparer.quote
     for table in (E, I):
         conn.exec_driver_sql(f"ANALYZE {quote(table.name)}")
@@ -254,7 +257,7 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         bulk_insert(conn, I, [_interval_row(ids[c.key], as_of, c.after) for c in batch])
         if progress:
             progress(len(batch))
-    if conn.dialect.name == "postgresql" and len(new_keys) + len(opening) >= ANALYZE_AFTER:
+    if len(new_keys) + len(opening) >= ANALYZE_AFTER:
         analyze(conn)
     conn.execute(insert(R).values(
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,

@@ -217,3 +217,19 @@ def test_closing_intervals_ends_only_the_open_ones_in_one_statement(database_url
         {(k, AS_OF - timedelta(days=5)) for k in keys}
     assert {k: end for k, start, end in ends if start == AS_OF - timedelta(days=5)} == \
         {**{k: AS_OF for k in keys[:20]}, **{k: None for k in keys[20:]}}
+
+
+def test_a_large_release_leaves_the_planner_statistics_of_its_tables(tmp_path, db_settings, conn, monkeypatch):
+    """Without them SQLite plans a province's honour roll over every compliant employer."""
+    import publisher.store
+
+    monkeypatch.setattr(publisher.store, "ANALYZE_AFTER", 50)
+    run(tmp_path, db_settings, AS_OF, "d1")
+    c = conn()
+    if c.dialect.name == "sqlite":
+        analysed = {name for (name,) in c.execute(sa.text("select distinct tbl from sqlite_stat1"))}
+        assert {"employers", "status_intervals"} <= analysed
+    else:
+        rows = dict(c.execute(sa.text("select relname, reltuples from pg_class where relnamespace = "
+                                      "current_schema()::regnamespace and relname in ('employers', 'status_intervals')")).all())
+        assert rows["employers"] >= 100 and rows["status_intervals"] >= 100
