@@ -30,7 +30,6 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, request
@@ -278,8 +277,7 @@ class HitShortcut:
     headers (`ratelimits.count_cached_hit`), the security headers, X-Release-Id, Vary and the 304
     (`_conditional`), and the request's log line. The first hit of a key in a worker keeps what it
     built as a `Ready` answer in the worker's memory (a quarter of CONGKHAI_CACHE_BYTES more), which
-    answers the next unconditional hits of that key. Tests compare its
-    answers with Flask's."""
+    answers the next unconditional hits of that key. Tests compare its answers with Flask's."""
 
     def __init__(self, app: Flask, wsgi_app):
         from .api import PREFIX, cors  # imported here: the API's views import this module

@@ -679,12 +679,11 @@ def _codes_statement(kind: str):
     if kind not in statements:
         employer, interval = Employer.__table__.c, SI.__table__.c
         column = employer[_CODE_COLUMNS[kind]]
-        day = bindparam("day")
         statements[kind] = (select(column.label("code"), *(employer[name] for name in _MATCH_EMPLOYER),
                                    *(interval[name] for name in _MATCH_STATE))
                             .select_from(Employer.__table__)
-                            .outerjoin(SI.__table__, and_(interval.employer_id == employer.id, interval.valid_from <= day,
-                                                          or_(interval.valid_to.is_(None), interval.valid_to > day)))
+                            .outerjoin(SI.__table__, and_(interval.employer_id == employer.id,
+                                                          covering(bindparam("day"), interval)))
                             .where(column.in_(bindparam("codes", expanding=True)))
                             .order_by(employer.key))
     return statements[kind]
