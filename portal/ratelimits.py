@@ -5,11 +5,19 @@ otherwise (one process, development and tests); if Redis stops answering, each p
 memory until it is back instead of failing the request. Limits are settings, read on every
 request, so an operator can change them without touching code. Clients are told apart by their
 address: behind a reverse proxy, CONGKHAI_TRUSTED_PROXIES makes that the client's (portal.guards).
+
+With Redis, a limit of a request a second or more (the page and API limits) is counted in each
+process and sent to Redis ten times a second, not once per request (`RecallingRedisStorage`);
+stricter limits (batch checks, disputes) are counted in Redis on every request.
 """
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
+import weakref
+from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import Blueprint, Flask, current_app, request
@@ -25,15 +33,41 @@ SCHEME = "congkhai+"
 # The limits a cached page can be under, by flask-limiter scope, and the settings they are read from.
 CACHED_PAGE_SCOPES = {"global": "CONGKHAI_PAGE_RATE_LIMIT", "api": "CONGKHAI_API_RATE_LIMIT"}
 
+log = logging.getLogger(__name__)
+_TALLYING = weakref.WeakSet()  # storages with tallies, reset in a forked child (os.register_at_fork)
+
+
+@dataclass
+class Tally:
+    """One limit's count for one client, as this process knows it."""
+    expiry: int            # the window's length, in seconds
+    expires_at: float      # when the window ends (time.time()): Redis's word after a flush
+    shared: int = 0        # the count in Redis at the last flush, this process's increments included
+    pending: int = 0       # increments made here since, not yet sent
+
+    def current(self, now: float) -> int:
+        if now >= self.expires_at:   # a new window: what was counted belonged to the last one
+            self.shared, self.pending, self.expires_at = 0, 0, now + self.expiry
+        return self.shared + self.pending
+
 
 class RecallingRedisStorage(RedisStorage):
-    """limits' Redis storage, whose increment also returns the key's time to live, and which answers
-    the rate-limit headers of the same request from that answer instead of two more round trips
-    (they were most of a cached page's cost). Used for `congkhai+redis://` URIs.
+    """limits' Redis storage, for `congkhai+redis://` URIs, made cheap enough for a news-day peak.
 
-    What it recalls is this thread's increments of the current request (a batch check counts
-    against two limits), forgotten at the start of every request (`forget`) and after a second, so
-    a limit is never tested against another request's count."""
+    Generous limits are tallied here and flushed. A Redis round trip per request was a quarter of the
+    portal's CPU under load (bench/load.py), as much as gunicorn's whole HTTP handling. So a limit
+    allowing at least `buffer_from` requests a second (the page and API limits) is counted in
+    process (`Tally`). A thread sends the new counts to Redis every `sync_seconds` in one pipeline,
+    and each answer brings back every other worker's and node's counts. A process therefore decides
+    on a shared count at most that late: past the limit, a client gets through at most what it sends
+    in that time, once per window. While Redis is down, the tallies carry on in memory.
+
+    Strict limits are exact, and answer their headers from the increment. The batch and dispute
+    limits are counted in Redis on every request, as limits' own storage does. The increment also
+    returns the key's time to live, so the rate-limit headers of the same request need no second or
+    third round trip. What is recalled is this thread's increments of the current request (a batch
+    check counts against two limits), forgotten at the start of every request (`forget`) and after
+    a second, so a limit is never tested against another request's count."""
 
     STORAGE_SCHEME = [SCHEME + "redis", SCHEME + "rediss"]
     SCRIPT_INCR_TTL = """
@@ -45,15 +79,36 @@ return {current, redis.call("pttl", KEYS[1])}
 """
     RECALL_SECONDS = 1.0
 
-    def __init__(self, uri: str, **options):
+    def __init__(self, uri: str, sync_seconds: float = 0.1, buffer_from: float = 1.0, **options):
         self.recent = threading.local()
+        self.sync_seconds, self.buffer_from = float(sync_seconds), float(buffer_from)
+        self._reset()
+        _TALLYING.add(self)
         super().__init__(uri.removeprefix(SCHEME), **options)
+
+    def _reset(self) -> None:
+        """No tallies, lock or flushing thread: a forked worker starts with none of its parent's."""
+        self._owner_pid: int | None = None  # the process whose thread flushes the tallies
+        self._tallies: dict[str, Tally] = {}
+        self._lock = threading.Lock()
+        self._failing = False
 
     def initialize_storage(self, uri: str) -> None:
         super().initialize_storage(uri)
         self.lua_incr_ttl = self.get_connection().register_script(self.SCRIPT_INCR_TTL)
 
+    def buffered(self, key: str, expiry: int) -> bool:
+        """Whether the key's limit allows `buffer_from` requests a second or more. limits writes the
+        limit's amount third from the end of its keys (`RateLimitItem.key_for`)."""
+        try:
+            amount = int(key.rsplit("/", 3)[1])
+        except (IndexError, ValueError):
+            return False
+        return amount >= self.buffer_from * expiry
+
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        if self.buffered(key, expiry):
+            return self._tally_incr(key, expiry, amount)
         count, pttl = self.lua_incr_ttl([self.prefixed_key(key)], [expiry, amount])
         entries = getattr(self.recent, "entries", None)
         if entries is None:
@@ -71,12 +126,108 @@ return {current, redis.call("pttl", KEYS[1])}
         return None
 
     def get(self, key: str) -> int:
+        tally = self._tallies.get(key)
+        if tally is not None:
+            with self._lock:
+                return tally.current(time.time())
         entry = self._recalled(key)
         return entry[0] if entry else super().get(key)
 
     def get_expiry(self, key: str) -> float:
+        tally = self._tallies.get(key)
+        if tally is not None:
+            with self._lock:
+                tally.current(time.time())
+                return tally.expires_at
         entry = self._recalled(key)
         return entry[1] if entry else super().get_expiry(key)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._tallies.pop(key, None)
+        super().clear(key)
+
+    # ---- tallies ----------------------------------------------------------------------------------
+
+    def _tally_incr(self, key: str, expiry: int, amount: int) -> int:
+        if self._owner_pid != os.getpid():
+            self._start_flushing()
+        now = time.time()
+        with self._lock:
+            tally = self._tallies.get(key)
+            if tally is None:
+                tally = self._tallies[key] = Tally(expiry, now + expiry)
+            count = tally.current(now) + amount
+            tally.pending += amount
+            return count
+
+    def _start_flushing(self) -> None:
+        """The first tally of a process starts its flushing thread."""
+        with self._lock:
+            if self._owner_pid == os.getpid():
+                return
+            self._owner_pid = os.getpid()
+        threading.Thread(target=_flush_forever, args=(weakref.ref(self), os.getpid()),
+                         name="congkhai-rate-limit-flush", daemon=True).start()
+
+    def flush(self) -> None:
+        """Send the increments counted here since the last flush and learn each key's shared count
+        and window from the answer; forget the tallies whose window is over."""
+        now = time.time()
+        with self._lock:
+            for key in [key for key, tally in self._tallies.items() if now >= tally.expires_at]:
+                del self._tallies[key]
+            sent = [(key, tally.pending, tally.expiry) for key, tally in self._tallies.items() if tally.pending]
+            for key, pending, _ in sent:
+                self._tallies[key].pending -= pending
+        if not sent:
+            return
+        try:
+            pipeline = self.get_connection().pipeline(transaction=False)
+            for key, pending, expiry in sent:
+                self.lua_incr_ttl([self.prefixed_key(key)], [expiry, pending], client=pipeline)
+            answers = pipeline.execute()
+        except Exception as error:  # the counts stay here, sent with the next flush that reaches Redis
+            with self._lock:
+                for key, pending, _ in sent:
+                    if key in self._tallies:
+                        self._tallies[key].pending += pending
+            if not self._failing:
+                log.warning("rate-limit counts are kept in this process: Redis did not answer (%s)", error)
+            self._failing = True
+            return
+        self._failing = False
+        now = time.time()
+        with self._lock:
+            for (key, _, _), (count, pttl) in zip(sent, answers):
+                tally = self._tallies.get(key)
+                if tally is not None:
+                    tally.shared, tally.expires_at = int(count), now + max(int(pttl), 0) / 1000
+
+
+def _flush_forever(storage_ref, pid: int) -> None:
+    """Flush every `sync_seconds` while the storage is alive and this process owns its tallies
+    (a weak reference: a discarded app's storage is not kept alive by its thread)."""
+    while True:
+        storage = storage_ref()
+        if storage is None or storage._owner_pid != pid:
+            return
+        interval = storage.sync_seconds
+        del storage
+        time.sleep(interval)
+        storage = storage_ref()
+        if storage is None:
+            return
+        storage.flush()
+        del storage
+
+
+def _after_fork() -> None:
+    for storage in list(_TALLYING):
+        storage._reset()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _setting(name: str):
