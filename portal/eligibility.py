@@ -154,7 +154,8 @@ class Issued(NamedTuple):
 def issue_receipt(raw_codes: list[str], days: list[tuple[str | None, date]], check: str = receipts.TENDER) -> Issued:
     """Answer the codes for each (role, day) from the history and return the signed receipt (stored).
 
-    The id covers the signing key, so a stored receipt found by id is signed with `key`."""
+    The id covers the signing key, so a stored receipt found by id is signed with `key`. The same
+    question asked again returns the receipt first issued for it (its time and signature)."""
     try:
         codes = receipts.parse_question(raw_codes)
     except receipts.TooManyCodes:

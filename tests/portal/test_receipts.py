@@ -43,6 +43,26 @@ def test_the_same_question_of_the_same_release_is_the_same_stored_receipt(client
     assert issue(client, [EVADER, "bad"], DAY_3)["receipt"]["id"] != first["receipt"]["id"]
 
 
+def test_a_receipt_another_worker_stored_meanwhile_is_returned_never_replaced(app, client):
+    """Two workers answering the same question at the same moment: the second INSERT loses, and the
+    receipt returned, as every later lookup, is the first one, as it was stored."""
+    from datetime import datetime, timezone
+
+    from portal import queries
+
+    first = issue(client, [DELINQUENT])
+    receipt_id = first["receipt"]["id"]
+    with app.app_context():
+        kept = queries.receipt_by_id(receipt_id)
+        again = queries.store_receipt(receipt_id, datetime(2030, 1, 1, tzinfo=timezone.utc), kept.release_id,
+                                      b'{"other": "body"}', "another signature")
+        assert (again.body, again.signature, again.created_at) == (kept.body, kept.signature, kept.created_at)
+        assert json.loads(again.body) == first["receipt"]
+        fresh = queries.receipt_by_id(receipt_id)
+        assert (fresh.body, fresh.signature) == (kept.body, first["signature"]["value"])
+        assert queries.receipt_by_id("x" * 41) is None and queries.receipt_by_id("f" * 32) is None
+
+
 def test_receipt_json_page_is_the_signed_document(client):
     document = issue(client, [EVADER])
     response = client.get(document["links"]["json"])
