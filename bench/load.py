@@ -13,6 +13,11 @@ through a mixed workload:
 at each concurrency (default 8, 32, 64) for a bounded time. The first pass after the server starts is
 reported as "cold"; the next ones are warm (whatever the portal caches, it has then seen the pool).
 
+With `--against TREE`, the same workload is sent instead to two portals on the same release, this
+checkout's and TREE's (another checkout, e.g. `git worktree add /tmp/before HEAD~3`), one run after
+the other in alternating order (A B, B A, ...) at each concurrency: a shared machine's speed drifts
+over minutes, so only runs alternated this way compare two versions of the code.
+
 With `--datasette`, the release's employers.csv is loaded into SQLite with an FTS5 index on the names
 (sqlite-utils, as a team would in an afternoon), served by `datasette serve`, and the same search
 and employer lookups are sent to both systems in this run: req/s and p95 side by side, and the recall
@@ -20,6 +25,7 @@ of accent-free queries (is the employer among the first page of results?) on bot
 
     .venv/bin/python bench/load.py [--employers N | --reuse DATA_DIR] [--duration S] [--concurrency 8,32,64]
                                    [--workers W] [--threads T] [--datasette] [--recall-queries N]
+                                   [--against TREE [--rounds N]]
 
 Needs `wrk` (Debian package) and, for --datasette, the `bench` extra (`pip install -e '.[bench]'`).
 Targets: mixed workload >= 500 req/s, p95 < 100 ms, zero errors, at each concurrency.
@@ -34,6 +40,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -330,18 +337,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--datasette", action="store_true", help="also measure Datasette on the same lookups")
     parser.add_argument("--by-type", action="store_true", help="also run each request type alone (CPU per request)")
     parser.add_argument("--recall-queries", type=int, default=300, help="accent-free queries for the recall")
+    parser.add_argument("--against", type=Path, help="another checkout: compare its portal with this one, "
+                                                     "runs alternated, instead of the usual runs")
+    parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of each concurrency with --against")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "load")
     parser.add_argument("--keep", action="store_true", help="keep the built release in --out")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-def portal_server(data_dir: Path, args: argparse.Namespace, out: Path):
-    """The portal under gunicorn; with --redis, under a cache prefix of its own, so that a server's
-    first pass is cold even when an earlier run left its pages in that Redis database (nothing
-    there is deleted: the old entries expire)."""
+def portal_server(data_dir: Path, args: argparse.Namespace, out: Path, root: Path = ROOT, name: str = "gunicorn"):
+    """The portal (of this checkout, or of `root`) under gunicorn; with --redis, under a cache prefix
+    of its own, so that a server's first pass is cold even when an earlier run left its pages in
+    that Redis database (nothing there is deleted: the old entries expire)."""
     env = {"REDIS_URL": args.redis, "CONGKHAI_CACHE_PREFIX": f"bench-load:{uuid.uuid4().hex}:page"} if args.redis else None
-    return Server(data_dir, args.workers, out / "gunicorn.log", env)
+    return Server(data_dir, args.workers, out / f"{name}.log", env, root=root)
 
 
 def memory_text(server) -> str:
@@ -376,6 +386,37 @@ def measure_portal(args, release: Release, work: Path, levels: list[int]) -> lis
         after = memory_text(server)
     lines.append(f"gunicorn -w {args.workers}; worker memory, resident of which anonymous (the rest: mapped "
                  f"database and index pages, shared): {before} at start, {after} after")
+    return lines
+
+
+def compare_with_tree(args, release: Release, work: Path, levels: list[int]) -> list[str]:
+    """The mixed workload against this checkout's portal and the one of `--against`, both primed,
+    runs alternated; the median ratio of each concurrency's rounds."""
+    other = args.against.resolve()
+    sequence = mixed_sequence(random.Random(23), release)
+    names = ("this checkout", str(other))
+    lines = [f"this checkout ({ROOT}) against {other}: the mixed workload, {args.rounds} alternated rounds "
+             f"of {args.duration} s at each concurrency", "", f"{'':8}{HEADER}"]
+    with portal_server(release.data_dir, args, args.out, name="this") as ours, \
+            portal_server(release.data_dir, args, args.out, root=other, name="against") as theirs:
+        servers = (ours, theirs)
+        sequence, dropped = answered(ours.port, sequence)
+        lines.insert(1, f"({dropped:,} requests for list pages past the end of their list left out)")
+        for server in servers:
+            prime(server.port, sequence)
+            run_wrk(server.port, sequence, levels[0], max(1, args.duration // 3), args.threads, work, server)
+        for level in levels:
+            figures = {name: [] for name in names}
+            for round_ in range(args.rounds):
+                order = list(zip(names, servers))
+                for name, server in order if round_ % 2 == 0 else reversed(order):
+                    figures[name].append(run_wrk(server.port, sequence, level, args.duration, args.threads, work, server))
+                    lines.append(f"{round_:<8}" + row(f"c={level} {'A' if server is ours else 'B'}", figures[name][-1]))
+            rps = statistics.median(a["rps"] / b["rps"] for a, b in zip(*figures.values()))
+            p95 = statistics.median(a["p95_ms"] / b["p95_ms"] for a, b in zip(*figures.values()))
+            cpu = statistics.median(a["cpu_ms"] / b["cpu_ms"] for a, b in zip(*figures.values()))
+            lines.append(f"c={level}: A / B, median of the rounds: req/s x{rps:.2f}, p95 x{p95:.2f}, CPU per request x{cpu:.2f}")
+    lines.append(f"A: {names[0]}, B: {names[1]}; gunicorn -w {args.workers} each")
     return lines
 
 
@@ -417,6 +458,8 @@ def main(argv=None) -> None:
         return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    if args.against and not (args.against / "portal" / "__init__.py").is_file():
+        raise SystemExit(f"--against {args.against}: not a checkout of this project (no portal/__init__.py)")
     levels = [int(c) for c in args.concurrency.split(",")]
     print(machine_facts())
     data_dir, built = prepare(args)
@@ -426,7 +469,8 @@ def main(argv=None) -> None:
     print(f"release {release.id}: {release.employers:,} employers from {data_dir}")
     try:
         with tempfile.TemporaryDirectory(prefix="congkhai-load-") as tmp:
-            for line in measure_portal(args, release, Path(tmp), levels):
+            measured = compare_with_tree if args.against else measure_portal
+            for line in measured(args, release, Path(tmp), levels):
                 print(line, flush=True)
             if args.datasette:
                 for line in compare_with_datasette(args, release, Path(tmp), levels):

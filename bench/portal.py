@@ -330,10 +330,12 @@ def free_port() -> int:
 
 
 class Server:
-    """`gunicorn 'portal:create_app()'` in its own process group, stopped whole on exit."""
+    """`gunicorn 'portal:create_app()'` in its own process group, stopped whole on exit; the portal of
+    this checkout, or of `root` (another checkout, to compare two versions on one release)."""
 
-    def __init__(self, data_dir: Path, workers: int, log_path: Path, env: dict | None = None, port: int | None = None):
-        self.data_dir, self.workers, self.log_path = data_dir, workers, log_path
+    def __init__(self, data_dir: Path, workers: int, log_path: Path, env: dict | None = None, port: int | None = None,
+                 root: Path = ROOT):
+        self.data_dir, self.workers, self.log_path, self.root = data_dir, workers, log_path, root
         self.extra_env = env or {}
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
@@ -342,7 +344,7 @@ class Server:
         env = {**os.environ, "CONGKHAI_DATA_DIR": str(self.data_dir), "SECRET_KEY": secrets.token_hex(16),
                "CONGKHAI_API_RATE_LIMIT": GENEROUS_LIMIT, "CONGKHAI_BATCH_RATE_LIMIT": GENEROUS_LIMIT,
                "CONGKHAI_PAGE_RATE_LIMIT": GENEROUS_LIMIT,
-               "PYTHONPATH": str(ROOT)}
+               "PYTHONPATH": str(self.root)}
         for name in ("DATABASE_URL", "CONGKHAI_SIGNING_KEY", "REDIS_URL"):
             env.pop(name, None)  # everything from the data directory; limits in each worker's memory
         env.update(self.extra_env)
@@ -350,7 +352,7 @@ class Server:
         command = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
                    "--timeout", str(STARTUP_SECONDS), "portal:create_app()"]
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
         try:
             self.wait_ready()

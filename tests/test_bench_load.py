@@ -83,3 +83,21 @@ def test_each_server_starts_cold_in_a_redis_an_earlier_run_filled(tmp_path):
 
     assert cache_states("/search?q=cong+ty") == ["miss", "hit"]
     assert cache_states("/search?q=cong+ty") == ["miss", "hit"]  # the first run's entry is not this run's
+
+
+@pytest.mark.slow
+def test_against_another_checkout_alternates_the_runs_and_reports_the_ratios(tmp_path, capsys):
+    """--against: two portals on one release, run after run in alternating order. This checkout
+    against itself, so the ratios can only be near one."""
+    need("wrk", "the throughput benchmark (apt-get install wrk)")
+    bench = load_bench()
+    bench.main(["--employers", "300", "--duration", "1", "--concurrency", "2", "--workers", "1", "--rounds", "2",
+                "--against", str(bench.ROOT), "--out", str(tmp_path / "out")])
+    report = capsys.readouterr().out.splitlines()
+    runs = [line.split()[:3] for line in report if re.match(r"^[01] +c=2 [AB] ", line)]
+    assert runs == [["0", "c=2", "A"], ["0", "c=2", "B"], ["1", "c=2", "B"], ["1", "c=2", "A"]]
+    ratios = re.search(r"c=2: A / B, median of the rounds: req/s x([\d.]+), p95 x([\d.]+), CPU per request x([\d.]+)",
+                       "\n".join(report))
+    assert ratios and all(0.2 < float(ratio) < 5 for ratio in ratios.groups())
+    with pytest.raises(SystemExit, match="not a checkout"):
+        bench.main(["--reuse", str(tmp_path), "--against", str(tmp_path), "--out", str(tmp_path / "out2")])
