@@ -412,10 +412,10 @@ def compare_with_tree(args, release: Release, work: Path, levels: list[int]) -> 
                 for name, server in order if round_ % 2 == 0 else reversed(order):
                     figures[name].append(run_wrk(server.port, sequence, level, args.duration, args.threads, work, server))
                     lines.append(f"{round_:<8}" + row(f"c={level} {'A' if server is ours else 'B'}", figures[name][-1]))
-            rps = statistics.median(a["rps"] / b["rps"] for a, b in zip(*figures.values()))
-            p95 = statistics.median(a["p95_ms"] / b["p95_ms"] for a, b in zip(*figures.values()))
-            cpu = statistics.median(a["cpu_ms"] / b["cpu_ms"] for a, b in zip(*figures.values()))
-            lines.append(f"c={level}: A / B, median of the rounds: req/s x{rps:.2f}, p95 x{p95:.2f}, CPU per request x{cpu:.2f}")
+            ratios = {field: statistics.median(a[field] / b[field] for a, b in zip(*figures.values()))
+                      for field in ("rps", "p95_ms", "cpu_ms")}
+            lines.append(f"c={level}: A / B, median of the rounds: req/s x{ratios['rps']:.2f}, "
+                         f"p95 x{ratios['p95_ms']:.2f}, CPU per request x{ratios['cpu_ms']:.2f}")
     lines.append(f"A: {names[0]}, B: {names[1]}; gunicorn -w {args.workers} each")
     return lines
 

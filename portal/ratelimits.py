@@ -208,18 +208,14 @@ return {current, redis.call("pttl", KEYS[1])}
 def _flush_forever(storage_ref, pid: int) -> None:
     """Flush every `sync_seconds` while the storage is alive and this process owns its tallies
     (a weak reference: a discarded app's storage is not kept alive by its thread)."""
-    while True:
-        storage = storage_ref()
-        if storage is None or storage._owner_pid != pid:
-            return
+    storage = storage_ref()
+    while storage is not None and storage._owner_pid == pid:
         interval = storage.sync_seconds
         del storage
         time.sleep(interval)
         storage = storage_ref()
-        if storage is None:
-            return
-        storage.flush()
-        del storage
+        if storage is not None:
+            storage.flush()
 
 
 def _after_fork() -> None:
