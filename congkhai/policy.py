@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,6 +39,13 @@ class Policy:
     evasion_skips_notice: bool = True      # an evasion decision is already a formal decision: listed at once
     first_release_lists: bool = True       # the first release takes over lists that were already published
     resolved_visible_days: int = 30        # how long "obligation completed" stays in the public lists
+    # Provinces whose reports may come without a grand total (their releases say so); a list, not a
+    # tuple, so that a release's recorded policy compares equal once read back from JSON.
+    totals_optional: list = field(default_factory=list)
+    max_employer_drop_share: float = 0.10  # a province's report against its last one: fewer employers,
+    max_offender_drop_share: float = 0.10  # listed offenders or evaders than this share fails it
+    max_evader_drop_share: float = 0.10
+    drop_min_employers: int = 10           # a drop of fewer employers than this never fails a province
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,6 +92,11 @@ def load_policy(path: str | Path | None = None) -> Policy:
             evasion_skips_notice=bool(raw.get("notice", {}).get("evasion_skips_notice", True)),
             first_release_lists=bool(raw.get("notice", {}).get("first_release_lists", True)),
             resolved_visible_days=int(raw.get("retention", {}).get("resolved_visible_days", 30)),
+            totals_optional=sorted(str(code) for code in raw["verification"].get("totals_optional", [])),
+            max_employer_drop_share=float(raw["verification"].get("max_employer_drop_share", 0.10)),
+            max_offender_drop_share=float(raw["verification"].get("max_offender_drop_share", 0.10)),
+            max_evader_drop_share=float(raw["verification"].get("max_evader_drop_share", 0.10)),
+            drop_min_employers=int(raw["verification"].get("drop_min_employers", 10)),
         )
     except KeyError as error:
         raise PolicyError(f"{path}: missing setting {error}") from None
@@ -97,8 +109,14 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if policy.inspection_min_months < 1 or policy.receipt_current_days < 1:
         raise PolicyError(f"{path}: inspection.min_months and receipts.current_days must be 1 or more")
     if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or policy.notice_days < 0 or\
-            policy.resolved_visible_days < 0 or not 0 <= policy.max_rejected_share <= 1:
+            policy.resolved_visible_days < 0 or not 0 <= policy.max_rejected_share <= 1 or\
+            policy.drop_min_employers < 0 or not all(0 <= share <= 1 for share in (
+                policy.max_employer_drop_share, policy.max_offender_drop_share, policy.max_evader_drop_share)):
         raise PolicyError(f"{path}: thresholds out of range")
+    from .provinces import by_code
+    unknown = [code for code in policy.totals_optional if code not in by_code()]
+    if unknown:
+        raise PolicyError(f"{path}: verification.totals_optional names unknown province codes {', '.join(unknown)}")
     return policy
 
 

@@ -144,8 +144,8 @@ def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:
     """The rows of the first visible worksheet that carries the report's header, read with
     calamine (Rust): ten times openpyxl's speed, which is about 40 s saved on a national run. Empty
     cells come back as ''. The workbook is sized first (publisher.xlsx.inspect_workbook), and the
-    cells calamine cannot show as they are, formulas without a value and merged cells, are returned
-    as two maps of (row, column index) -> Unreadable."""
+    cells calamine cannot show as they are, formulas without a value, error values (which calamine
+    reads as empty) and merged cells, are returned as two maps of (row, column index) -> Unreadable."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -170,6 +170,7 @@ def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:
     issues = {key: Unreadable(f"={formula}", "formula without a computed value: open the workbook in a spreadsheet "
                                              "program and save it, so each value is stored")
               for key, formula in chosen.uncomputed.items()}
+    issues.update((key, error_value(text)) for key, text in chosen.errors.items())
     return rows, issues, covered
 
 
@@ -227,11 +228,27 @@ def _shown(text: str) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
 
 
+# What Excel, LibreOffice and Google Sheets show, and write into a CSV, for a formula that failed.
+_SPREADSHEET_ERROR = re.compile(r"\s*(#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!|FIELD!|"
+                                r"BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|EXTERNAL!|PYTHON!|ERROR!)|Err:\d{3})\s*",
+                                re.IGNORECASE)
+
+
+def error_value(text: str) -> Unreadable:
+    """A spreadsheet's error value (#REF!, #N/A...): no amount, no name, never an empty cell."""
+    return Unreadable(text, f"spreadsheet error value {text} (a formula that failed) where a value belongs: "
+                            f"correct the formula or type the value, and save the report again")
+
+
 def cell_issue(value):
-    """An Unreadable for a text cell that is too long or holds a NUL, else None. A NUL ends a
-    string in PostgreSQL and in C libraries, and many of them mean a UTF-16 file or a damaged
-    export; other invisible characters are validation's to strip."""
-    if not isinstance(value, str) or (value.isprintable() and len(value) <= MAX_CELL_CHARS):
+    """An Unreadable for a text cell that is too long, holds a NUL or is a spreadsheet's error
+    value, else None. A NUL ends a string in PostgreSQL and in C libraries, and many of them mean a
+    UTF-16 file or a damaged export; other invisible characters are validation's to strip."""
+    if not isinstance(value, str):
+        return None
+    if ("#" in value or "Err:" in value) and (error := _SPREADSHEET_ERROR.fullmatch(value)):
+        return error_value(error.group(1).upper())
+    if value.isprintable() and len(value) <= MAX_CELL_CHARS:
         return None
     if len(value) > MAX_CELL_CHARS:
         return Unreadable(_shown(value), f"a cell of {len(value):,} characters, more than the {MAX_CELL_CHARS:,} "
@@ -269,8 +286,9 @@ def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None,
 
 
 def _data_rows(report: Report, rows, header_line: int, columns: dict[str, int], issues: dict, merged: dict):
-    """RawRows below the header up to the totals row, which is kept on the report. Merged cells are
-    let alone in the totals row, whose label is usually merged across its first cells."""
+    """RawRows below the header down to the grand total ("Tổng cộng"), which is kept on the report;
+    what stands below it is checked to be no data. Merged cells are let alone in the totals row,
+    whose label is usually merged across its first cells."""
     source = report.source
     headers, width = tuple(columns), max(columns.values()) + 1
     pick = itemgetter(*columns.values())
@@ -281,6 +299,9 @@ def _data_rows(report: Report, rows, header_line: int, columns: dict[str, int], 
             cells = dict(zip(headers, pick(values)))
         else:  # a short row (trailing empty cells left out)
             cells = {header: (values[index] if index < len(values) else None) for header, index in columns.items()}
+        if report.totals is not None:
+            _check_below_totals(report, line, cells)
+            continue
         totals = _is_totals(cells)
         spans = None if totals else merged.get(line)
         if not totals and not spans and not issues and _plain_text(cells.values()):
@@ -296,15 +317,47 @@ def _data_rows(report: Report, rows, header_line: int, columns: dict[str, int], 
         if totals:
             report.totals = cells
             report.totals_line = line
-            return  # below the totals stand signatures and notes, not data
+            continue  # below the totals stand signatures and notes, checked to be no data
         yield RawRow(source, line, cells)
+
+
+def _check_below_totals(report: Report, line: int, cells: dict) -> None:
+    """Below the grand total stand signatures and notes. A second total or a row that carries data
+    means the total stood in the middle of the table (a subtotal, a pasted block): reading on, or
+    stopping there, would publish a shorter list, so the report is refused."""
+    if _is_totals(cells):
+        raise ReportError(Problem(report.source, f"a second 'Tổng cộng' row (the first is row {report.totals_line}): "
+                                                 f"a report has one grand total, at the end of its table", line=line))
+    if _carries_data(cells):
+        raise ReportError(Problem(report.source, f"data below the grand total of row {report.totals_line}: a report's "
+                                                 f"table ends at its 'Tổng cộng' row; move the total below the last "
+                                                 f"employer (a subtotal must not be labelled 'Tổng cộng')", line=line))
+
+
+_NUMERIC_HEADERS = ("Số lao động", "Nợ BHXH", "Nợ BHYT", "Nợ BHTN", "Số tháng chậm đóng")
+_DIGITS = re.compile(r"^-?[\d.,\s]+$")
+
+
+def _carries_data(cells: dict) -> bool:
+    """A tax code, or a number in an amount column: what an employer's row has and a signature
+    line ("Người lập biểu", "Hà Nội, ngày 25 tháng 11 năm 2026") has not."""
+    code = cells.get("Mã số thuế")
+    if code not in (None, "") and sum(ch.isdigit() for ch in str(code)) >= 9:
+        return True
+    for header in _NUMERIC_HEADERS:
+        value = cells.get(header)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if isinstance(value, str) and _DIGITS.match(value) and any(ch.isdigit() for ch in value):
+            return True
+    return False
 
 
 def _plain_text(values) -> bool:
     """True when no cell of a row can have an issue, which is what cell_issue says of each cell,
     checked at once (and in C): its text cells, put together, are printable and short."""
     joined = "".join([value for value in values if value.__class__ is str])
-    return len(joined) <= MAX_CELL_CHARS and joined.isprintable()
+    return len(joined) <= MAX_CELL_CHARS and joined.isprintable() and "#" not in joined and "Err:" not in joined
 
 
 def _columns(source: str, line: int, names: list[str]) -> dict[str, int]:

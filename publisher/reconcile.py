@@ -30,9 +30,18 @@ class Reconciled:
 
 
 def control_total_problems(validated: ValidatedReport, policy: Policy) -> list[Problem]:
+    """The grand total's figures against the rows' sums. A report without one (or whose totals row
+    states no figure) fails, unless the policy lets that province's reports come without it: with
+    nothing to check, a report cut to a tenth of its rows would publish as it is."""
     report = validated.report
-    if report.totals is None:
-        return []
+    if not has_control_totals(report):
+        if report.province_code in policy.totals_optional:
+            return []
+        where = "its 'Tổng cộng' row states no figure" if report.totals is not None else "no 'Tổng cộng' row"
+        return [Problem(report.source, f"{where}: a report's table ends with its grand total, whose figures are "
+                                       f"checked against the rows (the policy's [verification] totals_optional lists "
+                                       f"the provinces that may send reports without one)", report.totals_line,
+                        province_code=report.province_code)]
     problems = []
     for name in TOTALLED_FIELDS:
         header = HEADER_OF[name]
@@ -52,6 +61,12 @@ def control_total_problems(validated: ValidatedReport, policy: Policy) -> list[P
             problems.append(Problem(report.source, f"control total {stated:,} does not match the sum of the rows "
                                                    f"{computed:,}{note}", report.totals_line, header, report.province_code))
     return problems
+
+
+def has_control_totals(report) -> bool:
+    """A totals row that states at least one figure (an error value counts: it fails the check)."""
+    return report.totals is not None and any(report.totals.get(HEADER_OF[name]) not in (None, "")
+                                             for name in TOTALLED_FIELDS)
 
 
 def rejected_share_problem(validated: ValidatedReport, policy: Policy) -> Problem | None:

@@ -207,6 +207,13 @@ _UNCOMPUTED = re.compile(rb'<(?:\w+:)?c\s[^>]*?r="([A-Z]{1,3})(\d{1,7})"[^>]*>\s
                          rb'</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>')
 
 
+# A cell of type "e": a formula's error value (`<c r="B7" t="e"><f>..</f><v>#REF!</v></c>`), which
+# calamine reads as an empty cell, that is as 0 đồng.
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?\bt\s*=\s*["\']e["\'][^>]*)(?<!/)>(?:(?!</(?:\w+:)?c>).)*?'
+                         rb'<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>', re.DOTALL)
+_CELL_REF = re.compile(rb'\br\s*=\s*["\']([A-Z]{1,3})(\d{1,7})["\']')
+
+
 def column_number(letters: str) -> int:
     """'A' -> 1, 'N' -> 14, 'XFD' -> 16384."""
     number = 0
@@ -228,6 +235,7 @@ class SheetSize:
     rows: int = 0
     columns: int = 0
     uncomputed: dict = field(default_factory=dict)  # (row, column index from 0) -> formula text
+    errors: dict = field(default_factory=dict)      # (row, column index from 0) -> error value ('#REF!')
     row_tags: int = 0       # rows seen in chunks of an unusual form
 
 
@@ -325,6 +333,12 @@ def _scan_chunk(text: bytes, size: SheetSize) -> None:
         # Cells without a reference stand one after another: their count in a row is its width.
         widths = [len(_CELL_TAG.findall(part)) for part in re.split(rb"<(?:\w+:)?row[\s>]", text)[1:]]
         size.columns = max([size.columns, *widths])
+    if b't="e"' in text or b"t='e'" in text:
+        for match in _ERROR_CELL.finditer(text):
+            where = _CELL_REF.search(match.group(1))
+            if where is not None:
+                key = (int(where.group(2)), column_number(where.group(1).decode()) - 1)
+                size.errors[key] = (match.group(2) or b"#ERROR!").decode("utf-8", "replace").strip()
     if b"<f" in text or b":f" in text:
         for match in _UNCOMPUTED.finditer(text):
             key = (int(match.group(2)), column_number(match.group(1).decode()) - 1)

@@ -318,3 +318,51 @@ def test_a_damaged_row_of_a_streamed_report_is_a_problem_of_its_province(tmp_pat
     problem = _read_one(("01", path, AS_OF, "repair", None))
     assert str(problem) == f"01-bao-cao.csv, row 42: not UTF-8 text (byte {offset}); save the report as CSV UTF-8"
     assert problem.province_code == "01"
+
+
+def test_a_total_halfway_down_the_table_is_refused_not_the_end_of_the_report(tmp_path):
+    """Regression: rows below a 'Tổng cộng' were dropped, and their employers published as resolved."""
+    rows = [row(n) for n in range(1, 5)]
+    subtotal = dict.fromkeys(HEADERS, "") | totals(rows[:2])
+    path = write_csv(tmp_path, "01", rows[:2] + [subtotal] + rows[2:], titles=title_lines("01", AS_OF))
+    with pytest.raises(ReportError, match=r"row 9: data below the grand total of row 8"):
+        list(read_report(path, "01", AS_OF, stream=True).rows)
+
+
+def test_a_second_grand_total_is_refused(tmp_path):
+    rows = [row(1), row(2)]
+    path = write_csv(tmp_path, "01", rows, totals_row=totals(rows))
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("Tổng cộng" + "," * (len(HEADERS) - 1) + "\n")
+    with pytest.raises(ReportError, match=r"row 5: a second 'Tổng cộng' row \(the first is row 4\)"):
+        read_report(path, "01", AS_OF)
+
+
+def test_signature_and_date_lines_below_the_total_are_not_data(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1)])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(",,,\"Hà Nội, ngày 25 tháng 11 năm 2026\",,,,,Giám đốc\n,,,(Ký, ghi rõ họ tên),,,,,\n")
+    report = read_report(path, "01", AS_OF)
+    assert len(report.rows) == 1 and report.totals_line == 3
+
+
+@pytest.mark.parametrize("error", ["#REF!", "#N/A", "#VALUE!", "#DIV/0!", "#NAME?", "Err:502"])
+def test_spreadsheet_error_values_in_a_csv_are_unreadable_never_empty(tmp_path, error):
+    path = write_csv(tmp_path, "01", [row(1, arrears_bhxh=error, months_late=4)], with_totals=False)
+    cell = read_report(path, "01", AS_OF).rows[0].cells["Nợ BHXH"]
+    assert isinstance(cell, Unreadable) and cell.text == error.upper() and "spreadsheet error value" in cell.reason
+
+
+def test_an_address_with_a_hash_sign_is_no_error_value(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1, address="Số 12#3 ngõ 5")], with_totals=False)
+    assert read_report(path, "01", AS_OF).rows[0].cells["Địa chỉ"] == "Số 12#3 ngõ 5"
+
+
+def test_xlsx_error_cells_read_as_empty_by_calamine_are_unreadable(tmp_path):
+    """Regression: calamine reads an error cell as '', so #REF! in an amount published 0 đồng and in
+    the totals row switched the control check off."""
+    rows = [row(1, arrears_bhxh="#REF!", months_late=4), row(2)]
+    path = write_xlsx(tmp_path, "01", rows, totals_row=totals([row(1), row(2)]) | {"Nợ BHXH": "#N/A"})
+    report = read_report(path, "01", AS_OF)
+    assert report.rows[0].cells["Nợ BHXH"].text == "#REF!"
+    assert isinstance(report.totals["Nợ BHXH"], Unreadable) and report.totals["Nợ BHXH"].text == "#N/A"

@@ -98,3 +98,38 @@ def test_a_control_total_written_as_a_formula_without_its_value_fails_naming_it(
     assert problems(caught.value) == [
         "01.xlsx, row 9, field 'Nợ BHXH': control total is unreadable: formula without a computed value: open the "
         "workbook in a spreadsheet program and save it, so each value is stored"]
+
+
+def test_a_report_without_a_grand_total_fails_its_province(tmp_path):
+    """Regression: without a totals row nothing was checked, so a report cut to a tenth published."""
+    report = validated(write_csv(tmp_path, "01", [row(1)], with_totals=False), "01")
+    with pytest.raises(VerificationError, match=r"01-bao-cao.csv: no 'Tổng cộng' row"):
+        reconcile([report], [], POLICY, expected=["01"])
+
+
+def test_a_totals_row_stating_no_figure_is_no_control_total(tmp_path):
+    report = validated(write_csv(tmp_path, "01", [row(1)], totals_row={"STT": "Tổng cộng"}), "01")
+    with pytest.raises(VerificationError, match=r"row 3: its 'Tổng cộng' row states no figure"):
+        reconcile([report], [], POLICY, expected=["01"])
+
+
+def test_the_policy_may_let_a_province_report_without_a_grand_total(tmp_path):
+    from dataclasses import replace
+
+    report = validated(write_csv(tmp_path, "01", [row(1)], with_totals=False), "01")
+    result = reconcile([report], [], replace(POLICY, totals_optional=["01"]), expected=["01"])
+    assert len(result.records) == 1
+
+
+def test_an_error_value_in_the_totals_row_fails_the_control_check(tmp_path):
+    rows = [row(1, arrears_bhxh="1.000.000", months_late=4)]
+    report = validated(write_csv(tmp_path, "01", rows, totals_row=totals(rows) | {"Nợ BHXH": "#REF!"}), "01")
+    with pytest.raises(VerificationError, match=r"field 'Nợ BHXH': control total is unreadable: spreadsheet error "
+                                                r"value #REF!"):
+        reconcile([report], [], POLICY, expected=["01"])
+
+
+def test_an_error_value_in_an_amount_rejects_the_row_naming_the_cell(tmp_path):
+    rows = [row(n) for n in range(1, 30)] + [row(30, arrears_bhxh="#VALUE!", months_late=4)]
+    report = validated(write_csv(tmp_path, "01", rows, totals_row=totals(rows[:-1])), "01")
+    assert [(r.line, r.field, r.value) for r in report.rejects] == [(31, "Nợ BHXH", "#VALUE!")]
