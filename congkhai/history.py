@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from .models import COMPLIANT, NOTICE, Employer, Release, StatusInterval
 from .rules.changes import Change, State, diff_states
@@ -20,7 +20,8 @@ R = Release.__table__
 STREAM_ROWS = 20_000  # rows a whole-register query holds at once (PostgreSQL would buffer them all)
 
 STATE_COLUMNS = (I.c.status, I.c.arrears_bhxh, I.c.arrears_bhyt, I.c.arrears_bhtn, I.c.arrears_total, I.c.months_late,
-                 I.c.evasion_decision, I.c.evasion_decision_date, I.c.enforcement_stage, I.c.notice_from, I.c.listing_on)
+                 I.c.evasion_decision, I.c.evasion_decision_date, I.c.enforcement_stage, I.c.notice_from, I.c.listing_on,
+                 I.c.not_reported_since)
 
 
 def covers(day: date):
@@ -143,6 +144,28 @@ def followed_since(conn, start: date) -> set[str]:
     query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id)).where(I.c.valid_from <= start)
              .distinct())
     return set(conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
+
+
+def last_known(conn, keys, before: date, batch: int = 500) -> dict[str, tuple[dict, State | None]]:
+    """Employers by key: their attributes, and the last state a release before `before` published
+    of them (None if none did). For the few employers the publisher must know more of than
+    yesterday's states: those whose row was rejected, and those reported again after a gap."""
+    keys = sorted(set(keys))
+    found: dict[str, tuple[dict, State | None]] = {}
+    for start in range(0, len(keys), batch):
+        latest = (select(I.c.employer_id, func.max(I.c.valid_from).label("valid_from"))
+                  .join(E, E.c.id == I.c.employer_id)
+                  .where(E.c.key.in_(keys[start:start + batch]), I.c.valid_from < before)
+                  .group_by(I.c.employer_id).subquery())
+        query = (select(E, *STATE_COLUMNS)
+                 .select_from(E.outerjoin(latest, latest.c.employer_id == E.c.id)
+                              .outerjoin(I, and_(I.c.employer_id == E.c.id, I.c.valid_from == latest.c.valid_from)))
+                 .where(E.c.key.in_(keys[start:start + batch])))
+        for row in conn.execute(query).mappings():
+            employer = {column.name: row[column] for column in E.c}
+            found[employer["key"]] = (employer, state_of({c.name: row[c] for c in STATE_COLUMNS})
+                                      if row[I.c.status] is not None else None)
+    return found
 
 
 def disqualified_keys(conn, window_start: date, before: date) -> set[str]:

@@ -41,6 +41,9 @@ class Release(db.Model):
     counts = Column(JSON, nullable=False)             # rows_read, rows_rejected, employers, per status, arrears
     input_digest = Column(String(64), nullable=False)  # sha256 over the input files: re-runs are idempotent
     datapackage_sha256 = Column(String(64))
+    # What the checks against the previous reports let through and why: provinces published without
+    # a control total, removals the operator confirmed, employers not reported (publisher/compare.py).
+    verification = Column(JSON)
 
 
 class Employer(db.Model):
@@ -86,6 +89,9 @@ class StatusInterval(db.Model):
     enforcement_stage = Column(String(200))
     notice_from = Column(Date)  # status 'notice': the first day of the notice period
     listing_on = Column(Date)   # status 'notice': the day it is listed unless it pays first
+    # The first release whose report did not carry this employer (its row was rejected, or its
+    # province's removals not confirmed): the last reported state stands, marked, never "resolved".
+    not_reported_since = Column(Date)
 
     employer = db.relationship("Employer", back_populates="intervals")
 

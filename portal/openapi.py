@@ -92,7 +92,7 @@ SCHEMAS = {
         "status": {"type": "string", "enum": list(STATUSES)}, "arrears_bhxh": INT64, "arrears_bhyt": INT64,
         "arrears_bhtn": INT64, "arrears_total": INT64, "months_late": COUNT, "evasion_decision": NULL_STRING,
         "evasion_decision_date": _nullable(DATE), "enforcement_stage": NULL_STRING,
-        "notice_from": _nullable(DATE), "listing_on": _nullable(DATE),
+        "notice_from": _nullable(DATE), "listing_on": _nullable(DATE), "not_reported_since": _nullable(DATE),
     }),
     "Correction": _object({
         "id": COUNT, "key": STRING, "name": STRING, "province_code": STRING, "tax_code": STRING,

@@ -174,7 +174,8 @@ def state_of(interval: StatusInterval | None) -> State | None:
         return None
     return State(interval.status, interval.arrears_bhxh, interval.arrears_bhyt, interval.arrears_bhtn,
                  interval.arrears_total, interval.months_late, interval.evasion_decision,
-                 interval.evasion_decision_date, interval.enforcement_stage, interval.notice_from, interval.listing_on)
+                 interval.evasion_decision_date, interval.enforcement_stage, interval.notice_from, interval.listing_on,
+                 interval.not_reported_since)
 
 
 def employer_by_key(key: str) -> Employer | None:
@@ -239,6 +240,7 @@ def employer_row(employer: Employer, interval: StatusInterval | None) -> dict:
             enforcement_stage=interval.enforcement_stage,
             notice_from=interval.notice_from,
             listing_on=interval.listing_on,
+            not_reported_since=interval.not_reported_since,
             since=getattr(interval, "valid_from", None),
         )
     return row

@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, required=True, help="date of the reports, YYYY-MM-DD")
     p.add_argument("--allow-partial", action="store_true",
                    help="publish the provinces that passed when others fail (the release says so)")
+    p.add_argument("--accept-removals", metavar="PROVINCE", action="append", default=[],
+                   help="confirm that the employers this province's report leaves out (listed offenders among them) "
+                        "or its drop against the last report are real; repeat for several provinces (the run log and "
+                        "the release record it)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     p = sub.add_parser("run-daily", help="publish today's reports from the incoming directory when every province "
@@ -210,7 +214,8 @@ def cmd_publish(args, settings) -> int:
 
     progress = TqdmProgress(enabled=not args.quiet and sys.stderr.isatty())
     try:
-        result = publish(args.input, args.as_of, settings, allow_partial=args.allow_partial, progress=progress)
+        result = publish(args.input, args.as_of, settings, allow_partial=args.allow_partial, progress=progress,
+                         accept_removals=args.accept_removals)
     except VerificationError as error:
         return _verification_failed(error, args.as_of, settings)
     _print_published(result)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from congkhai.logs import event
 from congkhai.policy import Policy
+from congkhai.provinces import by_code
 from congkhai.rules.changes import diff_states
 from congkhai.rules.commendation import window_start
 from congkhai.rules.results import daily_results
@@ -28,6 +29,8 @@ from congkhai.text import neutralise
 
 from .classify import apply_notices, classify_records, honour_roll
 from . import memo
+from congkhai.models import OFFENDER_STATUSES
+
 from .errors import Problem, ReportError, VerificationError
 from .read import discover_reports, read_report
 from .reconcile import reconcile
@@ -65,17 +68,22 @@ class PreviousView:
     province_of: dict       # key -> province code of the previously published employers
     disqualified: set
     followed: set | None = None  # None: the policy does not require a full history for the honour roll
+    # keys -> {key: (employer attributes, last published state or None)} (congkhai.history.last_known),
+    # for the few employers the build must know more of; None where no register is at hand.
+    recall: object = None
 
 
 def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, previous: PreviousView,
                   allow_partial: bool = False, progress: Progress | None = None,
-                  on_rejects=None, memo_dir: Path | None = None) -> BuiltRelease:
-    """Read, validate, reconcile and classify the reports of one date; compare with the previous release.
+                  on_rejects=None, memo_dir: Path | None = None, accept_removals=frozenset()) -> BuiltRelease:
+    """Read, validate, reconcile and classify the reports of one date; check each province against
+    its last report (publisher/compare.py) and compare with the previous release.
 
     `on_rejects(rejects, failed)` is called before a verification failure is raised (failed=True), so
     the rejects report can be written even when nothing is published, and otherwise once the rows
-    are reconciled (failed=False). `memo_dir` holds the rows each province's last run validated
-    (publisher/memo.py); without it every row is validated.
+    are checked (failed=False). `memo_dir` holds the rows each province's last run validated
+    (publisher/memo.py); without it every row is validated. `accept_removals` are the provinces
+    whose removals the operator confirmed.
     """
     progress = progress or Progress()
     found, read_problems = discover_reports(input_dir)
@@ -97,13 +105,17 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
         if on_rejects:
             on_rejects(rejects, True)
         raise
-    if on_rejects:
-        on_rejects(reconciled.rejects, False)
     progress.done("reconcile")
     progress.step("classify")
     records = classify_records(reconciled.records, policy)
-    apply_notices(records, previous.states, as_of, policy, first_release=previous.as_of is None)
+    returning = _returning(records, previous, as_of)
+    apply_notices(records, previous.states, as_of, policy, first_release=previous.as_of is None,
+                  returning=returning)
     progress.done("classify")
+    progress.step("plausibility")
+    records, verification = _against_previous(records, reconciled, previous, policy, as_of, allow_partial,
+                                              frozenset(accept_removals), on_rejects)
+    progress.done("plausibility")
     progress.step("compare")
     new_states = {r.key: r.state() for r in records}
     published = set(reconciled.provinces)
@@ -120,7 +132,56 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
         provinces=reconciled.provinces, missing_provinces=reconciled.missing_provinces,
         commendable=honour_roll(records, previous.disqualified,
                                 previous.followed if policy.commendation_requires_full_history else None), input_digest=input_digest(list(found.values())),
-        previous_as_of=previous.as_of, rows_read=reconciled.rows_read, results=results)
+        previous_as_of=previous.as_of, rows_read=reconciled.rows_read, results=results, verification=verification)
+
+
+def _recall(previous: PreviousView, keys, as_of: date) -> dict:
+    return previous.recall(keys, as_of) if previous.recall is not None and keys else {}
+
+
+def _returning(records, previous: PreviousView, as_of: date) -> dict:
+    """The last published state of offenders reported again after a gap in the register's reports:
+    their notice continues, or they are listed at once, as if they had never been away."""
+    keys = [r.key for r in records if r.status in OFFENDER_STATUSES and r.key not in previous.states
+            and r.key in previous.province_of]
+    return {key: state for key, (_, state) in _recall(previous, keys, as_of).items() if state is not None}
+
+
+def _against_previous(records, reconciled, previous: PreviousView, policy: Policy, as_of: date, allow_partial: bool,
+                      accepted: frozenset, on_rejects) -> tuple[list, dict]:
+    """Each province against its last report (compare.py). A province that fails fails the run, or
+    with `allow_partial` is left out; employers whose row was rejected are carried over. Returns the
+    records to publish and what the release records of its verification."""
+    from .compare import carried_record, compare_with_previous
+
+    comparison = compare_with_previous(
+        records, reconciled.provinces, reconciled.rejected_keys, reconciled.sources, previous.states,
+        previous.province_of, previous.as_of, policy, accepted,
+        names=lambda keys: {key: employer["name"] for key, (employer, _) in _recall(previous, keys, as_of).items()})
+    rejects = reconciled.rejects + comparison.notes
+    failed = {problem.province_code: str(problem) for problem in reversed(comparison.problems)}
+    if failed and (not allow_partial or set(failed) >= set(reconciled.provinces)):
+        if on_rejects:
+            on_rejects(rejects, True)
+        raise VerificationError(reconciled.problems + comparison.problems)
+    if on_rejects:
+        on_rejects(rejects, False)
+    reconciled.rejects = rejects
+    if failed:
+        reconciled.provinces = [code for code in reconciled.provinces if code not in failed]
+        reconciled.missing_provinces = dict(sorted({**reconciled.missing_provinces, **failed}.items()))
+        records = [r for r in records if r.province_code not in failed]
+    known = _recall(previous, [key for key, (code, _) in comparison.carried.items() if code not in failed], as_of)
+    carried = [carried_record(key, known[key][0], previous.states[key], code, reconciled.sources[code], line, as_of)
+               for key, (code, line) in comparison.carried.items() if key in known]
+    if carried:
+        records = sorted(records + carried, key=lambda r: r.key)
+    verification = {
+        "without_control_totals": [code for code in reconciled.without_totals if code not in failed],
+        "accepted_removals": {code: found for code, found in comparison.verification.items() if code not in failed},
+        "not_reported": sorted(r.key for r in carried),
+    }
+    return records, verification
 
 
 # Below this many bytes of reports, starting worker processes costs more than it saves.
@@ -278,9 +339,10 @@ class _RecordedSteps(Progress):
 
 def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = False,
             progress: Progress | None = None, now: datetime | None = None, command: str = "publish",
-            source: Path | None = None) -> PublishResult:
+            source: Path | None = None, accept_removals=()) -> PublishResult:
     """Run the whole publication for one date and record it in the run log (`source` is the input
-    it names, when `input_dir` is a copy).
+    it names, when `input_dir` is a copy; `accept_removals`, the provinces whose removals against
+    their last report the operator confirmed).
 
     Raises VerificationError (nothing published), UsageError, or RunFailed (a fault; nothing new published)."""
     from congkhai.config import Paths
@@ -291,16 +353,21 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
     from .runlog import FAILED, PUBLISHED, UNCHANGED, RunRecord
 
     paths = Paths(settings["CONGKHAI_DATA_DIR"])
-    run = RunRecord(paths.run_log, command, as_of.isoformat(), os.fspath(source or input_dir))
+    accepted = frozenset(accept_removals)
+    run = RunRecord(paths.run_log, command, as_of.isoformat(), os.fspath(source or input_dir),
+                    accept_removals=sorted(accepted))
     try:
         try:
             policy = load_policy(settings["CONGKHAI_POLICY"])
         except PolicyError as error:
             raise UsageError(str(error)) from None
+        unknown = sorted(code for code in accepted if code not in by_code())
+        if unknown:
+            raise UsageError(f"--accept-removals: {', '.join(unknown)} is no province code of datasets/provinces.csv")
         signer = _signer(settings)
         with _publisher_lock(paths, run):
             result = _publish_locked(input_dir, as_of, settings, allow_partial, _RecordedSteps(progress or Progress(),
-                                     run), now, policy, paths, signer)
+                                     run), now, policy, paths, signer, accepted)
     except VerificationError as error:
         run.finish(FAILED, f"verification failed, nothing published: {error}",
                    missing={p.province_code: str(p) for p in error.problems if p.province_code})
@@ -314,7 +381,8 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
             event(log, str(failure), logging.ERROR, exc_info=error, event="run_error", run_id=run.run_id)
         run.finish(FAILED, str(failure))
         raise failure from error
-    run.finish(UNCHANGED if result.unchanged else PUBLISHED, release=result.release)
+    run.finish(UNCHANGED if result.unchanged else PUBLISHED, release=result.release,
+               verification=result.release.verification)
     return result
 
 
@@ -341,7 +409,8 @@ def _publisher_lock(paths, run):
         yield
 
 
-def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, policy, paths, signer) -> PublishResult:
+def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, policy, paths, signer,
+                    accept_removals=frozenset()) -> PublishResult:
     from . import store
 
     engine = store.make_engine(settings["DATABASE_URL"])
@@ -356,7 +425,7 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
                              f"order, so {as_of.isoformat()} can no longer be published")
         view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
                             {k: v[1] for k, v in previous.employers.items()}, previous.disqualified,
-                            previous.followed)
+                            previous.followed, recall=store.recaller(engine))
         written: dict = {}
 
         def keep_rejects(rejects, failed):
@@ -365,7 +434,7 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
 
         with _no_garbage_collection():
             built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial, progress,
-                                  on_rejects=keep_rejects, memo_dir=paths.row_memo)
+                                  on_rejects=keep_rejects, memo_dir=paths.row_memo, accept_removals=accept_removals)
         previous.states.clear()  # compared; the changes keep the few states they need
         result = PublishResult(built, False, *written["paths"], paths.release(built.id))
         same = previous.same_date

@@ -27,6 +27,9 @@ class Reconciled:
     missing_provinces: dict[str, str]
     rows_read: int
     problems: list[Problem] = field(default_factory=list)  # what left the missing provinces out
+    rejected_keys: dict = field(default_factory=dict)  # province -> {key: row} of its rejected rows
+    sources: dict = field(default_factory=dict)        # province -> its report's file name
+    without_totals: list = field(default_factory=list)  # provinces published without a control total
 
 
 def control_total_problems(validated: ValidatedReport, policy: Policy) -> list[Problem]:
@@ -150,4 +153,8 @@ def reconcile(validated: list[ValidatedReport], read_problems: list[Problem], po
     if not provinces:
         raise VerificationError(problems)
     kept = [r for r in kept if r.province_code not in failed]
-    return Reconciled(kept, rejects, provinces, dict(sorted(failed.items())), rows_read, problems)
+    reports = {item.report.province_code: item for item in validated if item.report.province_code in provinces}
+    return Reconciled(kept, rejects, provinces, dict(sorted(failed.items())), rows_read, problems,
+                      {code: item.rejected_keys for code, item in reports.items()},
+                      {code: item.report.source for code, item in reports.items()},
+                      sorted(code for code, item in reports.items() if not has_control_totals(item.report)))

@@ -85,6 +85,7 @@ class Record:
     status: str = ""  # set by the classify step
     notice_from: date | None = None  # set by the notice step while the status is 'notice'
     listing_on: date | None = None
+    not_reported_since: date | None = None  # set for an employer carried over from its last report (compare.py)
     # Public identifier and permalink: tax code, or the agency unit code for a household. Stored,
     # not derived on each use: sorting, comparing and writing a million records ask for it often.
     key: str = field(init=False)
@@ -112,7 +113,7 @@ class Record:
     def state(self) -> State:
         return State(self.status, self.arrears_bhxh, self.arrears_bhyt, self.arrears_bhtn, self.arrears_total,
                      self.months_late, self.evasion_decision, self.evasion_decision_date, self.enforcement_stage,
-                     self.notice_from, self.listing_on)
+                     self.notice_from, self.listing_on, self.not_reported_since)
 
 
 def validated_values(record: Record) -> tuple:
@@ -150,6 +151,9 @@ class BuiltRelease:
     rows_read: int = 0
     results: dict = field(default_factory=dict)  # province code -> daily results (congkhai.rules.results)
     corrections: list = field(default_factory=list)  # congkhai.corrections.correction_rows, newest first
+    # What the checks let through: provinces without control totals, removals the operator
+    # confirmed, employers carried over from their last report (publisher/compare.py).
+    verification: dict = field(default_factory=dict)
     _counts: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property

@@ -125,6 +125,7 @@ class RunRecord:
     started_at: datetime = field(default_factory=_now)
     started: float = field(default_factory=time.monotonic)
     step: str | None = None
+    accept_removals: list = field(default_factory=list)  # provinces whose removals the operator confirmed
 
     def _write(self, entry: dict) -> None:
         try:
@@ -135,7 +136,8 @@ class RunRecord:
 
     def start(self) -> None:
         self._write({"event": "start", "command": self.command, "as_of": self.as_of, "input": self.input_dir,
-                     "started_at": self.started_at.isoformat(), "pid": os.getpid()})
+                     "started_at": self.started_at.isoformat(), "pid": os.getpid(),
+                     "accept_removals": self.accept_removals})
         event(log, f"run {self.run_id} started: {self.command} {self.as_of}", event="run_start",
               run_id=self.run_id, command=self.command, as_of=self.as_of, input=self.input_dir,
               release_id=self.as_of)  # a release is named by its date
@@ -155,7 +157,7 @@ class RunRecord:
                  "release_id": release.id if release is not None else None,
                  "partial": release.partial if release is not None else None,
                  "missing_provinces": release.missing_provinces if release is not None else (missing or {}),
-                 "counts": _counts(release), **extra}
+                 "counts": _counts(release), "accept_removals": self.accept_removals, **extra}
         self._write(entry)
         level = logging.ERROR if outcome == FAILED else logging.INFO
         event(log, f"run {self.run_id} {outcome}" + (f": {reason}" if reason else ""), level, event="run_end",

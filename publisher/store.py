@@ -73,6 +73,17 @@ def load_previous(conn, as_of: date, window_start: date) -> Previous:
                     followed_since(conn, window_start))
 
 
+def recaller(engine: Engine):
+    """`recall(keys, as_of)` for the build (PreviousView.recall): congkhai.history.last_known on a
+    connection of its own, asked at most a few times a run for a few employers."""
+    from congkhai.history import last_known
+
+    def recall(keys, as_of: date) -> dict:
+        with engine.connect() as conn:
+            return last_known(conn, keys, as_of)
+    return recall
+
+
 def register(conn, day: date | None) -> tuple[dict[str, tuple], dict[str, State]]:
     """Every employer in the database, key -> (id, province_code, digest of the attributes), and the
     state the release of `day` published, key -> State, for those it published: both in one pass
@@ -262,7 +273,8 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
     conn.execute(insert(R).values(
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
-        counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256))
+        counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256,
+        verification=built.verification))
     if built.results:
         conn.execute(insert(D), [{"release_id": built.id, "province_code": code, "as_of": as_of, **row}
                                  for code, row in sorted(built.results.items())])

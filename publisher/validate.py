@@ -24,7 +24,7 @@ from frictionless import Schema
 
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import MOJIBAKE_MODES
-from congkhai.taxcode import InvalidTaxCode, parse_tax_code
+from congkhai.taxcode import PERSONAL, InvalidTaxCode, parse_tax_code
 from congkhai.text import clean, fold
 
 from .memo import RowMemo, row_digest
@@ -268,6 +268,19 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
     return record, notes
 
 
+def rejected_row_key(row: RawRow) -> str | None:
+    """The register key a rejected row names, when its identifier can be read: the row is then its
+    employer's, reported but not valid, so the employer keeps its last state (compare.py)."""
+    cells = row.cells
+    try:
+        unit_code = cell_text(cells.get("Mã đơn vị")).upper().replace(" ", "")
+        household = is_household(visible_text(cells.get("Loại hình")), visible_text(cells.get("Tên đơn vị")))
+        tax = parse_tax_code(cells.get("Mã số thuế"), household=household)
+    except (InvalidTaxCode, CellError, TypeError, ValueError):
+        return None
+    return (unit_code or None) if tax.kind == PERSONAL else tax.value
+
+
 @dataclass
 class ValidatedReport:
     report: Report
@@ -279,6 +292,7 @@ class ValidatedReport:
     unreadable: dict             # field -> rows whose cell could not be read as a number
     notes: list[Reject] = field(default_factory=list)  # what was repaired in published rows
     recalled: int = 0            # rows taken from the last run's memo instead of validated again
+    rejected_keys: dict = field(default_factory=dict)  # register key -> row, of rejected rows whose identifier reads
 
     def __getstate__(self):
         """Sent back from a reading process with its records as plain values (the objects would
@@ -297,6 +311,7 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None,
     from it, and every clean row of this run is remembered in it for the next."""
     check = check or default_check()
     records, rejects, notes = [], [], []
+    rejected_keys: dict[str, int] = {}
     rows_read, rejected_rows = 0, 0
     sums = {name: 0 for name in TOTALLED_FIELDS}
     unreadable = {name: 0 for name in TOTALLED_FIELDS}
@@ -321,6 +336,9 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None,
         else:
             rejects.extend(row_rejects)
             rejected_rows += 1
+            key = rejected_row_key(row)
+            if key is not None:
+                rejected_keys.setdefault(key, row.line)
             for name in TOTALLED_FIELDS:
                 try:
                     sums[name] += parse_integer(row.cells.get(HEADER_OF[name])) or 0
@@ -328,4 +346,4 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None,
                     unreadable[name] += 1
     report.rows = []  # raw cells are no longer needed; free them before the next province is read
     return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable, notes,
-                           memo.recalled if memo is not None else 0)
+                           memo.recalled if memo is not None else 0, rejected_keys)

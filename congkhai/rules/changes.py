@@ -11,7 +11,7 @@ from .classification import is_offender
 NEW = "new"                     # first reported
 REMOVED = "removed"             # no longer reported (closed, deregistered or moved)
 STATUS_CHANGED = "status_changed"
-ARREARS_CHANGED = "arrears_changed"  # same status, different amounts, months or enforcement data
+ARREARS_CHANGED = "arrears_changed"  # same status; other amounts, months, enforcement data or reporting
 CHANGE_KINDS = (NEW, REMOVED, STATUS_CHANGED, ARREARS_CHANGED)
 
 
@@ -28,6 +28,7 @@ class State(NamedTuple):
     enforcement_stage: str | None
     notice_from: date | None = None   # only while the status is 'notice' (rules/notices.py)
     listing_on: date | None = None
+    not_reported_since: date | None = None  # the report left it out: this state is the last reported one
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ def state_from_json(data: dict | None) -> State | None:
     if data is None:
         return None
     values = dict(data)
-    for name in ("evasion_decision_date", "notice_from", "listing_on"):
+    for name in ("evasion_decision_date", "notice_from", "listing_on", "not_reported_since"):
         if values.get(name):
             values[name] = date.fromisoformat(values[name])
     return State(**{k: values.get(k) for k in State._fields})

@@ -10,13 +10,17 @@ per-employer query. States:
     notice --still an offender, as_of >= listing_on--> listed (delinquent or evading)
     notice --pays (or is no longer an offender)--> not an offender: the notice ends, nobody was named
     listed --pays--> not an offender; a later crossing starts a new notice (re-offending)
+    listed --still owes, fewer months (late)--> stays listed (delinquent): only paying ends a listing
+
+"The previous state" is the last one published: for an employer missing from some reports and
+reported again, its state before the gap, so coming back never starts a new notice period.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from ..models import EVADING, NOTICE, OFFENDER_STATUSES
+from ..models import DELINQUENT, EVADING, LATE, NOTICE, OFFENDER_STATUSES
 from ..policy import Policy
 
 
@@ -36,6 +40,8 @@ def advance_notice(classified: str, previous_status: str | None, previous_notice
                    first_release: bool = False) -> Listing:
     """The published status on `as_of` of an employer classified `classified` today, given what
     the previous release published for it (None when it was not reported)."""
+    if classified == LATE and previous_status in OFFENDER_STATUSES:
+        return Listing(DELINQUENT)   # it still owes: a listing ends when the report says it owes nothing
     if classified not in OFFENDER_STATUSES:
         return Listing(classified)
     if previous_status in OFFENDER_STATUSES:

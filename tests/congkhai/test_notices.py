@@ -42,9 +42,18 @@ def test_paying_after_the_listing_date_leaves_the_list():
 
 
 def test_reoffending_after_paying_starts_a_new_notice():
-    listings = run([(DAY, DELINQUENT), (DAY + timedelta(15), DELINQUENT), (DAY + timedelta(20), LATE),
+    listings = run([(DAY, DELINQUENT), (DAY + timedelta(15), DELINQUENT), (DAY + timedelta(20), COMPLIANT),
                     (DAY + timedelta(40), DELINQUENT)])
     assert listings[-1] == Listing(NOTICE, DAY + timedelta(40), DAY + timedelta(55))
+
+
+def test_a_listed_employer_that_still_owes_stays_listed_until_it_owes_nothing():
+    """Fewer months in arrears (late) is not paying: only a report that says it owes nothing ends a listing."""
+    listings = run([(DAY, DELINQUENT), (DAY + timedelta(15), DELINQUENT), (DAY + timedelta(20), LATE),
+                    (DAY + timedelta(21), LATE), (DAY + timedelta(22), COMPLIANT), (DAY + timedelta(23), LATE)])
+    assert [l.status for l in listings] == [NOTICE, DELINQUENT, DELINQUENT, DELINQUENT, COMPLIANT, LATE]
+    evading = run([(DAY, EVADING), (DAY + timedelta(1), LATE)])
+    assert [l.status for l in evading] == [EVADING, DELINQUENT]
 
 
 def test_listed_employers_moving_between_delinquent_and_evading_need_no_new_notice():

@@ -161,7 +161,7 @@ def test_json_logs_of_a_publisher_run(env, capsys):
     events = [line["event"] for line in lines]
     assert events[0] == "run_start" and events[-1] == "run_end"
     steps = [line["step"] for line in lines if line["event"] == "step"]
-    assert steps == ["previous", "read+validate", "reconcile", "classify", "compare", "files", "index", "database", "current"]
+    assert steps == ["previous", "read+validate", "reconcile", "classify", "plausibility", "compare", "files", "index", "database", "current"]
     end = lines[-1]
     assert end["outcome"] == "published" and end["release_id"] == DAY and end["counts"]["employers"] == 102
     assert end["duration_s"] >= 0 and end["command"] == "run-daily" and end["level"] == "info"

@@ -23,7 +23,7 @@ from publisher.pipeline import RunFailed, publish
 from .factory import AS_OF, write_all
 
 DAY2 = AS_OF + timedelta(days=1)
-STEPS = ("previous", "read+validate", "reconcile", "classify", "compare", "files", "index", "database", "current")
+STEPS = ("previous", "read+validate", "reconcile", "classify", "plausibility", "compare", "files", "index", "database", "current")
 
 
 def current_in_database(url: str) -> dict:

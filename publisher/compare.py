@@ -1,0 +1,156 @@
+"""Step 3b: each province's report against the same province's last published one.
+
+A damaged but plausible report (cut short, a column shifted, one bad cell) would otherwise publish
+a shorter or different list, and the employers it lost as "resolved". So before anything is
+published, per province:
+
+- a listed offender (delinquent or evading) that the report leaves out, without a row saying it
+  paid, fails the province, naming the employers;
+- fewer employers, offenders or evaders than the last report, by more than the policy's shares,
+  fails it too;
+- an employer whose row is in the report but rejected keeps its last published state, marked
+  "not reported since <date>": never resolved by a typo.
+
+The operator may confirm a province's removals (`--accept-removals CODE`): the release then
+records what was confirmed. Nobody else leaves the list without the report saying they paid.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from congkhai.taxcode import BRANCH, ENTERPRISE, PERSONAL, TaxId
+
+from congkhai.models import EVADING, NOTICE, OFFENDER_STATUSES
+from congkhai.policy import Policy
+from congkhai.provinces import by_code
+from congkhai.rules.changes import State
+
+from .errors import Problem
+from .records import Record, Reject
+
+SHOWN = 10  # employers a message names before "and N more" (the rejects report has them all)
+
+
+@dataclass
+class Comparison:
+    problems: list[Problem] = field(default_factory=list)
+    carried: dict = field(default_factory=dict)       # key -> (province, row) of rejected rows of known employers
+    verification: dict = field(default_factory=dict)  # province -> what the operator confirmed
+    notes: list[Reject] = field(default_factory=list)  # for the rejects report: each employer concerned
+
+
+@dataclass
+class _Tally:
+    employers: int = 0
+    offenders: int = 0
+    evaders: int = 0
+
+
+def _tally(states) -> _Tally:
+    tally = _Tally()
+    for status in states:
+        tally.employers += 1
+        if status in OFFENDER_STATUSES or status == NOTICE:
+            tally.offenders += 1
+        if status == EVADING:
+            tally.evaders += 1
+    return tally
+
+
+def _dropped(before: int, now: int, share: float, policy: Policy) -> bool:
+    drop = before - now
+    return drop > 0 and drop >= policy.drop_min_employers and drop > share * before
+
+
+def compare_with_previous(records: list[Record], provinces: list[str], rejected_keys: dict[str, dict],
+                          sources: dict[str, str], previous_states: dict[str, State], province_of: dict[str, str],
+                          previous_as_of: date | None, policy: Policy, accepted: frozenset = frozenset(),
+                          names=None) -> Comparison:
+    """Compare today's records (classified, notices applied) of the `provinces` being published
+    with the previous release's states. `province_of` maps every known key to its province;
+    `names(keys) -> {key: name}`, where given, names the employers in the rejects report."""
+    result = Comparison()
+    if previous_as_of is None:
+        return result
+    wanted = set(provinces)
+    before: dict[str, dict[str, State]] = {code: {} for code in provinces}
+    for key, state in previous_states.items():
+        code = province_of.get(key)
+        if code in wanted:
+            before[code][key] = state
+    today: dict[str, list[Record]] = {code: [] for code in provinces}
+    for record in records:
+        if record.province_code in wanted:
+            today[record.province_code].append(record)
+    for code in provinces:
+        last = before[code]
+        if not last:
+            continue
+        present = {record.key for record in today[code]}
+        carried = {key: line for key, line in rejected_keys.get(code, {}).items() if key in last and key not in present}
+        for key, line in carried.items():
+            result.carried[key] = (code, line)
+        missing = sorted(key for key, state in last.items()
+                         if key not in present and key not in carried and state.status in OFFENDER_STATUSES)
+        was = _tally(state.status for state in last.values())
+        now = _tally([record.status for record in today[code]] + [last[key].status for key in carried])
+        problems = _province_problems(code, sources.get(code, ""), missing, was, now, previous_as_of, policy)
+        if code in accepted:
+            result.verification[code] = {
+                "accepted_removals": missing, "employers_before": was.employers, "employers": now.employers,
+                "offenders_before": was.offenders, "offenders": now.offenders,
+                "evaders_before": was.evaders, "evaders": now.evaders,
+                "waived": [problem.message for problem in problems]}
+        else:
+            result.problems.extend(problems)
+        named = names(missing) if names and missing else {}
+        reason = ("listed offender missing from the report, removal confirmed by the operator" if code in accepted
+                  else f"listed offender in the report of {previous_as_of:%d/%m/%Y}, missing from this one "
+                       f"without a payment recorded")
+        result.notes.extend(Reject(sources.get(code, ""), 0, "Mã số thuế", key,
+                                   reason + (f": {named[key]}" if key in named else ""), code)
+                            for key in missing)
+    return result
+
+
+def _province_problems(code: str, source: str, missing: list[str], was: _Tally, now: _Tally,
+                       previous_as_of: date, policy: Policy) -> list[Problem]:
+    name = by_code()[code].name if code in by_code() else code
+    last = f"the report of {previous_as_of:%d/%m/%Y}"
+    confirm = f"if they really left the register, confirm with `--accept-removals {code}`"
+    problems = []
+    if missing:
+        shown = ", ".join(missing[:SHOWN]) + (f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else "")
+        problems.append(Problem(source, f"{len(missing)} listed offender(s) of {last} are missing from this report of "
+                                        f"{name} without a payment recorded: {shown} (all are in the rejects report). "
+                                        f"Nobody leaves the list unless the report says they paid: send the whole "
+                                        f"report, or {confirm}", province_code=code))
+    for label, before, after, share in (
+            ("employers", was.employers, now.employers, policy.max_employer_drop_share),
+            ("offenders (delinquent, evading or in notice)", was.offenders, now.offenders,
+             policy.max_offender_drop_share),
+            ("evading employers", was.evaders, now.evaders, policy.max_evader_drop_share)):
+        if _dropped(before, after, share, policy):
+            problems.append(Problem(source, f"{after:,} {label}, {before:,} in {last}: {(before - after) / before:.0%} "
+                                            f"fewer, more than the policy's limit of {share:.0%} (a report cut short, "
+                                            f"or a column shifted?); {confirm}", province_code=code))
+    return problems
+
+
+def carried_record(key: str, employer: dict, state: State, province_code: str, source: str, line: int,
+                   as_of: date) -> Record:
+    """The record an employer whose row was rejected is published with: its last published
+    attributes and state, marked not reported since the first day its row was missing. A
+    household's personal number is not in the register, only its mask, which is all it shows."""
+    if employer["tax_code"] is None:
+        tax = TaxId(PERSONAL, employer["personal_id_masked"] or "")
+    else:
+        tax = TaxId(BRANCH if "-" in employer["tax_code"] else ENTERPRISE, employer["tax_code"])
+    record = Record(source, line, province_code, employer["unit_code"], tax, employer["name"], employer["address"],
+                    employer["ownership_type"], employer["sector"], employer["employees"], state.arrears_bhxh,
+                    state.arrears_bhyt, state.arrears_bhtn, state.months_late, state.evasion_decision,
+                    state.evasion_decision_date, state.enforcement_stage, state.status, state.notice_from,
+                    state.listing_on, state.not_reported_since or as_of)
+    assert record.key == key, (record.key, key)
+    return record
