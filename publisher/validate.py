@@ -8,6 +8,10 @@ Invisible characters are removed from every text field (`visible_text`): a right
 (U+202E) or another bidirectional control would make a name display as a different name than it
 is, and a zero-width space or joiner would make two names that look the same differ (or hide a
 name from search). No Vietnamese text needs them, so they are stripped rather than rejected.
+A text left of nothing but characters that draw nothing (Hangul fillers, a Braille blank, lone
+accents) is rejected: it would publish an employer without a name that shows. Greek or Cyrillic
+letters among Latin ones ('Сông ty' with a Cyrillic 'С') are published as they are, never
+replaced by a guess, and noted in the rejects report so the province can check them.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from frictionless import Schema
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import MOJIBAKE_MODES
 from congkhai.taxcode import InvalidTaxCode, parse_tax_code
-from congkhai.text import clean, fold
+from congkhai.text import blank_characters, clean, describe_character, fold, has_visible, lookalikes
 
 from .memo import RowMemo, row_digest
 from .read import Unreadable, cell_text
@@ -225,6 +229,14 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
                 notes.append(Reject(row.source, row.line, HEADER_OF[name], cell_text(raw),
                                     f"mojibake repaired: published as {repaired!r}", province_code))
                 text = visible_text(repaired)
+        if text and not has_visible(text):
+            errors.append((name, cell_text(raw), f"shows nothing: only characters that draw nothing "
+                                                 f"({', '.join(map(describe_character, blank_characters(text)))})"))
+        elif similar := lookalikes(text):
+            notes.append(Reject(row.source, row.line, HEADER_OF[name], text,
+                                f"Greek or Cyrillic letters among Latin ones, which may look alike: "
+                                f"{', '.join(map(describe_character, similar))}; published as written",
+                                province_code))
         # A few dozen distinct values over a million rows: one shared string each saves ~100 MB a field.
         values[name] = sys.intern(text) if name in ("ownership_type", "sector", "enforcement_stage") else text
     take("unit_code", lambda raw: cell_text(raw).upper().replace(" ", ""))
