@@ -101,10 +101,28 @@ _SHOWN_CHARS = 60
 _DELIMITERS = (",", ";", "\t")
 
 
+# A carriage return that does not start a CRLF: the line end of an old Mac export, or a line
+# break typed inside a cell.
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def _physical_lines(handle):
+    """The file's lines ended by LF, CRLF or a lone CR, each with its end, as Python splits a file
+    opened with newline='' (what the csv module asks for): csv.reader reads a quoted cell's line
+    breaks back into the cell. Splitting the bytes is safe in UTF-8, where no multi-byte character
+    holds the byte 0D; a line whose only CR is its CRLF (the usual case) is passed on as it is."""
+    for raw in handle:
+        cr = raw.find(b"\r")
+        if cr < 0 or (cr == len(raw) - 2 and raw[-1:] == b"\n"):
+            yield raw
+        else:
+            yield from filter(None, _LONE_CR.split(raw))
+
+
 def _decoded_lines(source: str, handle):
     """The file's lines as text, decoded one by one so a bad byte is reported at its row."""
     offset = 0
-    for number, raw in enumerate(handle, start=1):
+    for number, raw in enumerate(_physical_lines(handle), start=1):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -130,14 +148,15 @@ def _csv_rows(path: Path):
     with path.open("rb") as handle:
         lines = _decoded_lines(path.name, handle)
         head = list(itertools.islice(lines, HEADER_SEARCH_ROWS))
-        reader = csv.reader(itertools.chain(head, lines), delimiter=_delimiter(head))
         csv.field_size_limit(MAX_FIELD_CHARS)
-        try:
+        reader = None
+        try:  # the head is parsed first, to find the delimiter: its errors are the file's too
+            reader = csv.reader(itertools.chain(head, lines), delimiter=_delimiter(head))
             yield from reader
         except csv.Error as error:
             raise ReportError(Problem(path.name, f"unreadable CSV ({error}): a field longer than {MAX_FIELD_CHARS:,} "
                                                  f"characters usually means a quote (\") is not closed",
-                                      line=reader.line_num)) from None
+                                      line=reader.line_num if reader else None)) from None
 
 
 def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:

@@ -280,6 +280,36 @@ def test_a_line_break_inside_a_cell_is_no_nul(tmp_path):
     assert read_report(path, "01", AS_OF).rows[0].cells["Địa chỉ"] == "Số 5\nLê Lợi"
 
 
+def test_a_carriage_return_inside_a_quoted_cell_stays_in_the_cell(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1, address="Số 5\rLê Lợi"), row(2, name="Công ty\r\rAn Bình")],
+                     titles=title_lines("01", AS_OF))
+    report = read_report(path, "01", AS_OF)
+    assert [(r.line, r.cells["Địa chỉ"], r.cells["Tên đơn vị"]) for r in report.rows] == [
+        (6, "Số 5\rLê Lợi", row(1)["Tên đơn vị"]), (7, row(2)["Địa chỉ"], "Công ty\r\rAn Bình")]
+    assert report.totals_line == 8
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_a_file_whose_lines_end_in_a_lone_carriage_return_is_read(tmp_path, bom):
+    """Old Mac exports end every line with CR alone."""
+    path = write_csv(tmp_path, "01", [row(1), row(2, address="Số 5\nLê Lợi")], titles=title_lines("01", AS_OF),
+                     bom=bom)
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
+    report = read_report(path, "01", AS_OF)
+    assert report.title_lines[-1] == "Tính đến ngày 25/11/2026"
+    assert [(r.line, r.cells["Mã số thuế"], r.cells["Địa chỉ"]) for r in report.rows] == [
+        (6, row(1)["Mã số thuế"], row(1)["Địa chỉ"]), (7, row(2)["Mã số thuế"], "Số 5\nLê Lợi")]
+    assert report.totals_line == 8
+
+
+def test_an_unclosed_quote_in_the_first_rows_names_the_file_without_a_traceback(tmp_path):
+    """The first rows are parsed to find the delimiter, before the reader that counts rows exists."""
+    path = tmp_path / "01.csv"
+    path.write_bytes(b'"' + b"x" * (1 << 20) + b"\r" + ",".join(HEADERS).encode() + b"\r")
+    with pytest.raises(ReportError, match=r'^01.csv: unreadable CSV \(field larger than field limit'):
+        read_report(path, "01", AS_OF)
+
+
 def test_a_streamed_report_reads_rows_as_they_are_consumed(tmp_path):
     path = write_csv(tmp_path, "01", [row(1), row(2)])
     report = read_report(path, "01", AS_OF, stream=True)
