@@ -27,7 +27,14 @@ REPORT_SUFFIXES = (".csv", ".xlsx")
 HEADER_SEARCH_ROWS = 30
 _CODE = re.compile(r"^(\d{2})(?:[-_ .].*)?$")
 _TOTALS_LABEL = re.compile(r"tong cong\s*:?")
-_TITLE_DATE = re.compile(r"ng[aà]y\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})", re.IGNORECASE)
+# Title dates, matched in folded text (no diacritics, lower case): 25/11/2026, 25-11-2026,
+# 25.11.2026 or "25 tháng 11 năm 2026", with one- or two-digit days and months.
+_DATE = r"(\d{1,2})\s*(?:[/.-]|thang)\s*(\d{1,2})\s*(?:[/.-]|,?\s*nam)\s*(\d{4})"
+# The date the report is as of: "(Tính) đến (hết) ngày", "Thời điểm (báo cáo):", "Tại ngày".
+_AS_OF_DATE = re.compile(r"\b(?:den(?:\s+het)?|thoi\s+diem(?:\s+bao\s+cao)?|tai)\s*(?:ngay)?\s*:?\s*" + _DATE)
+# Any "ngày <date>": the as-of date when nothing introduces one, or, after a place and a comma
+# ("Hà Nội, ngày 26 tháng 11 năm 2026"), the date the document was signed.
+_DAY_DATE = re.compile(r"(,?)\s*\bngay\s*:?\s*" + _DATE)
 
 
 def discover_reports(input_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
@@ -351,17 +358,43 @@ def _check_title(source: str, titles: list[tuple[int, str]], province_code: str,
     if named is None and fmt == "xlsx":
         raise ReportError(Problem(source, f"title lines do not name the province ({expected.name})",
                                   line=titles[0][0] if titles else 1))
-    dated = next(((row, m) for row, text in titles if (m := _TITLE_DATE.search(fold(text)))), None)
-    if dated and as_of is not None:
-        row, match = dated
-        day, month, year = (int(g) for g in match.groups())
-        try:
-            stated = date(year, month, day)
-        except ValueError:
-            raise ReportError(Problem(source, f"title date {match.group(0)!r} is not a date", line=row)) from None
-        if stated != as_of:
-            raise ReportError(Problem(source, f"report is as of {stated:%d/%m/%Y}, not the run's date {as_of:%d/%m/%Y}",
+    stated, signed = _title_dates(source, titles)
+    if as_of is None:
+        return
+    if stated and stated[1] != as_of:
+        raise ReportError(Problem(source, f"report is as of {stated[1]:%d/%m/%Y}, not the run's date {as_of:%d/%m/%Y}",
+                                  line=stated[0]))
+    for row, day in signed:
+        if day < as_of:
+            raise ReportError(Problem(source, f"the title is signed on {day:%d/%m/%Y}, before the report's date "
+                                              f"{as_of:%d/%m/%Y}: a report cannot be signed before the day it is as of",
                                       line=row))
+
+
+def _title_dates(source: str, titles: list[tuple[int, str]]) -> tuple[tuple[int, date] | None, list[tuple[int, date]]]:
+    """(row, date) the title says the report is as of, if it says, and the (row, date) of each
+    place-and-date signing line. A date introduced as the as-of date ("tính đến ngày") wins over a
+    bare "ngày <date>"; a signing date is only a lower bound, since a report is often signed the
+    day after its date."""
+    introduced, bare, signed = None, None, []
+    for row, text in titles:
+        folded = fold(text)
+        if introduced is None and (match := _AS_OF_DATE.search(folded)):
+            introduced = (row, _title_date(source, row, match))
+        for match in _DAY_DATE.finditer(folded):
+            if match.group(1):
+                signed.append((row, _title_date(source, row, match)))
+            elif bare is None:
+                bare = (row, _title_date(source, row, match))
+    return introduced or bare, signed
+
+
+def _title_date(source: str, row: int, match: re.Match) -> date:
+    day, month, year = (int(g) for g in match.groups()[-3:])
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ReportError(Problem(source, f"title date {day:02d}/{month:02d}/{year} is not a date", line=row)) from None
 
 
 def cell_text(value) -> str:
