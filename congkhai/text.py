@@ -56,8 +56,9 @@ _GREEK_CYRILLIC = re.compile("[\u0370-\u052f\u1c80-\u1c8f\u1f00-\u1fff\u2de0-\u2
 
 def has_visible(text: str) -> bool:
     """Whether any character of `text` shows: a name of Hangul fillers or lone accents looks blank."""
-    if _PLAINLY_VISIBLE.search(text):
-        return True
+    first = text[:1]
+    if "!" <= first <= "~" or "\u00c0" <= first <= "\u024f" or _PLAINLY_VISIBLE.search(text):
+        return True  # a name starts with a letter or a digit: compared without a call, in most rows
     return any(ch not in BLANK_LETTERS and unicodedata.category(ch) not in _DRAWS_NOTHING for ch in text)
 
 
@@ -70,10 +71,9 @@ def lookalikes(text: str) -> list[str]:
     """The distinct Greek and Cyrillic characters of a text that also has Latin letters, in order:
     'Сông ty' with a Cyrillic 'С' reads as 'Công ty' but is another name to search and to the
     register. A text wholly in Greek or Cyrillic is left alone."""
-    if text.isascii():
+    if text.isascii() or not _GREEK_CYRILLIC.search(text):
         return []
-    found = _GREEK_CYRILLIC.findall(text)
-    return list(dict.fromkeys(found)) if found and _LATIN.search(text) else []
+    return list(dict.fromkeys(_GREEK_CYRILLIC.findall(text))) if _LATIN.search(text) else []
 
 
 def describe_character(ch: str) -> str:

@@ -52,6 +52,9 @@ _MAX_DIGITS = 24
 # Vietnam Social Security was founded in 1995: an evasion decision dated earlier is a typing error.
 EARLIEST_DECISION = date(1995, 1, 1)
 TEXT_FIELDS = ("name", "address", "ownership_type", "sector", "enforcement_stage")
+# The free texts, where a Greek or Cyrillic look-alike can pass for a Latin letter; the other text
+# fields are a few values picked from a list.
+LOOKALIKE_FIELDS = ("name", "address")
 # Mojibake of Vietnamese (UTF-8 read as Windows-1252 or Latin-1) always holds one of these
 # characters; a clean name almost never does, so ftfy looks only at the few names that do.
 _MOJIBAKE_HINT = re.compile("[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
@@ -229,10 +232,10 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
                 notes.append(Reject(row.source, row.line, HEADER_OF[name], cell_text(raw),
                                     f"mojibake repaired: published as {repaired!r}", province_code))
                 text = visible_text(repaired)
-        if text and not has_visible(text):
+        if not has_visible(text) and name not in unreadable and (blank := blank_characters(cell_text(raw))):
             errors.append((name, cell_text(raw), f"shows nothing: only characters that draw nothing "
-                                                 f"({', '.join(map(describe_character, blank_characters(text)))})"))
-        elif similar := lookalikes(text):
+                                                 f"({', '.join(map(describe_character, blank))})"))
+        elif name in LOOKALIKE_FIELDS and (similar := lookalikes(text)):
             notes.append(Reject(row.source, row.line, HEADER_OF[name], text,
                                 f"Greek or Cyrillic letters among Latin ones, which may look alike: "
                                 f"{', '.join(map(describe_character, similar))}; published as written",
