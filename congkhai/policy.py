@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -117,7 +117,7 @@ class Schedule:
 
     def latest_as_of(self, moment: datetime) -> date:
         """The latest date a run at `moment` may publish: a later one is a typing error or a wrong clock."""
-        return self.today(moment) + timedelta(days=self.max_days_ahead)
+        return date.fromordinal(self.today(moment).toordinal() + self.max_days_ahead)
 
     def deadline_of(self, day: date) -> datetime:
         """The moment `day`'s release is due, with or without every province."""

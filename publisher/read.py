@@ -27,14 +27,6 @@ REPORT_SUFFIXES = (".csv", ".xlsx")
 HEADER_SEARCH_ROWS = 30
 _CODE = re.compile(r"^(\d{2})(?:[-_ .].*)?$")
 _TOTALS_LABEL = re.compile(r"tong cong\s*:?")
-# Title dates, matched in folded text (no diacritics, lower case): 25/11/2026, 25-11-2026,
-# 25.11.2026 or "25 tháng 11 năm 2026", with one- or two-digit days and months.
-_DATE = r"(\d{1,2})\s*(?:[/.-]|thang)\s*(\d{1,2})\s*(?:[/.-]|,?\s*nam)\s*(\d{4})"
-# The date the report is as of: "(Tính) đến (hết) ngày", "Thời điểm (báo cáo):", "Tại ngày".
-_AS_OF_DATE = re.compile(r"\b(?:den(?:\s+het)?|thoi\s+diem(?:\s+bao\s+cao)?|tai)\s*(?:ngay)?\s*:?\s*" + _DATE)
-# Any "ngày <date>": the as-of date when nothing introduces one, or, after a place and a comma
-# ("Hà Nội, ngày 26 tháng 11 năm 2026"), the date the document was signed.
-_DAY_DATE = re.compile(r"(,?)\s*\bngay\s*:?\s*" + _DATE)
 
 
 def discover_reports(input_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
@@ -345,6 +337,16 @@ def _columns(source: str, line: int, names: list[str]) -> dict[str, int]:
         raise ReportError(Problem(source, f"header row lacks the column(s) {', '.join(repr(m) for m in missing)}",
                                   line=line))
     return columns
+
+
+# Title dates, matched in folded text (no diacritics, lower case): 25/11/2026, 25-11-2026,
+# 25.11.2026 or "25 tháng 11 năm 2026", with one- or two-digit days and months.
+_DATE = r"(\d{1,2})\s*(?:[/.-]|thang)\s*(\d{1,2})\s*(?:[/.-]|,?\s*nam)\s*(\d{4})"
+# The date the report is as of: "(Tính) đến (hết) ngày", "Thời điểm (báo cáo):", "Tại ngày".
+_AS_OF_DATE = re.compile(r"\b(?:den(?:\s+het)?|thoi\s+diem(?:\s+bao\s+cao)?|tai)\s*(?:ngay)?\s*:?\s*" + _DATE)
+# Any "ngày <date>": the as-of date when nothing introduces one, or, after a place and a comma
+# ("Hà Nội, ngày 26 tháng 11 năm 2026"), the date the document was signed.
+_DAY_DATE = re.compile(r"(,?)\s*\bngay\s*:?\s*" + _DATE)
 
 
 def _check_title(source: str, titles: list[tuple[int, str]], province_code: str, fmt: str,

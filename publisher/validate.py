@@ -7,9 +7,9 @@ that fails is quarantined as one Reject per offending field, never published.
 Invisible characters are removed from every text field (`visible_text`): a right-to-left override
 (U+202E) or another bidirectional control would make a name display as a different name than it
 is, and a zero-width space or joiner would make two names that look the same differ (or hide a
-name from search). No Vietnamese text needs them, so they are stripped rather than rejected.
-A text left of nothing but characters that draw nothing (Hangul fillers, a Braille blank, lone
-accents) is rejected: it would publish an employer without a name that shows. Greek or Cyrillic
+name from search). No Vietnamese text needs them, so they are stripped rather than rejected; but a
+text of nothing but characters that draw nothing (those, Hangul fillers, a Braille blank, lone
+accents) is rejected, naming them: it would publish an employer without a name that shows. Greek or Cyrillic
 letters among Latin ones ('Сông ty' with a Cyrillic 'С') are published as they are, never
 replaced by a guess, and noted in the rejects report so the province can check them.
 """
