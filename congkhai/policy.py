@@ -127,6 +127,15 @@ class Schedule:
     deadline: time
     timezone: ZoneInfo
     settle_seconds: int
+    max_days_ahead: int = 0
+
+    def today(self, moment: datetime) -> date:
+        """The date at `moment` where the reports are made, whatever the machine's time zone."""
+        return self.local(moment).date()
+
+    def latest_as_of(self, moment: datetime) -> date:
+        """The latest date a run at `moment` may publish: a later one is a typing error or a wrong clock."""
+        return date.fromordinal(self.today(moment).toordinal() + self.max_days_ahead)
 
     def deadline_of(self, day: date) -> datetime:
         """The moment `day`'s release is due, with or without every province."""
@@ -151,4 +160,7 @@ def load_schedule(path: str | Path | None = None) -> Schedule:
     settle = section.get("settle_seconds", 60)
     if not isinstance(settle, int) or settle < 0:
         raise PolicyError(f"{path}: schedule.settle_seconds must be a whole number of seconds")
-    return Schedule(deadline, zone, settle)
+    ahead = section.get("max_days_ahead", 0)
+    if not isinstance(ahead, int) or isinstance(ahead, bool) or ahead < 0:
+        raise PolicyError(f"{path}: schedule.max_days_ahead must be a whole number of days, 0 or more")
+    return Schedule(deadline, zone, settle, ahead)

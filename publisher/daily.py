@@ -22,7 +22,7 @@ from congkhai.config import Paths
 from congkhai.policy import PolicyError, Schedule, load_policy, load_schedule
 from congkhai.provinces import by_code
 
-from .pipeline import Progress, PublishResult, UsageError, input_digest, publish
+from .pipeline import Progress, PublishResult, UsageError, input_digest, publish, refuse_future
 from .read import REPORT_SUFFIXES, report_province
 
 IN_TRANSIT_SUFFIXES = (".part", ".filepart", ".tmp")  # .filepart: WinSCP's upload name
@@ -100,6 +100,7 @@ def run_daily(settings: dict, now: datetime, day: date | None = None, incoming: 
         raise UsageError(str(error)) from None
     local = schedule.local(now)
     day = day or local.date()
+    refuse_future(day, now, schedule)  # at once, rather than wait for a date that has not come
     directory = Path(incoming or settings["CONGKHAI_INCOMING_DIR"]) / day.isoformat()
     arrivals = scan(directory, day, local, schedule.settle_seconds)
     result = DailyResult(decide(arrivals, local, schedule), arrivals, schedule.deadline_of(day))

@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from congkhai.logs import event
-from congkhai.policy import Policy
+from congkhai.policy import Policy, Schedule
 from congkhai.provinces import by_code
 from congkhai.rules.changes import diff_states
 from congkhai.rules.commendation import window_start
@@ -282,6 +282,17 @@ class UsageError(Exception):
     """The run was asked for something that cannot be done (exit status 2)."""
 
 
+def refuse_future(day: date, now: datetime, schedule: Schedule) -> None:
+    """UsageError when `day` is later than a run at `now` may publish ([schedule] max_days_ahead):
+    a release dated in the future would list arrears not yet due."""
+    if day > schedule.latest_as_of(now):
+        allowed = (f", and the policy ([schedule] max_days_ahead) allows {schedule.max_days_ahead} day(s) ahead"
+                   if schedule.max_days_ahead else "")
+        raise UsageError(f"cannot publish {day.isoformat()}, a date in the future: today is "
+                         f"{schedule.today(now).isoformat()} in {schedule.timezone.key}{allowed}; check the date "
+                         f"(and the machine's clock)")
+
+
 class RunFailed(Exception):
     """A fault stopped the run (full disk, lost database, an unexpected error): nothing new is
     published and the current release is unchanged. The message is for the operator, not a traceback."""
@@ -348,7 +359,7 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
     from congkhai.config import Paths
     from sqlalchemy.exc import SQLAlchemyError
 
-    from congkhai.policy import PolicyError, load_policy
+    from congkhai.policy import PolicyError, load_policy, load_schedule
 
     from .runlog import FAILED, PUBLISHED, UNCHANGED, RunRecord
 
@@ -359,11 +370,14 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
     try:
         try:
             policy = load_policy(settings["CONGKHAI_POLICY"])
+            schedule = load_schedule(settings["CONGKHAI_POLICY"])
         except PolicyError as error:
             raise UsageError(str(error)) from None
         unknown = sorted(code for code in accepted if code not in by_code())
         if unknown:
             raise UsageError(f"--accept-removals: {', '.join(unknown)} is no province code of datasets/provinces.csv")
+        now = now or utcnow()
+        refuse_future(as_of, now, schedule)
         signer = _signer(settings)
         with _publisher_lock(paths, run):
             result = _publish_locked(input_dir, as_of, settings, allow_partial, _RecordedSteps(progress or Progress(),

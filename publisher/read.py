@@ -27,7 +27,6 @@ REPORT_SUFFIXES = (".csv", ".xlsx")
 HEADER_SEARCH_ROWS = 30
 _CODE = re.compile(r"^(\d{2})(?:[-_ .].*)?$")
 _TOTALS_LABEL = re.compile(r"tong cong\s*:?")
-_TITLE_DATE = re.compile(r"ng[aà]y\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})", re.IGNORECASE)
 
 
 def discover_reports(input_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
@@ -101,10 +100,28 @@ _SHOWN_CHARS = 60
 _DELIMITERS = (",", ";", "\t")
 
 
+# A carriage return that does not start a CRLF: the line end of an old Mac export, or a line
+# break typed inside a cell.
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def _physical_lines(handle):
+    """The file's lines ended by LF, CRLF or a lone CR, each with its end, as Python splits a file
+    opened with newline='' (what the csv module asks for): csv.reader reads a quoted cell's line
+    breaks back into the cell. Splitting the bytes is safe in UTF-8, where no multi-byte character
+    holds the byte 0D; a line whose only CR is its CRLF (the usual case) is passed on as it is."""
+    for raw in handle:
+        cr = raw.find(b"\r")
+        if cr < 0 or (cr == len(raw) - 2 and raw[-1:] == b"\n"):
+            yield raw
+        else:
+            yield from filter(None, _LONE_CR.split(raw))
+
+
 def _decoded_lines(source: str, handle):
     """The file's lines as text, decoded one by one so a bad byte is reported at its row."""
     offset = 0
-    for number, raw in enumerate(handle, start=1):
+    for number, raw in enumerate(_physical_lines(handle), start=1):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -130,14 +147,15 @@ def _csv_rows(path: Path):
     with path.open("rb") as handle:
         lines = _decoded_lines(path.name, handle)
         head = list(itertools.islice(lines, HEADER_SEARCH_ROWS))
-        reader = csv.reader(itertools.chain(head, lines), delimiter=_delimiter(head))
         csv.field_size_limit(MAX_FIELD_CHARS)
-        try:
+        reader = None
+        try:  # the head is parsed first, to find the delimiter: its errors are the file's too
+            reader = csv.reader(itertools.chain(head, lines), delimiter=_delimiter(head))
             yield from reader
         except csv.Error as error:
             raise ReportError(Problem(path.name, f"unreadable CSV ({error}): a field longer than {MAX_FIELD_CHARS:,} "
                                                  f"characters usually means a quote (\") is not closed",
-                                      line=reader.line_num)) from None
+                                      line=reader.line_num if reader else None)) from None
 
 
 def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:
@@ -374,6 +392,16 @@ def _columns(source: str, line: int, names: list[str]) -> dict[str, int]:
     return columns
 
 
+# Title dates, matched in folded text (no diacritics, lower case): 25/11/2026, 25-11-2026,
+# 25.11.2026 or "25 tháng 11 năm 2026", with one- or two-digit days and months.
+_DATE = r"(\d{1,2})\s*(?:[/.-]|thang)\s*(\d{1,2})\s*(?:[/.-]|,?\s*nam)\s*(\d{4})"
+# The date the report is as of: "(Tính) đến (hết) ngày", "Thời điểm (báo cáo):", "Tại ngày".
+_AS_OF_DATE = re.compile(r"\b(?:den(?:\s+het)?|thoi\s+diem(?:\s+bao\s+cao)?|tai)\s*(?:ngay)?\s*:?\s*" + _DATE)
+# Any "ngày <date>": the as-of date when nothing introduces one, or, after a place and a comma
+# ("Hà Nội, ngày 26 tháng 11 năm 2026"), the date the document was signed.
+_DAY_DATE = re.compile(r"(,?)\s*\bngay\s*:?\s*" + _DATE)
+
+
 def _check_title(source: str, titles: list[tuple[int, str]], province_code: str, fmt: str,
                  as_of: date | None) -> None:
     """The province and the date named above the header must be the file's; errors give their row."""
@@ -385,17 +413,43 @@ def _check_title(source: str, titles: list[tuple[int, str]], province_code: str,
     if named is None and fmt == "xlsx":
         raise ReportError(Problem(source, f"title lines do not name the province ({expected.name})",
                                   line=titles[0][0] if titles else 1))
-    dated = next(((row, m) for row, text in titles if (m := _TITLE_DATE.search(fold(text)))), None)
-    if dated and as_of is not None:
-        row, match = dated
-        day, month, year = (int(g) for g in match.groups())
-        try:
-            stated = date(year, month, day)
-        except ValueError:
-            raise ReportError(Problem(source, f"title date {match.group(0)!r} is not a date", line=row)) from None
-        if stated != as_of:
-            raise ReportError(Problem(source, f"report is as of {stated:%d/%m/%Y}, not the run's date {as_of:%d/%m/%Y}",
+    stated, signed = _title_dates(source, titles)
+    if as_of is None:
+        return
+    if stated and stated[1] != as_of:
+        raise ReportError(Problem(source, f"report is as of {stated[1]:%d/%m/%Y}, not the run's date {as_of:%d/%m/%Y}",
+                                  line=stated[0]))
+    for row, day in signed:
+        if day < as_of:
+            raise ReportError(Problem(source, f"the title is signed on {day:%d/%m/%Y}, before the report's date "
+                                              f"{as_of:%d/%m/%Y}: a report cannot be signed before the day it is as of",
                                       line=row))
+
+
+def _title_dates(source: str, titles: list[tuple[int, str]]) -> tuple[tuple[int, date] | None, list[tuple[int, date]]]:
+    """(row, date) the title says the report is as of, if it says, and the (row, date) of each
+    place-and-date signing line. A date introduced as the as-of date ("tính đến ngày") wins over a
+    bare "ngày <date>"; a signing date is only a lower bound, since a report is often signed the
+    day after its date."""
+    introduced, bare, signed = None, None, []
+    for row, text in titles:
+        folded = fold(text)
+        if introduced is None and (match := _AS_OF_DATE.search(folded)):
+            introduced = (row, _title_date(source, row, match))
+        for match in _DAY_DATE.finditer(folded):
+            if match.group(1):
+                signed.append((row, _title_date(source, row, match)))
+            elif bare is None:
+                bare = (row, _title_date(source, row, match))
+    return introduced or bare, signed
+
+
+def _title_date(source: str, row: int, match: re.Match) -> date:
+    day, month, year = (int(g) for g in match.groups()[-3:])
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ReportError(Problem(source, f"title date {day:02d}/{month:02d}/{year} is not a date", line=row)) from None
 
 
 def cell_text(value) -> str:

@@ -7,7 +7,11 @@ that fails is quarantined as one Reject per offending field, never published.
 Invisible characters are removed from every text field (`visible_text`): a right-to-left override
 (U+202E) or another bidirectional control would make a name display as a different name than it
 is, and a zero-width space or joiner would make two names that look the same differ (or hide a
-name from search). No Vietnamese text needs them, so they are stripped rather than rejected.
+name from search). No Vietnamese text needs them, so they are stripped rather than rejected; but a
+text of nothing but characters that draw nothing (those, Hangul fillers, a Braille blank, lone
+accents) is rejected, naming them: it would publish an employer without a name that shows. Greek or Cyrillic
+letters among Latin ones ('Сông ty' with a Cyrillic 'С') are published as they are, never
+replaced by a guess, and noted in the rejects report so the province can check them.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from frictionless import Schema
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import MOJIBAKE_MODES
 from congkhai.taxcode import PERSONAL, InvalidTaxCode, parse_tax_code
-from congkhai.text import clean, fold
+from congkhai.text import blank_characters, clean, describe_character, fold, has_visible, lookalikes
 
 from .memo import RowMemo, row_digest
 from .read import Unreadable, cell_text
@@ -48,6 +52,9 @@ _MAX_DIGITS = 24
 # Vietnam Social Security was founded in 1995: an evasion decision dated earlier is a typing error.
 EARLIEST_DECISION = date(1995, 1, 1)
 TEXT_FIELDS = ("name", "address", "ownership_type", "sector", "enforcement_stage")
+# The free texts, where a Greek or Cyrillic look-alike can pass for a Latin letter; the other text
+# fields are a few values picked from a list.
+LOOKALIKE_FIELDS = ("name", "address")
 # Mojibake of Vietnamese (UTF-8 read as Windows-1252 or Latin-1) always holds one of these
 # characters; a clean name almost never does, so ftfy looks only at the few names that do.
 _MOJIBAKE_HINT = re.compile("[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
@@ -225,6 +232,14 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
                 notes.append(Reject(row.source, row.line, HEADER_OF[name], cell_text(raw),
                                     f"mojibake repaired: published as {repaired!r}", province_code))
                 text = visible_text(repaired)
+        if not has_visible(text) and name not in unreadable and (blank := blank_characters(cell_text(raw))):
+            errors.append((name, cell_text(raw), f"shows nothing: only characters that draw nothing "
+                                                 f"({', '.join(map(describe_character, blank))})"))
+        elif name in LOOKALIKE_FIELDS and (similar := lookalikes(text)):
+            notes.append(Reject(row.source, row.line, HEADER_OF[name], text,
+                                f"Greek or Cyrillic letters among Latin ones, which may look alike: "
+                                f"{', '.join(map(describe_character, similar))}; published as written",
+                                province_code))
         # A few dozen distinct values over a million rows: one shared string each saves ~100 MB a field.
         values[name] = sys.intern(text) if name in ("ownership_type", "sector", "enforcement_stage") else text
     take("unit_code", lambda raw: cell_text(raw).upper().replace(" ", ""))

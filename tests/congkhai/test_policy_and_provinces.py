@@ -73,3 +73,16 @@ def test_inspection_and_receipt_settings_are_checked(tmp_path):
                                                                              'publish = "whenever"'), encoding="utf-8")
     with pytest.raises(PolicyError, match="inspection.publish"):
         load_policy(wrong)
+
+
+def test_max_days_ahead_is_read_and_checked(tmp_path):
+    from congkhai.policy import DEFAULT_POLICY_PATH, load_schedule
+
+    assert load_schedule().max_days_ahead == 0
+    path = tmp_path / "policy.toml"
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    path.write_text(text.replace("max_days_ahead = 0\n", ""), encoding="utf-8")
+    assert load_schedule(path).max_days_ahead == 0
+    path.write_text(text.replace("max_days_ahead = 0", "max_days_ahead = -1"), encoding="utf-8")
+    with pytest.raises(PolicyError, match=rf"{path}: schedule.max_days_ahead must be a whole number of days"):
+        load_schedule(path)

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from congkhai.text import clean, fold, format_int, format_vnd, slugify
+from congkhai.text import clean, fold, format_int, format_vnd, has_visible, lookalikes, slugify
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -33,3 +33,19 @@ def test_money_and_numbers():
 def test_slugify():
     assert slugify("Thành phố Hồ Chí Minh") == "thanh-pho-ho-chi-minh"
     assert slugify("Đắk Lắk") == "dak-lak"
+
+
+@pytest.mark.parametrize("text, visible", [
+    ("Công ty", True), ("\u3164\u115f\u1160\uffa0", False), ("\u2800", False), ("\u0301", False),
+    ("\u3164가", True), ("\u200b.", True), ("", False), (" \u3000", False),
+])
+def test_has_visible(text, visible):
+    assert has_visible(text) is visible
+
+
+@pytest.mark.parametrize("text, found", [
+    ("\u0421ông ty", ["\u0421"]), ("Công ty \u03a9mega \u03a9", ["\u03a9"]), ("Công ty", []),
+    ("Ромашка", []), (unicodedata.normalize("NFD", "Đặng Ươm Ấp"), []),
+])
+def test_lookalikes(text, found):
+    assert lookalikes(text) == found

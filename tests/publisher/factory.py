@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import struct
 import zipfile
-from datetime import date
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -14,6 +14,12 @@ from congkhai.provinces import all_provinces, by_code
 from publisher.records import HEADERS, TOTALLED_FIELDS, COLUMNS
 
 AS_OF = date(2026, 11, 25)
+
+
+def moment_on(day: date) -> datetime:
+    """Noon UTC of `day` (the evening in Vietnam): a run's clock that lets it publish `day` whatever
+    the real date, since a date in the future is refused."""
+    return datetime.combine(day, time(12), tzinfo=timezone.utc)
 
 
 def tax_code(n: int) -> str:

@@ -136,3 +136,10 @@ def test_verify_refuses_a_release_re_signed_by_someone_else(env, capsys, monkeyp
     monkeypatch.setenv("CONGKHAI_SIGNING_KEY", str(env / "absent" / "signing.key"))
     assert main(["verify", str(forged)]) == 1
     assert "does not prove who signed" in capsys.readouterr().err
+
+
+def test_publishing_a_date_in_the_future_exits_2(env, capsys):
+    assert main(["publish", "--input", str(env / "none"), "--as-of", "2999-01-01", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "congkhai: error: cannot publish 2999-01-01, a date in the future: today is " in err
+    assert " in Asia/Ho_Chi_Minh; check the date" in err

@@ -189,3 +189,10 @@ def test_run_daily_now_without_offset_is_vietnam_time_in_the_release(env, capsys
     capsys.readouterr()
     assert main(["status", "--now", "2026-11-25T17:05:00"]) == 0
     assert "  created:     2026-11-25 10:00:00 UTC (17:00 Asia/Ho_Chi_Minh)\n" in capsys.readouterr().out
+
+
+def test_a_date_in_the_future_is_refused_at_once_not_waited_for(env, capsys):
+    assert main(["run-daily", "--date", "2026-11-26", "--now", "2026-11-25T23:59:00", "--quiet"]) == 2
+    assert ("cannot publish 2026-11-26, a date in the future: today is 2026-11-25 in Asia/Ho_Chi_Minh"
+            in capsys.readouterr().err)
+    assert not (env / "data" / "runs.jsonl").exists()

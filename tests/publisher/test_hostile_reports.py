@@ -72,3 +72,23 @@ def test_a_hostile_second_day_fails_and_leaves_the_first_intact(tmp_path, settin
     answer = client.get("/api/v1/releases")
     assert answer.status_code == 200
     assert [r["id"] for r in answer.get_json()["releases"]] == ["2026-11-25"]
+
+
+def test_carriage_returns_and_look_alikes_are_published_as_read_and_noted(tmp_path, settings):
+    """A CR typed inside a quoted cell is a space once published; a whole file of old-Mac line ends
+    (CR alone) is read like any other; a Cyrillic 'С' in a name is published as written and noted."""
+    name = "\u0421ông ty TNHH Sông Hồng"
+    write_all(tmp_path / "d1", overrides={("01", 0): dict(address="Số 5\rLê Lợi"), ("01", 1): dict(name=name)})
+    mac = tmp_path / "d1" / "08-bao-cao.csv"
+    mac.write_bytes(mac.read_bytes().replace(b"\r\n", b"\r"))
+    built = publish(tmp_path / "d1", AS_OF, settings).release
+    assert built.missing_provinces == {} and len(built.provinces) == 34
+    published = {(r.province_code, r.line): r for r in built.records}
+    assert published[("01", 6)].address == "Số 5 Lê Lợi" and published[("01", 7)].name == name
+    assert len([r for r in built.records if r.province_code == "08"]) == 3
+    paths = Paths(settings["CONGKHAI_DATA_DIR"])
+    with (paths.rejects("2026-11-25") / "rejects.csv").open(encoding="utf-8", newline="") as handle:
+        notes = list(csv.DictReader(handle))
+    assert notes == [{"source": "01-bao-cao.csv", "line": "7", "field": "Tên đơn vị", "value": name,
+                      "reason": "Greek or Cyrillic letters among Latin ones, which may look alike: "
+                                "'С' U+0421 CYRILLIC CAPITAL LETTER ES; published as written", "province_code": "01"}]

@@ -10,7 +10,7 @@ from congkhai.history import notices_on
 from publisher.cli import main
 from publisher.pipeline import publish
 
-from .factory import AS_OF, tax_code, write_all
+from .factory import AS_OF, moment_on, tax_code, write_all
 
 DELINQUENT_ROW = dict(arrears_bhxh=9_000_000, arrears_bhyt=1_000_000, months_late=4)
 
@@ -30,7 +30,7 @@ def test_crossing_paying_in_time_and_listing_on_the_planned_date(tmp_path, db_se
     ]
     for day, overrides in zip(days, plans):
         write_all(tmp_path / day.isoformat(), as_of=day, rows_per_province=2, overrides=overrides)
-        publish(tmp_path / day.isoformat(), day, db_settings)
+        publish(tmp_path / day.isoformat(), day, db_settings, now=moment_on(day))
     hanoi, hcmc = tax_code(1), next(r["key"] for r in rows(paths.release(days[0].isoformat()) / "employers.csv")
                                     if r["province_code"] == "79")
 

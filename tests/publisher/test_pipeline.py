@@ -2,17 +2,20 @@
 import json
 import os
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import feedparser
 import pytest
 
 from congkhai.config import Paths
+from congkhai.policy import load_schedule
 from congkhai.search import search
+from publisher import runlog
 from publisher.archive import current_release_id, file_sha256, verify_release
 from publisher.errors import VerificationError
-from publisher.pipeline import UsageError, publish
+from publisher.pipeline import UsageError, publish, refuse_future
 
-from .factory import AS_OF, write_all
+from .factory import AS_OF, moment_on, write_all
 
 DAY2 = AS_OF + timedelta(days=1)
 
@@ -108,3 +111,33 @@ def test_static_feed_entries_carry_their_release_publication_time(tmp_path, sett
         dated = {(entry.id.split("#")[0].rsplit("/", 1)[1], datetime(*entry.published_parsed[:6], tzinfo=timezone.utc))
                  for entry in entries}
         assert dated == {(day.isoformat(), now) for day, now in published_at.items()}, fmt
+
+
+def test_an_as_of_in_the_future_is_refused_naming_both_dates(tmp_path, settings):
+    """23:59 on the 24th in Vietnam: the 25th has not come."""
+    write_all(tmp_path / "d1")
+    with pytest.raises(UsageError, match=r"^cannot publish 2026-11-25, a date in the future: today is 2026-11-24 in "
+                                         r"Asia/Ho_Chi_Minh; check the date \(and the machine's clock\)$"):
+        publish(tmp_path / "d1", AS_OF, settings, now=datetime(2026, 11, 24, 16, 59, tzinfo=timezone.utc))
+    paths = Paths(settings["CONGKHAI_DATA_DIR"])
+    assert not paths.release(AS_OF.isoformat()).exists()
+    [failed] = runlog.runs(runlog.read(paths.run_log))
+    assert failed["outcome"] == "failed" and "a date in the future" in failed["reason"]
+
+
+def test_23_30_utc_the_day_before_is_already_the_day_in_vietnam(tmp_path, settings):
+    write_all(tmp_path / "d1")
+    result = publish(tmp_path / "d1", AS_OF, settings, now=datetime(2026, 11, 24, 23, 30, tzinfo=timezone.utc))
+    assert result.release.id == "2026-11-25"
+
+
+def test_the_policy_may_allow_days_ahead(tmp_path, settings):
+    policy = tmp_path / "policy.toml"
+    policy.write_text(Path(settings["CONGKHAI_POLICY"]).read_text(encoding="utf-8")
+                      .replace("max_days_ahead = 0", "max_days_ahead = 1"), encoding="utf-8")
+    schedule = load_schedule(policy)
+    refuse_future(AS_OF + timedelta(days=1), moment_on(AS_OF), schedule)
+    with pytest.raises(UsageError, match=r"cannot publish 2026-11-27, a date in the future: today is 2026-11-25 in "
+                                         r"Asia/Ho_Chi_Minh, and the policy \(\[schedule\] max_days_ahead\) allows 1 "
+                                         r"day\(s\) ahead"):
+        refuse_future(AS_OF + timedelta(days=2), moment_on(AS_OF), schedule)

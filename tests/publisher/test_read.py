@@ -62,6 +62,57 @@ def test_title_date_must_be_the_run_date(tmp_path):
         read_report(path, "01", AS_OF)
 
 
+def dated_titles(*lines: str) -> list[str]:
+    return title_lines("01", AS_OF)[:-1] + list(lines)
+
+
+@pytest.mark.parametrize("line", [
+    "Tính đến ngày 25/11/2026", "Đến hết ngày 25-11-2026", "tính đến ngày 25 tháng 11 năm 2026", "ngày 25.11.2026",
+    "Thời điểm: 25/11/2026", "Thoi diem bao cao: 25/11/2026", "TINH DEN NGAY 25/11/2026", "Đến hết ngày 25 - 11 - 2026",
+    "Tính đến ngày 25 tháng 11, năm 2026", "Từ ngày 01/11/2026 đến ngày 25/11/2026",
+    unicodedata.normalize("NFD", "Tính đến ngày 25 tháng 11 năm 2026"),
+])
+def test_every_common_form_of_the_title_date_is_understood(tmp_path, line):
+    path = write_csv(tmp_path, "01", [row(1)], titles=dated_titles(line))
+    assert len(read_report(path, "01", AS_OF).rows) == 1
+    with pytest.raises(ReportError, match=r"01-bao-cao.csv, row 4: report is as of 25/11/2026, not the run's date 24/11/2026"):
+        read_report(path, "01", AS_OF.replace(day=24))
+
+
+@pytest.mark.parametrize("line, stated", [("Tính đến ngày 5/1/2026", "05/01/2026"), ("Đến hết ngày 5 tháng 1 năm 2026", "05/01/2026"),
+                                          ("Thời điểm: 05.1.2026", "05/01/2026")])
+def test_one_digit_days_and_months(tmp_path, line, stated):
+    path = write_csv(tmp_path, "01", [row(1)], titles=dated_titles(line))
+    with pytest.raises(ReportError, match=f"report is as of {stated}, not the run's date 25/11/2026"):
+        read_report(path, "01", AS_OF)
+
+
+def test_a_signing_line_is_not_the_date_the_report_is_as_of(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1)], titles=dated_titles("Hà Nội, ngày 26 tháng 11 năm 2026",
+                                                                   "Tính đến ngày 25/11/2026"))
+    assert len(read_report(path, "01", AS_OF).rows) == 1
+
+
+def test_a_signing_line_alone_is_not_compared_for_equality(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1)], titles=dated_titles("Hà Nội, ngày 28 tháng 11 năm 2026"))
+    assert len(read_report(path, "01", AS_OF).rows) == 1
+
+
+def test_a_report_signed_before_its_date_is_an_error(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1)], titles=dated_titles("Hà Nội, ngày 24 tháng 11 năm 2026",
+                                                                   "Tính đến ngày 25/11/2026"))
+    with pytest.raises(ReportError, match=r"01-bao-cao.csv, row 4: the title is signed on 24/11/2026, before the "
+                                          r"report's date 25/11/2026"):
+        read_report(path, "01", AS_OF)
+
+
+@pytest.mark.parametrize("line", ["Tính đến ngày 31/02/2026", "Hà Nội, ngày 31 tháng 02 năm 2026", "ngày 25/13/2026"])
+def test_an_impossible_title_date_names_its_row(tmp_path, line):
+    path = write_csv(tmp_path, "01", [row(1)], titles=dated_titles(line))
+    with pytest.raises(ReportError, match=r"01-bao-cao.csv, row 4: title date \d\d/\d\d/2026 is not a date"):
+        read_report(path, "01", AS_OF)
+
+
 def test_missing_column_is_named(tmp_path):
     path = tmp_path / "01.csv"
     path.write_text(",".join(h for h in HEADERS if h != "Nợ BHYT") + "\n", encoding="utf-8")
@@ -278,6 +329,36 @@ def test_a_nul_byte_is_an_unreadable_cell(tmp_path):
 def test_a_line_break_inside_a_cell_is_no_nul(tmp_path):
     path = write_csv(tmp_path, "01", [row(1, address="Số 5\nLê Lợi")])
     assert read_report(path, "01", AS_OF).rows[0].cells["Địa chỉ"] == "Số 5\nLê Lợi"
+
+
+def test_a_carriage_return_inside_a_quoted_cell_stays_in_the_cell(tmp_path):
+    path = write_csv(tmp_path, "01", [row(1, address="Số 5\rLê Lợi"), row(2, name="Công ty\r\rAn Bình")],
+                     titles=title_lines("01", AS_OF))
+    report = read_report(path, "01", AS_OF)
+    assert [(r.line, r.cells["Địa chỉ"], r.cells["Tên đơn vị"]) for r in report.rows] == [
+        (6, "Số 5\rLê Lợi", row(1)["Tên đơn vị"]), (7, row(2)["Địa chỉ"], "Công ty\r\rAn Bình")]
+    assert report.totals_line == 8
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_a_file_whose_lines_end_in_a_lone_carriage_return_is_read(tmp_path, bom):
+    """Old Mac exports end every line with CR alone."""
+    path = write_csv(tmp_path, "01", [row(1), row(2, address="Số 5\nLê Lợi")], titles=title_lines("01", AS_OF),
+                     bom=bom)
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
+    report = read_report(path, "01", AS_OF)
+    assert report.title_lines[-1] == "Tính đến ngày 25/11/2026"
+    assert [(r.line, r.cells["Mã số thuế"], r.cells["Địa chỉ"]) for r in report.rows] == [
+        (6, row(1)["Mã số thuế"], row(1)["Địa chỉ"]), (7, row(2)["Mã số thuế"], "Số 5\nLê Lợi")]
+    assert report.totals_line == 8
+
+
+def test_an_unclosed_quote_in_the_first_rows_names_the_file_without_a_traceback(tmp_path):
+    """The first rows are parsed to find the delimiter, before the reader that counts rows exists."""
+    path = tmp_path / "01.csv"
+    path.write_bytes(b'"' + b"x" * (1 << 20) + b"\r" + ",".join(HEADERS).encode() + b"\r")
+    with pytest.raises(ReportError, match=r'^01.csv: unreadable CSV \(field larger than field limit'):
+        read_report(path, "01", AS_OF)
 
 
 def test_a_streamed_report_reads_rows_as_they_are_consumed(tmp_path):

@@ -10,7 +10,7 @@ from congkhai.history import changes_between, latest_release, state_of_employer_
 from publisher.errors import VerificationError
 from publisher.pipeline import UsageError, publish
 
-from .factory import AS_OF, row, write_all
+from .factory import AS_OF, moment_on, row, write_all
 
 DAY2 = AS_OF + timedelta(days=1)
 DAY3 = AS_OF + timedelta(days=2)
@@ -24,7 +24,7 @@ def key(code_index: int) -> str:
 def run(tmp_path, settings, day, name, **kwargs):
     overrides = kwargs.pop("overrides", {})
     write_all(tmp_path / name, as_of=day, overrides=overrides, **kwargs)
-    return publish(tmp_path / name, day, settings)
+    return publish(tmp_path / name, day, settings, now=moment_on(day))
 
 
 def table_count(settings, table):

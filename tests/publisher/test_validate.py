@@ -127,7 +127,54 @@ def test_invisible_characters_are_removed_so_no_name_can_pass_for_another(cell, 
 
 
 def test_a_name_of_only_invisible_characters_is_no_name():
-    assert rejected(row(1, name="\u200b\u202e\u200b")) == [("Tên đơn vị", 'constraint "required" is "True"')]
+    assert rejected(row(1, name="\u200b\u202e\u200b")) == [
+        ("Tên đơn vị", "shows nothing: only characters that draw nothing ('\\u200b' U+200B ZERO WIDTH SPACE, "
+                       "'\\u202e' U+202E RIGHT-TO-LEFT OVERRIDE)")]
+
+
+@pytest.mark.parametrize("cell, named", [
+    ("\u3164\u3164\u3164", "'\u3164' U+3164 HANGUL FILLER"),
+    ("\u115f\u1160 \uffa0", "'\u115f' U+115F HANGUL CHOSEONG FILLER, '\u1160' U+1160 HANGUL JUNGSEONG FILLER, "
+                             "' ' U+0020 SPACE, '\uffa0' U+FFA0 HALFWIDTH HANGUL FILLER"),
+    ("\u2800\u200b\u2800", "'\u2800' U+2800 BRAILLE PATTERN BLANK, '\\u200b' U+200B ZERO WIDTH SPACE"),
+    ("\u0301\u0323", "'\u0323' U+0323 COMBINING DOT BELOW, '\u0301' U+0301 COMBINING ACUTE ACCENT"),  # NFC order
+])
+def test_a_name_that_draws_nothing_is_rejected_naming_its_characters(cell, named):
+    assert rejected(row(1, name=cell)) == [("Tên đơn vị", f"shows nothing: only characters that draw nothing ({named})")]
+
+
+def test_an_address_that_draws_nothing_is_rejected_too():
+    assert [field for field, _ in rejected(row(1, address="\u3164"))] == ["Địa chỉ"]
+
+
+def test_a_name_of_ideographic_spaces_is_no_name():
+    assert rejected(row(1, name="\u3000\u3000")) == [("Tên đơn vị", 'constraint "required" is "True"')]
+
+
+def test_latin_mixed_with_cyrillic_or_greek_is_published_as_written_and_noted():
+    name = "\u0421\u00f4ng ty TNHH \u0391n B\u00ecnh"  # Cyrillic Es, Greek Alpha
+    record, notes = check(row(1, name=name))
+    assert record.name == name
+    assert [(n.line, n.field, n.value, n.reason) for n in notes] == [
+        (7, "Tên đơn vị", name, "Greek or Cyrillic letters among Latin ones, which may look alike: "
+                                "'С' U+0421 CYRILLIC CAPITAL LETTER ES, 'Α' U+0391 GREEK CAPITAL LETTER ALPHA; "
+                                "published as written")]
+
+
+def test_look_alikes_are_noted_in_the_free_texts_only():
+    record, notes = check(row(1, address="S\u043e 5 Lê Lợi", sector="Xây d\u0443ng"))  # Cyrillic o and u
+    assert [(n.field, n.reason) for n in notes] == [
+        ("Địa chỉ", "Greek or Cyrillic letters among Latin ones, which may look alike: "
+                    "'о' U+043E CYRILLIC SMALL LETTER O; published as written")]
+    assert record.sector == "Xây d\u0443ng"
+
+
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+@pytest.mark.parametrize("name", ["Công ty Điện tử Đức Thành", "đường Ươm Tơ", "Cửa hàng Ăn uống Ẩm thực Ở Ỹ Ỵ",
+                                  "ĐOÀN THỊ NGỌC ÁNH", "Ромашка ООО", "Hà Nội · Chi nhánh 2"])
+def test_vietnamese_letters_are_latin_never_look_alikes(form, name):
+    record, notes = check(row(1, name=unicodedata.normalize(form, name)))
+    assert notes == [] and record.name == name
 
 
 def test_a_five_thousand_character_name_is_quarantined_naming_the_field():
