@@ -40,7 +40,7 @@ _DECIDED = 13  # where the decision date's ordinal stands in a remembered row
 _key_cells = itemgetter(*KEY_HEADERS)  # a row's cells hold every header (read.py refuses a report without)
 # The modules whose code decides what a row becomes; a change to any of them retires every memo.
 _CODE = ("publisher.read", "publisher.records", "publisher.validate", "publisher.xlsx", "congkhai.taxcode",
-         "congkhai.text")
+         "congkhai.text", "congkhai.rules.households")
 _LIBRARIES = ("python-stdnum", "frictionless", "ftfy")
 
 

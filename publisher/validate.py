@@ -24,8 +24,9 @@ from frictionless import Schema
 
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import MOJIBAKE_MODES
-from congkhai.taxcode import InvalidTaxCode, parse_tax_code
-from congkhai.text import clean, fold
+from congkhai.rules.households import is_household
+from congkhai.taxcode import PERSONAL, InvalidTaxCode, compact, mask_personal_id, normalise_unit_code, parse_tax_code
+from congkhai.text import clean
 
 from .memo import RowMemo, row_digest
 from .read import Unreadable, cell_text
@@ -180,17 +181,6 @@ def parse_decision(value, as_of: date) -> tuple[str | None, date | None]:
     return text, decided
 
 
-@lru_cache(maxsize=1024)
-def _names_a_household(ownership_type: str) -> bool:
-    return "ho kinh doanh" in fold(ownership_type)
-
-
-def is_household(ownership_type: str, name: str) -> bool:
-    """'Hộ kinh doanh' as the ownership type or at the start of the name. Only a name's first words
-    are folded, and the few ownership types are folded once each: this runs for every row."""
-    return _names_a_household(ownership_type) or fold(name[:20]).startswith("ho kinh doanh")
-
-
 def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) -> tuple[Record | None, list[Reject]]:
     """One raw row -> a Record and the notes on what was repaired in it (in the rejects report, the
     row still published), or None and the Rejects that say which fields are wrong and why."""
@@ -227,9 +217,14 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
                 text = visible_text(repaired)
         # A few dozen distinct values over a million rows: one shared string each saves ~100 MB a field.
         values[name] = sys.intern(text) if name in ("ownership_type", "sector", "enforcement_stage") else text
-    take("unit_code", lambda raw: cell_text(raw).upper().replace(" ", ""))
-    household = is_household(values["ownership_type"], values["name"])
+    take("unit_code", lambda raw: normalise_unit_code(cell_text(raw)))
+    household = is_household(values["ownership_type"], values["name"], compact(cells.get(HEADER_OF["tax_code"])))
     take("tax_code", lambda raw: parse_tax_code(raw, household=household))
+    if not household and "tax_code" in values and values["tax_code"].kind == PERSONAL:
+        notes.append(Reject(row.source, row.line, HEADER_OF["tax_code"], mask_personal_id(values["tax_code"].value),
+                            "a citizen identity number in a row that does not read as a household's: published "
+                            "masked, keyed by the unit code; check the tax code and the ownership type",
+                            province_code))
     take("employees", lambda raw: parse_integer(raw, empty=None))
     for name in AMOUNT_FIELDS + ("months_late",):
         take(name, parse_integer)
