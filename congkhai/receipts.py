@@ -43,8 +43,8 @@ from datetime import date, datetime
 from .rules.eligibility import tender_eligibility
 from .search import parse_identifier
 from .signing import Signer, canonical_json, verify_signature
-from .taxcode import (InvalidTaxCode, compact, could_be_unit_code, has_citizen_id_structure, has_foreign_digits, is_digits,
-                      mask_personal_id, normalise_unit_code, parse_tax_code, personal_id_hash)
+from .taxcode import (InvalidTaxCode, compact, could_be_unit_code, has_citizen_id_structure, has_foreign_digits,
+                      is_digits, mask_personal_id, normalise_unit_code, parse_tax_code, personal_id_hash)
 from .text import fold, nfc
 
 RECEIPT_TYPE = "congkhai.eligibility-receipt"

@@ -9,9 +9,10 @@ clean row's cells to the values it was published with; the next run builds the R
 knows from those values instead of validating it again.
 
 Rows that were rejected or repaired (mojibake) are never remembered: their rejects and notes must be
-reported again each day. Nor are households' rows: the file would hold their owners' numbers in full. The file is only an accelerator: deleting it changes the time a run takes
-and nothing else, and a file written by other code, for another schema or another mojibake policy
-is not used (its fingerprint differs). It lives in the data directory, which only the publisher
+reported again each day. Nor are households' rows: the file would hold their owners' numbers in
+full. The file is only an accelerator: deleting it changes the time a run takes and nothing else,
+and a file written by other code, for another schema or another mojibake policy is not used (its
+fingerprint differs). It lives in the data directory, which only the publisher
 writes, next to the database it feeds; it is read with marshal, which builds plain values and
 never runs code.
 """
