@@ -41,10 +41,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .rules.eligibility import tender_eligibility
-from .search import parse_identifier
+from .search import parse_code
 from .signing import Signer, canonical_json, verify_signature
-from .taxcode import (InvalidTaxCode, compact, could_be_unit_code, has_citizen_id_structure, has_foreign_digits,
-                      is_digits, mask_personal_id, normalise_unit_code, parse_tax_code, personal_id_hash)
+from .taxcode import (InvalidTaxCode, compact, has_citizen_id_structure, has_foreign_digits, is_digits, mask_personal_id,
+                      parse_tax_code, personal_id_hash)
 from .text import fold, nfc
 
 RECEIPT_TYPE = "congkhai.eligibility-receipt"
@@ -162,7 +162,7 @@ def classify_code(raw: str, row: int) -> Code:
             problem = CHECK_DIGIT if "check digit" in str(error) else INVALID_TAX_CODE
             return Code(row, text, None, None, problem)
         return Code(row, canonical, TAX_CODE, canonical)
-    unit = parse_identifier(text) or (normalise_unit_code(text) if could_be_unit_code(text) else None)
+    unit = parse_code(text)
     if unit is not None:
         return Code(row, unit, UNIT_CODE, unit)
     return Code(row, mask_long_digits(text), None, None, NOT_A_CODE)

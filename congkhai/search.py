@@ -48,7 +48,8 @@ from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.system import pack_uint
 
-from congkhai.taxcode import InvalidTaxCode, compact, is_digits, is_personal_number, normalise_unit_code, parse_tax_code
+from congkhai.taxcode import (InvalidTaxCode, compact, could_be_unit_code, is_digits, is_personal_number,
+                              normalise_unit_code, parse_tax_code)
 from congkhai.text import clean, fold, nfc
 
 # --- Analysis -----------------------------------------------------------------------------------
@@ -154,6 +155,16 @@ def parse_identifier(q: str) -> str | None:
         return unit
     unit = re.sub(r"[\-.]", "", unit)
     return unit if _UNIT_CODE.fullmatch(unit) else None
+
+
+def parse_code(text: str) -> str | None:
+    """The canonical tax code or unit code of text known to be a code (an eligibility check, a
+    dispute, a watchlist), else None. Unlike a search query, which could be a name, it may be a
+    unit code of any shape the reports allow (`could_be_unit_code`)."""
+    identifier = parse_identifier(text)
+    if identifier is None and isinstance(text, str) and could_be_unit_code(text):
+        return normalise_unit_code(text)
+    return identifier
 
 
 # --- Documents ------------------------------------------------------------------------------------
