@@ -51,6 +51,12 @@ def ownership_names_a_household(ownership_type: str) -> bool:
     return _HOUSEHOLD.search(fold(ownership_type)) is not None
 
 
+def _name_starts_like_a_household(name: str) -> bool:
+    """Every spelling begins with an h: the name's first characters are folded only when it does."""
+    first = next((ch for ch in name[:_NAME_PREFIX] if ch.isalnum()), "")
+    return first in "hH" and _HOUSEHOLD_NAME.match(fold(name[:_NAME_PREFIX])) is not None
+
+
 def names_a_legal_entity(name: str) -> bool:
     return _LEGAL_ENTITY.search(fold(name)) is not None
 
@@ -59,6 +65,6 @@ def is_household(ownership_type: str, name: str, identifier_digits: str = "") ->
     """A household spelling as the ownership type or at the start of the name, or an identifier of
     11 or 12 digits (`identifier_digits`, as `taxcode.compact` gives them) under a name that no
     legal entity would carry."""
-    if ownership_names_a_household(ownership_type) or _HOUSEHOLD_NAME.match(fold(name[:_NAME_PREFIX])):
+    if ownership_names_a_household(ownership_type) or _name_starts_like_a_household(name):
         return True
     return len(identifier_digits) in (11, 12) and identifier_digits.isdigit() and not names_a_legal_entity(name)
