@@ -41,9 +41,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .rules.eligibility import tender_eligibility
-from .search import parse_identifier
+from .search import parse_code
 from .signing import Signer, canonical_json, verify_signature
-from .taxcode import InvalidTaxCode, compact, mask_personal_id, parse_tax_code, personal_id_hash
+from .taxcode import (InvalidTaxCode, compact, has_citizen_id_structure, has_foreign_digits, is_digits, mask_personal_id,
+                      parse_tax_code, personal_id_hash)
 from .text import fold, nfc
 
 RECEIPT_TYPE = "congkhai.eligibility-receipt"
@@ -82,7 +83,8 @@ NOT_A_CODE = "not_a_code"
 WRONG_LENGTH = "wrong_length"
 CHECK_DIGIT = "check_digit"
 INVALID_TAX_CODE = "invalid_tax_code"
-PROBLEMS = (TOO_LONG, NOT_A_CODE, WRONG_LENGTH, CHECK_DIGIT, INVALID_TAX_CODE)
+FOREIGN_DIGITS = "foreign_digits"  # Arabic-Indic and other digits that are not 0-9 even after NFKC
+PROBLEMS = (TOO_LONG, NOT_A_CODE, WRONG_LENGTH, CHECK_DIGIT, INVALID_TAX_CODE, FOREIGN_DIGITS)
 
 # How the question's date relates to the releases (see `date_basis`).
 RELEASE_DAY = "release_day"
@@ -140,12 +142,14 @@ def classify_code(raw: str, row: int) -> Code:
     if len(text) > MAX_CODE_CHARS:
         return Code(row, mask_long_digits(text[:MAX_CODE_CHARS]) + "…", None, None, TOO_LONG)
     digits = compact(text)
-    if digits.isdigit():
+    if has_foreign_digits(text):
+        return Code(row, mask_long_digits(text), None, None, FOREIGN_DIGITS)
+    if is_digits(digits):
         if len(digits) in (11, 12):
             alternative = None
-            if len(digits) == 12:
+            if len(digits) == 12 and not has_citizen_id_structure(digits):
                 try:
-                    alternative = parse_tax_code(digits).value
+                    alternative = parse_tax_code(digits).public
                 except InvalidTaxCode:
                     alternative = None
             return Code(row, mask_personal_id(digits), PERSONAL, personal_id_hash(digits),
@@ -158,7 +162,7 @@ def classify_code(raw: str, row: int) -> Code:
             problem = CHECK_DIGIT if "check digit" in str(error) else INVALID_TAX_CODE
             return Code(row, text, None, None, problem)
         return Code(row, canonical, TAX_CODE, canonical)
-    unit = parse_identifier(text)
+    unit = parse_code(text)
     if unit is not None:
         return Code(row, unit, UNIT_CODE, unit)
     return Code(row, mask_long_digits(text), None, None, NOT_A_CODE)

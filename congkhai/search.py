@@ -48,7 +48,8 @@ from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.system import pack_uint
 
-from congkhai.taxcode import InvalidTaxCode, compact, parse_tax_code
+from congkhai.taxcode import (InvalidTaxCode, compact, could_be_unit_code, is_digits, is_personal_number,
+                              normalise_unit_code, parse_tax_code)
 from congkhai.text import clean, fold, nfc
 
 # --- Analysis -----------------------------------------------------------------------------------
@@ -125,8 +126,9 @@ def analyse(text: str) -> Analysed:
 
 # --- Identifiers ----------------------------------------------------------------------------------
 
-# Agency unit codes: two letters (the office), four digits, one letter, e.g. 'YN0123A', 'TA0001Z'.
-# Spaces and dashes inside are ignored and letters upper-cased: 'yn 0123-a' -> 'YN0123A'.
+# The usual shape of an agency unit code: two letters (the office), four digits, one letter, e.g.
+# 'YN0123A'. A search box takes a query of this shape for a code rather than for a name; once
+# normalised (`normalise_unit_code`), dashes and dots typed inside it are ignored: 'yn 0123-a'.
 _UNIT_CODE = re.compile(r"[A-Z]{2}\d{4}[A-Z]")
 
 
@@ -141,15 +143,28 @@ def parse_identifier(q: str) -> str | None:
         return None
     text = nfc(q).strip()
     digits = compact(text)
-    if digits.isdigit():
+    if is_digits(digits):
         if len(digits) not in (10, 13):
             return None
         try:
             return parse_tax_code(digits).value
         except InvalidTaxCode:
             return None
-    unit = re.sub(r"[\s\-.]", "", text).upper()
+    unit = normalise_unit_code(text)
+    if _UNIT_CODE.fullmatch(unit):
+        return unit
+    unit = re.sub(r"[\-.]", "", unit)
     return unit if _UNIT_CODE.fullmatch(unit) else None
+
+
+def parse_code(text: str) -> str | None:
+    """The canonical tax code or unit code of text known to be a code (an eligibility check, a
+    dispute, a watchlist), else None. Unlike a search query, which could be a name, it may be a
+    unit code of any shape the reports allow (`could_be_unit_code`)."""
+    identifier = parse_identifier(text)
+    if identifier is None and isinstance(text, str) and could_be_unit_code(text):
+        return normalise_unit_code(text)
+    return identifier
 
 
 # --- Documents ------------------------------------------------------------------------------------
@@ -185,14 +200,16 @@ def _checked(doc: dict) -> dict:
     if missing:
         raise ValueError(f"search document {doc.get('key')!r} lacks {', '.join(missing)}")
     doc = {name: clean(value) if isinstance(value, str) else value for name, value in doc.items()}
-    doc["unit_code"] = (doc["unit_code"] or "").upper()
+    doc["unit_code"] = normalise_unit_code(doc["unit_code"])
     key = str(doc["key"])
     tax_code = doc["tax_code"]
     if tax_code is not None:
         parsed = parse_tax_code(tax_code)
+        if parsed.public is None:
+            raise ValueError(f"search document {key!r}: a personal number may not be a tax code")
         if parsed.value != tax_code:
             raise ValueError(f"search document {key!r}: tax_code {tax_code!r} is not a canonical tax code")
-    if compact(key).isdigit() and len(compact(key)) in (11, 12):
+    if is_personal_number(key):
         raise ValueError(f"search document key {key[:3]}…: a personal number may not be a key")
     for name in ("arrears_total", "months_late"):
         value = int(doc[name])

@@ -22,7 +22,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from congkhai import disputes
-from congkhai.search import parse_identifier
+from congkhai.search import parse_code
 
 from . import params, queries
 from .employers import employer_or_404
@@ -137,7 +137,7 @@ def submit(key: str):
     upload = request.files.get("attachment")
     attachment = upload.read(max_attachment_bytes() + 1) if upload and upload.filename else None
     submission, problems = disputes.check_submission(
-        employer.key, parse_identifier(values["tax_code"]), values["contact_name"], values["contact"],
+        employer.key, parse_code(values["tax_code"]), values["contact_name"], values["contact"],
         values["reason"], attachment, max_attachment_bytes())
     if problems:
         return form_page(employer, values, problems, _("Please correct the fields marked below."), 400)
@@ -175,7 +175,7 @@ def status(reference: str, fmt: str):
                              reference=reference[:40]))
     if not tax_code.strip():
         params.bad_request(_("Give the employer's tax code with the reference: ?tax_code=…"))
-    found = queries.dispute_status(parsed, parse_identifier(tax_code) or tax_code.strip()[:40])
+    found = queries.dispute_status(parsed, parse_code(tax_code) or tax_code.strip()[:40])
     if found is None:
         abort(404, description=_("No dispute has this reference for this tax code. Check both."))
     employer = queries.employer_by_key(found["employer_key"])

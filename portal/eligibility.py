@@ -53,6 +53,7 @@ PROBLEM_LABELS = {
     receipts.WRONG_LENGTH: _l("wrong number of digits: a tax code has 10, a branch 13, a personal number 12"),
     receipts.CHECK_DIGIT: _l("the check digit is wrong: check the digits"),
     receipts.INVALID_TAX_CODE: _l("not a valid tax code"),
+    receipts.FOREIGN_DIGITS: _l("written with digits other than 0-9: type the code with the digits 0 to 9"),
 }
 BASIS_LABELS = {
     receipts.RELEASE_DAY: _l("The date is the day of a release: answered from that release."),

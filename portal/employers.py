@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from congkhai.rules.commendation import is_commendable
 from congkhai.receipts import mask_long_digits
-from congkhai.search import parse_identifier
+from congkhai.search import parse_code
 from congkhai.rules.eligibility import tender_eligibility
 from congkhai.rules.enforcement import due_for_inspection, on_inspection_list, stage_of
 
@@ -125,7 +125,7 @@ def watchlist(fmt: str):
     keys = []
     for code in raw:
         found = queries.find_employer(code)
-        identifier = found.key if found else parse_identifier(code)
+        identifier = found.key if found else parse_code(code)
         if identifier is None:
             params.bad_request(_("%(code)s is not a valid tax code or unit code.", code=mask_long_digits(code[:40])))
         keys.append(identifier)

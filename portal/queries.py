@@ -32,7 +32,7 @@ from congkhai.rules.commendation import window_start
 from congkhai.rules.results import FIGURES
 from congkhai.search import parse_identifier
 from congkhai.signing import key_id, public_key_path
-from congkhai.taxcode import is_personal_number, personal_id_hash
+from congkhai.taxcode import is_personal_number, normalise_unit_code, personal_id_hash
 from publisher.package import PUBLIC_KEY, SIGNATURE, SUMS
 
 CURRENT_RELEASE_SECONDS = 10
@@ -183,8 +183,9 @@ def employer_by_key(key: str) -> Employer | None:
 
 
 def find_employer(code: str) -> Employer | None:
-    """The employer a typed code names: a tax code (any dashes or spaces), an agency unit code, or a
-    household owner's full personal number, matched by its digest (the number itself is never stored)."""
+    """The employer a typed code names: a tax code (any dashes or spaces), an agency unit code in any
+    case, spacing or width, or a household owner's full personal number, matched by its digest (the
+    number itself is never stored)."""
     identifier = parse_identifier(code)
     if identifier:
         found = employer_by_identifier(tax_code=identifier, unit_code=identifier)
@@ -193,7 +194,8 @@ def find_employer(code: str) -> Employer | None:
     if is_personal_number(code):
         return db.session.scalars(select(Employer).where(Employer.personal_id_hash == personal_id_hash(code))
                                   .limit(1)).first()
-    return None
+    unit_code = normalise_unit_code(code)
+    return employer_by_identifier(unit_code=unit_code) if unit_code and unit_code != identifier else None
 
 
 def employer_by_identifier(tax_code: str | None = None, unit_code: str | None = None) -> Employer | None:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 from werkzeug.exceptions import HTTPException
 
-from congkhai.taxcode import is_personal_number, mask_personal_id
+from congkhai.taxcode import compact, has_citizen_id_structure, is_personal_number, mask_personal_id
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -45,6 +45,21 @@ def respond(fmt: str, template: str, data: dict, status: int = 200):
     return render_template(template, data=data, **data), status
 
 
+# Query arguments a reader types a code or free text into: any 11 or 12 digits in them may be a
+# household owner's number. The others are amounts, dates and choices the portal validates, and
+# 10,000,000,000 đồng is 11 digits too.
+TYPED_ARGS = frozenset({"q", "code", "codes", "tax_code"})
+
+
+def masked(name: str, value: str) -> str:
+    """A query value as a link may carry it: a household owner's number never travels on in one,
+    whether typed into a code or text argument or, laid out as a citizen identity number, anywhere."""
+    digits = compact(value)
+    if (name in TYPED_ARGS and is_personal_number(value)) or has_citizen_id_structure(digits):
+        return mask_personal_id(value)
+    return value
+
+
 def url_with(_fmt: str | None = None, _anchor: str | None = None, **changes) -> str:
     """The current page's URL with some query arguments changed (None removes one, a list repeats it)."""
     args = request.args.copy()
@@ -56,9 +71,8 @@ def url_with(_fmt: str | None = None, _anchor: str | None = None, **changes) -> 
             args.setlist(name, [str(v) for v in value])
         else:
             args[name] = str(value)
-    for name, value in list(args.items(multi=True)):
-        if is_personal_number(value):  # a household owner's number never travels on in a link
-            args.setlist(name, [mask_personal_id(v) if is_personal_number(v) else v for v in args.getlist(name)])
+    for name in list(args):
+        args.setlist(name, [masked(name, v) for v in args.getlist(name)])
     view_args = {name: mask_personal_id(value) if isinstance(value, str) and is_personal_number(value) else value
                  for name, value in (request.view_args or {}).items()}
     if _fmt is not None:

@@ -9,9 +9,10 @@ clean row's cells to the values it was published with; the next run builds the R
 knows from those values instead of validating it again.
 
 Rows that were rejected or repaired (mojibake) are never remembered: their rejects and notes must be
-reported again each day. The file is only an accelerator: deleting it changes the time a run takes
-and nothing else, and a file written by other code, for another schema or another mojibake policy
-is not used (its fingerprint differs). It lives in the data directory, which only the publisher
+reported again each day. Nor are households' rows: the file would hold their owners' numbers in
+full. The file is only an accelerator: deleting it changes the time a run takes and nothing else,
+and a file written by other code, for another schema or another mojibake policy is not used (its
+fingerprint differs). It lives in the data directory, which only the publisher
 writes, next to the database it feeds; it is read with marshal, which builds plain values and
 never runs code.
 """
@@ -40,7 +41,7 @@ _DECIDED = 13  # where the decision date's ordinal stands in a remembered row
 _key_cells = itemgetter(*KEY_HEADERS)  # a row's cells hold every header (read.py refuses a report without)
 # The modules whose code decides what a row becomes; a change to any of them retires every memo.
 _CODE = ("publisher.read", "publisher.records", "publisher.validate", "publisher.xlsx", "congkhai.taxcode",
-         "congkhai.text")
+         "congkhai.text", "congkhai.rules.households")
 _LIBRARIES = ("python-stdnum", "frictionless", "ftfy")
 
 
@@ -85,7 +86,10 @@ class RowMemo:
         return from_validated_values((row.source, row.line, province_code) + values)
 
     def remember(self, digest: bytes, record: Record) -> None:
-        self.kept[digest] = validated_values(record)[3:]
+        """Households are validated again each run: their record holds the owner's personal number,
+        which nothing the publisher writes may keep in full."""
+        if not record.is_household:
+            self.kept[digest] = validated_values(record)[3:]
 
 
 def _path(directory: Path, province_code: str) -> Path:

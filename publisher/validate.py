@@ -28,8 +28,9 @@ from frictionless import Schema
 
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import MOJIBAKE_MODES
-from congkhai.taxcode import PERSONAL, InvalidTaxCode, parse_tax_code
-from congkhai.text import blank_characters, clean, describe_character, fold, has_visible, lookalikes
+from congkhai.rules.households import is_household
+from congkhai.taxcode import PERSONAL, InvalidTaxCode, compact, mask_personal_id, normalise_unit_code, parse_tax_code
+from congkhai.text import blank_characters, clean, describe_character, has_visible, lookalikes
 
 from .memo import RowMemo, row_digest
 from .read import Unreadable, cell_text
@@ -187,17 +188,6 @@ def parse_decision(value, as_of: date) -> tuple[str | None, date | None]:
     return text, decided
 
 
-@lru_cache(maxsize=1024)
-def _names_a_household(ownership_type: str) -> bool:
-    return "ho kinh doanh" in fold(ownership_type)
-
-
-def is_household(ownership_type: str, name: str) -> bool:
-    """'Hộ kinh doanh' as the ownership type or at the start of the name. Only a name's first words
-    are folded, and the few ownership types are folded once each: this runs for every row."""
-    return _names_a_household(ownership_type) or fold(name[:20]).startswith("ho kinh doanh")
-
-
 def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) -> tuple[Record | None, list[Reject]]:
     """One raw row -> a Record and the notes on what was repaired in it (in the rejects report, the
     row still published), or None and the Rejects that say which fields are wrong and why."""
@@ -242,9 +232,14 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
                                 province_code))
         # A few dozen distinct values over a million rows: one shared string each saves ~100 MB a field.
         values[name] = sys.intern(text) if name in ("ownership_type", "sector", "enforcement_stage") else text
-    take("unit_code", lambda raw: cell_text(raw).upper().replace(" ", ""))
-    household = is_household(values["ownership_type"], values["name"])
+    take("unit_code", lambda raw: normalise_unit_code(cell_text(raw)))
+    household = is_household(values["ownership_type"], values["name"], compact(cells.get(HEADER_OF["tax_code"])))
     take("tax_code", lambda raw: parse_tax_code(raw, household=household))
+    if not household and "tax_code" in values and values["tax_code"].kind == PERSONAL:
+        notes.append(Reject(row.source, row.line, HEADER_OF["tax_code"], mask_personal_id(values["tax_code"].value),
+                            "a citizen identity number in a row that does not read as a household's: published "
+                            "masked, keyed by the unit code; check the tax code and the ownership type",
+                            province_code))
     take("employees", lambda raw: parse_integer(raw, empty=None))
     for name in AMOUNT_FIELDS + ("months_late",):
         take(name, parse_integer)
@@ -288,8 +283,9 @@ def rejected_row_key(row: RawRow) -> str | None:
     employer's, reported but not valid, so the employer keeps its last state (compare.py)."""
     cells = row.cells
     try:
-        unit_code = cell_text(cells.get("Mã đơn vị")).upper().replace(" ", "")
-        household = is_household(visible_text(cells.get("Loại hình")), visible_text(cells.get("Tên đơn vị")))
+        unit_code = normalise_unit_code(cell_text(cells.get("Mã đơn vị")))
+        household = is_household(visible_text(cells.get("Loại hình")), visible_text(cells.get("Tên đơn vị")),
+                                 compact(cells.get("Mã số thuế")))
         tax = parse_tax_code(cells.get("Mã số thuế"), household=household)
     except (InvalidTaxCode, CellError, TypeError, ValueError):
         return None

@@ -37,10 +37,28 @@ def other_signer(tmp_path_factory):
     ("12345", None, "12345", r.WRONG_LENGTH),
     ("Công ty Đông Á", None, "Công ty Đông Á", r.NOT_A_CODE),
     ("x" * 60, None, "x" * 40 + "…", r.TOO_LONG),
+    ("０１００２３３４８８", r.TAX_CODE, "0100233488", None),      # fullwidth digits, as an IME types them
+    ("𝟎𝟏𝟎𝟎𝟐𝟑𝟑𝟒𝟖𝟖－𝟎𝟎𝟏", r.TAX_CODE, "0100233488-001", None),  # mathematical digits, pasted
+    ("٠١٠٠٢٣٣٤٨٨", None, "٠١٠٠٢٣٣٤٨٨", r.FOREIGN_DIGITS),       # Arabic-Indic: refused, not looked up
+    ("ｔａ ０００１ａ", r.UNIT_CODE, "TA0001A", None),
+    ("hkd-0003", r.UNIT_CODE, "HKD-0003", None),                 # a unit code of another office's shape
 ])
 def test_classify_code(raw, kind, shown, problem):
     code = r.classify_code(raw, 1)
     assert (code.kind, code.shown, code.problem) == (kind, shown, problem)
+
+
+def test_a_citizen_id_is_never_also_looked_up_as_a_branch_code():
+    """Issue 22: twelve digits were also tried as a branch code that lost its zero; a citizen
+    identity number (it begins with 0) never is one, and must not travel as a tax code."""
+    assert r.classify_code(PERSONAL, 1).branch_alternative is None
+    assert r.classify_code("100233488001", 1).branch_alternative == "0100233488-001"
+
+
+def test_foreign_digits_of_a_personal_number_are_not_echoed():
+    arabic = PERSONAL.translate({ord(d): chr(0x660 + int(d)) for d in "0123456789"})
+    code = r.classify_code(arabic, 1)
+    assert code.problem == r.FOREIGN_DIGITS and arabic not in code.shown
 
 
 def test_a_personal_number_is_kept_only_as_its_hash_and_mask():

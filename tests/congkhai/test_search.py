@@ -160,6 +160,14 @@ def test_parse_identifier(q, expected):
     assert search.parse_identifier(q) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("０１００２３３４８８", "0100233488"), ("ｙｎ０１２３ａ", "YN0123A"), ("hkd-01", "HKD-01"), (" hkd 0003 ", "HKD0003"),
+    ("YN01234A", "YN01234A"), ("minh phat", None), ("12345", None), ("001234567823", None), ("٠١٠٠٢٣٣٤٨٨", None),
+])
+def test_parse_code_takes_a_unit_code_of_any_shape_the_reports_allow(text, expected):
+    assert search.parse_code(text) == expected
+
+
 # --- Relevance -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("q, expected", [

@@ -152,3 +152,35 @@ def test_honour_roll_reason_of_a_clean_employer_followed_too_briefly(client):
     assert "thời gian theo dõi chưa đủ 12 tháng" in text and "chưa đóng đầy đủ" not in text
     text = soup(client.get(f"/employers/{DELINQUENT}")).select_one("ul.checks").get_text(" ", strip=True)
     assert "chưa đóng đầy đủ trong suốt 12 tháng" in text
+
+
+def look_alike(code: str, zero: int) -> str:
+    """The code written with another script's digits ('0' becomes chr(zero))."""
+    return code.translate({ord(d): chr(zero + int(d)) for d in "0123456789"})
+
+
+FULLWIDTH, MATHEMATICAL, ARABIC_INDIC, EXTENDED_ARABIC = 0xFF10, 0x1D7CE, 0x660, 0x6F0
+
+
+def test_look_alike_digits_are_read_or_refused_never_unknown(client):
+    """Issue 22: a tax code typed with fullwidth or mathematical digits was answered 'unknown', as if
+    it had been looked up and was not in the register."""
+    codes = [look_alike(EVADER, FULLWIDTH), look_alike(DELINQUENT, MATHEMATICAL), look_alike(EVADER, ARABIC_INDIC),
+             look_alike(PERSONAL_NUMBER, EXTENDED_ARABIC)]
+    response = check(client, "\n".join(codes), DAY_2)
+    got = [(r["input"], r["outcome"], r["verdict"]) for r in rows(soup(response))]
+    assert got[:2] == [(EVADER, "found", "verdict-no"), (DELINQUENT, "found", "verdict-ok")]
+    assert [outcome for _, outcome, _ in got[2:]] == ["malformed", "malformed"]
+    assert "chữ số khác 0-9" in rows(soup(response))[2]["why"]
+    assert look_alike(PERSONAL_NUMBER, EXTENDED_ARABIC) not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("zero, outcome, problem", [(FULLWIDTH, "found", None), (MATHEMATICAL, "found", None),
+                                                    (ARABIC_INDIC, "malformed", "foreign_digits")])
+def test_the_api_reads_look_alike_digits_as_the_page_does(client, zero, outcome, problem):
+    for answer in (client.get("/api/v1/eligibility", query_string={"code": look_alike(EVADER, zero),
+                                                                   "date": DAY_2.isoformat()}),
+                   client.post("/api/v1/eligibility", json={"codes": [look_alike(EVADER, zero)],
+                                                            "date": DAY_2.isoformat()})):
+        row = answer.get_json()["receipt"]["answers"][0]
+        assert (row["outcome"], row.get("problem")) == (outcome, problem)

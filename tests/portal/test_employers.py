@@ -1,5 +1,8 @@
 """The employer page: identity, status, eligibility, lifecycle and history, for today or a past date."""
+from urllib.parse import quote
+
 import feedparser
+import pytest
 
 from congkhai.taxcode import mask_personal_id
 
@@ -107,3 +110,14 @@ def test_other_spellings_of_a_code_redirect_to_the_permalink(client):
     assert response.status_code == 301
     assert response.headers["Location"] == f"/employers/{BRANCH}.json?as_of=2026-11-24"
     assert client.get(f"/employers/{HOUSEHOLD.lower()}").headers["Location"] == f"/employers/{HOUSEHOLD}"
+
+
+@pytest.mark.parametrize("typed", [HOUSEHOLD.lower(), f" {HOUSEHOLD[:2]} {HOUSEHOLD[2:6]} {HOUSEHOLD[6:]}",
+                                   HOUSEHOLD.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}),
+                                   HOUSEHOLD.lower().translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})])
+def test_a_household_page_is_found_by_its_unit_code_however_typed(client, typed):
+    """The unit code is normalised by one rule (congkhai.taxcode.normalise_unit_code) wherever it is read."""
+    response = client.get(f"/employers/{quote(typed)}")
+    assert response.status_code == 301 and response.headers["Location"] == f"/employers/{HOUSEHOLD}"
+    assert client.get(f"/api/v1/employers/{quote(typed)}").get_json()["employer"]["key"] == HOUSEHOLD
+    assert client.get("/search", query_string={"q": typed}).headers["Location"] == f"/employers/{HOUSEHOLD}"

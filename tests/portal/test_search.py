@@ -1,4 +1,6 @@
 """Search pages: folded Vietnamese, identifiers that jump to the employer, facets, sorting, paging, dates."""
+import re
+
 import feedparser
 import pytest
 
@@ -120,3 +122,52 @@ def test_search_feed_follows_the_employers_found(client):
     assert not feed.bozo
     assert [e.link for e in feed.entries] == [f"https://congkhai.example.vn/employers/{TRANG_BOM}"]
     assert "đã nộp tiền nợ" in feed.entries[0].title
+
+
+def search_links(page) -> list[str]:
+    return [a["href"] for a in page.find_all("a", href=True) if a["href"].startswith("/search")]
+
+
+def test_every_link_of_a_search_for_the_top_arrears_band_answers(client):
+    """Issue 22: every 11- or 12-digit query value was masked as if it were a personal number, so
+    the links of a search for the top band (arrears_min=10000000000) carried '010*******00' and
+    answered 400."""
+    query = "status=delinquent&status=evading&arrears_min=10000000000&per_page=10"
+    links = search_links(soup(client.get(f"/search?{query}")))
+    data = client.get(f"/search.json?{query}").get_json()
+    links += [option["url"] for facet in ("arrears", "months") for option in data["facets"][facet]]
+    assert any("arrears_min=10000000000" in link for link in links)
+    for link in links:
+        assert client.get(link).status_code == 200, link
+
+
+def links_in(response) -> list[str]:
+    """Every link an answer carries: its redirect, the hrefs of HTML and feeds, and JSON's URLs."""
+    links = [response.headers.get("Location", "")]
+    if response.is_json:
+        found = []
+
+        def walk(value):
+            if isinstance(value, dict):
+                found.extend(v for k, v in value.items() if isinstance(v, str) and (k in ("url", "href") or
+                                                                                    v.startswith("/")))
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+        walk(response.get_json())
+        return links + found
+    return links + re.findall(r'href="([^"]*)"', response.get_data(as_text=True))  # HTML and Atom alike
+
+
+@pytest.mark.parametrize("url", [
+    f"/search.json?q={PERSONAL_NUMBER}&status=delinquent&per_page=10", f"/search.atom?q={PERSONAL_NUMBER}",
+    f"/search?q={PERSONAL_NUMBER[1:]}", f"/search?sector={PERSONAL_NUMBER}&q=cong+ty",
+    f"/search.json?ownership={PERSONAL_NUMBER}&q=cong+ty", f"/feeds/watchlist.atom?codes={PERSONAL_NUMBER}",
+    f"/employers/{PERSONAL_NUMBER}", f"/employers/{PERSONAL_NUMBER}.json",
+])
+def test_a_searched_personal_number_is_in_no_link(client, url):
+    response = client.get(url)
+    assert response.status_code < 500
+    assert not [link for link in links_in(response) if PERSONAL_NUMBER in link or PERSONAL_NUMBER[1:] in link]

@@ -154,3 +154,14 @@ def _now():
     from publisher.pipeline import utcnow
 
     return utcnow()
+
+
+def test_households_are_not_remembered_so_no_memo_holds_a_personal_number(tmp_path):
+    """Issue 22: the memo kept a household's record as validated, its owner's number in full."""
+    rows = [row(1), row(2, tax_code="001185123456", ownership_type="HKD", name="Nguyễn Văn An")]
+    path = report(tmp_path / "d1", rows)
+    first = validated(path, tmp_path / "memo")
+    second = validated(path, tmp_path / "memo")
+    assert second.recalled == 1 and second.records == first.records and second.records[1].is_household
+    for file in (tmp_path / "memo").iterdir():
+        assert b"001185123456" not in file.read_bytes()

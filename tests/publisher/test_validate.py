@@ -81,9 +81,33 @@ def test_household_number_that_lost_its_zero():
     assert record.tax.value == "079085012345"
 
 
-def test_twelve_digits_for_a_company_is_not_a_personal_number():
-    field, reason = rejected(row(1, tax_code="001085012345"))[0]
-    assert field == "Mã số thuế" and "check digit" in reason
+def test_a_citizen_id_under_a_company_is_masked_and_noted():
+    """Issue 22: twelve digits shaped as a citizen identity number were read as a branch code for
+    any row not written 'Hộ kinh doanh', and published in full when the check digit held."""
+    record, notes = check(row(1, tax_code="001085012345"))
+    assert record.tax_code is None and record.key == "TA0001A" and record.public_tax_id == "001*******45"
+    assert [(n.field, n.value) for n in notes] == [("Mã số thuế", "001*******45")]
+    assert "001085012345" not in notes[0].reason
+
+
+@pytest.mark.parametrize("ownership, name", [
+    ("Hộ kinh doanh", "Nguyễn Văn Đạt"), ("HKD", "Nguyễn Văn Đạt"), ("hkd", "Nguyễn Văn Đạt"),
+    ("Hộ KD", "Nguyễn Văn Đạt"), ("hộ cá thể", "Nguyễn Văn Đạt"), ("Hộ kinh doanh cá thể", "Nguyễn Văn Đạt"),
+    ("HO KINH DOANH", "Nguyễn Văn Đạt"), ("Ho ca the", "Nguyễn Văn Đạt"), ("", "HKD Nguyễn Văn Đạt"),
+    ("", "Hộ KD Nguyễn Văn Đạt"), ("", "ho kinh doanh ca the Nguyen Van Dat"), ("Tư nhân", "Tạp hóa Bà Năm"),
+])
+def test_households_in_every_spelling_keep_their_owner_number_masked(ownership, name):
+    """Issue 22: a household written 'HKD' had its owner's number that lost its zero (11 digits,
+    a spreadsheet number) refused, or read as a branch code and published."""
+    for number in ("001085012345", 79085012345, "123456789012"):
+        record, notes = check(row(1, tax_code=number, ownership_type=ownership, name=name))
+        assert record.is_household and record.tax_code is None and record.key == "TA0001A", (number, record)
+        assert notes == []
+
+
+def test_twelve_digits_beginning_1_to_9_under_a_legal_entity_are_a_branch():
+    record, notes = check(row(1, tax_code="100233488001", name="Chi nhánh Công ty TNHH Minh Phát"))
+    assert record.key == "0100233488-001" and not record.is_household and notes == []
 
 
 def test_every_bad_field_is_named():
