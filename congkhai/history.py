@@ -168,6 +168,16 @@ def last_known(conn, keys, before: date, batch: int = 500) -> dict[str, tuple[di
     return found
 
 
+def unit_owners(conn, unit_codes, batch: int = 500) -> dict[str, str]:
+    """The province each of these agency unit codes is registered in, for those the register knows."""
+    codes = sorted(set(unit_codes))
+    found: dict[str, str] = {}
+    for start in range(0, len(codes), batch):
+        query = select(E.c.unit_code, E.c.province_code).where(E.c.unit_code.in_(codes[start:start + batch]))
+        found.update((unit_code, province) for unit_code, province in conn.execute(query))
+    return found
+
+
 def disqualified_keys(conn, window_start: date, before: date) -> set[str]:
     """Employers not compliant at some point in [window_start, before): they cannot be commended."""
     query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id))

@@ -13,6 +13,10 @@ published, per province:
 
 The operator may confirm a province's removals (`--accept-removals CODE`): the release then
 records what was confirmed. Nobody else leaves the list without the report saying they paid.
+
+Every row must also belong to its report's province: rows the register knows in another province
+(an employer that moved is confirmed like a removal), or a file whose addresses name another
+province (one province's rows saved under another's file name), fail the province naming both.
 """
 from __future__ import annotations
 
@@ -23,13 +27,14 @@ from congkhai.taxcode import BRANCH, ENTERPRISE, PERSONAL, TaxId
 
 from congkhai.models import EVADING, NOTICE, OFFENDER_STATUSES
 from congkhai.policy import Policy
-from congkhai.provinces import by_code
+from congkhai.provinces import by_code, find_province
 from congkhai.rules.changes import State
 
 from .errors import Problem
 from .records import Record, Reject
 
 SHOWN = 10  # employers a message names before "and N more" (the rejects report has them all)
+ADDRESS_SAMPLE = 200  # addresses of a report read for the province they name: a wrong file shows in any sample
 
 
 @dataclass
@@ -66,13 +71,13 @@ def _dropped(before: int, now: int, share: float, policy: Policy) -> bool:
 def compare_with_previous(records: list[Record], provinces: list[str], rejected_keys: dict[str, dict],
                           sources: dict[str, str], previous_states: dict[str, State], province_of: dict[str, str],
                           previous_as_of: date | None, policy: Policy, accepted: frozenset = frozenset(),
-                          names=None) -> Comparison:
+                          names=None, unit_owners=None) -> Comparison:
     """Compare today's records (classified, notices applied) of the `provinces` being published
     with the previous release's states. `province_of` maps every known key to its province;
-    `names(keys) -> {key: name}`, where given, names the employers in the rejects report."""
+    `names(keys) -> {key: name}`, where given, names the employers in the rejects report;
+    `unit_owners(unit_codes) -> {unit code: province}`, where given, finds the province of the
+    unit codes of employers new to the register."""
     result = Comparison()
-    if previous_as_of is None:
-        return result
     wanted = set(provinces)
     before: dict[str, dict[str, State]] = {code: {} for code in provinces}
     for key, state in previous_states.items():
@@ -84,8 +89,12 @@ def compare_with_previous(records: list[Record], provinces: list[str], rejected_
         if record.province_code in wanted:
             today[record.province_code].append(record)
     for code in provinces:
+        result.problems.extend(address_problems(code, sources.get(code, ""), today[code]))
+        foreign = moved_problems(code, sources.get(code, ""), today[code], province_of, unit_owners)
+        if code not in accepted:
+            result.problems.extend(foreign)
         last = before[code]
-        if not last:
+        if not last or previous_as_of is None:
             continue
         present = {record.key for record in today[code]}
         carried = {key: line for key, line in rejected_keys.get(code, {}).items() if key in last and key not in present}
@@ -154,3 +163,54 @@ def carried_record(key: str, employer: dict, state: State, province_code: str, s
                     state.listing_on, state.not_reported_since or as_of)
     assert record.key == key, (record.key, key)
     return record
+
+
+def _names(code: str) -> str:
+    return f"{code} ({by_code()[code].name})" if code in by_code() else code
+
+
+def moved_problems(code: str, source: str, records: list[Record], province_of: dict[str, str],
+                   unit_owners=None) -> list[Problem]:
+    """Rows of employers the register knows in another province, by tax code or (for employers new
+    to the register) by the agency's unit code: another province's report saved under this name,
+    or employers that moved, which the operator confirms (`--accept-removals`)."""
+    foreign = [(record, province_of[record.key]) for record in records
+               if province_of.get(record.key, code) != code]
+    new = [record for record in records if record.key not in province_of]
+    if new and province_of and unit_owners is not None:  # an empty register knows no unit code
+        owners = unit_owners([record.unit_code for record in new])
+        foreign += [(record, owners[record.unit_code]) for record in new
+                    if owners.get(record.unit_code, code) != code]
+        foreign.sort(key=lambda item: item[0].line)
+    if not foreign:
+        return []
+    elsewhere = sorted({other for _, other in foreign})
+    shown = ", ".join(f"{record.public_tax_id} (row {record.line}, {_names(other)})"
+                      for record, other in foreign[:SHOWN])
+    more = f" and {len(foreign) - SHOWN} more" if len(foreign) > SHOWN else ""
+    return [Problem(source, f"{len(foreign)} of {len(records)} rows are employers the register knows in another "
+                            f"province ({', '.join(map(_names, elsewhere))}), not {_names(code)}: {shown}{more}. "
+                            f"Is this another province's report saved under this file name? If these employers "
+                            f"moved, confirm with `--accept-removals {code}`", province_code=code)]
+
+
+def address_problems(code: str, source: str, records: list[Record]) -> list[Problem]:
+    """A report whose addresses mostly name one other province is that province's report: its
+    rows would be published as this province's employers, and this province's removed."""
+    if not records:
+        return []
+    step = max(1, len(records) // ADDRESS_SAMPLE)
+    sample = records[::step][:ADDRESS_SAMPLE]
+    named: dict[str, int] = {}
+    for record in sample:
+        province = find_province(record.address)
+        if province is not None and province.code != code:
+            named[province.code] = named.get(province.code, 0) + 1
+    if not named:
+        return []
+    other, count = max(named.items(), key=lambda item: item[1])
+    if count < max(3, len(sample) / 2):
+        return []
+    return [Problem(source, f"{count} of {len(sample)} addresses read name {_names(other)}, not {_names(code)}: "
+                            f"is this {by_code()[other].name}'s report saved under the file name of "
+                            f"{by_code()[code].name}?", province_code=code)]

@@ -71,6 +71,7 @@ class PreviousView:
     # keys -> {key: (employer attributes, last published state or None)} (congkhai.history.last_known),
     # for the few employers the build must know more of; None where no register is at hand.
     recall: object = None
+    unit_owners: object = None  # unit codes -> {unit code: province} (congkhai.history.unit_owners)
 
 
 def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, previous: PreviousView,
@@ -157,7 +158,8 @@ def _against_previous(records, reconciled, previous: PreviousView, policy: Polic
     comparison = compare_with_previous(
         records, reconciled.provinces, reconciled.rejected_keys, reconciled.sources, previous.states,
         previous.province_of, previous.as_of, policy, accepted,
-        names=lambda keys: {key: employer["name"] for key, (employer, _) in _recall(previous, keys, as_of).items()})
+        names=lambda keys: {key: employer["name"] for key, (employer, _) in _recall(previous, keys, as_of).items()},
+        unit_owners=previous.unit_owners)
     rejects = reconciled.rejects + comparison.notes
     failed = {problem.province_code: str(problem) for problem in reversed(comparison.problems)}
     if failed and (not allow_partial or set(failed) >= set(reconciled.provinces)):
@@ -439,7 +441,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
                              f"order, so {as_of.isoformat()} can no longer be published")
         view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
                             {k: v[1] for k, v in previous.employers.items()}, previous.disqualified,
-                            previous.followed, recall=store.recaller(engine))
+                            previous.followed, recall=store.recaller(engine),
+                            unit_owners=store.unit_owner_finder(engine))
         written: dict = {}
 
         def keep_rejects(rejects, failed):

@@ -91,7 +91,8 @@ def _differences(a: Record, b: Record) -> list[str]:
 
 
 def find_duplicates(records: list[Record]) -> tuple[list[Record], list[Reject], list[Problem]]:
-    """Identical repeats are kept once (and noted); conflicting repeats are problems naming both rows."""
+    """Identical repeats in one report are kept once (and noted); conflicting repeats, and one employer
+    in two provinces' reports, are problems naming both rows."""
     by_key: dict[str, Record] = {}
     by_unit: dict[str, Record] = {}
     kept, notes, problems = [], [], []
@@ -100,7 +101,13 @@ def find_duplicates(records: list[Record]) -> tuple[list[Record], list[Reject], 
         if first is not None:
             differing = _differences(first, record)
             where = f"{first.source} row {first.line}"
-            if differing:
+            if first.province_code != record.province_code:  # whose employer is it? never merged silently
+                for one, other in ((record, first), (first, record)):
+                    problems.append(Problem(one.source, f"employer {record.public_tax_id} is also in the report of "
+                                                        f"province {other.province_code} ({other.source} row "
+                                                        f"{other.line}): one employer belongs to one province",
+                                            one.line, "Mã số thuế", one.province_code))
+            elif differing:
                 fields = ", ".join(HEADER_OF.get(n, n) for n in differing)
                 problems.append(Problem(record.source, f"employer {record.public_tax_id} also at {where} with different "
                                                        f"data ({fields})", record.line, "Mã số thuế", record.province_code))

@@ -84,6 +84,16 @@ def recaller(engine: Engine):
     return recall
 
 
+def unit_owner_finder(engine: Engine):
+    """`unit_owners(unit_codes)` for the build (PreviousView.unit_owners), on a connection of its own."""
+    from congkhai.history import unit_owners
+
+    def find(unit_codes) -> dict:
+        with engine.connect() as conn:
+            return unit_owners(conn, unit_codes)
+    return find
+
+
 def register(conn, day: date | None) -> tuple[dict[str, tuple], dict[str, State]]:
     """Every employer in the database, key -> (id, province_code, digest of the attributes), and the
     state the release of `day` published, key -> State, for those it published: both in one pass

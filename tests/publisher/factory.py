@@ -137,8 +137,10 @@ def declare_size(path: Path, member: str, size: int) -> None:
 
 
 def write_all(directory: Path, as_of: date = AS_OF, rows_per_province: int = 3, overrides: dict | None = None,
-              skip: tuple = ()) -> dict[str, list[dict]]:
-    """Reports for every province (even codes CSV, odd XLSX); `overrides[(code, i)]` changes one row."""
+              skip: tuple = (), keep: int | None = None, omit=()) -> dict[str, list[dict]]:
+    """Reports for every province (even codes CSV, odd XLSX); `overrides[(code, i)]` changes one row.
+    With `keep`, each report holds only its first `keep` rows, and rows `omit` (code, i) are left
+    out: the same employers, in the same provinces, as a fuller day's reports, less those."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -148,6 +150,7 @@ def write_all(directory: Path, as_of: date = AS_OF, rows_per_province: int = 3, 
         for i in range(rows_per_province):
             n += 1
             rows.append(row(n, **(overrides or {}).get((province.code, i), {})))
+        rows = [r for i, r in enumerate(rows) if (keep is None or i < keep) and (province.code, i) not in omit]
         written[province.code] = rows
         if province.code in skip:
             continue

@@ -26,17 +26,7 @@ def rows(path):
 def day(tmp_path, settings, as_of, overrides=None, skip_rows=(), **options):
     """Publish every province's report of `as_of`; `skip_rows` leaves rows (code, i) out of it."""
     directory = tmp_path / as_of.isoformat()
-    written = write_all(directory, as_of=as_of, rows_per_province=ROWS, overrides=overrides)
-    if skip_rows:
-        from .factory import title_lines, write_csv, write_xlsx
-        for code in {c for c, _ in skip_rows}:
-            kept = [r for i, r in enumerate(written[code]) if (code, i) not in skip_rows]
-            for old in directory.glob(f"{code}*"):
-                old.unlink()
-            if code in ("01",):
-                write_csv(directory, code, kept, titles=title_lines(code, as_of))
-            else:
-                write_xlsx(directory, code, kept, as_of=as_of)
+    write_all(directory, as_of=as_of, rows_per_province=ROWS, overrides=overrides, omit=set(skip_rows))
     return publish(directory, as_of, settings, **options)
 
 
@@ -113,3 +103,49 @@ def test_a_failing_province_is_left_out_of_a_partial_release_keeping_its_employe
     result = day(tmp_path, settings, DAY2, skip_rows={("01", 3)}, allow_partial=True)
     assert "01" in result.release.missing_provinces and "01" not in result.release.provinces
     assert tax_code(4) not in {c.key for c in result.release.changes}
+
+
+def test_one_provinces_rows_under_another_provinces_file_name_fail_naming_both(tmp_path, settings, paths):
+    """Regression: 79's rows saved as 01's report (without title lines) were published as Hà Nội's
+    employers, and Hà Nội's own removed."""
+    day(tmp_path, settings, AS_OF)
+    directory = tmp_path / DAY2.isoformat()
+    written = write_all(directory, as_of=DAY2, rows_per_province=ROWS)
+    for old in [*directory.glob("01*"), *directory.glob("79*")]:
+        old.unlink()
+    from .factory import write_csv
+    write_csv(directory, "01", written["79"])
+    result = publish(directory, DAY2, settings, allow_partial=True)
+    assert set(result.release.missing_provinces) == {"01", "79"}
+    assert ("25 of 25 rows are employers the register knows in another province (79 (Thành phố Hồ Chí Minh)), not 01 "
+            "(Thành phố Hà Nội)") in result.release.missing_provinces["01"]
+    assert not any(c.kind == "removed" for c in result.release.changes)
+
+
+def test_a_new_employer_whose_unit_code_is_registered_in_another_province_is_refused(tmp_path, settings):
+    day(tmp_path, settings, AS_OF)
+    of_79 = sorted(r["unit_code"] for r in rows(Paths(settings["CONGKHAI_DATA_DIR"]).release(AS_OF.isoformat())
+                                                / "employers.csv").values() if r["province_code"] == "79")
+    moved = {("01", 0): {"unit_code": of_79[0], "tax_code": tax_code(5000)}}  # under a tax code new to the register
+    with pytest.raises(VerificationError, match=rf"{tax_code(5000)} \(row \d+, 79 \(Thành phố Hồ Chí Minh\)\)"):
+        day(tmp_path, settings, DAY2, moved, skip_rows={("79", 0)})
+
+
+def test_addresses_naming_another_province_fail_the_report(tmp_path, settings):
+    overrides = {("01", i): {"address": f"Số {i} đường Lê Lợi, phường Bến Thành, Thành phố Hồ Chí Minh"}
+                 for i in range(ROWS)}
+    with pytest.raises(VerificationError, match=r"25 of 25 addresses read name 79 \(Thành phố Hồ Chí Minh\), not 01"):
+        day(tmp_path, settings, AS_OF, overrides)
+
+
+def test_a_street_named_after_another_province_is_no_identity_problem(tmp_path, settings, paths):
+    overrides = {("01", i): {"address": f"Số {i} đường Hải Phòng, Thành phố Hà Nội"} for i in range(3)}
+    day(tmp_path, settings, AS_OF, overrides)
+    assert paths.release(AS_OF.isoformat()).is_dir()
+
+
+def test_one_employer_in_two_provinces_reports_is_a_conflict_never_a_merge(tmp_path, settings):
+    twin = {("79", 0): {"tax_code": tax_code(1), "unit_code": "TA0001A", "name": "Công ty TNHH Thử Nghiệm Số 1",
+                        "address": "Số 1 đường Lê Lợi"}}
+    with pytest.raises(VerificationError, match=rf"employer {tax_code(1)} is also in the report of province 01"):
+        day(tmp_path, settings, AS_OF, twin)

@@ -41,7 +41,7 @@ def test_next_day_index_is_updated_not_rebuilt(tmp_path, settings):
     write_all(tmp_path / "d1")
     publish(tmp_path / "d1", AS_OF, settings)
     write_all(tmp_path / "d2", as_of=DAY2, overrides={("01", 0): dict(name="Công ty Cổ phần Đổi Tên", arrears_bhyt=9,
-                                                                      months_late=1)}, rows_per_province=2)
+                                                                      months_late=1)}, keep=2)
     publish(tmp_path / "d2", DAY2, settings)
     paths = Paths(settings["CONGKHAI_DATA_DIR"])
     assert search(paths.search_index("2026-11-26"), "doi ten").hits[0].status == "late"
@@ -56,7 +56,7 @@ def test_next_day_index_is_built_whole_when_yesterdays_is_in_an_older_format(tmp
     paths = Paths(settings["CONGKHAI_DATA_DIR"])
     vocab = paths.search_index("2026-11-25") / "columns.json"
     vocab.write_text(json.dumps({**json.loads(vocab.read_text(encoding="utf-8")), "version": 2}), encoding="utf-8")
-    write_all(tmp_path / "d2", as_of=DAY2, rows_per_province=2)
+    write_all(tmp_path / "d2", as_of=DAY2, keep=2)
     publish(tmp_path / "d2", DAY2, settings)
     assert search(paths.search_index("2026-11-26"), "").total == 68
 

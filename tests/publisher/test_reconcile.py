@@ -52,23 +52,31 @@ def test_too_many_rejected_rows(tmp_path):
         reconcile([report], [], POLICY, expected=["01"])
 
 
-def test_identical_duplicate_is_published_once(tmp_path):
-    a = validated(write_csv(tmp_path, "01", [row(1)]), "01")
-    b = validated(write_csv(tmp_path, "79", [row(1)]), "79")
-    result = reconcile([a, b], [], POLICY, expected=["01", "79"])
+def test_identical_duplicate_in_one_report_is_published_once(tmp_path):
+    a = validated(write_csv(tmp_path, "01", [row(1), row(1)]), "01")
+    result = reconcile([a], [], POLICY, expected=["01"])
     assert len(result.records) == 1
     assert result.rejects[0].reason == "identical duplicate of 01-bao-cao.csv row 2; published once"
 
 
-def test_conflicting_duplicate_fails_naming_both_rows(tmp_path):
+def test_an_identical_employer_in_two_provinces_reports_is_a_conflict_not_a_merge(tmp_path):
+    """Regression: the second province's row was dropped as an identical duplicate of the first's."""
     a = validated(write_csv(tmp_path, "01", [row(1)]), "01")
-    b = validated(write_csv(tmp_path, "79", [row(1, arrears_bhxh=10, months_late=1)]), "79")
+    b = validated(write_csv(tmp_path, "79", [row(1)]), "79")
     with pytest.raises(VerificationError) as caught:
         reconcile([a, b], [], POLICY, expected=["01", "79"])
+    assert [(p.province_code, p.line) for p in caught.value.problems] == [("79", 2), ("01", 2)]
+    assert "is also in the report of province 01 (01-bao-cao.csv row 2)" in str(caught.value.problems[0])
+
+
+def test_conflicting_duplicate_fails_naming_both_rows(tmp_path):
+    a = validated(write_csv(tmp_path, "01", [row(1), row(1, arrears_bhxh=10, months_late=1)]), "01")
+    with pytest.raises(VerificationError) as caught:
+        reconcile([a], [], POLICY, expected=["01"])
     assert problems(caught.value) == [
-        f"79-bao-cao.csv, row 2, field 'Mã số thuế': employer {row(1)['Mã số thuế']} also at 01-bao-cao.csv row 2 "
+        f"01-bao-cao.csv, row 3, field 'Mã số thuế': employer {row(1)['Mã số thuế']} also at 01-bao-cao.csv row 2 "
         "with different data (Nợ BHXH, Số tháng chậm đóng)",
-        f"01-bao-cao.csv, row 2, field 'Mã số thuế': employer {row(1)['Mã số thuế']} also at 79-bao-cao.csv row 2 "
+        f"01-bao-cao.csv, row 2, field 'Mã số thuế': employer {row(1)['Mã số thuế']} also at 01-bao-cao.csv row 3 "
         "with different data (Nợ BHXH, Số tháng chậm đóng)",
     ]
 

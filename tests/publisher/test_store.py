@@ -119,7 +119,7 @@ def test_partial_release_keeps_left_out_provinces_as_they_were(tmp_path, db_sett
 
 def test_employer_dropped_from_the_reports_is_closed(tmp_path, db_settings, conn):
     run(tmp_path, db_settings, AS_OF, "d1", rows_per_province=3)
-    result = run(tmp_path, db_settings, DAY2, "d2", rows_per_province=2)
+    result = run(tmp_path, db_settings, DAY2, "d2", keep=2)
     assert {c.kind for c in result.release.changes} == {"removed"}
     assert len(result.release.changes) == 34
     assert len(states_on(conn(), DAY2)) == 68
