@@ -18,13 +18,14 @@ from .test_api import REDIS_URL, redis_or_skip
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def store_config(request):
-    """Settings for one kind of store; the Redis one under a prefix of its own, deleted afterwards."""
+    """Settings for one kind of store; the Redis one under a prefix of its own, deleted afterwards,
+    for the rate limits too: another test's worker flushing its tallies late must not count here."""
     if request.param == "memory":
         yield {"REDIS_URL": None}
         return
     server = redis_or_skip()
     prefix = f"congkhai-test-{uuid.uuid4().hex[:12]}"
-    yield {"REDIS_URL": REDIS_URL, "CONGKHAI_CACHE_PREFIX": prefix}
+    yield {"REDIS_URL": REDIS_URL, "CONGKHAI_CACHE_PREFIX": prefix, "RATELIMIT_KEY_PREFIX": prefix}
     for key in server.scan_iter(f"{prefix}:*"):
         server.delete(key)
 
