@@ -53,9 +53,9 @@ def record_correction(conn, key: str, applies_from: date, applies_to: date | Non
 
 def publish_pending(conn, release_id: str) -> int:
     """Mark the corrections waiting for a release as recorded in `release_id` (inside the
-    transaction that makes it current); those of a corrected latest report end where it begins."""
-    conn.execute(update(C).where(C.c.recorded_in_release.is_(None), C.c.until_next_release.is_(True),
-                                 C.c.applies_to.is_(None))
+    transaction that makes it current); those that hold until the next release (a corrected latest
+    report, a withdrawn release) end where it begins."""
+    conn.execute(update(C).where(C.c.until_next_release.is_(True), C.c.applies_to.is_(None))
                  .values(applies_to=date.fromisoformat(release_id), until_next_release=False))
     return conn.execute(update(C).where(C.c.recorded_in_release.is_(None))
                         .values(recorded_in_release=release_id)).rowcount

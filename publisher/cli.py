@@ -90,6 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "the release record it)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    p = sub.add_parser("inspect", help="show what the publisher understands of a day's reports and whether it would "
+                                        "publish them, without publishing or writing anything")
+    p.add_argument("--input", type=Path, required=True, help="directory with one report per province")
+    p.add_argument("--as-of", type=_date, required=True, help="date of the reports, YYYY-MM-DD")
+    p.add_argument("--accept-removals", metavar="PROVINCE", action="append", default=[], help="as for publish")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = sub.add_parser("withdraw", help="take back the latest release, published by mistake: its changes are "
+                                         "corrected in public and the release before it serves again; no file "
+                                         "is deleted")
+    p.add_argument("date", type=_date, help="the release's date, YYYY-MM-DD")
+    p.add_argument("--reason", required=True, help="why it is withdrawn (published with the corrections)")
+
     p = sub.add_parser("run-daily", help="publish today's reports from the incoming directory when every province "
                                           "is in, or at the deadline with those that are")
     p.add_argument("--incoming", type=Path, help="directory holding one YYYY-MM-DD directory per date "
@@ -219,6 +232,25 @@ def cmd_publish(args, settings) -> int:
     except VerificationError as error:
         return _verification_failed(error, args.as_of, settings)
     _print_published(result)
+    return 0
+
+
+def cmd_inspect(args, settings) -> int:
+    """Exit 0 when `publish` would publish every province, 1 otherwise."""
+    from .inspect import inspect_reports, render_text
+
+    result = inspect_reports(args.input, args.as_of, settings, args.accept_removals)
+    print(json.dumps(result, ensure_ascii=False, indent=1, default=str) if args.format == "json"
+          else render_text(result))
+    return 0 if result["publishable"] else 1
+
+
+def cmd_withdraw(args, settings) -> int:
+    from .withdraw import withdraw
+
+    done = withdraw(args.date, args.reason, settings)
+    print(f"Release {done.release_id} withdrawn: {done.corrections:,} correction(s) published; "
+          + (f"release {done.back_to} serves again." if done.back_to else "no release serves now."))
     return 0
 
 
@@ -592,8 +624,8 @@ def cmd_db(args, settings) -> int:
     return 0
 
 
-COMMANDS = {"db": cmd_db, "sample": cmd_sample, "publish": cmd_publish, "run-daily": cmd_run_daily,
-            "status": cmd_status, "diff": cmd_diff, "keygen": cmd_keygen, "verify": cmd_verify,
+COMMANDS = {"db": cmd_db, "sample": cmd_sample, "publish": cmd_publish, "inspect": cmd_inspect,
+            "withdraw": cmd_withdraw, "run-daily": cmd_run_daily, "status": cmd_status, "diff": cmd_diff, "keygen": cmd_keygen, "verify": cmd_verify,
             "disputes": cmd_disputes, "backfill-results": cmd_backfill_results,
             "correct": cmd_correct, "notices": cmd_notices}
 

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -112,6 +113,7 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     returning = _returning(records, previous, as_of)
     apply_notices(records, previous.states, as_of, policy, first_release=previous.as_of is None,
                   returning=returning)
+    summaries = _report_summaries(validated, records)
     progress.done("classify")
     progress.step("plausibility")
     records, verification = _against_previous(records, reconciled, previous, policy, as_of, allow_partial,
@@ -133,7 +135,22 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
         provinces=reconciled.provinces, missing_provinces=reconciled.missing_provinces,
         commendable=honour_roll(records, previous.disqualified,
                                 previous.followed if policy.commendation_requires_full_history else None), input_digest=input_digest(list(found.values())),
-        previous_as_of=previous.as_of, rows_read=reconciled.rows_read, results=results, verification=verification)
+        previous_as_of=previous.as_of, rows_read=reconciled.rows_read, results=results, verification=verification,
+        problems=reconciled.problems, reports=summaries)
+
+
+def _report_summaries(validated, records) -> dict:
+    """What was read of each report and the statuses given to its rows, by province: what
+    `congkhai inspect` shows a clerk, whether or not the province then passes its checks."""
+    statuses: dict[str, Counter] = {}
+    for record in records:
+        statuses.setdefault(record.province_code, Counter())[record.status] += 1
+    return {item.report.province_code: {
+        "source": item.report.source, "format": item.report.format, "sha256": item.report.sha256,
+        "title_lines": item.report.title_lines, "rows_read": item.rows_read, "rows_rejected": item.rejected_rows,
+        "employers": len(item.records), "totals_line": item.report.totals_line,
+        "column_sums": dict(item.column_sums),
+        "statuses": dict(statuses.get(item.report.province_code, {}))} for item in validated}
 
 
 def _recall(previous: PreviousView, keys, as_of: date) -> dict:
@@ -170,6 +187,7 @@ def _against_previous(records, reconciled, previous: PreviousView, policy: Polic
         on_rejects(rejects, False)
     reconciled.rejects = rejects
     if failed:
+        reconciled.problems = reconciled.problems + comparison.problems
         reconciled.provinces = [code for code in reconciled.provinces if code not in failed]
         reconciled.missing_provinces = dict(sorted({**reconciled.missing_provinces, **failed}.items()))
         records = [r for r in records if r.province_code not in failed]
@@ -425,6 +443,22 @@ def _publisher_lock(paths, run):
         yield
 
 
+def load_previous_view(engine, as_of: date, policy: Policy):
+    """The register before `as_of` (store.Previous) and what the pure build needs of it; a release
+    after `as_of` is a UsageError, since releases are published in date order."""
+    from . import store
+
+    with engine.connect() as conn, _no_garbage_collection():
+        previous = store.load_previous(conn, as_of, window_start(as_of, policy.commendation_window_months))
+    if previous.later is not None:
+        raise UsageError(f"a release for {previous.later['id']} already exists; releases are published in date "
+                         f"order, so {as_of.isoformat()} can no longer be published")
+    view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
+                        {k: v[1] for k, v in previous.employers.items()}, previous.disqualified,
+                        previous.followed, recall=store.recaller(engine), unit_owners=store.unit_owner_finder(engine))
+    return previous, view
+
+
 def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, policy, paths, signer,
                     accept_removals=frozenset()) -> PublishResult:
     from . import store
@@ -433,16 +467,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
     try:
         store.init_db(engine)
         progress.step("previous")  # the register as the last release left it, to compare with
-        with engine.connect() as conn, _no_garbage_collection():
-            previous = store.load_previous(conn, as_of, window_start(as_of, policy.commendation_window_months))
+        previous, view = load_previous_view(engine, as_of, policy)
         progress.done("previous")
-        if previous.later is not None:
-            raise UsageError(f"a release for {previous.later['id']} already exists; releases are published in date "
-                             f"order, so {as_of.isoformat()} can no longer be published")
-        view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
-                            {k: v[1] for k, v in previous.employers.items()}, previous.disqualified,
-                            previous.followed, recall=store.recaller(engine),
-                            unit_owners=store.unit_owner_finder(engine))
         written: dict = {}
 
         def keep_rejects(rejects, failed):
@@ -455,7 +481,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
         previous.states.clear()  # compared; the changes keep the few states they need
         result = PublishResult(built, False, *written["paths"], paths.release(built.id))
         same = previous.same_date
-        if same is not None and same["input_digest"] == built.input_digest and same["policy"] == policy.to_dict():
+        if same is not None and same["state"] == "complete" and same["input_digest"] == built.input_digest \
+                and same["policy"] == policy.to_dict():
             result.unchanged = True
             if paths.release(built.id).is_dir():  # again, in case a run was killed right after its database step
                 from .package import DATAPACKAGE, index_entry

@@ -154,6 +154,8 @@ class BuiltRelease:
     # What the checks let through: provinces without control totals, removals the operator
     # confirmed, employers carried over from their last report (publisher/compare.py).
     verification: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)  # what left the missing provinces out (errors.Problem)
+    reports: dict = field(default_factory=dict)   # province -> what was read of its report (inspect shows it)
     _counts: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property

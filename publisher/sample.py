@@ -858,7 +858,9 @@ def _next_province(code: str, previous_path: Path, as_of: date, seed: int, out_d
     statuses = Counter()
     changed = closed = 0
     for i, (cells, (serial, kind, _)) in enumerate(zip(rows, identities)):
-        if kind != "branch" and serial != max_serial and rng.random() < change_share * 0.05:
+        # Only employers that owe nothing close: one in arrears stays in its office's list until its
+        # debt is settled (and the publisher refuses a report that drops a listed employer).
+        if kind != "branch" and serial != max_serial and rng.random() < change_share * 0.05 and not in_arrears[i]:
             closed += 1
             continue
         entry = _state_entry(cells)

@@ -131,9 +131,10 @@ def undo_release(conn, as_of: date) -> None:
     conn.execute(delete(D).where(D.c.as_of == as_of))
     conn.execute(delete(I).where(I.c.valid_from == as_of))
     conn.execute(update(I).where(I.c.valid_to == as_of).values(valid_to=None))
-    orphans = select(E.c.id).where(~select(I.c.id).where(I.c.employer_id == E.c.id).exists())
-    conn.execute(delete(E).where(E.c.id.in_(orphans)))
     from congkhai.corrections import C  # what this release published waits for its re-run
+    orphans = select(E.c.id).where(~select(I.c.id).where(I.c.employer_id == E.c.id).exists(),
+                                   ~select(C.c.id).where(C.c.employer_id == E.c.id).exists())  # corrections name it
+    conn.execute(delete(E).where(E.c.id.in_(orphans)))
     conn.execute(update(C).where(C.c.recorded_in_release == as_of.isoformat()).values(recorded_in_release=None))
     conn.execute(delete(R).where(R.c.as_of == as_of))
 

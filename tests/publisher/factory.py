@@ -50,7 +50,8 @@ def garbled(text: str) -> str:
 
 
 def _number(value) -> int:
-    if value in ("", None):
+    """A cell as the office's totals count it: an error value (#REF!) counts for nothing."""
+    if value in ("", None) or str(value).startswith("#"):
         return 0
     return int(str(value).replace(".", ""))
 

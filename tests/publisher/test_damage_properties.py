@@ -48,8 +48,7 @@ def reports() -> dict[str, list[dict]]:
 def write(directory: Path, code: str, rows: list[dict], as_of, *, name_code=None, total=True, total_at=None) -> None:
     """One province's report, CSV or XLSX by province; the totals row optionally moved up."""
     target = name_code or code
-    readable = [{h: ("" if str(v).startswith("#") else v) for h, v in r.items()} for r in rows]
-    grand = dict.fromkeys(HEADERS, "") | totals(readable)  # the totals the office typed, error cells aside
+    grand = dict.fromkeys(HEADERS, "") | totals(rows)
     body = list(rows)
     if total_at is not None:
         body.insert(total_at, grand)

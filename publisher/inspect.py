@@ -1,0 +1,137 @@
+"""`congkhai inspect`: what the publisher understood of a day's reports, before anything is published.
+
+The same pipeline as `publish` (build_release, against the register as it stands), with no side
+effect: nothing is written, neither files nor database rows nor the rejects report. It answers
+per province what was read, what was rejected and why, how the report compares with the
+province's last one, and whether `publish` would publish it.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from congkhai.models import EVADING, NOTICE, OFFENDER_STATUSES
+from congkhai.policy import load_policy
+from congkhai.provinces import by_code
+
+from .errors import VerificationError
+from .pipeline import PreviousView, build_release, load_previous_view
+
+SHOWN_REJECTS = 5  # rejected rows a province's text summary names (the JSON has them all)
+
+
+def inspect_reports(input_dir: Path, as_of: date, settings: dict, accept_removals=(),
+                    now: datetime | None = None) -> dict:
+    """The day's reports as `publish` would take them: per province, and the verdict."""
+    import sqlalchemy as sa
+
+    policy = load_policy(settings["CONGKHAI_POLICY"])
+    engine = sa.create_engine(settings["DATABASE_URL"])  # not store.make_engine, which prepares a file to write
+    try:
+        view = _previous(engine, as_of, policy)
+        rejects: list = []
+        try:
+            built = build_release(Path(input_dir), as_of, policy, now or datetime.now(timezone.utc), view,
+                                  allow_partial=True, on_rejects=lambda found, failed: rejects.extend(found),
+                                  accept_removals=frozenset(accept_removals))
+        except VerificationError as error:  # a problem no province can be left out for
+            return {"as_of": as_of.isoformat(), "publishable": False, "partial_possible": False,
+                    "problems": [_problem(p) for p in error.problems], "provinces": {},
+                    "rejects": [_reject(r) for r in rejects]}
+    finally:
+        engine.dispose()
+    return _summary(built, rejects, view)
+
+
+def _previous(engine, as_of: date, policy) -> PreviousView:
+    """The register as `publish` would compare with it; nothing at all where no database is yet
+    (a SQLite file that does not exist is not created)."""
+    from sqlalchemy import inspect as schema
+
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:" and not Path(database).is_file():
+        return PreviousView(None, {}, {}, set())
+    if "releases" not in schema(engine).get_table_names():
+        return PreviousView(None, {}, {}, set())
+    return load_previous_view(engine, as_of, policy)[1]
+
+
+def _problem(problem) -> dict:
+    return {"province": problem.province_code, "source": problem.source, "row": problem.line,
+            "field": problem.field, "message": problem.message}
+
+
+def _reject(reject) -> dict:
+    return {"province": reject.province_code, "source": reject.source, "row": reject.line, "field": reject.field,
+            "value": reject.value, "reason": reject.reason}
+
+
+def _summary(built, rejects: list, view: PreviousView) -> dict:
+    provinces: dict[str, dict] = {}
+    for code, report in sorted(built.reports.items()):
+        statuses = report["statuses"]
+        before = [s.status for k, s in view.states.items() if view.province_of.get(k) == code]
+        provinces[code] = {
+            "name": by_code()[code].name, **report,
+            "control_totals": ("not checked (allowed by the policy)" if code in built.verification.get(
+                "without_control_totals", []) else "checked" if report["totals_line"] else "missing"),
+            "offenders": sum(statuses.get(s, 0) for s in OFFENDER_STATUSES),
+            "in_notice": statuses.get(NOTICE, 0), "evading": statuses.get(EVADING, 0),
+            "last_report": {"as_of": view.as_of.isoformat(), "employers": len(before),
+                            "offenders": sum(s in OFFENDER_STATUSES for s in before),
+                            "evading": sum(s == EVADING for s in before)} if view.as_of else None,
+            "not_reported": [r.key for r in built.records if r.province_code == code and r.not_reported_since],
+            "accepted_removals": built.verification.get("accepted_removals", {}).get(code),
+            "problems": [_problem(p) for p in built.problems if p.province_code == code],
+            "publishable": code in built.provinces,
+        }
+    left_out = sorted(set(built.missing_provinces) - set(provinces))
+    return {"as_of": built.id, "publishable": not built.missing_provinces, "partial_possible": bool(built.provinces),
+            "missing": {code: built.missing_provinces[code] for code in left_out},
+            "problems": [_problem(p) for p in built.problems], "provinces": provinces,
+            "rejects": [_reject(r) for r in rejects]}
+
+
+def render_text(result: dict) -> str:
+    """The summary a clerk reads in a terminal."""
+    lines = [f"Reports of {result['as_of']}:"]
+    for code, p in result["provinces"].items():
+        mark = "OK " if p["publishable"] else "NO "
+        lines.append(f"{mark} {code} {p['name']} ({p['source']}, {p['format']})")
+        lines.append(f"      rows read {p['rows_read']:,}, rejected {p['rows_rejected']:,}, employers {p['employers']:,}; "
+                     f"offenders {p['offenders']:,} (in notice {p['in_notice']:,}), evading {p['evading']:,}; "
+                     f"control totals {p['control_totals']}")
+        if p["last_report"]:
+            last = p["last_report"]
+            lines.append(f"      last report ({last['as_of']}): employers {last['employers']:,}, offenders "
+                         f"{last['offenders']:,}, evading {last['evading']:,}")
+        if p["not_reported"]:
+            lines.append(f"      kept at their last reported state (row rejected): {', '.join(p['not_reported'])}")
+        if p["accepted_removals"]:
+            lines.append(f"      removals confirmed: {', '.join(p['accepted_removals']['accepted_removals']) or 'none'}")
+        for problem in p["problems"]:
+            lines.append(f"      problem: {_where(problem)}{problem['message']}")
+        shown = [r for r in result["rejects"] if r["province"] == code][:SHOWN_REJECTS]
+        for reject in shown:
+            lines.append(f"      row {reject['row']}, '{reject['field']}' = {reject['value']!r}: {reject['reason']}")
+    for code, why in result.get("missing", {}).items():
+        lines.append(f"NO  {code}: {why}")
+    if not result["provinces"]:
+        lines += [f"problem: {_where(p)}{p['message']}" for p in result["problems"]]
+    if result["publishable"]:
+        lines.append("Verdict: `congkhai publish` would publish every province.")
+    elif result["partial_possible"]:
+        lines.append("Verdict: `congkhai publish` would publish nothing; with --allow-partial it would leave out the "
+                     "provinces marked NO.")
+    else:
+        lines.append("Verdict: nothing can be published from these reports.")
+    return "\n".join(lines)
+
+
+def _where(problem: dict) -> str:
+    where = problem["source"] or ""
+    if problem["row"] is not None:
+        where += f", row {problem['row']}"
+    if problem["field"]:
+        where += f", field '{problem['field']}'"
+    return f"{where}: " if where else ""

@@ -1,0 +1,91 @@
+"""A release published by mistake is withdrawn without deleting anything: its changes are corrected
+in public, the release before it serves again, and the next release compares with that one."""
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from congkhai.config import Paths
+from congkhai.corrections import correction_rows
+from congkhai.history import complete_releases, latest_release
+from publisher.archive import current_release_id, verify_release
+from publisher.cli import main
+from publisher.pipeline import UsageError, publish
+from publisher.withdraw import withdraw
+
+from .factory import AS_OF, moment_on, tax_code, write_all
+
+DAY2, DAY3 = AS_OF + timedelta(1), AS_OF + timedelta(2)
+WRONG = {("01", 0): {"arrears_bhxh": 50_000_000, "months_late": 7,
+                     "evasion_decision": "Số 9/QĐ-TTr ngày 01/11/2026"}}
+
+
+def published(tmp_path, settings, day, overrides=None):
+    write_all(tmp_path / day.isoformat(), as_of=day, overrides=overrides)
+    return publish(tmp_path / day.isoformat(), day, settings, now=moment_on(day))
+
+
+def test_a_withdrawn_release_is_corrected_in_public_and_the_one_before_serves_again(tmp_path, db_settings):
+    paths = Paths(db_settings["CONGKHAI_DATA_DIR"])
+    published(tmp_path, db_settings, AS_OF)
+    published(tmp_path, db_settings, DAY2, WRONG)
+    files = sorted(p.relative_to(paths.release(DAY2.isoformat())) for p in paths.release(DAY2.isoformat()).rglob("*"))
+
+    done = withdraw(DAY2, "Hà Nội's report of another day was sent by mistake", db_settings)
+    assert (done.release_id, done.back_to, done.corrections) == (DAY2.isoformat(), AS_OF.isoformat(), 1)
+
+    engine = sa.create_engine(db_settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        assert latest_release(conn)["as_of"] == AS_OF
+        assert [r["as_of"] for r in complete_releases(conn)] == [AS_OF]
+        [correction] = correction_rows(conn)
+    engine.dispose()
+    assert correction["key"] == tax_code(1) and correction["recorded_in_release"] == DAY2.isoformat()
+    assert correction["published_state"].status == "evading" and correction["corrected_state"].status == "compliant"
+    assert "withdrawn: Hà Nội's report of another day was sent by mistake" in correction["reason"]
+
+    assert current_release_id(paths.releases) == AS_OF.isoformat()
+    index = json.loads((paths.releases / "index.json").read_text(encoding="utf-8"))
+    entry = next(e for e in index["releases"] if e["id"] == DAY2.isoformat())
+    assert index["current"] == AS_OF.isoformat() and "sent by mistake" in entry["withdrawn"]["reason"]
+    kept = paths.release(DAY2.isoformat())  # never deleted, still verifiable
+    assert sorted(p.relative_to(kept) for p in kept.rglob("*")) == files
+    assert verify_release(kept, (kept / "signing-key.pub.pem").read_text(encoding="ascii")) == []
+
+    third = published(tmp_path, db_settings, DAY3)
+    assert third.release.previous_as_of == AS_OF and third.release.changes == []
+    engine = sa.create_engine(db_settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        [correction] = correction_rows(conn)
+    engine.dispose()
+    assert correction["applies_to"] == DAY3  # from then on, the new release's own report speaks
+
+
+def test_a_withdrawn_date_can_be_published_again_from_corrected_reports(tmp_path, settings):
+    published(tmp_path, settings, AS_OF)
+    published(tmp_path, settings, DAY2, WRONG)
+    withdraw(DAY2, "wrong file", settings)
+    again = published(tmp_path, settings, DAY2)  # the same date's right reports
+    assert not again.unchanged and again.release.changes == []
+    assert current_release_id(Paths(settings["CONGKHAI_DATA_DIR"]).releases) == DAY2.isoformat()
+
+
+def test_only_the_latest_release_can_be_withdrawn(tmp_path, settings):
+    published(tmp_path, settings, AS_OF)
+    published(tmp_path, settings, DAY2)
+    with pytest.raises(UsageError, match=r"only the latest release can be withdrawn \(it is 2026-11-26\)"):
+        withdraw(AS_OF, "wrong", settings)
+    with pytest.raises(UsageError, match="--reason"):
+        withdraw(DAY2, " ", settings)
+
+
+def test_the_withdraw_command(tmp_path, settings, monkeypatch, capsys):
+    for name, value in settings.items():
+        monkeypatch.setenv(name, str(value))
+    published(tmp_path, settings, AS_OF)
+    published(tmp_path, settings, DAY2, WRONG)
+    assert main(["withdraw", DAY2.isoformat(), "--reason", "wrong file"]) == 0
+    assert "Release 2026-11-26 withdrawn: 1 correction(s) published; release 2026-11-25 serves again." in \
+        capsys.readouterr().out
+    assert main(["withdraw", DAY2.isoformat(), "--reason", "again"]) == 2
