@@ -67,6 +67,10 @@ SCHEMAS = {
         "policy": {"type": "object", "description": "Thresholds and rules in force for this release."},
         "counts": {"type": "object", "description": "Rows read and rejected, employers per status, arrears."},
         "datapackage_sha256": NULL_STRING, "links": LINKS,
+        "verification": {"type": "object", "description": "What the checks against each province's previous report "
+                                                           "let through: provinces published without control totals, "
+                                                           "removals the operator confirmed, employers kept at their "
+                                                           "last reported state (not_reported)."},
     }),
     "ReleaseList": _object({"release_id": RELEASE_ID, "releases": {"type": "array", "items": _ref("Release")}}),
     "ReleaseDetail": _object({

@@ -55,6 +55,7 @@ class ReleaseInfo:
     policy: dict
     counts: dict
     datapackage_sha256: str | None
+    verification: dict = field(default_factory=dict)  # what the checks let through (publisher/compare.py)
 
     @classmethod
     def of(cls, row: Release) -> "ReleaseInfo":
@@ -62,7 +63,8 @@ class ReleaseInfo:
         if isinstance(missing, list):
             missing = {code: "" for code in missing}
         return cls(row.id, row.as_of, row.created_at, bool(row.partial), list(row.provinces or []),
-                   dict(missing or {}), dict(row.policy), dict(row.counts or {}), row.datapackage_sha256)
+                   dict(missing or {}), dict(row.policy), dict(row.counts or {}), row.datapackage_sha256,
+                   dict(row.verification or {}))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -635,6 +637,11 @@ def coverage(release: ReleaseInfo, day: date) -> dict:
         "partial": release.partial,
         "missing_provinces": [names[c].name if c in names else c for c in sorted(release.missing_provinces)],
         "provinces_published": len(release.provinces),
+        "without_control_totals": [names[c].name if c in names else c
+                                   for c in release.verification.get("without_control_totals", [])],
+        "accepted_removals": [names[c].name if c in names else c
+                              for c in sorted(release.verification.get("accepted_removals", {}))],
+        "not_reported": len(release.verification.get("not_reported", [])),
     }
 
 

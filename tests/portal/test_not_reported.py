@@ -52,3 +52,10 @@ def test_the_tender_check_still_bars_an_evader_whose_row_was_rejected(client):
                                          ("en", "Only a report that says the employer owes nothing")])
 def test_the_about_page_says_when_an_employer_can_leave_the_list(client, lang, words):
     assert words in soup(client.get(f"/about?lang={lang}")).select_one("#leave-title").parent.get_text()
+
+
+def test_the_release_says_how_many_employers_it_kept_from_their_last_report(client):
+    coverage = soup(client.get("/lists/evading?lang=en")).select_one("aside.coverage").get_text(" ", strip=True)
+    assert "1 employer(s) had no valid row in their province's report" in coverage
+    release = client.get(f"/api/v1/releases/{DAY2.isoformat()}").get_json()["release"]
+    assert release["verification"]["not_reported"] == [EVADER]

@@ -149,3 +149,23 @@ def test_one_employer_in_two_provinces_reports_is_a_conflict_never_a_merge(tmp_p
                         "address": "Số 1 đường Lê Lợi"}}
     with pytest.raises(VerificationError, match=rf"employer {tax_code(1)} is also in the report of province 01"):
         day(tmp_path, settings, AS_OF, twin)
+
+
+def test_a_province_the_policy_lets_report_without_totals_is_published_and_the_release_says_so(tmp_path, settings,
+                                                                                              paths):
+    from congkhai.config import DATASETS_DIR
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text((DATASETS_DIR / "policy.toml").read_text(encoding="utf-8")
+                      .replace("totals_optional = []", 'totals_optional = ["79"]'), encoding="utf-8")
+    directory = tmp_path / "d1"
+    written = write_all(directory, as_of=AS_OF)
+    for old in directory.glob("79*"):
+        old.unlink()
+    from .factory import title_lines, write_csv
+    write_csv(directory, "79", written["79"], titles=title_lines("79", AS_OF), with_totals=False)
+    publish(directory, AS_OF, settings | {"CONGKHAI_POLICY": str(policy)})
+    release = json.loads((paths.release(AS_OF.isoformat()) / "datapackage.json").read_text(encoding="utf-8"))
+    assert release["release"]["verification"]["without_control_totals"] == ["79"]
+    with pytest.raises(VerificationError, match=r"79-bao-cao.csv: no 'Tổng cộng' row"):
+        publish(directory, AS_OF, settings)  # under the default policy, the same report fails

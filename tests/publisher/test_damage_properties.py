@@ -100,16 +100,16 @@ def damaged_day(draw):
                     body[i] |= {"Nợ BHXH": "", "Nợ BHYT": "", "Nợ BHTN": "", "Số tháng chậm đóng": "",
                                 "Quyết định trốn đóng": ""}
                     paid.add(body[i]["Mã số thuế"])
-            elif damage == "drop_rows":
+            elif damage == "drop_rows" and body:
                 keep = draw(st.integers(min_value=1, max_value=len(body)))
                 rows[code] = body[:keep]
             elif damage == "drop_offender":
                 offenders = [i for i, r in enumerate(body) if r["Số tháng chậm đóng"]]
                 if offenders:
                     body.pop(draw(st.sampled_from(offenders)))
-            elif damage == "total_midway":
+            elif damage == "total_midway" and body:
                 layout[code]["total_at"] = draw(st.integers(min_value=1, max_value=max(1, len(body) - 1)))
-            elif damage == "error_cell":
+            elif damage == "error_cell" and body:
                 i = draw(st.integers(min_value=0, max_value=len(body) - 1))
                 column = draw(st.sampled_from(["Nợ BHXH", "Nợ BHYT", "Quyết định trốn đóng", "Tên đơn vị"]))
                 body[i][column] = draw(st.sampled_from(["#REF!", "#N/A", "#VALUE!"]))
