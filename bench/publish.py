@@ -5,6 +5,12 @@ a few percent changed; then publishes both, each in its own process, printing th
 step, the peak memory (max RSS) and the size of what was written.
 
     python bench/publish.py [--employers N] [--out bench/out] [--database-url URL] [--keep] [--next-days N]
+                            [--against TREE]
+
+With `--against TREE` (another checkout, e.g. a `git worktree` of the previous commit), every day's
+reports are also published by that checkout's code into a data directory of its own (SQLite), the
+two runs of each day alternated (this one first on odd days, the other first on even days), and
+each release line is followed by the other's and the ratios of wall and CPU time.
 
 With a PostgreSQL URL (postgresql+psycopg://postgres@127.0.0.1:5432/test) both releases go to a
 fresh schema of that database, dropped at the end unless --keep. Every release line gives the
@@ -63,9 +69,11 @@ def run_one(input_dir: str, as_of: str, data_dir: str, database_url: str | None)
                       "counts": result.release.counts()}))
 
 
-def publish_in_child(input_dir: Path, as_of: date, data_dir: Path, database_url: str | None) -> dict:
-    command = [sys.executable, __file__, "--run-one", str(input_dir), as_of.isoformat(), str(data_dir),
-               database_url or ""]
+def publish_in_child(input_dir: Path, as_of: date, data_dir: Path, database_url: str | None,
+                     tree: Path = ROOT) -> dict:
+    """Publish in a child process running the code of checkout `tree` (its own bench/publish.py)."""
+    command = [sys.executable, str(tree / "bench" / "publish.py"), "--run-one", str(input_dir), as_of.isoformat(),
+               str(data_dir), database_url or ""]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"publishing {as_of} failed:\n{done.stderr[-4000:]}")
@@ -116,8 +124,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated reports and data")
     parser.add_argument("--next-days", type=int, default=1,
                         help="days published after the first (the second one onwards is a steady-state day)")
+    parser.add_argument("--against", type=Path, help="another checkout: publish the same reports with its code too, "
+                                                     "alternated, and print the ratios")
     parser.add_argument("--run-one", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.against and not (args.against / "bench" / "publish.py").is_file():
+        raise SystemExit(f"--against {args.against}: not a checkout of this project (no bench/publish.py)")
     if args.run_one:
         run_one(*args.run_one[:3], args.run_one[3] or None)
         return
@@ -145,24 +157,39 @@ def main() -> None:
         print(f"sample day {number}:   {time.perf_counter() - started:8.1f} s")
         days.append((day, reports))
 
-    env_key = data / "keys" / "signing.key"
-    try:
-        from congkhai.signing import generate_key
-        generate_key(env_key)
-    except ImportError:
-        pass
+    from congkhai.signing import generate_key
+
+    generate_key(data / "keys" / "signing.key")
+    theirs = out / "data-against"
+    if args.against:
+        generate_key(theirs / "keys" / "signing.key")
     try:
         for number, (day, reports) in enumerate(days):
             label = "first release" if number == 0 else "next-day release"
-            load_before = load()
-            result = publish_in_child(reports, day, data, database_url)
+            runs = [("this", ROOT, data, database_url)]
+            if args.against:
+                runs.append(("against", args.against.resolve(), theirs, None))
+                runs = runs[::-1] if number % 2 else runs
+            results = {}
+            for name, tree, data_dir, url in runs:
+                load_before = load()
+                results[name] = result = publish_in_child(reports, day, data_dir, url, tree)
+                result["load"] = f"load {load_before} before, {load()} after"
+            result = results["this"]
             counts = result["counts"]
-            print(f"\n{label} ({day}): {result['total']:.1f} s ({result['cpu']:.1f} CPU s; load {load_before} before, "
-                  f"{load()} after), peak memory {result['peak_mb']:,} MB (worker processes "
+            print(f"\n{label} ({day}): {result['total']:.1f} s ({result['cpu']:.1f} CPU s; {result['load']}), "
+                  f"peak memory {result['peak_mb']:,} MB (worker processes "
                   f"{result['workers_peak_mb']:,} MB), {counts['employers']:,} employers, "
                   f"{counts['rows_rejected']:,} rejected, {counts['changes']:,} changes")
             for step, seconds in result["steps"].items():
                 print(f"  {step:<16}{seconds:>8.1f} s")
+            if args.against:
+                other = results["against"]
+                print(f"  against {args.against} ({'after' if number % 2 == 0 else 'before'} this one): "
+                      f"{other['total']:.1f} s ({other['cpu']:.1f} CPU s; {other['load']}), peak memory "
+                      f"{other['peak_mb']:,} MB (worker processes {other['workers_peak_mb']:,} MB), "
+                      f"{other['counts']['employers']:,} employers; this / against: wall "
+                      f"{result['total'] / other['total']:.2f}, CPU {result['cpu'] / max(other['cpu'], 0.1):.2f}")
         database_mb = (postgres.size() if postgres else directory_size(data)) / 1e6
         last = days[-1][0].isoformat()
         print(f"\nrelease directory: {directory_size(data / 'releases' / last) / 1e6:,.0f} MB; "

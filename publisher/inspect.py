@@ -67,10 +67,17 @@ def _reject(reject) -> dict:
 
 
 def _summary(built, rejects: list, view: PreviousView) -> dict:
+    last: dict[str, list] = {}  # province -> statuses of the last report, in one pass over the register
+    for key, state in view.states.items():
+        last.setdefault(view.province_of.get(key), []).append(state.status)
+    kept: dict[str, list] = {}
+    for record in built.records:
+        if record.not_reported_since:
+            kept.setdefault(record.province_code, []).append(record.key)
     provinces: dict[str, dict] = {}
     for code, report in sorted(built.reports.items()):
         statuses = report["statuses"]
-        before = [s.status for k, s in view.states.items() if view.province_of.get(k) == code]
+        before = last.get(code, [])
         provinces[code] = {
             "name": by_code()[code].name, **report,
             "control_totals": ("not checked (allowed by the policy)" if code in built.verification.get(
@@ -80,7 +87,7 @@ def _summary(built, rejects: list, view: PreviousView) -> dict:
             "last_report": {"as_of": view.as_of.isoformat(), "employers": len(before),
                             "offenders": sum(s in OFFENDER_STATUSES for s in before),
                             "evading": sum(s == EVADING for s in before)} if view.as_of else None,
-            "not_reported": [r.key for r in built.records if r.province_code == code and r.not_reported_since],
+            "not_reported": kept.get(code, []),
             "accepted_removals": built.verification.get("accepted_removals", {}).get(code),
             "problems": [_problem(p) for p in built.problems if p.province_code == code],
             "publishable": code in built.provinces,

@@ -21,6 +21,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from congkhai.logs import event
+from congkhai.models import OFFENDER_STATUSES
 from congkhai.policy import Policy, Schedule
 from congkhai.provinces import by_code
 from congkhai.rules.changes import diff_states
@@ -30,8 +31,6 @@ from congkhai.text import neutralise
 
 from .classify import apply_notices, classify_records, honour_roll
 from . import memo
-from congkhai.models import OFFENDER_STATUSES
-
 from .errors import Problem, ReportError, VerificationError
 from .read import discover_reports, read_report
 from .reconcile import reconcile

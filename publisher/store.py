@@ -64,7 +64,8 @@ class Previous:
 
 def load_previous(conn, as_of: date, window_start: date) -> Previous:
     same = conn.execute(select(R).where(R.c.as_of == as_of)).mappings().first()
-    later = conn.execute(select(R).where(R.c.as_of > as_of).order_by(R.c.as_of).limit(1)).mappings().first()
+    later = conn.execute(select(R).where(R.c.as_of > as_of, R.c.state == "complete")  # a withdrawn one is no obstacle
+                         .order_by(R.c.as_of).limit(1)).mappings().first()
     before = conn.execute(select(R).where(R.c.as_of < as_of, R.c.state == "complete")
                           .order_by(R.c.as_of.desc()).limit(1)).mappings().first()
     employers, states = register(conn, before["as_of"] if before is not None else None)

@@ -41,3 +41,20 @@ def test_publish_bench_reports_both_releases_step_by_step_and_drops_its_schema(t
         left = conn.execute(sa.text("SELECT count(*) FROM pg_namespace WHERE nspname = :s"), {"s": schema}).scalar()
     engine.dispose()
     assert left == 0, f"schema {schema} was not dropped"
+
+
+def test_publish_bench_against_another_checkout_publishes_the_same_reports_with_both(tmp_path):
+    """This checkout against itself: both lines for every day, alternated, with their ratios."""
+    command = [sys.executable, str(BENCH), "--employers", "200", "--out", str(tmp_path / "out"), "--next-days", "1",
+               "--against", str(BENCH.parent.parent)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    against = re.findall(r"^  against .* \((after|before) this one\): [\d.]+ s \([\d.]+ CPU s; load .*\), peak memory "
+                         r"[\d,]+ MB .*, ([\d,]+) employers; this / against: wall [\d.]+, CPU [\d.]+$", output, re.M)
+    assert [when for when, _ in against] == ["after", "before"], output
+    employers = re.findall(r"^(?:first|next-day) release \(.*?\): .*?, ([\d,]+) employers", output, re.M)
+    assert employers == [count for _, count in against]
+
+
+def test_publish_bench_refuses_a_directory_that_is_no_checkout(tmp_path):
+    done = subprocess.run([sys.executable, str(BENCH), "--against", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode != 0 and "not a checkout of this project" in done.stderr

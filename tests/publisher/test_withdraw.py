@@ -89,3 +89,12 @@ def test_the_withdraw_command(tmp_path, settings, monkeypatch, capsys):
     assert "Release 2026-11-26 withdrawn: 1 correction(s) published; release 2026-11-25 serves again." in \
         capsys.readouterr().out
     assert main(["withdraw", DAY2.isoformat(), "--reason", "again"]) == 2
+
+
+def test_after_withdrawing_a_release_dated_wrongly_the_right_earlier_date_can_be_published(tmp_path, settings):
+    published(tmp_path, settings, AS_OF)
+    published(tmp_path, settings, DAY3)  # the reports of the 26th, published as of the 27th by mistake
+    withdraw(DAY3, "published under the wrong date", settings)
+    right = published(tmp_path, settings, DAY2)
+    assert right.release.previous_as_of == AS_OF
+    assert current_release_id(Paths(settings["CONGKHAI_DATA_DIR"]).releases) == DAY2.isoformat()
