@@ -836,6 +836,7 @@ def _next_province(code: str, previous_path: Path, as_of: date, seed: int, out_d
     max_serial = max((serial for serial, _, _ in identities), default=0)
     branch_numbers, parents = {}, deque(maxlen=500)
     in_arrears = bytearray(len(rows))
+    on_record = bytearray(len(rows))  # owes, or an evasion finding is in force: may not simply vanish
     for i, (cells, (serial, kind, tax)) in enumerate(zip(rows, identities)):
         if kind == "branch":
             parent, number = tax.split("-")
@@ -844,6 +845,7 @@ def _next_province(code: str, previous_path: Path, as_of: date, seed: int, out_d
             parents.append((tax, clean(cells.get("Tên đơn vị")), clean(cells.get("Loại hình")),
                             clean(cells.get("Ngành nghề"))))
         in_arrears[i] = any(_number(cells.get(h)) for h in AMOUNT_HEADERS + ("Số tháng chậm đóng",))
+        on_record[i] = in_arrears[i] or bool(_cell_text(cells.get("Quyết định trốn đóng")).strip())
     generator = _Generator(province, rng, as_of, max_serial + 1, parents, branch_numbers)
     n_arrears = sum(in_arrears)
     n_compliant = len(rows) - n_arrears
@@ -858,9 +860,9 @@ def _next_province(code: str, previous_path: Path, as_of: date, seed: int, out_d
     statuses = Counter()
     changed = closed = 0
     for i, (cells, (serial, kind, _)) in enumerate(zip(rows, identities)):
-        # Only employers that owe nothing close: one in arrears stays in its office's list until its
-        # debt is settled (and the publisher refuses a report that drops a listed employer).
-        if kind != "branch" and serial != max_serial and rng.random() < change_share * 0.05 and not in_arrears[i]:
+        # Only employers that owe nothing and have no evasion finding close: a listed one stays in its
+        # office's list until settled (and the publisher refuses a report that drops a listed employer).
+        if kind != "branch" and serial != max_serial and rng.random() < change_share * 0.05 and not on_record[i]:
             closed += 1
             continue
         entry = _state_entry(cells)

@@ -346,3 +346,18 @@ def test_a_corrected_report_changes_a_few_delinquent_rows_and_keeps_its_totals(s
     validated = validate_report(read_report(path, path.name[:2], AS_OF), AS_OF, default_check())
     assert validated.rejects == [] and validated.report.totals is not None
     assert control_total_problems(validated, load_policy()) == []  # its "Tổng cộng" row was recomputed
+
+
+def test_a_week_of_sample_days_passes_the_comparison_with_each_day_before(tmp_path):
+    """Regression: a sample day dropped a listed employer (an evader owing nothing), so the demo's and
+    the benchmark's next days failed the check that nobody leaves the list without paying."""
+    policy, previous, folder = load_policy(), PreviousView(None, {}, {}, set()), None
+    for offset in range(7):
+        day = date.fromordinal(AS_OF.toordinal() + offset)
+        out = tmp_path / day.isoformat()
+        generate_reports(out, 4000, day, seed=5, previous=folder, change_share=0.1)
+        built = build_release(out, day, policy, datetime(2026, 11, 24), previous)
+        previous = PreviousView(day, {r.key: r.state() for r in built.records},
+                                {r.key: r.province_code for r in built.records}, set())
+        folder = out
+    assert built.previous_as_of == date.fromordinal(AS_OF.toordinal() + 5)
