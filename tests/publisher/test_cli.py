@@ -11,15 +11,6 @@ from .factory import AS_OF, write_all
 DAY2 = AS_OF + timedelta(days=1)
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONGKHAI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("CONGKHAI_SIGNING_KEY", raising=False)
-    assert main(["keygen"]) == 0
-    return tmp_path
-
-
 def test_publish_status_and_diff(env, capsys):
     write_all(env / "d1", overrides={("79", 0): dict(arrears_bhxh="2.000.000", months_late=3)})
     write_all(env / "d2", as_of=DAY2)

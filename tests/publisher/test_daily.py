@@ -28,16 +28,6 @@ def settle(directory, moment: datetime) -> None:
         os.utime(path, (moment.timestamp(), moment.timestamp()))
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONGKHAI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CONGKHAI_INCOMING_DIR", str(tmp_path / "incoming"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("CONGKHAI_SIGNING_KEY", raising=False)
-    assert main(["keygen"]) == 0
-    return tmp_path
-
-
 def release_row(env, day=AS_OF):
     """(partial, missing provinces, state) of the date's release in the database."""
     engine = sa.create_engine(f"sqlite:///{env / 'data' / 'congkhai.db'}")

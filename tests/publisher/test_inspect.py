@@ -3,23 +3,12 @@ them, with nothing written anywhere."""
 import json
 from datetime import timedelta
 
-import pytest
-
 from publisher.cli import main
 
 from .factory import AS_OF, tax_code, write_all
 
 DAY2 = AS_OF + timedelta(days=1)
 DELINQUENT = {"arrears_bhxh": 9_000_000, "arrears_bhyt": 1_000_000, "months_late": 4}
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONGKHAI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("CONGKHAI_SIGNING_KEY", raising=False)
-    assert main(["keygen"]) == 0
-    return tmp_path
 
 
 def tree(directory):
