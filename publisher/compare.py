@@ -47,20 +47,21 @@ class Comparison:
 
 @dataclass
 class _Tally:
+    """A province's employers, offenders (listed or in notice) and evaders; `listed`, the keys of
+    its listed offenders (the only employers whose absence is looked for one by one)."""
     employers: int = 0
     offenders: int = 0
     evaders: int = 0
+    listed: list = field(default_factory=list)
 
-
-def _tally(states) -> _Tally:
-    tally = _Tally()
-    for status in states:
-        tally.employers += 1
+    def add(self, status: str, key: str | None = None) -> None:
+        self.employers += 1
         if status in OFFENDER_STATUSES or status == NOTICE:
-            tally.offenders += 1
+            self.offenders += 1
+            if key is not None and status != NOTICE:
+                self.listed.append(key)
         if status == EVADING:
-            tally.evaders += 1
-    return tally
+            self.evaders += 1
 
 
 def _dropped(before: int, now: int, share: float, policy: Policy) -> bool:
@@ -78,32 +79,37 @@ def compare_with_previous(records: list[Record], provinces: list[str], rejected_
     `unit_owners(unit_codes) -> {unit code: province}`, where given, finds the province of the
     unit codes of employers new to the register."""
     result = Comparison()
-    wanted = set(provinces)
-    before: dict[str, dict[str, State]] = {code: {} for code in provinces}
+    # One pass over each side, keeping counts and the listed keys only: a million states grouped
+    # whole by province would cost the publisher about 100 MB at its peak.
+    before = {code: _Tally() for code in provinces}
     for key, state in previous_states.items():
-        code = province_of.get(key)
-        if code in wanted:
-            before[code][key] = state
+        tally = before.get(province_of.get(key))
+        if tally is not None:
+            tally.add(state.status, key)
     today: dict[str, list[Record]] = {code: [] for code in provinces}
     for record in records:
-        if record.province_code in wanted:
+        if record.province_code in today:
             today[record.province_code].append(record)
     for code in provinces:
         result.problems.extend(address_problems(code, sources.get(code, ""), today[code]))
         foreign = moved_problems(code, sources.get(code, ""), today[code], province_of, unit_owners)
         if code not in accepted:
             result.problems.extend(foreign)
-        last = before[code]
-        if not last or previous_as_of is None:
+        was = before[code]
+        if not was.employers or previous_as_of is None:
             continue
         present = {record.key for record in today[code]}
-        carried = {key: line for key, line in rejected_keys.get(code, {}).items() if key in last and key not in present}
+        carried = {key: line for key, line in rejected_keys.get(code, {}).items()
+                   if key not in present and province_of.get(key) == code and key in previous_states}
         for key, line in carried.items():
             result.carried[key] = (code, line)
-        missing = sorted(key for key, state in last.items()
-                         if key not in present and key not in carried and state.status in OFFENDER_STATUSES)
-        was = _tally(state.status for state in last.values())
-        now = _tally([record.status for record in today[code]] + [last[key].status for key in carried])
+        missing = sorted(key for key in was.listed if key not in present and key not in carried)
+        del present
+        now = _Tally()
+        for record in today[code]:
+            now.add(record.status)
+        for key in carried:
+            now.add(previous_states[key].status)
         problems = _province_problems(code, sources.get(code, ""), missing, was, now, previous_as_of, policy)
         if code in accepted:
             result.verification[code] = {
