@@ -34,7 +34,7 @@ from . import memo
 from .errors import Problem, ReportError, VerificationError
 from .read import discover_reports, read_report
 from .reconcile import reconcile
-from .records import BuiltRelease
+from .records import BuiltRelease, problem_rejects
 from .validate import default_check, validate_report
 
 log = logging.getLogger("congkhai.publisher")
@@ -102,9 +102,9 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     progress.step("reconcile")
     try:
         reconciled = reconcile(validated, read_problems, policy, allow_partial)
-    except VerificationError:
+    except VerificationError as error:
         if on_rejects:
-            on_rejects(rejects, True)
+            on_rejects(rejects + problem_rejects(error.problems), True)
         raise
     progress.done("reconcile")
     progress.step("classify")
@@ -178,15 +178,16 @@ def _against_previous(records, reconciled, previous: PreviousView, policy: Polic
         unit_owners=previous.unit_owners)
     rejects = reconciled.rejects + comparison.notes
     failed = {problem.province_code: str(problem) for problem in reversed(comparison.problems)}
+    problems = reconciled.problems + comparison.problems  # those that leave provinces out, if any
     if failed and (not allow_partial or set(failed) >= set(reconciled.provinces)):
         if on_rejects:
-            on_rejects(rejects, True)
-        raise VerificationError(reconciled.problems + comparison.problems)
+            on_rejects(rejects + problem_rejects(problems), True)
+        raise VerificationError(problems)
     if on_rejects:
-        on_rejects(rejects, False)
+        on_rejects(rejects + problem_rejects(problems if failed else reconciled.problems), False)
     reconciled.rejects = rejects
     if failed:
-        reconciled.problems = reconciled.problems + comparison.problems
+        reconciled.problems = problems
         reconciled.provinces = [code for code in reconciled.provinces if code not in failed]
         reconciled.missing_provinces = dict(sorted({**reconciled.missing_provinces, **failed}.items()))
         records = [r for r in records if r.province_code not in failed]

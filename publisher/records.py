@@ -62,6 +62,13 @@ class Reject:
     province_code: str = ""
 
 
+def problem_rejects(problems) -> list[Reject]:
+    """A run's or a province's problems (errors.Problem) as rows of the rejects report, so that the
+    report explains every refusal, not only the rejected rows: row 0 and an empty value for a
+    problem of the whole report."""
+    return [Reject(p.source, p.line or 0, p.field or "", "", p.message, p.province_code or "") for p in problems]
+
+
 @dataclass(slots=True)
 class Record:
     """A verified row: normalised values, one per employer."""

@@ -44,6 +44,7 @@ def test_a_listed_offender_missing_from_the_report_fails_its_province_naming_it(
         day(tmp_path, settings, DAY2, skip_rows={("01", 3)})
     notes = (paths.rejects(DAY2.isoformat()) / "failed-run-rejects.csv").read_text(encoding="utf-8")
     assert tax_code(4) in notes and "Công ty TNHH Thử Nghiệm Số 4" in notes
+    assert "1 listed offender(s) of the report of 25/11/2026 are missing" in notes  # the refusal itself too
     assert not paths.release(DAY2.isoformat()).exists()
 
 
@@ -120,6 +121,7 @@ def test_one_provinces_rows_under_another_provinces_file_name_fail_naming_both(t
     assert ("25 of 25 rows are employers the register knows in another province (79 (Thành phố Hồ Chí Minh)), not 01 "
             "(Thành phố Hà Nội)") in result.release.missing_provinces["01"]
     assert not any(c.kind == "removed" for c in result.release.changes)
+    assert "rows are employers the register knows in another province" in result.rejects_csv.read_text(encoding="utf-8")
 
 
 def test_a_new_employer_whose_unit_code_is_registered_in_another_province_is_refused(tmp_path, settings):

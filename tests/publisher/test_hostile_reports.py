@@ -64,8 +64,10 @@ def test_a_hostile_second_day_fails_and_leaves_the_first_intact(tmp_path, settin
     assert files_of(paths.release("2026-11-25")) == release_files
     assert not paths.release("2026-11-26").exists()
     failed = json.loads((paths.rejects("2026-11-26") / "failed-run-rejects.json").read_text(encoding="utf-8"))
-    assert {(r["source"], r["line"], r["field"]) for r in failed["rejects"]} == {
+    assert {(r["source"], r["line"], r["field"]) for r in failed["rejects"] if r["line"]} == {
         ("01-bao-cao.csv", 6, "Địa chỉ"), ("01-bao-cao.csv", 7, "Nợ BHXH"), ("01-bao-cao.csv", 8, "Số tháng chậm đóng")}
+    refusals = {r["source"]: r["reason"] for r in failed["rejects"] if not r["line"]}  # each refusal explained
+    assert refusals["04.xlsx"].startswith("expands to")
 
     from portal import create_app
     client = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": settings["CONGKHAI_DATA_DIR"]}).test_client()
