@@ -59,3 +59,10 @@ def test_the_release_says_how_many_employers_it_kept_from_their_last_report(clie
     assert "1 employer(s) had no valid row in their province's report" in coverage
     release = client.get(f"/api/v1/releases/{DAY2.isoformat()}").get_json()["release"]
     assert release["verification"]["not_reported"] == [EVADER]
+
+
+def test_list_rows_mark_an_employer_kept_from_its_last_report(client):
+    rows = soup(client.get("/lists/evading?lang=vi")).select("li.result")
+    marked = [row for row in rows if row.select_one(".not-reported")]
+    assert len(marked) == 1 and EVADER in marked[0].get_text()
+    assert "Không có trong báo cáo ngày 26/11/2026" in marked[0].select_one(".not-reported").get_text()
