@@ -21,7 +21,7 @@ STREAM_ROWS = 20_000  # rows a whole-register query holds at once (PostgreSQL wo
 
 STATE_COLUMNS = (I.c.status, I.c.arrears_bhxh, I.c.arrears_bhyt, I.c.arrears_bhtn, I.c.arrears_total, I.c.months_late,
                  I.c.evasion_decision, I.c.evasion_decision_date, I.c.enforcement_stage, I.c.notice_from, I.c.listing_on,
-                 I.c.not_reported_since)
+                 I.c.not_reported_since, I.c.arrears_bhtnld, I.c.interest)
 
 
 def covers(day: date):

@@ -79,10 +79,13 @@ class StatusInterval(db.Model):
     valid_from = Column(Date, nullable=False)
     valid_to = Column(Date)
     status = Column(String(12), nullable=False)
-    arrears_bhxh = Column(BigInteger, nullable=False, default=0)
-    arrears_bhyt = Column(BigInteger, nullable=False, default=0)
-    arrears_bhtn = Column(BigInteger, nullable=False, default=0)
-    arrears_total = Column(BigInteger, nullable=False, default=0)
+    # Per fund as reported; NULL when the report gave only a total or did not split out that fund.
+    arrears_bhxh = Column(BigInteger)
+    arrears_bhyt = Column(BigInteger)
+    arrears_bhtn = Column(BigInteger)
+    arrears_total = Column(BigInteger, nullable=False, default=0)  # what the report totals: the status rules read it
+    arrears_bhtnld = Column(BigInteger)  # occupational accident and disease insurance, when reported apart
+    interest = Column(BigInteger)        # late-payment interest: published beside arrears, never in them
     months_late = Column(Integer, nullable=False, default=0)
     evasion_decision = Column(String(200))  # as reported: number and date of the inspection decision
     evasion_decision_date = Column(Date)

@@ -166,7 +166,8 @@ def carried_record(key: str, employer: dict, state: State, province_code: str, s
                     employer["ownership_type"], employer["sector"], employer["employees"], state.arrears_bhxh,
                     state.arrears_bhyt, state.arrears_bhtn, state.months_late, state.evasion_decision,
                     state.evasion_decision_date, state.enforcement_stage, state.status, state.notice_from,
-                    state.listing_on, state.not_reported_since or as_of)
+                    state.listing_on, state.not_reported_since or as_of, reported_total=state.arrears_total,
+                    arrears_bhtnld=state.arrears_bhtnld, interest=state.interest)
     assert record.key == key, (record.key, key)
     return record
 

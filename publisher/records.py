@@ -82,9 +82,10 @@ class Record:
     ownership_type: str
     sector: str
     employees: int | None
-    arrears_bhxh: int
-    arrears_bhyt: int
-    arrears_bhtn: int
+    # Arrears per fund as reported; None where the report does not split its total by that fund.
+    arrears_bhxh: int | None
+    arrears_bhyt: int | None
+    arrears_bhtn: int | None
     months_late: int
     evasion_decision: str | None
     evasion_decision_date: date | None
@@ -93,6 +94,11 @@ class Record:
     notice_from: date | None = None  # set by the notice step while the status is 'notice'
     listing_on: date | None = None
     not_reported_since: date | None = None  # set for an employer carried over from its last report (compare.py)
+    # The arrears as the report totals them (every fund, BHTNLĐ-BNN included), when it has a total
+    # column; otherwise the total is the sum of the funds. The status rules read `arrears_total`.
+    reported_total: int | None = None
+    arrears_bhtnld: int | None = None  # occupational accident and disease insurance, when a column of its own
+    interest: int | None = None        # late-payment interest, published beside the arrears, never in them
     # Public identifier and permalink: tax code, or the agency unit code for a household. Stored,
     # not derived on each use: sorting, comparing and writing a million records ask for it often.
     key: str = field(init=False)
@@ -115,12 +121,15 @@ class Record:
 
     @property
     def arrears_total(self) -> int:
-        return self.arrears_bhxh + self.arrears_bhyt + self.arrears_bhtn
+        if self.reported_total is not None:
+            return self.reported_total
+        return sum(part for part in (self.arrears_bhxh, self.arrears_bhyt, self.arrears_bhtn, self.arrears_bhtnld)
+                   if part is not None)
 
     def state(self) -> State:
         return State(self.status, self.arrears_bhxh, self.arrears_bhyt, self.arrears_bhtn, self.arrears_total,
                      self.months_late, self.evasion_decision, self.evasion_decision_date, self.enforcement_stage,
-                     self.notice_from, self.listing_on, self.not_reported_since)
+                     self.notice_from, self.listing_on, self.not_reported_since, self.arrears_bhtnld, self.interest)
 
 
 def validated_values(record: Record) -> tuple:
@@ -130,15 +139,17 @@ def validated_values(record: Record) -> tuple:
     return (record.source, record.line, record.province_code, record.unit_code, record.tax.kind, record.tax.value,
             record.name, record.address, record.ownership_type, record.sector, record.employees,
             record.arrears_bhxh, record.arrears_bhyt, record.arrears_bhtn, record.months_late,
-            record.evasion_decision, decided.toordinal() if decided is not None else None, record.enforcement_stage)
+            record.evasion_decision, decided.toordinal() if decided is not None else None, record.enforcement_stage,
+            record.reported_total, record.arrears_bhtnld, record.interest)
 
 
 def from_validated_values(values: tuple) -> Record:
     (source, line, province_code, unit_code, tax_kind, tax_value, name, address, ownership_type, sector, employees,
-     bhxh, bhyt, bhtn, months_late, decision, decided, stage) = values
+     bhxh, bhyt, bhtn, months_late, decision, decided, stage, total, bhtnld, interest) = values
     return Record(source, line, province_code, unit_code, TaxId(tax_kind, tax_value), name, address, ownership_type,
                   sector, employees, bhxh, bhyt, bhtn, months_late, decision,
-                  date.fromordinal(decided) if decided is not None else None, stage)
+                  date.fromordinal(decided) if decided is not None else None, stage,
+                  reported_total=total, arrears_bhtnld=bhtnld, interest=interest)
 
 
 @dataclass

@@ -16,11 +16,12 @@ CHANGE_KINDS = (NEW, REMOVED, STATUS_CHANGED, ARREARS_CHANGED)
 
 
 class State(NamedTuple):
-    """The part of an employer's report that, when it changes, opens a new history interval."""
+    """The part of an employer's report that, when it changes, opens a new history interval.
+    A fund's arrears are None when the report gave only a total (or did not split by that fund)."""
     status: str
-    arrears_bhxh: int
-    arrears_bhyt: int
-    arrears_bhtn: int
+    arrears_bhxh: int | None
+    arrears_bhyt: int | None
+    arrears_bhtn: int | None
     arrears_total: int
     months_late: int
     evasion_decision: str | None
@@ -29,6 +30,8 @@ class State(NamedTuple):
     notice_from: date | None = None   # only while the status is 'notice' (rules/notices.py)
     listing_on: date | None = None
     not_reported_since: date | None = None  # the report left it out: this state is the last reported one
+    arrears_bhtnld: int | None = None  # occupational accident and disease insurance, when reported apart
+    interest: int | None = None        # late-payment interest as reported: never part of arrears_total
 
 
 @dataclass(frozen=True, slots=True)
