@@ -46,6 +46,10 @@ class Policy:
     max_offender_drop_share: float = 0.10  # listed offenders or evaders than this share fails it
     max_evader_drop_share: float = 0.10
     drop_min_employers: int = 10           # a drop of fewer employers than this never fails a province
+    # A wrong unit is the likeliest wrong list (publisher/compare.py, amount_problems).
+    min_arrears_per_employee_month_vnd: int = 30_000
+    max_amount_scale_jump: float = 100.0
+    amount_check_min_rows: int = 5
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,6 +101,10 @@ def load_policy(path: str | Path | None = None) -> Policy:
             max_offender_drop_share=float(raw["verification"].get("max_offender_drop_share", 0.10)),
             max_evader_drop_share=float(raw["verification"].get("max_evader_drop_share", 0.10)),
             drop_min_employers=int(raw["verification"].get("drop_min_employers", 10)),
+            min_arrears_per_employee_month_vnd=int(raw["verification"].get("min_arrears_per_employee_month_vnd",
+                                                                           30_000)),
+            max_amount_scale_jump=float(raw["verification"].get("max_amount_scale_jump", 100.0)),
+            amount_check_min_rows=int(raw["verification"].get("amount_check_min_rows", 5)),
         )
     except KeyError as error:
         raise PolicyError(f"{path}: missing setting {error}") from None
@@ -110,7 +118,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise PolicyError(f"{path}: inspection.min_months and receipts.current_days must be 1 or more")
     if policy.min_arrears_vnd < 1 or policy.delinquent_min_months < 1 or policy.notice_days < 0 or\
             policy.resolved_visible_days < 0 or not 0 <= policy.max_rejected_share <= 1 or\
-            policy.drop_min_employers < 0 or not all(0 <= share <= 1 for share in (
+            policy.drop_min_employers < 0 or policy.min_arrears_per_employee_month_vnd < 0 or\
+            policy.max_amount_scale_jump <= 1 or policy.amount_check_min_rows < 1 or not all(0 <= share <= 1 for share in (
                 policy.max_employer_drop_share, policy.max_offender_drop_share, policy.max_evader_drop_share)):
         raise PolicyError(f"{path}: thresholds out of range")
     from .provinces import by_code

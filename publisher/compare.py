@@ -20,6 +20,9 @@ province (one province's rows saved under another's file name), fail the provinc
 """
 from __future__ import annotations
 
+import math
+import statistics
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -91,6 +94,8 @@ def compare_with_previous(records: list[Record], provinces: list[str], rejected_
         if record.province_code in today:
             today[record.province_code].append(record)
     for code in provinces:
+        result.problems.extend(amount_problems(code, sources.get(code, ""), today[code], previous_states,
+                                               previous_as_of, policy))
         result.problems.extend(address_problems(code, sources.get(code, ""), today[code]))
         foreign = moved_problems(code, sources.get(code, ""), today[code], province_of, unit_owners)
         if code not in accepted:
@@ -127,6 +132,55 @@ def compare_with_previous(records: list[Record], provinces: list[str], rejected_
                                    reason + (f": {named[key]}" if key in named else ""), code)
                             for key in missing)
     return result
+
+
+# Rows a plausibility median is taken over, at most: enough for a stable median, cheap at a million.
+_AMOUNT_SAMPLE = 20_000
+_UNIT_WORDS = {3: "thousands of đồng ('Đơn vị tính: nghìn đồng')", 6: "millions of đồng ('Đơn vị tính: triệu đồng')"}
+
+
+def amount_problems(code: str, source: str, records: list[Record], previous_states: dict, previous_as_of: date | None,
+                    policy: Policy) -> list[Problem]:
+    """Amounts that make no sense for the report, most likely written in another unit than the
+    report says: arrears per employee-month far below any month's contributions, or the same
+    employers' arrears about 1,000 times smaller or larger than in the last report."""
+    problems = []
+    per_head = [r.arrears_total / (r.employees * r.months_late) for r in records[:_AMOUNT_SAMPLE]
+                if r.employees and r.months_late and r.arrears_total and not r.not_reported_since]
+    if len(per_head) >= policy.amount_check_min_rows:
+        typical = statistics.median(per_head)
+        if typical < policy.min_arrears_per_employee_month_vnd:
+            problems.append(Problem(source, f"amounts make no sense: arrears per employee and month in arrears are "
+                                            f"{typical:,.0f} đồng by the median of {len(per_head):,} rows, below any "
+                                            f"month's contributions (the policy's floor is "
+                                            f"{policy.min_arrears_per_employee_month_vnd:,}); "
+                                            f"{_likely_unit(typical / 1_000_000)}", province_code=code))
+    if previous_as_of is not None:
+        ratios = []
+        for record in records:
+            before = previous_states.get(record.key)
+            if before is not None and before.arrears_total and record.arrears_total and not record.not_reported_since:
+                ratios.append(record.arrears_total / before.arrears_total)
+                if len(ratios) >= _AMOUNT_SAMPLE:
+                    break
+        if len(ratios) >= policy.amount_check_min_rows:
+            ratio = statistics.median(ratios)
+            jump = policy.max_amount_scale_jump
+            if ratio < 1 / jump or ratio > jump:
+                problems.append(Problem(source, f"amounts are {ratio:.3g} times those of the report of "
+                                                f"{previous_as_of:%d/%m/%Y} for the same {len(ratios):,} employers "
+                                                f"(by the median): {_likely_unit(ratio)}", province_code=code))
+    return problems
+
+
+def _likely_unit(ratio: float) -> str:
+    """What a scale of `ratio` against what was expected most likely means, for the clerk."""
+    power = round(math.log10(ratio) / 3) * 3 if ratio > 0 else -3
+    if power < 0 and -power in _UNIT_WORDS:
+        return f"the amounts look like {_UNIT_WORDS[-power]}: add the unit line to the report's title"
+    if power > 0:
+        return ("the amounts look like đồng while the report declares a larger unit: correct its 'Đơn vị tính' line")
+    return "check the unit the amounts are written in ('Đơn vị tính') and the amount columns"
 
 
 def _province_problems(code: str, source: str, missing: list[str], was: _Tally, now: _Tally,

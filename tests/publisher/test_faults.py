@@ -61,7 +61,7 @@ def two_days_published_one(tmp_path, settings):
     """The first day published; the second day's reports ready (some employers new, some delinquent)."""
     write_all(tmp_path / "d1", rows_per_province=11, keep=10)
     write_all(tmp_path / "d2", as_of=DAY2, rows_per_province=11,
-              overrides={("79", i): dict(arrears_bhxh=1000 * (i + 1), months_late=3) for i in range(5)})
+              overrides={("79", i): dict(arrears_bhxh=1_500_000 * (i + 1), months_late=3) for i in range(5)})
     publish(tmp_path / "d1", AS_OF, settings)
     return tmp_path / "d2"
 
