@@ -26,8 +26,8 @@ from congkhai.models import COMPLIANT, DELINQUENT, EVADING, LATE, NOTICE, OFFEND
 from congkhai.provinces import all_provinces
 from congkhai.rules.changes import leaving_reason
 from congkhai.rules.classification import listing_reason
-from congkhai.rules.results import REPORTED_APART, add_amounts, empty as empty_figures
 from congkhai.rules.corrections import REMOVED
+from congkhai.rules.results import REPORTED_APART, add_amounts, empty as empty_figures
 from congkhai.text import FORMULA_STARTS, neutralise
 
 from congkhai.feeds import (PUBLISHER, PUBLISHER_EN, EmployerRef, FeedItem, employer_url, feed_items_for,

@@ -3,7 +3,7 @@ from datetime import date
 from congkhai.rules.changes import Change, State
 from congkhai.rules.enforcement import (AFTER_VISIT, BEFORE_VISIT, INSPECTION, INVESTIGATION, REMINDER,
                                         on_inspection_list, stage_of)
-from congkhai.rules.results import REPORTED_APART, add, daily_results, recovery_rate, window
+from congkhai.rules.results import FUNDS, REPORTED_APART, add, daily_results, recovery_rate, window
 
 
 def state(status, total, months=0, stage=None):
@@ -63,7 +63,7 @@ def test_fund_sums_count_only_the_employers_whose_report_splits_them():
                           ("79", reported("delinquent", 400)),
                           ("48", state("late", 5, 1))], [], ["01", "79", "48", "92"])
     hanoi = rows["01"]
-    assert (hanoi["arrears_bhxh"], hanoi["arrears_bhyt"], hanoi["arrears_bhtn"], hanoi["arrears_bhtnld"]) == (60, 40, 20, 20)
+    assert [hanoi[name] for name in (*FUNDS, "arrears_bhtnld")] == [60, 40, 20, 20]
     assert hanoi["arrears_total"] == 1080 and hanoi["interest"] == 7                  # interest never in the total
     assert hanoi["employers_without_fund_split"] == 2 and hanoi["arrears_offenders"] == 1030
     only_totals = rows["79"]

@@ -166,13 +166,16 @@ def test_the_api_answers_null_for_an_unknown_fund_as_its_openapi_document_says(c
 
     document = client.get("/api/v1/openapi.json").get_json()
     state = document["components"]["schemas"]["State"]["properties"]
-    assert state["arrears_bhxh"]["type"] == ["integer", "null"] and "unknown, not 0" in state["arrears_bhxh"]["description"]
-    assert "never part of arrears_total" in state["interest"]["description"] and "BHTNLĐ-BNN" in state["arrears_bhtnld"]["description"]
-    validator = Draft202012Validator({"$ref": "#/components/schemas/EmployerDetail", "components": document["components"]})
+    assert state["arrears_bhxh"]["type"] == ["integer", "null"]
+    assert "unknown, not 0" in state["arrears_bhxh"]["description"]
+    assert "never part of arrears_total" in state["interest"]["description"]
+    assert "BHTNLĐ-BNN" in state["arrears_bhtnld"]["description"]
+    validator = Draft202012Validator({"$ref": "#/components/schemas/EmployerDetail",
+                                      "components": document["components"]})
     total_only = client.get(f"/api/v1/employers/{FORMULA}").get_json()
     validator.validate(total_only)
-    assert [total_only["state"][name] for name in ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_total")] == [
-        None, None, None, 9_000_000]
+    amounts = ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_total")
+    assert [total_only["state"][name] for name in amounts] == [None, None, None, 9_000_000]
     assert all(h["arrears_bhxh"] is None for h in total_only["history"])
     interest = client.get(f"/api/v1/employers/{BEN_THANH}").get_json()
     validator.validate(interest)

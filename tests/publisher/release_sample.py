@@ -34,7 +34,8 @@ def record(n: int, tax: str, name: str, status: str, *, province="01", household
                   ownership_type="Hộ kinh doanh" if household else "Công ty TNHH", sector="Thủy sản",
                   employees=n * 10, arrears_bhxh=arrears[0], arrears_bhyt=arrears[1], arrears_bhtn=arrears[2],
                   months_late=months, evasion_decision=decision, evasion_decision_date=decision_date,
-                  enforcement_stage=stage, status=status, reported_total=total, arrears_bhtnld=bhtnld, interest=interest)
+                  enforcement_stage=stage, status=status, reported_total=total, arrears_bhtnld=bhtnld,
+                  interest=interest)
 
 
 def records() -> list[Record]:
