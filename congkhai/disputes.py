@@ -283,9 +283,15 @@ def correction_for_upheld_dispute(conn, dispute: dict) -> CorrectionRequest:
     published = state_of_employer_on(conn, employer_id, request.valid_from) if employer_id else None
     if published is None:
         return request
-    corrected = (published._replace(status=COMPLIANT, arrears_bhxh=0, arrears_bhyt=0, arrears_bhtn=0, arrears_total=0,
-                                    months_late=0, evasion_decision=None, evasion_decision_date=None)
-                 if request.status == COMPLIANT else published._replace(status=request.status))
+    if request.status == COMPLIANT:
+        # Owes nothing: a total of 0 makes every fund 0; BHTNLĐ-BNN and interest, which are shown only
+        # where a report gave them, become 0 where it did.
+        stated = {name: 0 for name in ("arrears_bhtnld", "interest") if getattr(published, name) is not None}
+        corrected = published._replace(status=COMPLIANT, arrears_bhxh=0, arrears_bhyt=0, arrears_bhtn=0,
+                                       arrears_total=0, months_late=0, evasion_decision=None,
+                                       evasion_decision_date=None, **stated)
+    else:
+        corrected = published._replace(status=request.status)
     try:
         correction_id = record_correction(conn, request.employer_key, request.valid_from, None, corrected,
                                           request.note, f"dispute {request.dispute_reference}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
 from urllib.parse import quote
@@ -136,7 +137,14 @@ def headline(item: FeedItem) -> str:
         return f"nợ tăng {format_vnd(delta)}"
     if delta < 0:
         return f"nợ giảm {format_vnd(-delta)}"
+    if before.interest != after.interest:
+        return "thay đổi lãi chậm đóng"
+    if _parts(before) != _parts(after):
+        return "thay đổi số nợ theo quỹ"
     return "thay đổi thông tin xử lý"
+
+
+_parts = attrgetter("arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_bhtnld")
 
 
 def _before_after(label: str, before, after, show) -> str | None:
@@ -155,6 +163,8 @@ def summary(item: FeedItem) -> str:
     lines = [
         _before_after("Tình trạng", get(before, "status"), get(after, "status"), lambda s: STATUS_LABELS[s]),
         _before_after("Tổng nợ", get(before, "arrears_total"), get(after, "arrears_total"), format_vnd),
+        # Interest stands beside the arrears, never in them; funds are left out, so an unknown one never reads 0.
+        _before_after("Lãi chậm đóng", get(before, "interest"), get(after, "interest"), format_vnd),
         _before_after("Số tháng chậm đóng", get(before, "months_late"), get(after, "months_late"), format_int),
         _before_after("Quyết định trốn đóng", get(before, "evasion_decision"), get(after, "evasion_decision"), str),
         _before_after("Tình trạng xử lý", get(before, "enforcement_stage"), get(after, "enforcement_stage"), str),

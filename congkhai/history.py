@@ -192,8 +192,8 @@ def notices_on(conn, day: date) -> list[dict]:
     address and amounts. Selected by status in SQL (ix_intervals_status_to), so it costs the
     notices, not the register."""
     query = (select(E.c.key, E.c.tax_code, E.c.unit_code, E.c.name, E.c.address, E.c.province_code,
-                    I.c.arrears_bhxh, I.c.arrears_bhyt, I.c.arrears_bhtn, I.c.arrears_total, I.c.months_late,
-                    I.c.notice_from, I.c.listing_on)
+                    I.c.arrears_bhxh, I.c.arrears_bhyt, I.c.arrears_bhtn, I.c.arrears_bhtnld, I.c.arrears_total,
+                    I.c.interest, I.c.months_late, I.c.notice_from, I.c.listing_on)
              .select_from(I.join(E, E.c.id == I.c.employer_id))
              .where(I.c.status == NOTICE, covers(day)).order_by(I.c.listing_on, E.c.province_code, E.c.key))
     return [dict(row) for row in conn.execute(query).mappings()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request
-from flask_babel import Babel, format_date, format_datetime, get_locale, lazy_gettext as _l, refresh
+from flask_babel import Babel, format_date, format_datetime, get_locale, gettext, lazy_gettext as _l, refresh
 
 from congkhai.text import format_int, format_vnd
 
@@ -80,6 +80,11 @@ def money(amount) -> str:
     return format_vnd(amount, language())
 
 
+def fund(amount) -> str:
+    """A fund's arrears, or that the report did not split its total by that fund: unknown, never 0."""
+    return gettext("not reported by fund") if amount is None else money(amount)
+
+
 def number(value) -> str:
     return format_int(value, language())
 
@@ -130,6 +135,7 @@ def init_app(app: Flask) -> None:
     app.before_request(refresh)
     app.after_request(remember_language)
     app.add_template_filter(money)
+    app.add_template_filter(fund)
     app.add_template_filter(number)
     app.add_template_filter(day)
     app.add_template_filter(moment)

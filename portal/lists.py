@@ -50,6 +50,8 @@ CSV_COLUMNS = [
     ("province", _l("Province")), ("ownership_type", _l("Ownership type")), ("sector", _l("Sector")),
     ("status", _l("Status")), ("arrears_total", _l("Total arrears (VND)")), ("arrears_bhxh", _l("Social insurance arrears")),
     ("arrears_bhyt", _l("Health insurance arrears")), ("arrears_bhtn", _l("Unemployment insurance arrears")),
+    ("arrears_bhtnld", _l("Occupational accident and disease insurance arrears")),
+    ("interest", _l("Late-payment interest (VND)")),
     ("months_late", _l("Months late")), ("evasion_decision", _l("Evasion decision")),
     ("enforcement_stage", _l("Enforcement stage")), ("since", _l("In this state since")),
     ("disputed_since", _l("Disputed by the employer since")),

@@ -11,7 +11,7 @@ from congkhai.models import STATUSES
 from congkhai.policy import ELIGIBILITY_RULES
 
 from congkhai.rules.commendation import REASONS as COMMENDATION_REASONS
-from congkhai.rules.results import FIGURES as RESULT_FIGURES
+from congkhai.rules.results import FIGURES as RESULT_FIGURES, REPORTED_APART
 
 from .params import MAX_PAGE, MAX_QUERY_LENGTH, PER_PAGE_CHOICES
 
@@ -50,6 +50,19 @@ LINKS = {"type": "object", "additionalProperties": STRING}
 VERIFICATION_CODE_PATTERN = "^[0-9A-TV-Za-tv-z]{5}-?[0-9A-TV-Za-tv-z]{5}$"  # as typed: no U, any case
 DISPUTED_SINCE = {**_nullable(DATE), "description": "While the employer disputes its entry (right of reply): the "
                                                   "day the oldest open dispute was opened; null otherwise."}
+FUND = {**_nullable(INT64), "description": "This fund's arrears in VND; null when the province's report does not split "
+                                           "its total by this fund (a total only, or BHXH and BHTN in one column): "
+                                           "unknown, not 0."}
+AMOUNTS = {
+    "arrears_bhxh": FUND, "arrears_bhyt": FUND, "arrears_bhtn": FUND,
+    "arrears_bhtnld": {**_nullable(INT64), "description": "Occupational accident and disease insurance (BHTNLĐ-BNN) "
+                                                          "arrears in VND when the report gives them apart; null "
+                                                          "otherwise. Part of arrears_total."},
+    "arrears_total": {**INT64, "description": "Total arrears in VND as the report totals them (every fund); the status "
+                                              "rules read it. Never includes interest."},
+    "interest": {**_nullable(INT64), "description": "Late-payment interest in VND as reported, never part of "
+                                                    "arrears_total; null when the report does not state it."},
+}
 
 SCHEMAS = {
     "Error": _object({
@@ -93,8 +106,8 @@ SCHEMAS = {
             "type": "array", "items": {"anyOf": [_ref("FacetValue"), _ref("RangeBucket")]}}},
     }),
     "State": _object({
-        "status": {"type": "string", "enum": list(STATUSES)}, "arrears_bhxh": INT64, "arrears_bhyt": INT64,
-        "arrears_bhtn": INT64, "arrears_total": INT64, "months_late": COUNT, "evasion_decision": NULL_STRING,
+        "status": {"type": "string", "enum": list(STATUSES)}, **AMOUNTS, "months_late": COUNT,
+        "evasion_decision": NULL_STRING,
         "evasion_decision_date": _nullable(DATE), "enforcement_stage": NULL_STRING,
         "notice_from": _nullable(DATE), "listing_on": _nullable(DATE), "not_reported_since": _nullable(DATE),
     }),
@@ -182,7 +195,10 @@ SCHEMAS = {
     }, required=["type", "version", "id", "created_at", "question", "date_basis", "release", "rule", "answers",
                  "summary", "public_key_id"]),
     "ResultRow": _object({
-        "release_id": STRING, "as_of": DATE, "provinces": COUNT, **{name: INT64 for name in RESULT_FIGURES}}),
+        "release_id": STRING, "as_of": DATE, "provinces": COUNT,
+        **{name: {**_nullable(INT64), "description": "Summed over the employers whose report gives it apart; null "
+                                                      "when none does (unknown, not 0)."}
+           if name in REPORTED_APART else INT64 for name in RESULT_FIGURES}}),
     "RankedProvince": _object({
         "code": STRING, "name": STRING, "short_name": STRING, "url": STRING, "arrears_at_start": INT64,
         "recovered": INT64, "reported": COUNT, "recovery_rate": {"type": ["number", "null"], "minimum": 0},

@@ -172,12 +172,10 @@ def covering(day: date, interval=SI):
 
 
 def state_of(interval: StatusInterval | None) -> State | None:
+    """An interval's State, every field as stored (a fund the report did not split out stays None)."""
     if interval is None:
         return None
-    return State(interval.status, interval.arrears_bhxh, interval.arrears_bhyt, interval.arrears_bhtn,
-                 interval.arrears_total, interval.months_late, interval.evasion_decision,
-                 interval.evasion_decision_date, interval.enforcement_stage, interval.notice_from, interval.listing_on,
-                 interval.not_reported_since)
+    return State(*(getattr(interval, column.name) for column in history.STATE_COLUMNS))
 
 
 def employer_by_key(key: str) -> Employer | None:
@@ -238,6 +236,8 @@ def employer_row(employer: Employer, interval: StatusInterval | None) -> dict:
             arrears_bhxh=interval.arrears_bhxh,
             arrears_bhyt=interval.arrears_bhyt,
             arrears_bhtn=interval.arrears_bhtn,
+            arrears_bhtnld=interval.arrears_bhtnld,
+            interest=interval.interest,
             months_late=interval.months_late,
             evasion_decision=interval.evasion_decision,
             evasion_decision_date=interval.evasion_decision_date,
@@ -810,7 +810,9 @@ def results_series(province_code: str | None = None) -> list[dict]:
             .group_by(DailyResult.release_id, DailyResult.as_of).order_by(DailyResult.as_of))
     if province_code is not None:
         stmt = stmt.where(DailyResult.province_code == province_code)
-    return [{**row, **{name: int(row[name] or 0) for name in FIGURES}} for row in db.session.execute(stmt).mappings()]
+    # SUM skips NULL and is NULL when every row is: an amount no province reported apart stays unknown.
+    return [{**row, **{name: None if row[name] is None else int(row[name]) for name in FIGURES}}
+            for row in db.session.execute(stmt).mappings()]
 
 
 def results_of_provinces(start: date, releases: tuple) -> dict[str, dict]:

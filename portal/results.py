@@ -26,7 +26,10 @@ DEFAULT_PERIOD = "90"
 CSV_COLUMNS = [("as_of", _l("Date")), ("release_id", _l("Release")), ("provinces", _l("Provinces reporting")),
                ("employers", _l("Employers")), ("arrears_bhxh", _l("Social insurance arrears")),
                ("arrears_bhyt", _l("Health insurance arrears")), ("arrears_bhtn", _l("Unemployment insurance arrears")),
+               ("arrears_bhtnld", _l("Occupational accident and disease insurance arrears")),
                ("arrears_total", _l("Total arrears (VND)")), ("arrears_offenders", _l("Offenders' arrears (VND)")),
+               ("interest", _l("Late-payment interest (VND)")),
+               ("employers_without_fund_split", _l("Employers without a split by fund")),
                ("delinquent", _l("Delinquent")), ("evading", _l("Evading")), ("new_offenders", _l("Newly listed")),
                ("resolved_offenders", _l("Left the list")), ("to_inspection", _l("Moved to inspection")),
                ("to_investigation", _l("Moved to investigation")), ("recovered", _l("Arrears recovered (VND)"))]
@@ -88,7 +91,12 @@ def results_data(province, period: str) -> dict:
 
 def definitions() -> dict:
     return {
-        "arrears": _("Arrears of the three funds of every employer reported that day."),
+        "arrears": _("Total arrears of every employer reported that day, as the reports total them."),
+        "arrears_by_fund": _("Arrears of each fund, and late-payment interest, summed over the employers whose report "
+                             "gives them apart; empty when none does. Some reports give only a total, or social and "
+                             "unemployment insurance together: those employers are counted as without a split by "
+                             "fund, and the funds then add up to less than the total. Interest is never part of the "
+                             "arrears."),
         "new_offenders": _("Employers that joined the offender list (delinquent or evading) in the release."),
         "resolved_offenders": _("Employers that left the offender list: paid, evasion decision annulled, or no "
                                 "longer reported."),
@@ -116,7 +124,7 @@ def trend_charts(series: list, place: str) -> dict:
         return charts.step_chart(title, description, points, end, fmt, i18n.day)
 
     return {
-        "arrears": chart(_("Total arrears, %(place)s", place=place), _("Arrears of the three funds, release by release"),
+        "arrears": chart(_("Total arrears, %(place)s", place=place), _("Total arrears, release by release"),
                          [(r["as_of"], r["arrears_total"]) for r in series], i18n.money),
         "offenders": chart(_("Offender list, %(place)s", place=place),
                            _("Delinquent and evading employers, release by release"),

@@ -10,8 +10,10 @@ from pathlib import Path
 from congkhai.history import notices_on
 from congkhai.text import neutralise
 
+# A fund the report did not split out is left empty (unknown, not 0); interest is apart from the total.
 NOTICE_FIELDS = ["key", "tax_code", "unit_code", "name", "address", "province_code", "arrears_bhxh", "arrears_bhyt",
-                 "arrears_bhtn", "arrears_total", "months_late", "notice_from", "listing_on"]
+                 "arrears_bhtn", "arrears_bhtnld", "arrears_total", "interest", "months_late", "notice_from",
+                 "listing_on"]
 
 
 def write_notices(conn, day: date, path: Path) -> int:

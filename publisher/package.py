@@ -27,6 +27,7 @@ from congkhai.provinces import all_provinces
 from congkhai.rules.changes import leaving_reason
 from congkhai.rules.classification import listing_reason
 from congkhai.rules.corrections import REMOVED
+from congkhai.rules.results import REPORTED_APART, add_amounts, empty as empty_figures
 from congkhai.text import FORMULA_STARTS, neutralise
 
 from congkhai.feeds import (PUBLISHER, PUBLISHER_EN, EmployerRef, FeedItem, employer_url, feed_items_for,
@@ -134,7 +135,9 @@ def employer_values(record: Record, province_names: dict[str, str], commendable:
         "arrears_bhxh": record.arrears_bhxh,
         "arrears_bhyt": record.arrears_bhyt,
         "arrears_bhtn": record.arrears_bhtn,
+        "arrears_bhtnld": record.arrears_bhtnld,
         "arrears_total": record.arrears_total,
+        "interest": record.interest,
         "months_late": record.months_late,
         "evasion_decision": record.evasion_decision,
         "evasion_decision_date": record.evasion_decision_date,
@@ -165,8 +168,8 @@ def change_values(item: FeedItem, province_names: dict[str, str], base_url: str)
         "arrears_delta": change.arrears_delta,
         "permalink": employer_url(base_url, item.key),
     }
-    for name in ("status", "arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_total", "months_late",
-                 "evasion_decision", "enforcement_stage"):
+    for name in ("status", "arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_bhtnld", "arrears_total",
+                 "interest", "months_late", "evasion_decision", "enforcement_stage"):
         values[f"{name}_before"] = getattr(before, name) if before else None
         values[f"{name}_after"] = getattr(after, name) if after else None
     return values
@@ -279,9 +282,15 @@ def _province_rows(built: BuiltRelease, stats: dict[str, dict]) -> Iterable[dict
         }
 
 
+_AMOUNTS = (*REPORTED_APART, "arrears_total", "employers_without_fund_split")
+
+
 def _empty_stats() -> dict:
-    return dict.fromkeys(("employers", COMPLIANT, LATE, NOTICE, DELINQUENT, EVADING, "honour_roll_count", "arrears_bhxh",
-                          "arrears_bhyt", "arrears_bhtn", "arrears_total", "arrears_offenders"), 0)
+    """A province's counts before its first employer; its amounts start as the daily results' do
+    (congkhai.rules.results: a fund no employer's report gives apart is unknown, not 0)."""
+    figures = empty_figures()
+    return {**dict.fromkeys(("employers", COMPLIANT, LATE, NOTICE, DELINQUENT, EVADING, "honour_roll_count",
+                             "arrears_offenders"), 0), **{name: figures[name] for name in _AMOUNTS}}
 
 
 def _count(stats: dict, record: Record, commended: bool) -> None:
@@ -291,10 +300,7 @@ def _count(stats: dict, record: Record, commended: bool) -> None:
     counts["employers"] += 1
     counts[record.status] += 1
     counts["honour_roll_count"] += commended
-    counts["arrears_bhxh"] += record.arrears_bhxh
-    counts["arrears_bhyt"] += record.arrears_bhyt
-    counts["arrears_bhtn"] += record.arrears_bhtn
-    counts["arrears_total"] += record.arrears_total
+    add_amounts(counts, record)
     if record.status in OFFENDER_STATUSES:
         counts["arrears_offenders"] += record.arrears_total
 
@@ -541,10 +547,14 @@ def build_datapackage(built: BuiltRelease, out_dir: Path, settings: dict, writte
         "title_en": f"Employers behind on social, health and unemployment insurance contributions, {as_of.isoformat()}",
         "description": "Công bố hằng ngày của cơ quan BHXH: đơn vị chậm đóng, nợ đọng, trốn đóng bảo hiểm xã hội, "
                        "bảo hiểm y tế, bảo hiểm thất nghiệp, và đơn vị gương mẫu, từ báo cáo của BHXH các tỉnh, "
-                       "thành phố. Số tiền tính bằng đồng (VND).",
+                       "thành phố. Số tiền tính bằng đồng (VND). Nợ từng quỹ để trống khi báo cáo của tỉnh không "
+                       "tách tổng nợ theo quỹ đó (chưa biết, không phải 0); tổng nợ là tổng báo cáo ghi; lãi chậm đóng "
+                       "ghi riêng, không tính vào nợ.",
         "description_en": "Daily publication of the social-insurance agency: employers late, delinquent or evading on "
                           "social, health and unemployment insurance, and exemplary payers, from the provincial "
-                          "offices' reports. Amounts in VND.",
+                          "offices' reports. Amounts in VND. A fund's arrears are empty where the province's report "
+                          "does not split its total by that fund (unknown, not 0); the total is the report's own; "
+                          "late-payment interest is given apart and never added to the arrears.",
         "version": f"{as_of.year}.{as_of.month}.{as_of.day}",
         "created": _utc(built.created_at).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "homepage": base_url,

@@ -16,7 +16,8 @@ from .records import TOTALLED_FIELDS, Record, Reject
 from .validate import HEADER_OF, CellError, RowLayout, ValidatedReport, parse_amount, parse_integer
 
 _COMPARED = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "arrears_bhxh",
-             "arrears_bhyt", "arrears_bhtn", "months_late", "evasion_decision", "enforcement_stage")
+             "arrears_bhyt", "arrears_bhtn", "reported_total", "arrears_bhtnld", "interest", "months_late",
+             "evasion_decision", "enforcement_stage")
 
 
 @dataclass

@@ -5,7 +5,12 @@ changes (which are the status history's new intervals), so a page over a year of
 few thousand small rows instead of the history of a million employers.
 
 Definitions, stated on the results page:
-- arrears: the three funds' arrears of every employer reported that day;
+- arrears: the total arrears of every employer reported that day, as the reports total them;
+- arrears by fund (BHXH, BHYT, BHTN, BHTNLĐ-BNN) and late-payment interest: the sums over the
+  employers whose report gives that amount apart, None (never 0) when none of them does; some
+  reports give only a total, or BHXH and BHTN together, so the funds need not add up to the total.
+  `employers_without_fund_split` counts the employers whose report did not give each of BHXH,
+  BHYT and BHTN apart. Interest is never part of the arrears;
 - newly listed / resolved: joined or left the offender list (delinquent or evading) that day;
 - moved to inspection / investigation: the enforcement stage became an inspection, or a referral
   to the police, that day;
@@ -18,19 +23,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Iterable
 
 from ..models import DELINQUENT, EVADING, OFFENDER_STATUSES
 from .changes import Change, State, leaving_reason
 from .enforcement import INSPECTION, INVESTIGATION, stage_of
 
-FIGURES = ("employers", "arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_total", "arrears_offenders",
-           "delinquent", "evading", "new_offenders", "resolved_offenders", "to_inspection", "to_investigation", "recovered")
+FUNDS = ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn")  # the split by fund every report is asked for
+# Amounts a report may or may not give apart: summed over the employers whose report gives them.
+REPORTED_APART = (*FUNDS, "arrears_bhtnld", "interest")
+FIGURES = ("employers", *FUNDS, "arrears_bhtnld", "arrears_total", "arrears_offenders", "interest",
+           "employers_without_fund_split", "delinquent", "evading", "new_offenders", "resolved_offenders",
+           "to_inspection", "to_investigation", "recovered")
 WINDOWS = (7, 30)
+_apart = attrgetter(*REPORTED_APART)
+_funds = attrgetter(*FUNDS)
 
 
 def empty() -> dict:
-    return dict.fromkeys(FIGURES, 0)
+    """A row before any employer is counted: no amount reported apart yet (None), every count 0."""
+    return {name: None if name in REPORTED_APART else 0 for name in FIGURES}
+
+
+def has_fund_split(amounts) -> bool:
+    """Whether the report gave each of BHXH, BHYT and BHTN apart (a State or a Record)."""
+    return None not in _funds(amounts)
+
+
+def add_amounts(row: dict, amounts) -> None:
+    """Count one employer's arrears (a State or a Record) into a province's row: the total as
+    reported, each amount reported apart into its sum (an unknown one adds nothing, and is not 0),
+    and the employer among those without a split by fund when its report gave none."""
+    for name, value in zip(REPORTED_APART, _apart(amounts)):
+        if value is not None:
+            known = row[name]
+            row[name] = value if known is None else known + value
+    row["arrears_total"] += amounts.arrears_total
+    if not has_fund_split(amounts):
+        row["employers_without_fund_split"] += 1
 
 
 def recovered_by(change: Change) -> int:
@@ -54,10 +85,7 @@ def daily_results(states: Iterable[tuple[str, State]], changes: Iterable[tuple[s
     for code, state in states:
         row = rows.setdefault(code, empty())
         row["employers"] += 1
-        row["arrears_bhxh"] += state.arrears_bhxh
-        row["arrears_bhyt"] += state.arrears_bhyt
-        row["arrears_bhtn"] += state.arrears_bhtn
-        row["arrears_total"] += state.arrears_total
+        add_amounts(row, state)
         if state.status in OFFENDER_STATUSES:
             row["arrears_offenders"] += state.arrears_total
             row["delinquent" if state.status == DELINQUENT else "evading"] += 1
@@ -72,11 +100,12 @@ def daily_results(states: Iterable[tuple[str, State]], changes: Iterable[tuple[s
 
 
 def add(rows: Iterable[dict]) -> dict:
-    """The sum of several rows (provinces into the country)."""
+    """The sum of several rows (provinces into the country); an amount no row reported apart stays None."""
     total = empty()
     for row in rows:
         for name in FIGURES:
-            total[name] += row[name]
+            if row[name] is not None:
+                total[name] = row[name] if total[name] is None else total[name] + row[name]
     return total
 
 

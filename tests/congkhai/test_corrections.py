@@ -36,3 +36,19 @@ def test_states_travel_through_json_with_their_dates():
     state = State("notice", 1, 0, 0, 1, 3, "Số 1/QĐ", date(2026, 1, 2), None, MARCH_3, MARCH_10)
     assert state_from_json(state_to_json(state)) == state
     assert state_from_json(None) is None
+
+
+def test_an_unknown_split_bhtnld_and_interest_travel_through_json_as_they_are():
+    total_only = State("delinquent", None, None, None, 900_000_000, 9, None, None, None,
+                       arrears_bhtnld=None, interest=3_456_789_012)
+    data = state_to_json(total_only)
+    assert (data["arrears_bhxh"], data["arrears_bhtnld"], data["interest"]) == (None, None, 3_456_789_012)
+    assert state_from_json(data) == total_only
+
+
+def test_a_correction_stored_before_bhtnld_and_interest_existed_still_loads():
+    stored = {"status": "delinquent", "arrears_bhxh": 9, "arrears_bhyt": 1, "arrears_bhtn": 0, "arrears_total": 10,
+              "months_late": 4, "evasion_decision": None, "evasion_decision_date": None,
+              "enforcement_stage": "Đã thanh tra", "notice_from": None, "listing_on": None,
+              "not_reported_since": None}
+    assert state_from_json(stored) == LISTED

@@ -7,9 +7,10 @@ from lxml import etree
 
 from congkhai.provinces import all_provinces
 from congkhai.text import nfc
-from congkhai.feeds import employer_url, feed_items_for, recent, render_feed, summary, write_feeds
+from congkhai.feeds import employer_url, feed_items_for, headline, recent, render_feed, summary, write_feeds
 
-from tests.publisher.release_sample import AS_OF, BIG, CREATED, NFD_NAME, REMOVED, built_release
+from tests.publisher.release_sample import (AS_OF, BIG, CREATED, NFD_NAME, REMOVED, TOTAL_ONLY, WITH_INTEREST,
+                                             built_release)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -94,7 +95,7 @@ def keys_in(path):
 
 def test_each_feed_holds_its_own_changes(feeds_dir):
     assert sorted(keys_in(feeds_dir / "changes.atom")) == sorted(
-        ["0200000085", "0301234562", "0312456782", "0700000044", "0800000055", "0900000066"])
+        ["0200000085", "0301234562", "0312456782", "0700000044", "0800000055", "0900000066", TOTAL_ONLY, WITH_INTEREST])
     assert keys_in(feeds_dir / "newly-listed.rss") == ["0700000044"]
     assert keys_in(feeds_dir / "newly-evading.atom") == ["0301234562"]
     assert keys_in(feeds_dir / "resolved.atom") == ["0200000085", "0900000066"]
@@ -120,6 +121,25 @@ def test_entries_have_permalinks_stable_ids_dates_and_vietnamese_summaries(feeds
     removed = atom[employer_url(base, REMOVED.key)]
     assert "không còn trong báo cáo" in removed.title
     assert {tag.term for tag in removed.tags} >= {"delinquent", "province-01", "sector-det-may"}
+
+
+def test_interest_is_told_as_interest_and_an_unknown_fund_never_as_0(feeds_dir, settings):
+    base = settings["CONGKHAI_BASE_URL"]
+    atom = {e.link: e for e in feedparser.parse((feeds_dir / "changes.atom").read_bytes()).entries}
+    interest = atom[employer_url(base, WITH_INTEREST)]
+    assert interest.title.endswith(": thay đổi lãi chậm đóng")                # not "enforcement data changed"
+    assert "Lãi chậm đóng: 3.000.000\u00a0₫ → 3.500.000\u00a0₫." in interest.summary
+    assert "Tổng nợ: 50.000.000\u00a0₫." in interest.summary                  # the total left as it was
+    total_only = atom[employer_url(base, TOTAL_ONLY)]
+    assert total_only.title.endswith("nợ tăng 100.000.000\u00a0₫")
+    assert " 0\u00a0₫" not in total_only.summary and "Lãi" not in total_only.summary
+
+
+def test_a_report_that_splits_a_total_it_gave_alone_is_a_change_by_fund(items):
+    item = next(item for item in items if item.key == TOTAL_ONLY)
+    before = item.change.after
+    split = before._replace(arrears_bhxh=1_200_000_000, arrears_bhyt=200_000_000, arrears_bhtn=100_000_000)
+    assert headline(replace(item, change=replace(item.change, before=before, after=split))) == "thay đổi số nợ theo quỹ"
 
 
 def test_entries_are_dated_when_their_release_was_published_not_at_midnight(items, settings):

@@ -114,3 +114,42 @@ def test_new_revision_is_numbered_after_head_and_holds_the_models_change():
         assert "add_column(sa.Column('website_for_test'" in text
     finally:
         path.unlink()
+
+
+def test_partial_amounts_stay_null_and_a_downgrade_can_only_say_0(database_url):
+    """0005 and 0006: a fund the report did not split out is NULL, never 0, in the intervals and the
+    daily results, beside BHTNLĐ-BNN and interest. Going back to 0004 drops those columns and gives
+    the unknown funds the only value its NOT NULL columns can hold; upgrading again matches the models."""
+    engine = make_engine(database_url)
+    migrations.upgrade(engine, "0004")
+    add_rows(engine)
+    with engine.begin() as conn:
+        results = sa.Table("daily_results", sa.MetaData(), autoload_with=conn)  # as 0004 made it
+        conn.execute(sa.insert(results), {**dict.fromkeys([c.name for c in results.c], 0), "release_id": RELEASE["id"],
+                                          "province_code": "01", "as_of": RELEASE["as_of"], "arrears_bhxh": 5})
+    migrations.upgrade(engine)
+    tables = db.metadata.tables
+    intervals, results = tables["status_intervals"], tables["daily_results"]
+    with engine.begin() as conn:
+        assert conn.execute(sa.select(results.c.employers_without_fund_split)).scalar() == 0  # rows from before
+        conn.execute(sa.update(intervals).values(arrears_bhxh=None, arrears_bhtn=None, arrears_total=900,
+                                                 arrears_bhtnld=20, interest=7))
+        conn.execute(sa.update(results).values(arrears_bhxh=None, arrears_bhtn=None, arrears_bhtnld=20, interest=7,
+                                               employers_without_fund_split=1))
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(intervals.c.arrears_bhxh, intervals.c.arrears_bhyt, intervals.c.arrears_bhtn,
+                                      intervals.c.arrears_total, intervals.c.arrears_bhtnld,
+                                      intervals.c.interest)).one() == (None, 0, None, 900, 20, 7)
+        assert conn.execute(sa.select(results.c.arrears_bhxh, results.c.arrears_bhtnld)).one() == (None, 20)
+    migrations.downgrade(engine, "0004")
+    assert migrations.current(engine) == "0004"
+    columns = sa.inspect(engine)
+    assert {"arrears_bhtnld", "interest"}.isdisjoint(c["name"] for c in columns.get_columns("status_intervals"))
+    assert "employers_without_fund_split" not in {c["name"] for c in columns.get_columns("daily_results")}
+    with engine.connect() as conn:
+        funds = sa.text("SELECT arrears_bhxh, arrears_bhtn, arrears_total FROM status_intervals")
+        assert conn.execute(funds).one() == (0, 0, 900)
+        assert conn.execute(sa.text("SELECT arrears_bhxh, arrears_bhtn FROM daily_results")).one() == (0, 0)
+    migrations.upgrade(engine)
+    assert_matches_models(engine)
+    engine.dispose()

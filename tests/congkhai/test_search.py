@@ -451,6 +451,19 @@ def test_document_of_household_has_no_personal_number():
     assert PERSONAL_NUMBER not in repr(doc)
 
 
+def test_a_total_only_employer_is_indexed_by_its_reported_total_and_no_fund(tmp_path):
+    """The index holds the total the report gives (64-bit), never the funds: an unknown one cannot read 0."""
+    from dataclasses import replace
+
+    total_only = replace(household_record(), arrears_bhxh=None, arrears_bhyt=None, arrears_bhtn=None,
+                         reported_total=5 * BIG, interest=BIG, status="delinquent", months_late=9)
+    doc = search.document(total_only)
+    assert doc["arrears_total"] == 5 * BIG and not {"arrears_bhxh", "interest"} & set(doc)
+    search.build_index(tmp_path / "ix", [doc])
+    result = search.search(search.open_index(tmp_path / "ix"), "Bà Năm", filters={"arrears_min": str(5 * BIG)})
+    assert [(hit.key, hit.arrears_total) for hit in result.hits] == [(HOUSEHOLD_UNIT, 5 * BIG)]
+
+
 def test_documents_with_a_personal_number_are_refused(tmp_path):
     with pytest.raises(ValueError, match="personal number"):
         search.build_index(tmp_path / "a", [make_doc(HOUSEHOLD, key=PERSONAL_NUMBER)])

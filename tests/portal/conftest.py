@@ -3,7 +3,8 @@
 The portal never writes, so the register is built once per session; each test gets a fresh app
 on it. Rows are chosen so every page has something to show: a newly listed and a resolved employer,
 an evading one with đ/Đ in its name, a branch, a household (whose personal number must never
-appear), a name typed in NFD and one that starts like a spreadsheet formula.
+appear), a name typed in NFD and one that starts like a spreadsheet formula, and reports that give
+only a total, BHXH and BHTN in one column, or BHTNLĐ-BNN and interest apart (`as_reported`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from congkhai.policy import DEFAULT_POLICY_PATH
 from congkhai.provinces import all_provinces
 from congkhai.signing import generate_key
 from portal import create_app
+from publisher import pipeline
 from publisher.pipeline import publish
 from tests.publisher.factory import tax_code, write_all
 
@@ -38,6 +40,34 @@ TRANG_BOM = tax_code(number(DONG_NAI, 1))    # delinquent on DAY_1, paid by DAY_
 HOUSEHOLD = f"TA{number(DONG_NAI, 2):04d}A"  # household, addressed by its unit code
 FORMULA = tax_code(number(DA_NANG, 0))       # a name that starts like a formula
 COMPLIANT_KEY = tax_code(number("04", 0))    # an ordinary employer, compliant throughout
+SAI_GON = tax_code(number(HO_CHI_MINH, 1))   # a name typed in NFD; BHXH and BHTN reported together
+BEN_THANH = tax_code(number(HO_CHI_MINH, 2))  # BHTNLĐ-BNN and late-payment interest reported apart
+
+
+def as_reported(day: date) -> dict:
+    """Amounts of reports whose layouts publisher/read.py does not read yet: a total only (the
+    formula-named employer, delinquent on its total), BHXH and BHTN in one column, BHTNLĐ-BNN and
+    interest in columns of their own (the interest grows on DAY_2)."""
+    return {
+        FORMULA: {"arrears_bhxh": None, "arrears_bhyt": None, "arrears_bhtn": None, "reported_total": 9_000_000},
+        SAI_GON: {"arrears_bhxh": None, "arrears_bhyt": 700_000, "arrears_bhtn": None, "reported_total": 4_000_000,
+                  "months_late": 1},
+        BEN_THANH: {"arrears_bhxh": 3_000_000, "arrears_bhyt": 500_000, "arrears_bhtn": 200_000,
+                    "arrears_bhtnld": 100_000, "interest": 250_000 if day == DAY_2 else 200_000, "months_late": 1},
+    }
+
+
+def classifying_as_reported(classify, day: date):
+    """The publisher's classify step, given the records with their `as_reported(day)` amounts, set
+    once the reports are read and reconciled."""
+    amounts = as_reported(day)
+
+    def classify_as_reported(records, policy):
+        for record in records:
+            for name, value in amounts.get(record.key, {}).items():
+                setattr(record, name, value)
+        return classify(records, policy)
+    return classify_as_reported
 
 
 def scenario(day: date) -> dict:
@@ -60,6 +90,7 @@ def scenario(day: date) -> dict:
         (DA_NANG, 0): {"name": "=HYPERLINK(\"http://x\")", "arrears_bhxh": "9.000.000", "months_late": 4},
         (HO_CHI_MINH, 1): {"name": "Công ty TNHH Thương mại Sài Gòn".replace("ư", "u\u031b").replace("à", "a\u0300"),
                            "sector": "Thương mại"},
+        (HO_CHI_MINH, 2): {"name": "Công ty TNHH Đóng tàu Bến Thành"},
     }
 
 
@@ -80,10 +111,13 @@ def published(tmp_path_factory):
                       .replace("\ndays = 15\n", "\ndays = 0\n"), encoding="utf-8")
     settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"), CONGKHAI_POLICY=str(policy))
     generate_key(settings["CONGKHAI_SIGNING_KEY"])
+    classify = pipeline.classify_records
     for day in (DAY_1, DAY_2):
         reports = root / f"reports-{day.isoformat()}"
         write_all(reports, as_of=day, overrides=scenario(day))
-        publish(reports, day, settings)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(pipeline, "classify_records", classifying_as_reported(classify, day))
+            publish(reports, day, settings)
     return settings
 
 

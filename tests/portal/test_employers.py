@@ -6,7 +6,8 @@ import pytest
 
 from congkhai.taxcode import mask_personal_id
 
-from .conftest import BIEN_HOA, COMPLIANT_KEY, DONG_A, HA_THANH, HOUSEHOLD, PERSONAL_NUMBER, TRANG_BOM, html, soup
+from .conftest import (BEN_THANH, BIEN_HOA, COMPLIANT_KEY, DONG_A, FORMULA, HA_THANH, HOUSEHOLD, PERSONAL_NUMBER,
+                       SAI_GON, TRANG_BOM, html, soup)
 
 
 def test_evading_employer_is_barred_from_tenders(client):
@@ -121,3 +122,69 @@ def test_a_household_page_is_found_by_its_unit_code_however_typed(client, typed)
     assert response.status_code == 301 and response.headers["Location"] == f"/employers/{HOUSEHOLD}"
     assert client.get(f"/api/v1/employers/{quote(typed)}").get_json()["employer"]["key"] == HOUSEHOLD
     assert client.get("/search", query_string={"q": typed}).headers["Location"] == f"/employers/{HOUSEHOLD}"
+
+
+def arrears_rows(client, key, lang="vi") -> dict:
+    page = soup(client.get(f"/employers/{key}?lang={lang}"))
+    return {tr.th.get_text(strip=True): tr.td.get_text(" ", strip=True) for tr in page.select("table.arrears tr")}
+
+
+def test_a_fund_the_report_did_not_split_out_reads_not_reported_by_fund_never_0(client):
+    english = arrears_rows(client, FORMULA, "en")
+    assert [english[f"{name} insurance ({fund})"] for name, fund in
+            (("Social", "BHXH"), ("Health", "BHYT"), ("Unemployment", "BHTN"))] == ["not reported by fund"] * 3
+    assert english["Total"] == "VND\u00a09,000,000"                     # the report's own total
+    vietnamese = arrears_rows(client, FORMULA)
+    assert vietnamese["Bảo hiểm xã hội (BHXH)"] == "không báo cáo theo quỹ"
+    assert vietnamese["Tổng cộng"] == "9.000.000\u00a0₫"
+    combined = arrears_rows(client, SAI_GON)
+    assert combined["Bảo hiểm y tế (BHYT)"] == "700.000\u00a0₫"
+    assert combined["Bảo hiểm xã hội (BHXH)"] == combined["Bảo hiểm thất nghiệp (BHTN)"] == "không báo cáo theo quỹ"
+    data = client.get(f"/employers/{FORMULA}.json").get_json()["employer"]
+    assert (data["arrears_bhxh"], data["arrears_bhyt"], data["arrears_bhtn"], data["arrears_total"]) == (
+        None, None, None, 9_000_000)
+    assert data["status"] == "delinquent"                                 # classified on its total
+
+
+def test_interest_is_shown_apart_and_never_added_into_the_total(client):
+    english = arrears_rows(client, BEN_THANH, "en")
+    assert english["Occupational accident and disease insurance (BHTNLĐ-BNN)"] == "VND\u00a0100,000"
+    assert english["Total"] == "VND\u00a03,800,000"                     # 3 + 0.5 + 0.2 + 0.1 million, no interest
+    assert english["Late-payment interest"] == "VND\u00a0250,000 (not included in the total)"
+    vietnamese = arrears_rows(client, BEN_THANH)
+    assert vietnamese["Lãi chậm đóng"] == "250.000\u00a0₫ (không tính vào tổng nợ)"
+    assert list(vietnamese).index("Lãi chậm đóng") > list(vietnamese).index("Tổng cộng")
+    data = client.get(f"/employers/{BEN_THANH}.json").get_json()
+    assert (data["employer"]["arrears_bhtnld"], data["employer"]["interest"]) == (100_000, 250_000)
+    assert [h["interest"] for h in data["history"]] == [200_000, 250_000]
+    assert not {"Lãi chậm đóng", "Bảo hiểm tai nạn lao động, bệnh nghề nghiệp (BHTNLĐ-BNN)"} & set(
+        arrears_rows(client, FORMULA))                                    # neither reported: no line at all
+
+
+def test_the_api_answers_null_for_an_unknown_fund_as_its_openapi_document_says(client):
+    from jsonschema import Draft202012Validator
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    state = document["components"]["schemas"]["State"]["properties"]
+    assert state["arrears_bhxh"]["type"] == ["integer", "null"]
+    assert "unknown, not 0" in state["arrears_bhxh"]["description"]
+    assert "never part of arrears_total" in state["interest"]["description"]
+    assert "BHTNLĐ-BNN" in state["arrears_bhtnld"]["description"]
+    validator = Draft202012Validator({"$ref": "#/components/schemas/EmployerDetail",
+                                      "components": document["components"]})
+    total_only = client.get(f"/api/v1/employers/{FORMULA}").get_json()
+    validator.validate(total_only)
+    amounts = ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_total")
+    assert [total_only["state"][name] for name in amounts] == [None, None, None, 9_000_000]
+    assert all(h["arrears_bhxh"] is None for h in total_only["history"])
+    interest = client.get(f"/api/v1/employers/{BEN_THANH}").get_json()
+    validator.validate(interest)
+    assert (interest["state"]["interest"], interest["state"]["arrears_total"]) == (250_000, 3_800_000)
+
+
+def test_an_interest_change_is_told_in_the_employer_s_feed_and_no_fund_reads_0(client):
+    feed = feedparser.parse(client.get(f"/employers/{BEN_THANH}.atom").data)
+    assert not feed.bozo and [entry.title for entry in feed.entries] == [
+        "Công ty TNHH Đóng tàu Bến Thành: thay đổi lãi chậm đóng"]
+    assert "Lãi chậm đóng: 200.000\u00a0₫ → 250.000\u00a0₫." in feed.entries[0].summary
+    assert "Tổng nợ: 3.800.000\u00a0₫." in feed.entries[0].summary

@@ -59,6 +59,18 @@ def test_csv_is_exactly_the_filtered_view_and_safe_in_a_spreadsheet(client):
     assert len(whole) == client.get("/lists/honour-roll.json").get_json()["pagination"]["total"]
 
 
+def test_list_downloads_leave_an_unknown_fund_empty_and_json_null(client):
+    formula = next(row for row in read_csv(client.get("/lists/offenders.csv")) if row["Mã định danh"] == FORMULA)
+    assert (formula["Nợ BHXH"], formula["Nợ BHYT"], formula["Nợ BHTN"]) == ("", "", "")   # never "0"
+    assert (formula["Nợ BHTNLĐ-BNN"], formula["Lãi chậm đóng (đồng)"]) == ("", "")
+    english = next(row for row in read_csv(client.get("/lists/offenders.csv?lang=en")) if row["Identifier"] == FORMULA)
+    assert english["Social insurance arrears"] == "" and english["Total arrears (VND)"] == "9000000"
+    assert "Late-payment interest (VND)" in english
+    row = next(row for row in client.get("/lists/offenders.json").get_json()["rows"] if row["key"] == FORMULA)
+    assert (row["arrears_bhxh"], row["arrears_bhtnld"], row["interest"], row["arrears_total"]) == (
+        None, None, None, 9_000_000)
+
+
 @pytest.mark.parametrize("full_history", [False, True])
 def test_honour_roll_query_agrees_with_the_rule(app, full_history):
     with app.app_context():

@@ -2,7 +2,7 @@
 import csv
 import io
 
-from tests.portal.conftest import DONG_NAI, HANOI, soup
+from tests.portal.conftest import DA_NANG, DONG_NAI, HANOI, HO_CHI_MINH, soup
 
 
 def test_province_series_counts_the_day_s_listings_and_recovery(client):
@@ -14,6 +14,24 @@ def test_province_series_counts_the_day_s_listings_and_recovery(client):
     assert second["recovered"] == 80_000_000                                    # Trảng Bom paid in full
     assert second["arrears_total"] == second["arrears_bhxh"] + second["arrears_bhyt"] + second["arrears_bhtn"]
     assert first["recovered"] == 0 and first["new_offenders"] == 0             # the first release has no "before"
+
+
+def test_fund_sums_leave_out_what_no_report_split_and_interest_stays_apart(client):
+    hcmc = client.get(f"/results.json?province={HO_CHI_MINH}").get_json()["series"][-1]
+    assert (hcmc["arrears_bhtnld"], hcmc["interest"]) == (100_000, 250_000)
+    assert hcmc["employers_without_fund_split"] == 1                          # BHXH and BHTN reported together
+    assert hcmc["arrears_total"] == 4_000_000 + 3_800_000                     # reported totals, interest not in them
+    assert hcmc["arrears_bhyt"] == 700_000 + 500_000 and hcmc["arrears_bhxh"] == 3_000_000
+    da_nang = client.get(f"/results.json?province={DA_NANG}").get_json()["series"][-1]
+    assert da_nang["employers_without_fund_split"] == 1 and da_nang["arrears_bhxh"] == 0   # a total only
+    assert da_nang["arrears_total"] == 9_000_000 and da_nang["arrears_bhtnld"] is None       # nobody reported it
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/results.csv?province={DA_NANG}&lang=en")
+                                           .get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[-1]["Occupational accident and disease insurance arrears"] == ""
+    assert rows[-1]["Employers without a split by fund"] == "1"
+    cells = [td.get_text() for td in soup(client.get(f"/results?province={DA_NANG}&lang=en"))
+             .select("#table-title ~ div table tbody tr")[0].find_all("td")]
+    assert "not reported by fund" in cells and "not reported" in cells    # BHTNLĐ-BNN and interest: nobody gave them
 
 
 def test_country_is_the_sum_of_its_provinces(client):

@@ -4,7 +4,7 @@ import re
 import feedparser
 import pytest
 
-from .conftest import BRANCH, DONG_A, HOUSEHOLD, PERSONAL_NUMBER, TRANG_BOM, html, soup
+from .conftest import BRANCH, DONG_A, FORMULA, HOUSEHOLD, PERSONAL_NUMBER, SAI_GON, TRANG_BOM, html, soup
 
 
 def results(client, url):
@@ -22,6 +22,16 @@ def test_names_are_found_with_or_without_marks(client, q):
 def test_nfd_name_is_found_by_its_nfc_spelling(client):
     data, _ = results(client, "/search.json?q=Thương mại Sài Gòn")
     assert data["results"][0]["name"] == "Công ty TNHH Thương mại Sài Gòn"
+
+
+def test_results_show_the_reported_total_of_an_employer_whose_funds_are_unknown(client):
+    data, keys = results(client, "/search.json?q=Thương mại Sài Gòn")
+    hit = data["results"][0]
+    assert hit["key"] == SAI_GON and hit["arrears_total"] == 4_000_000 and "arrears_bhxh" not in hit
+    data, keys = results(client, "/search.json?status=delinquent&province=48")
+    assert FORMULA in keys and data["results"][keys.index(FORMULA)]["arrears_total"] == 9_000_000
+    page = soup(client.get("/search?q=Thương mại Sài Gòn&lang=en")).get_text()
+    assert "VND\u00a04,000,000" in page and "VND\u00a00" not in page
 
 
 @pytest.mark.parametrize("q, key", [

@@ -1,7 +1,16 @@
-"""Fixtures of the publisher's command-line tests."""
+"""Fixtures of the publisher's tests: the command line's environment, and a database holding the
+hand-built sample release (release_sample.py)."""
+from datetime import timedelta
+
 import pytest
 
+from congkhai.provinces import all_provinces
+from congkhai.rules.changes import diff_states
+from congkhai.rules.results import daily_results
 from publisher.cli import main
+from publisher.store import init_db, load_previous, make_engine, write_release
+
+from .release_sample import AS_OF, built_release, records
 
 
 @pytest.fixture
@@ -14,3 +23,21 @@ def env(tmp_path, monkeypatch):
     monkeypatch.delenv("CONGKHAI_SIGNING_KEY", raising=False)
     assert main(["keygen"]) == 0
     return tmp_path
+
+
+@pytest.fixture
+def sample_register(database_url):
+    """A fresh database (SQLite, then PostgreSQL) holding the sample release as a first release, with
+    its daily results: its total-only, BHXH+BHTN-combined and interest employers included. Yields
+    (engine, the BuiltRelease written)."""
+    current = records()
+    states = {record.key: record.state() for record in current}
+    provinces = [province.code for province in all_provinces()]
+    built = built_release(records=current, changes=diff_states({}, states), previous_as_of=None,
+                          results=daily_results(((r.province_code, states[r.key]) for r in current), [], provinces))
+    engine = make_engine(database_url)
+    init_db(engine)
+    with engine.begin() as conn:
+        write_release(conn, built, load_previous(conn, AS_OF, AS_OF - timedelta(days=365)), None)
+    yield engine, built
+    engine.dispose()

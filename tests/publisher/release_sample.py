@@ -20,17 +20,22 @@ HOUSEHOLD_NUMBER = "001234567823"
 NFD_NAME = unicodedata.normalize("NFD", "Công ty Cổ phần Thủy sản Ế Ộ Ự Miền Tây")
 FORMULA_NAMES = ['=HYPERLINK("http://evil.example","Bấm")', "+84 912 345 678", "@SUM(1)", "-1+2"]
 BIG = 3_456_789_012  # more than 2**31
+# Reports that do not split every fund (publisher.records.Record): a total only; BHXH and BHTN in one
+# column; BHTNLĐ-BNN and late-payment interest in columns of their own.
+TOTAL_ONLY, COMBINED, WITH_INTEREST = "0200000014", "0200000021", "0200000039"
 
 
 def record(n: int, tax: str, name: str, status: str, *, province="01", household=False, arrears=(0, 0, 0),
-           months=0, decision=None, decision_date=None, stage=None, address=None, unit_code=None) -> Record:
+           months=0, decision=None, decision_date=None, stage=None, address=None, unit_code=None, total=None,
+           bhtnld=None, interest=None) -> Record:
     return Record(source=f"{province}.csv", line=n + 1, province_code=province,
                   unit_code=unit_code or f"DV{n:04d}", tax=parse_tax_code(tax, household=household),
                   name=clean(name), address=clean(address or f"Số {n} đường Đinh Tiên Hoàng, phường Đa Kao"),
                   ownership_type="Hộ kinh doanh" if household else "Công ty TNHH", sector="Thủy sản",
                   employees=n * 10, arrears_bhxh=arrears[0], arrears_bhyt=arrears[1], arrears_bhtn=arrears[2],
                   months_late=months, evasion_decision=decision, evasion_decision_date=decision_date,
-                  enforcement_stage=stage, status=status)
+                  enforcement_stage=stage, status=status, reported_total=total, arrears_bhtnld=bhtnld,
+                  interest=interest)
 
 
 def records() -> list[Record]:
@@ -55,6 +60,12 @@ def records() -> list[Record]:
                arrears=(2_000_000, 300_000, 100_000), months=2),
         record(12, "0100000074", "Công ty TNHH Một thành viên Hải Âu", "evading", province="48",
                arrears=(0, 0, 0), decision="Số 7/QĐ-TTr ngày 01/10/2026", decision_date=date(2026, 10, 1)),
+        record(13, TOTAL_ONLY, "Công ty TNHH Cảng Biển Đình Vũ", "delinquent", province="31",
+               arrears=(None, None, None), total=1_500_000_000, months=9),
+        record(14, COMBINED, "Công ty Cổ phần Thép Hải Phòng", "late", province="31",
+               arrears=(None, 2_000_000, None), total=12_000_000, months=1),
+        record(15, WITH_INTEREST, "Công ty TNHH Đóng tàu Bạch Đằng", "delinquent", province="31",
+               arrears=(40_000_000, 7_000_000, 2_000_000), bhtnld=1_000_000, interest=3_500_000, months=5),
     ]
     return sorted(rows, key=lambda r: r.key)
 
@@ -71,6 +82,8 @@ def previous_states(current: list[Record]) -> dict:
     states["0301234562"] = replace(by_key["0301234562"], status="delinquent", evasion_decision=None,
                                    evasion_decision_date=None).state()                       # newly evading
     states["0900000066"] = replace(by_key["0900000066"], status="delinquent", months_late=5).state()  # resolved
+    states[TOTAL_ONLY] = replace(by_key[TOTAL_ONLY], reported_total=1_400_000_000).state()         # total up
+    states[WITH_INTEREST] = replace(by_key[WITH_INTEREST], interest=3_000_000).state()             # interest up
     states[REMOVED.key] = replace(by_key["0100233488"], status="delinquent", months_late=4,
                                   arrears_bhxh=5_000_000).state()                            # removed, resolved
     return states

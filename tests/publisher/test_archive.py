@@ -154,7 +154,7 @@ def test_index_lists_every_release_newest_first_and_replaces_a_rerun(settings, s
     assert index["releases"][0]["partial"] is True
     assert index["current"] == "2026-11-25"
     assert index["releases"][0]["datapackage_sha256"] == result["datapackage_sha256"]
-    assert index["releases"][0]["counts"]["offenders"] == 5
+    assert index["releases"][0]["counts"]["offenders"] == 7
 
 
 def test_a_broken_index_is_an_error_not_silently_replaced(settings, signer):

@@ -40,3 +40,19 @@ def test_classify_records_and_honour_roll():
     assert {r.key: r.status for r in records}[row(2)["Mã số thuế"]] == "delinquent"
     assert honour_roll(records, disqualified={row(3)["Mã số thuế"]}) == {row(1)["Mã số thuế"]}
 
+
+
+def test_the_status_rules_read_the_reported_total_whatever_the_funds_say():
+    """A total-only report leaves every fund unknown (None): its employer is classified by the total,
+    and interest, never part of the arrears, cannot make an employer owe."""
+    from .release_sample import COMBINED, TOTAL_ONLY, WITH_INTEREST, records
+
+    sample = {record.key: replace(record, status="") for record in records()}
+    classified = classify_records([sample[TOTAL_ONLY], sample[COMBINED], sample[WITH_INTEREST]], POLICY)
+    statuses = {record.key: (record.status, record.arrears_total) for record in classified}
+    assert statuses[TOTAL_ONLY] == ("delinquent", 1_500_000_000)        # 9 months, funds unknown
+    assert statuses[COMBINED] == ("late", 12_000_000)
+    assert statuses[WITH_INTEREST] == ("delinquent", 50_000_000)        # interest 3.5 million not in it
+    interest_only = replace(sample[WITH_INTEREST], arrears_bhxh=0, arrears_bhyt=0, arrears_bhtn=0, arrears_bhtnld=0,
+                            months_late=0)
+    assert classify_records([interest_only], POLICY)[0].status == "compliant"

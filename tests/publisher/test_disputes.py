@@ -188,3 +188,27 @@ def test_dispute_show_says_its_moments_are_utc(tmp_path, db_settings, monkeypatc
     out = capsys.readouterr().out
     assert "  opened:      2026-11-26 (2026-11-25 20:00:00 UTC)\n" in out
     assert "  resolved:    " in out and out.split("  resolved:    ")[1].split("\n")[0].endswith(" UTC")
+
+
+def test_an_upheld_compliant_dispute_zeroes_what_the_report_stated_and_invents_nothing(sample_register, tmp_path):
+    """Owing nothing makes every fund 0, known from the total; BHTNLĐ-BNN and interest become 0 only
+    where the report gave them, so a total-only entry does not gain amounts it never had."""
+    from congkhai.corrections import correction_rows
+
+    from .release_sample import AS_OF as SAMPLE_DAY, TOTAL_ONLY, WITH_INTEREST
+
+    engine, _ = sample_register
+    with engine.begin() as conn:
+        for key in (TOTAL_ONLY, WITH_INTEREST):
+            submission, problems = disputes.check_submission(key, key, "Trần Văn Đức", "duc@example.vn", REASON,
+                                                             None, 1000)
+            assert not problems
+            reference = disputes.open_dispute(conn, submission, NOW, 3, str(tmp_path))
+            disputes.resolve_dispute(conn, reference, disputes.UPHELD, "Đã nộp đủ.", NOW, "compliant", SAMPLE_DAY)
+    with engine.connect() as conn:
+        corrected = {row["key"]: row["corrected_state"] for row in correction_rows(conn, include_pending=True)}
+    paid = corrected[WITH_INTEREST]
+    assert (paid.arrears_bhxh, paid.arrears_bhtnld, paid.arrears_total, paid.interest) == (0, 0, 0, 0)
+    total_only = corrected[TOTAL_ONLY]
+    assert (total_only.arrears_bhxh, total_only.arrears_total) == (0, 0)
+    assert total_only.arrears_bhtnld is None and total_only.interest is None

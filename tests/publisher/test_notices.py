@@ -62,3 +62,24 @@ def test_crossing_paying_in_time_and_listing_on_the_planned_date(tmp_path, db_se
     assert main(["notices", "--as-of", days[1].isoformat(), "--out", str(out)]) == 0
     assert {n["key"] for n in rows(out)} == {hanoi, hcmc}
     assert main(["notices", "--as-of", "2020-01-01"]) == 2
+
+
+def test_a_notice_leaves_a_fund_the_report_did_not_split_out_empty(sample_register, tmp_path):
+    """The operator's letter says what the report says: no 0 for an unknown fund, interest apart."""
+    from publisher.notices import write_notices
+
+    from .release_sample import AS_OF as SAMPLE_DAY, COMBINED, WITH_INTEREST
+
+    engine, _ = sample_register
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE status_intervals SET status = 'notice' WHERE employer_id IN "
+                             "(SELECT id FROM employers WHERE key IN (:a, :b))"), {"a": COMBINED, "b": WITH_INTEREST})
+    with engine.connect() as conn:
+        assert write_notices(conn, SAMPLE_DAY, tmp_path / "notices.csv") == 2
+    letters = {row["key"]: row for row in rows(tmp_path / "notices.csv")}
+    combined = letters[COMBINED]
+    assert (combined["arrears_bhxh"], combined["arrears_bhyt"], combined["arrears_bhtn"]) == ("", "2000000", "")
+    assert combined["arrears_total"] == "12000000" and combined["interest"] == ""
+    interest = letters[WITH_INTEREST]
+    assert [interest[name] for name in ("arrears_bhtnld", "arrears_total", "interest")] == [
+        "1000000", "50000000", "3500000"]

@@ -9,6 +9,8 @@ import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
+from congkhai.provinces import all_provinces
+from congkhai.rules.results import FUNDS, REPORTED_APART, daily_results
 from congkhai.signing import generate_key, verify_signature
 from congkhai.text import nfc
 from publisher import package
@@ -18,7 +20,8 @@ from congkhai.text import neutralise
 from publisher.package import (DATAPACKAGE, SIGNATURE, SUMS, TABLES, column_names, load_schema,
                                write_release_files)
 
-from .release_sample import (AS_OF, BIG, CREATED, FORMULA_NAMES, HOUSEHOLD_NUMBER, NFD_NAME, REMOVED, built_release)
+from .release_sample import (AS_OF, BIG, COMBINED, CREATED, FORMULA_NAMES, HOUSEHOLD_NUMBER, NFD_NAME, REMOVED,
+                             TOTAL_ONLY, WITH_INTEREST, built_release, records)
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -78,7 +81,7 @@ def test_datapackage_metadata(release, settings):
                                        "title": "Creative Commons Attribution 4.0 International"}]
     assert descriptor["policy"]["delinquent_min_months"] == 3
     assert descriptor["release"]["previous"] == "2026-11-24"
-    assert descriptor["release"]["counts"]["offenders"] == 5
+    assert descriptor["release"]["counts"]["offenders"] == 7
     assert descriptor["release"]["signing_key_id"] == result["signing_key_id"]
     assert len(descriptor["sources"]) == 34
     for resource in descriptor["resources"]:
@@ -106,11 +109,12 @@ def test_csv_columns_follow_the_schemas(release):
 
 
 def test_shared_fields_are_defined_alike_in_every_schema():
-    seen = {}
+    seen, sums = {}, {}
     for resource in TABLES:
         for field in load_schema(resource)["fields"]:
-            if field["name"] in ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_total"):
-                continue  # provinces.csv describes them as sums
+            if field["name"] in (*REPORTED_APART, "arrears_total") and resource in ("provinces", "results"):
+                assert sums.setdefault(field["name"], field) == field, (resource, field["name"])  # sums, alike
+                continue
             assert seen.setdefault(field["name"], field) == field, (resource, field["name"])
 
 
@@ -129,7 +133,7 @@ def test_offender_list_holds_delinquent_and_evading_by_total_arrears(release):
 def test_employers_file_has_status_honour_roll_and_permalinks(release, settings):
     out, _ = release
     rows = {row["key"]: row for row in read_csv(out / "employers.csv")}
-    assert len(rows) == 12
+    assert len(rows) == 15
     assert rows["0100233488"]["honour_roll"] == "true" and rows["0400000011"]["honour_roll"] == "false"
     assert rows["0100233488-001"]["tax_code"] == "0100233488-001"
     assert rows["0100233488-001"]["permalink"] == settings["CONGKHAI_BASE_URL"] + "/employers/0100233488-001"
@@ -175,11 +179,70 @@ def test_provinces_file_counts_every_province(release):
     out, _ = release
     rows = {row["province_code"]: row for row in read_csv(out / "provinces.csv")}
     assert len(rows) == 34
-    assert sum(int(row["employers"]) for row in rows.values()) == 12
+    assert sum(int(row["employers"]) for row in rows.values()) == 15
     hcm = rows["79"]
     assert (hcm["employers"], hcm["late"], hcm["delinquent"], hcm["evading"], hcm["offenders"]) == ("4", "1", "1", "1", "2")
     assert int(hcm["arrears_offenders"]) == 59_000_000 + 9_000_000
     assert rows["48"]["arrears_total"] == str(BIG + 600_000_000 + 70_000_000)
+
+
+def test_an_unknown_fund_is_an_empty_cell_and_null_never_0(release):
+    out, _ = release
+    employers = {row["key"]: row for row in read_csv(out / "employers.csv")}
+    assert [employers[TOTAL_ONLY][name] for name in FUNDS] == ["", "", ""]
+    assert employers[TOTAL_ONLY]["arrears_total"] == "1500000000"            # the report's own total
+    assert [employers[COMBINED][name] for name in FUNDS] == ["", "2000000", ""]
+    assert employers[COMBINED]["arrears_total"] == "12000000"
+    assert employers[TOTAL_ONLY]["arrears_bhtnld"] == employers[TOTAL_ONLY]["interest"] == ""
+    listed = read_csv(out / "delinquent.csv")
+    assert [row["key"] for row in listed][:2] == ["0100233488-001", TOTAL_ONLY]  # ranked by the total
+    assert [listed[1][name] for name in FUNDS] == ["", "", ""]
+    lines = {line["key"]: line for line in map(json.loads, (out / "employers.jsonl").read_text("utf-8").splitlines())}
+    assert [lines[COMBINED][name] for name in REPORTED_APART] == [None, 2_000_000, None, None, None]
+    sheet = list(load_workbook(out / f"congkhai-{AS_OF.isoformat()}.xlsx", read_only=True)["Nợ đọng"].values)
+    columns = column_names("delinquent")
+    total_only = next(row for row in sheet if row[columns.index("key")] == TOTAL_ONLY)
+    assert [total_only[columns.index(name)] for name in FUNDS] == [None, None, None]
+
+
+def test_interest_and_bhtnld_are_published_apart_and_interest_never_in_the_total(release):
+    out, _ = release
+    employer = next(row for row in read_csv(out / "employers.csv") if row["key"] == WITH_INTEREST)
+    assert (employer["arrears_bhtnld"], employer["interest"]) == ("1000000", "3500000")
+    assert employer["arrears_total"] == "50000000"                            # 40 + 7 + 2 + 1 million
+    changes = {row["key"]: row for row in read_csv(out / "changes.csv")}
+    interest = changes[WITH_INTEREST]
+    assert (interest["change"], interest["arrears_delta"]) == ("arrears_changed", "0")
+    assert (interest["interest_before"], interest["interest_after"]) == ("3000000", "3500000")
+    total_only = changes[TOTAL_ONLY]
+    assert total_only["arrears_delta"] == "100000000" and total_only["arrears_total_before"] == "1400000000"
+    assert [total_only[f"{name}_{when}"] for name in FUNDS for when in ("before", "after")] == [""] * 6
+
+
+def test_province_sums_add_the_known_funds_and_count_the_employers_without_a_split(release):
+    out, _ = release
+    rows = {row["province_code"]: row for row in read_csv(out / "provinces.csv")}
+    hai_phong = rows["31"]
+    assert [hai_phong[name] for name in REPORTED_APART] == ["40000000", "9000000", "2000000", "1000000", "3500000"]
+    assert hai_phong["arrears_total"] == str(1_500_000_000 + 12_000_000 + 50_000_000)
+    assert hai_phong["employers_without_fund_split"] == "2"
+    hanoi = rows["01"]
+    assert hanoi["arrears_bhxh"] != "" and hanoi["arrears_bhtnld"] == hanoi["interest"] == ""  # nobody gives them
+    assert hanoi["employers_without_fund_split"] == "0"
+    assert rows["04"]["arrears_bhxh"] == "" and rows["04"]["arrears_total"] == "0"             # nobody reported
+
+
+def test_results_file_holds_unknown_fund_sums_as_empty_cells(tmp_path, settings, signer):
+    current = records()
+    provinces = [province.code for province in all_provinces()]
+    built = built_release(results=daily_results(((r.province_code, r.state()) for r in current), [], provinces))
+    out, _ = write(tmp_path, settings, signer, built=built)
+    report = frictionless.validate(out / DATAPACKAGE)
+    assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])
+    rows = {row["province_code"]: row for row in read_csv(out / "results.csv")}
+    assert len(rows) == 34
+    assert (rows["31"]["arrears_bhxh"], rows["31"]["employers_without_fund_split"]) == ("40000000", "2")
+    assert rows["31"]["interest"] == "3500000" and rows["79"]["interest"] == "" and rows["04"]["arrears_bhyt"] == ""
 
 
 def test_partial_release_says_which_provinces_are_missing(tmp_path, settings, signer):
@@ -221,7 +284,7 @@ def test_json_lines_keep_values_and_types(release):
     out, _ = release
     lines = [json.loads(line) for line in (out / "employers.jsonl").read_text(encoding="utf-8").splitlines()]
     by_key = {line["key"]: line for line in lines}
-    assert len(lines) == 12 and list(lines[0]) == column_names("employers")
+    assert len(lines) == 15 and list(lines[0]) == column_names("employers")
     assert by_key["0312456782"]["name"] == FORMULA_NAMES[0]
     assert by_key["0100233488-001"]["arrears_bhxh"] == BIG
     assert by_key["0100233488"]["honour_roll"] is True and by_key["0100233488"]["evasion_decision"] is None
@@ -254,8 +317,8 @@ def test_workbook_sheets_are_capped_and_say_so(tmp_path, settings, signer, monke
     book = load_workbook(out / f"congkhai-{AS_OF.isoformat()}.xlsx", read_only=True)
     assert len(list(book["Nợ đọng"].values)) == 3
     intro = [row for row in book["Giới thiệu"].values if row and row[0] == "Nợ đọng"][0]
-    assert intro[2] == "2 / 5 (chỉ 2 dòng đầu)" and intro[3] == "delinquent.csv"
-    assert len(read_csv(out / "delinquent.csv")) == 5
+    assert intro[2] == "2 / 7 (chỉ 2 dòng đầu)" and intro[3] == "delinquent.csv"
+    assert len(read_csv(out / "delinquent.csv")) == 7
 
 
 def test_vietnamese_text_round_trips_as_nfc(release):

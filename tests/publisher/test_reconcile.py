@@ -141,3 +141,19 @@ def test_an_error_value_in_an_amount_rejects_the_row_naming_the_cell(tmp_path):
     rows = [row(n) for n in range(1, 30)] + [row(30, arrears_bhxh="#VALUE!", months_late=4)]
     report = validated(write_csv(tmp_path, "01", rows, totals_row=totals(rows[:-1])), "01")
     assert [(r.line, r.field, r.value) for r in report.rejects] == [(31, "Nợ BHXH", "#VALUE!")]
+
+
+@pytest.mark.parametrize("field", ["reported_total", "arrears_bhtnld", "interest"])
+def test_two_rows_of_one_employer_differing_only_in_total_bhtnld_or_interest_conflict(field):
+    """Regression: the comparison of repeated rows looked at the three funds only, so a second row
+    with another total, BHTNLĐ-BNN or interest was dropped as an identical duplicate."""
+    from dataclasses import replace
+
+    from publisher.reconcile import find_duplicates
+
+    from .release_sample import WITH_INTEREST, records
+
+    first = next(record for record in records() if record.key == WITH_INTEREST)
+    second = replace(first, line=first.line + 1, **{field: 1})
+    kept, notes, found = find_duplicates([first, second])
+    assert notes == [] and len(found) == 2 and f"with different data ({field})" in str(found[0])

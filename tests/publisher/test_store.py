@@ -233,3 +233,27 @@ def test_a_large_release_leaves_the_planner_statistics_of_its_tables(tmp_path, d
         rows = dict(c.execute(sa.text("select relname, reltuples from pg_class where relnamespace = "
                                       "current_schema()::regnamespace and relname in ('employers', 'status_intervals')")).all())
         assert rows["employers"] >= 100 and rows["status_intervals"] >= 100
+
+
+def test_an_unknown_fund_is_stored_null_and_read_back_none(sample_register):
+    """Intervals, the register the next run reads, the daily results and their backfill from the
+    history all keep a fund the report did not split out as NULL, never 0, beside BHTNLĐ-BNN and
+    interest."""
+    from congkhai.models import DailyResult
+    from congkhai.rules.results import REPORTED_APART
+    from publisher.store import register, results_from_history
+
+    from .release_sample import AS_OF as SAMPLE_DAY, COMBINED, TOTAL_ONLY, WITH_INTEREST
+
+    engine, built = sample_register
+    with engine.connect() as conn:
+        stored = states_on(conn, SAMPLE_DAY)
+        assert register(conn, SAMPLE_DAY)[1] == stored == {record.key: record.state() for record in built.records}
+        assert stored[TOTAL_ONLY][1:5] == (None, None, None, 1_500_000_000)
+        assert (stored[COMBINED].arrears_bhxh, stored[COMBINED].arrears_bhyt) == (None, 2_000_000)
+        assert (stored[WITH_INTEREST].arrears_bhtnld, stored[WITH_INTEREST].interest) == (1_000_000, 3_500_000)
+        rows = {row["province_code"]: dict(row) for row in conn.execute(sa.select(DailyResult.__table__)).mappings()}
+        assert [rows["31"][name] for name in REPORTED_APART] == [40_000_000, 9_000_000, 2_000_000, 1_000_000, 3_500_000]
+        assert rows["31"]["employers_without_fund_split"] == 2
+        assert rows["01"]["arrears_bhtnld"] is None and rows["04"]["arrears_bhxh"] is None
+        assert results_from_history(conn, dict(latest_release(conn)), None) == built.results
