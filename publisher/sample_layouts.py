@@ -423,6 +423,7 @@ class LayoutWriter:
         self._label = next(i for i, c in enumerate(columns) if c.value == layout.label_value)
         self._name = next(i for i, c in enumerate(columns) if c.value == "name")
         self._totals = [0] * len(self._summed)
+        self._unshown = [value for value in ("decision", "stage") if not layout.shows(value)]
         self._groups: dict = {}
         self._by_district: dict[str, Counter] = {}
         if fmt == "xlsx":
@@ -505,10 +506,8 @@ class LayoutWriter:
     def append(self, entry) -> None:
         """One employer's row. An evasion decision or an enforcement stage the layout has no column
         for is dropped from `entry`, so that statuses counted from it are those the publisher reads."""
-        if not self.layout.shows("decision"):
-            entry.decision = ""
-        if not self.layout.shows("stage"):
-            entry.stage = ""
+        for value in self._unshown:
+            setattr(entry, value, "")
         sums = self._sums(entry)
         self._totals = [a + b for a, b in zip(self._totals, sums)]
         if self.layout.summary:
