@@ -23,6 +23,9 @@ from stdnum.vn import mst
 ENTERPRISE = "enterprise"
 BRANCH = "branch"
 PERSONAL = "personal"
+# No tax code reported (a list that carries only the agency's unit codes): the employer is known
+# by its unit code, as a household is.
+UNIT_ONLY = "unit_only"
 
 _NOT_DIGITS = re.compile(r"[\s.\-–/]")
 _PERSONAL_HASH_PREFIX = b"congkhai:personal-id:"
@@ -48,7 +51,7 @@ class InvalidTaxCode(ValueError):
 @dataclass(frozen=True, slots=True)
 class TaxId:
     kind: str
-    value: str  # canonical: '0101234567', '0101234567-001' or the 12 personal digits
+    value: str  # canonical: '0101234567', '0101234567-001', the 12 personal digits, or '' (UNIT_ONLY)
 
     def __reduce__(self):
         """Pickled as a plain call: a frozen slotted dataclass's default state functions look its
@@ -58,7 +61,7 @@ class TaxId:
     @property
     def public(self) -> str | None:
         """The form that may be published, or None for a personal number."""
-        return None if self.kind == PERSONAL else self.value
+        return None if self.kind in (PERSONAL, UNIT_ONLY) else self.value
 
 
 def compact(raw) -> str:

@@ -28,20 +28,18 @@ from datetime import date
 from functools import lru_cache
 from importlib import metadata
 from importlib.util import find_spec
-from operator import itemgetter
 from pathlib import Path
 
-from .records import HEADERS, RawRow, Record, from_validated_values, validated_values
+from .records import CANONICAL_HEADER, RawRow, Record, from_validated_values, validated_values
 
 log = logging.getLogger(__name__)
 
 # The row number ("STT") is not published, and renumbering a report must not make every row new.
-KEY_HEADERS = tuple(h for h in HEADERS if h != "STT")
+KEY_HEADERS = tuple(h for h in CANONICAL_HEADER.values() if h != "STT")
 _DECIDED = 13  # where the decision date's ordinal stands in a remembered row
-_key_cells = itemgetter(*KEY_HEADERS)  # a row's cells hold every header (read.py refuses a report without)
 # The modules whose code decides what a row becomes; a change to any of them retires every memo.
-_CODE = ("publisher.read", "publisher.records", "publisher.validate", "publisher.xlsx", "congkhai.taxcode",
-         "congkhai.text", "congkhai.rules.households")
+_CODE = ("publisher.read", "publisher.layout", "publisher.records", "publisher.validate", "publisher.xlsx",
+         "congkhai.taxcode", "congkhai.text", "congkhai.rules.households")
 _LIBRARIES = ("python-stdnum", "frictionless", "ftfy")
 
 
@@ -59,10 +57,11 @@ def fingerprint(schema_digest: str, mojibake: str) -> str:
     return digest.hexdigest()
 
 
-def row_digest(row: RawRow) -> bytes:
-    """The digest of a row's published cells as read (types included: 5 and '5' differ)."""
-    text = repr(_key_cells(row.cells))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def row_digest(row: RawRow, layout: bytes = b"") -> bytes:
+    """The digest of a row's published cells as read (types included: 5 and '5' differ), and of
+    what else the report says of them (`layout`: its columns and the unit of its amounts)."""
+    text = repr(tuple(map(row.cells.get, KEY_HEADERS)))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=layout).digest()
 
 
 class RowMemo:

@@ -19,14 +19,17 @@ from pathlib import Path
 from congkhai.provinces import by_code, find_province
 from congkhai.text import clean, fold
 
+from . import layout
 from .errors import Problem, ReportError
-from .records import HEADERS, RawRow, Report
+from .layout import GRAND_TOTAL, GROUP, SUBTOTAL, HeaderProblem
+from .records import CANONICAL_HEADER, Marker, RawRow, Report
 from .xlsx import COLUMNS, SheetSize, WorkbookRefused, inspect_workbook
 
 REPORT_SUFFIXES = (".csv", ".xlsx")
 HEADER_SEARCH_ROWS = 30
 _CODE = re.compile(r"^(\d{2})(?:[-_ .].*)?$")
-_TOTALS_LABEL = re.compile(r"tong cong\s*:?")
+# A unit code as written in its cell; a label ('Cộng', 'Tổng cộng') in that column is not one.
+_UNIT_CODE_CELL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{1,31}$")
 
 
 def discover_reports(input_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
@@ -225,21 +228,26 @@ def _is_empty(values) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def _is_header(values) -> bool:
-    names = {clean(v) for v in values if isinstance(v, str)}
-    return "Mã số thuế" in names and "Tên đơn vị" in names
+def _is_header(values, province_code: str | None = None) -> bool:
+    return layout.is_header_row(values, layout.conventions(), province_code)
 
 
-def _is_totals(cells: dict) -> bool:
-    """The "Tổng cộng" row: that label alone in a cell and no tax code. A name such as
-    "Tổng công ty Sông Đà" folds to the same letters and must stay a data row."""
-    if cells.get("Mã số thuế") not in (None, ""):
-        return False
-    for header in ("STT", "Tên đơn vị", "Mã đơn vị"):
-        value = cells.get(header)
-        if isinstance(value, str) and _TOTALS_LABEL.fullmatch(fold(clean(value))):
-            return True
-    return False
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _kind(cells: dict) -> str:
+    """What a row below the header is: an employer's (layout.DATA) whenever it carries a tax code or
+    a unit code, else what its label says (a group, a subtotal, the grand total). A row without
+    codes whose label is none of those stays data, for validation to reject: an employer's row
+    is never skipped as a heading. "Tổng công ty Sông Đà" is a name, "Tổng cộng" a total."""
+    if not _blank(cells["Mã số thuế"]):
+        return layout.DATA
+    unit = cells["Mã đơn vị"]
+    if not _blank(unit) and _UNIT_CODE_CELL.match(clean(unit) if isinstance(unit, str) else str(unit)):
+        return layout.DATA
+    label = layout.row_label(cells["STT"], cells["Tên đơn vị"], unit if isinstance(unit, str) else None)
+    return layout.row_kind(label, layout.conventions())
 
 
 def _shown(text: str) -> str:
@@ -285,82 +293,143 @@ def _layout(source: str, rows, province_code: str, fmt: str, as_of: date | None,
     them as a list, or with `stream` as an iterator over `rows` (an iterator). `issues` maps
     (row, column index), and `merged` maps a row to spans of column indexes, to the Unreadable
     that replaces those cells."""
+    conv = layout.conventions()
     titles: list[tuple[int, str]] = []  # (row, text) of each line above the header
-    report = Report(source=source, province_code=province_code, format=fmt, rows=[])
+    seen: list[tuple[int, list]] = []
+    report = Report(source=source, province_code=province_code, format=fmt, rows=[], layout_version=conv.version)
     for line, values in enumerate(rows, start=1):
-        if _is_header(values):
-            columns = _columns(source, line, [clean(v) if v is not None else "" for v in values])
-            _check_title(source, titles, province_code, fmt, as_of)
+        if layout.is_header_row(values, conv, province_code):
+            below = next(rows, None)
+            try:
+                header = layout.read_header(values, below, line, conv, province_code)
+            except HeaderProblem as error:
+                raise ReportError(Problem(source, str(error), line=error.line)) from None
+            if below is not None and len(header.rows) == 1:
+                rows = itertools.chain([below], rows)
+            _check_title(report, titles, province_code, fmt, as_of)
             report.title_lines = [text for _, text in titles]
-            data = _data_rows(report, rows, line, columns, issues or {}, merged or {})
+            report.header = header
+            report.scale, report.unit = _unit(source, titles, header, conv)
+            data = _data_rows(report, rows, header.rows[-1], header, issues or {}, merged or {})
             report.rows = data if stream else list(data)
             return report
         if line >= HEADER_SEARCH_ROWS:
             break
         if not _is_empty(values):
-            titles.append((line, " ".join(n for v in values if v is not None and (n := clean(v)))))
-    raise ReportError(Problem(source, f"no header row found in the first {HEADER_SEARCH_ROWS} rows "
-                                      f"(expected the columns {', '.join(HEADERS)})"))
+            seen.append((line, values))
+            titles.append((line, " ".join(n for v in values if v is not None and (n := cell_text(v)))))
+    raise ReportError(_no_header(source, seen, conv, province_code))
 
 
-def _data_rows(report: Report, rows, header_line: int, columns: dict[str, int], issues: dict, merged: dict):
-    """RawRows below the header down to the grand total ("Tổng cộng"), which is kept on the report;
-    what stands below it is checked to be no data. Merged cells are let alone in the totals row,
-    whose label is usually merged across its first cells."""
+def _no_header(source: str, seen: list[tuple[int, list]], conv, province_code: str) -> Problem:
+    """Which row looked most like the header, what it held, what is missing and the closest words."""
+    if not seen:
+        return Problem(source, f"no header row found in the first {HEADER_SEARCH_ROWS} rows: they are empty")
+    line, values = layout.best_header_guess(seen, conv, province_code)
+    columns = layout.header_columns_for_hint(values, conv, province_code)
+    found = {c.field for c in columns}
+    missing = [group for group in layout.REQUIRED if not found & set(group)]
+    text = layout.describe_missing(columns, missing, conv, conv.labels(province_code))
+    return Problem(source, f"no header row found in the first {HEADER_SEARCH_ROWS} rows; the likeliest, row {line}: "
+                           f"{text}", line=line)
+
+
+def _unit(source: str, titles: list[tuple[int, str]], header, conv) -> tuple[int, str]:
+    """(scale, words) of the unit the amounts are written in: the title's 'Đơn vị tính', or the
+    amount headers' '(nghìn đồng)'; đồng when neither says. Two units that disagree refuse the report."""
+    declared = layout.declared_unit(titles, conv)
+    in_headers = {c.scale for c in header.columns if c.scale is not None and c.field in layout.AMOUNT_FIELDS}
+    if len(in_headers) > 1:
+        raise ReportError(Problem(source, "the amount columns' headers name different units: write every amount in "
+                                          "one unit", line=header.rows[0]))
+    if declared and in_headers and in_headers != {declared[2]}:
+        raise ReportError(Problem(source, f"the title says amounts are in {declared[1]} but the headers name another "
+                                          f"unit: correct one of them", line=declared[0]))
+    if declared:
+        return declared[2], declared[1]
+    if in_headers:
+        scale = in_headers.pop()
+        return scale, next(w for w, s in conv.scales.items() if s == scale)
+    return 1, ""
+
+
+def _data_rows(report: Report, rows, header_line: int, header, issues: dict, merged: dict):
+    """RawRows below the header down to the grand total, which is kept on the report, with a Marker
+    for each group and subtotal row; what stands below the grand total is checked to be no data.
+    A row numbering the columns right under the header is skipped. Merged cells are let alone in
+    total, subtotal and group rows, whose labels are usually merged across their first cells."""
     source = report.source
-    headers, width = tuple(columns), max(columns.values()) + 1
-    pick = itemgetter(*columns.values())
+    present = {CANONICAL_HEADER[name]: index for name, index in header.fields.items()}
+    headers = tuple(CANONICAL_HEADER.values())
+    width = max(present.values()) + 1
+    pick = itemgetter(*(present.get(h, -1) for h in headers))  # -1: the None appended to each row
+    first = True
     for line, values in enumerate(rows, start=header_line + 1):
         if _is_empty(values):
             continue
+        if first:
+            first = False
+            if layout.is_column_numbers(values, layout.conventions()):
+                report.column_numbers_line = line
+                continue
         if len(values) >= width:
+            values = list(values)
+            values.append(None)
             cells = dict(zip(headers, pick(values)))
         else:  # a short row (trailing empty cells left out)
-            cells = {header: (values[index] if index < len(values) else None) for header, index in columns.items()}
+            cells = {h: (values[present[h]] if h in present and present[h] < len(values) else None) for h in headers}
         if report.totals is not None:
             _check_below_totals(report, line, cells)
             continue
-        totals = _is_totals(cells)
-        spans = None if totals else merged.get(line)
-        if not totals and not spans and not issues and _plain_text(cells.values()):
+        kind = _kind(cells)
+        spans = None if kind != layout.DATA else merged.get(line)
+        if kind == layout.DATA and not spans and not issues and _plain_text(cells.values()):
             yield RawRow(source, line, cells)
             continue
-        for header, index in columns.items():
+        for h, index in present.items():
             issue = issues.get((line, index)) if issues else None
             if spans and issue is None:
                 issue = next((found for left, right, found in spans if left <= index <= right), None)
-            issue = issue or cell_issue(cells[header])
+            issue = issue or cell_issue(cells[h])
             if issue is not None:
-                cells[header] = issue
-        if totals:
+                cells[h] = issue
+        if kind == GRAND_TOTAL:
             report.totals = cells
             report.totals_line = line
             continue  # below the totals stand signatures and notes, checked to be no data
+        if kind in (GROUP, SUBTOTAL):
+            label = layout.row_label(cells["STT"], cells["Tên đơn vị"], cells["Mã đơn vị"])
+            yield Marker(kind, line, label, cells, layout.is_top_group(label, layout.conventions()))
+            continue
         yield RawRow(source, line, cells)
 
 
 def _check_below_totals(report: Report, line: int, cells: dict) -> None:
     """Below the grand total stand signatures and notes. A second total or a row that carries data
-    means the total stood in the middle of the table (a subtotal, a pasted block): reading on, or
-    stopping there, would publish a shorter list, so the report is refused."""
-    if _is_totals(cells):
-        raise ReportError(Problem(report.source, f"a second 'Tổng cộng' row (the first is row {report.totals_line}): "
-                                                 f"a report has one grand total, at the end of its table", line=line))
-    if _carries_data(cells):
+    means the total stood in the middle of the table (a pasted block, a subtotal labelled as the
+    total): reading on, or stopping there, would publish a shorter list, so the report is refused."""
+    kind = _kind(cells)
+    if kind == GRAND_TOTAL:
+        raise ReportError(Problem(report.source, f"a second grand total (the first is row {report.totals_line}): "
+                                                 f"a report has one, at the end of its table", line=line))
+    if kind == layout.DATA and _carries_data(cells):
         raise ReportError(Problem(report.source, f"data below the grand total of row {report.totals_line}: a report's "
-                                                 f"table ends at its 'Tổng cộng' row; move the total below the last "
-                                                 f"employer (a subtotal must not be labelled 'Tổng cộng')", line=line))
+                                                 f"table ends at its grand total ('Tổng cộng'); move the total below "
+                                                 f"the last employer (a subtotal is labelled 'Cộng …')", line=line))
 
 
-_NUMERIC_HEADERS = ("Số lao động", "Nợ BHXH", "Nợ BHYT", "Nợ BHTN", "Số tháng chậm đóng")
+_NUMERIC_HEADERS = tuple(CANONICAL_HEADER[name] for name in layout.SUMMED_FIELDS + ("months_late",))
 _DIGITS = re.compile(r"^-?[\d.,\s]+$")
 
 
 def _carries_data(cells: dict) -> bool:
-    """A tax code, or a number in an amount column: what an employer's row has and a signature
-    line ("Người lập biểu", "Hà Nội, ngày 25 tháng 11 năm 2026") has not."""
+    """A tax or unit code, or a number in an amount column: what an employer's row has and a
+    signature line ("Người lập biểu", "Hà Nội, ngày 25 tháng 11 năm 2026") has not."""
     code = cells.get("Mã số thuế")
     if code not in (None, "") and sum(ch.isdigit() for ch in str(code)) >= 9:
+        return True
+    unit = cells.get("Mã đơn vị")
+    if isinstance(unit, str) and _UNIT_CODE_CELL.match(unit.strip()) and any(ch.isdigit() for ch in unit):
         return True
     for header in _NUMERIC_HEADERS:
         value = cells.get(header)
@@ -378,33 +447,26 @@ def _plain_text(values) -> bool:
     return len(joined) <= MAX_CELL_CHARS and joined.isprintable() and "#" not in joined and "Err:" not in joined
 
 
-def _columns(source: str, line: int, names: list[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in columns:
-            raise ReportError(Problem(source, f"column '{name}' appears twice in the header", line=line, field=name))
-        if name in HEADERS:
-            columns[name] = index
-    missing = [h for h in HEADERS if h not in columns]
-    if missing:
-        raise ReportError(Problem(source, f"header row lacks the column(s) {', '.join(repr(m) for m in missing)}",
-                                  line=line))
-    return columns
-
-
 # Title dates, matched in folded text (no diacritics, lower case): 25/11/2026, 25-11-2026,
-# 25.11.2026 or "25 tháng 11 năm 2026", with one- or two-digit days and months.
-_DATE = r"(\d{1,2})\s*(?:[/.-]|thang)\s*(\d{1,2})\s*(?:[/.-]|,?\s*nam)\s*(\d{4})"
+# 25.11.2026, "25 tháng 11 năm 2026" or 2026-11-25, with one- or two-digit days and months.
+_DATE = (r"(?:(\d{1,2})\s*(?:[/.-]|thang)\s*(\d{1,2})\s*(?:[/.-]|,?\s*nam)\s*(\d{4})"
+         r"|(\d{4})-(\d{1,2})-(\d{1,2})\b)")
 # The date the report is as of: "(Tính) đến (hết) ngày", "Thời điểm (báo cáo):", "Tại ngày".
 _AS_OF_DATE = re.compile(r"\b(?:den(?:\s+het)?|thoi\s+diem(?:\s+bao\s+cao)?|tai)\s*(?:ngay)?\s*:?\s*" + _DATE)
 # Any "ngày <date>": the as-of date when nothing introduces one, or, after a place and a comma
 # ("Hà Nội, ngày 26 tháng 11 năm 2026"), the date the document was signed.
 _DAY_DATE = re.compile(r"(,?)\s*\bngay\s*:?\s*" + _DATE)
+# A date standing alone (a date cell, '2025-06-30' after 'Số liệu:'), used when nothing else dates the report.
+_ANY_DATE = re.compile(_DATE)
 
 
-def _check_title(source: str, titles: list[tuple[int, str]], province_code: str, fmt: str,
+def _check_title(report: Report, titles: list[tuple[int, str]], province_code: str, fmt: str,
                  as_of: date | None) -> None:
-    """The province and the date named above the header must be the file's; errors give their row."""
+    """The province and the date named above the header must be the file's; errors give their row.
+    A regional office (BẢO HIỂM XÃ HỘI KHU VỰC II) issues the lists of several provinces: the
+    province is then the one a title line names, and must be the file name's. The dates found are
+    kept on the report: as of, payments counted to (a second "đến ngày"), signed."""
+    source = report.source
     expected = by_code()[province_code]
     named = next(((row, found) for row, text in titles if (found := find_province(text))), None)
     if named is not None and named[1].code != province_code:
@@ -413,7 +475,11 @@ def _check_title(source: str, titles: list[tuple[int, str]], province_code: str,
     if named is None and fmt == "xlsx":
         raise ReportError(Problem(source, f"title lines do not name the province ({expected.name})",
                                   line=titles[0][0] if titles else 1))
-    stated, signed = _title_dates(source, titles)
+    stated, later, signed = _title_dates(source, titles)
+    report.dates = {key: day.isoformat() for key, day in (("as_of", stated and stated[1]),
+                                                           ("payments_to", later and later[1])) if day}
+    if signed:
+        report.dates["signed"] = signed[0][1].isoformat()
     if as_of is None:
         return
     if stated and stated[1] != as_of:
@@ -426,26 +492,32 @@ def _check_title(source: str, titles: list[tuple[int, str]], province_code: str,
                                       line=row))
 
 
-def _title_dates(source: str, titles: list[tuple[int, str]]) -> tuple[tuple[int, date] | None, list[tuple[int, date]]]:
-    """(row, date) the title says the report is as of, if it says, and the (row, date) of each
-    place-and-date signing line. A date introduced as the as-of date ("tính đến ngày") wins over a
-    bare "ngày <date>"; a signing date is only a lower bound, since a report is often signed the
-    day after its date."""
-    introduced, bare, signed = None, None, []
+def _title_dates(source: str, titles: list[tuple[int, str]]):
+    """(row, date) the title says the report is as of, if it says; (row, date) of a second
+    introduced date (payments counted to another day than the arrears: "nợ đến ngày 30/6/2025, số
+    đã nộp tính đến ngày 05/7/2025"); and the (row, date) of each place-and-date signing line. A
+    date introduced as the as-of date ("tính đến ngày") wins over a bare "ngày <date>", which wins
+    over a date alone; a signing date is only a lower bound, since a report is often signed the day
+    after its date."""
+    introduced, bare, alone, signed = [], None, None, []
     for row, text in titles:
         folded = fold(text)
-        if introduced is None and (match := _AS_OF_DATE.search(folded)):
-            introduced = (row, _title_date(source, row, match))
+        introduced.extend((row, _title_date(source, row, m)) for m in _AS_OF_DATE.finditer(folded))
         for match in _DAY_DATE.finditer(folded):
             if match.group(1):
                 signed.append((row, _title_date(source, row, match)))
             elif bare is None:
                 bare = (row, _title_date(source, row, match))
-    return introduced or bare, signed
+        if alone is None and (match := _ANY_DATE.search(_DAY_DATE.sub(" ", _AS_OF_DATE.sub(" ", folded)))):
+            alone = (row, _title_date(source, row, match))
+    stated = introduced[0] if introduced else bare or alone
+    later = next((found for found in introduced[1:] if found[1] != stated[1]), None) if introduced else None
+    return stated, later, signed
 
 
 def _title_date(source: str, row: int, match: re.Match) -> date:
-    day, month, year = (int(g) for g in match.groups()[-3:])
+    groups = match.groups()[-6:]
+    day, month, year = (int(g) for g in groups[:3]) if groups[0] else (int(groups[5]), int(groups[4]), int(groups[3]))
     try:
         return date(year, month, day)
     except ValueError:

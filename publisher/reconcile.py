@@ -13,7 +13,7 @@ from congkhai.provinces import by_code
 
 from .errors import Problem, VerificationError
 from .records import TOTALLED_FIELDS, Record, Reject
-from .validate import HEADER_OF, CellError, ValidatedReport, parse_integer
+from .validate import HEADER_OF, CellError, RowLayout, ValidatedReport, parse_amount, parse_integer
 
 _COMPARED = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "arrears_bhxh",
              "arrears_bhyt", "arrears_bhtn", "months_late", "evasion_decision", "enforcement_stage")
@@ -46,10 +46,13 @@ def control_total_problems(validated: ValidatedReport, policy: Policy) -> list[P
                                        f"the provinces that may send reports without one)", report.totals_line,
                         province_code=report.province_code)]
     problems = []
-    for name in TOTALLED_FIELDS:
+    shape = RowLayout.of(report)
+    for name in validated.column_sums:
         header = HEADER_OF[name]
         try:
-            stated = parse_integer(report.totals.get(header), empty=None)
+            value = report.totals.get(header)
+            stated = (parse_integer(value, empty=None) if name == "employees" or value in (None, "")
+                      else parse_amount(value, shape.scale, report.unit))
         except CellError as error:
             problems.append(Problem(report.source, f"control total is unreadable: {error}", report.totals_line, header,
                                     report.province_code))
@@ -69,7 +72,23 @@ def control_total_problems(validated: ValidatedReport, policy: Policy) -> list[P
 def has_control_totals(report) -> bool:
     """A totals row that states at least one figure (an error value counts: it fails the check)."""
     return report.totals is not None and any(report.totals.get(HEADER_OF[name]) not in (None, "")
-                                             for name in TOTALLED_FIELDS)
+                                             for name in TOTALLED_FIELDS if HEADER_OF[name] in report.totals)
+
+
+def subtotal_problems(validated: ValidatedReport) -> list[Problem]:
+    """Each subtotal (or group heading stating figures) that does not add up to its group's rows."""
+    report = validated.report
+    problems = []
+    for check in validated.subtotals:
+        group = f"group '{check['group']}' (from row {check['group_line']})" if check["group"] else "the rows above it"
+        for difference in check["differences"]:
+            stated = difference["stated"]
+            what = (difference["reason"] if "reason" in difference
+                    else f"states {stated:,}, the {check['rows']:,} row(s) of {group} sum to {difference['computed']:,}")
+            problems.append(Problem(report.source, f"{'subtotal' if check['kind'] == 'subtotal' else 'group heading'} "
+                                                   f"'{check['label']}' does not add up: {what}", check["line"],
+                                    difference["field"], report.province_code))
+    return problems
 
 
 def rejected_share_problem(validated: ValidatedReport, policy: Policy) -> Problem | None:
@@ -141,6 +160,7 @@ def reconcile(validated: list[ValidatedReport], read_problems: list[Problem], po
     records, rejects, rows_read = [], [], 0
     for item in validated:
         problems.extend(control_total_problems(item, policy))
+        problems.extend(subtotal_problems(item))
         share = rejected_share_problem(item, policy)
         if share:
             problems.append(share)

@@ -7,29 +7,22 @@ from datetime import date, datetime
 from congkhai.models import STATUSES
 from congkhai.policy import Policy
 from congkhai.rules.changes import Change, State
-from congkhai.taxcode import PERSONAL, TaxId, mask_personal_id
+from congkhai.taxcode import PERSONAL, UNIT_ONLY, TaxId, mask_personal_id
 
-# The report's columns, by their exact Vietnamese headers, and our field names.
-COLUMNS = {
-    "STT": "row_no",
-    "Mã đơn vị": "unit_code",
-    "Mã số thuế": "tax_code",
-    "Tên đơn vị": "name",
-    "Địa chỉ": "address",
-    "Loại hình": "ownership_type",
-    "Ngành nghề": "sector",
-    "Số lao động": "employees",
-    "Nợ BHXH": "arrears_bhxh",
-    "Nợ BHYT": "arrears_bhyt",
-    "Nợ BHTN": "arrears_bhtn",
-    "Số tháng chậm đóng": "months_late",
-    "Quyết định trốn đóng": "evasion_decision",
-    "Tình trạng xử lý": "enforcement_stage",
-}
-HEADERS = list(COLUMNS)
+from .layout import SUMMED_FIELDS, conventions
+
+# The standard layout's columns (datasets/README.md), by their Vietnamese headers.
+HEADERS = ["STT", "Mã đơn vị", "Mã số thuế", "Tên đơn vị", "Địa chỉ", "Loại hình", "Ngành nghề", "Số lao động",
+           "Nợ BHXH", "Nợ BHYT", "Nợ BHTN", "Số tháng chậm đóng", "Quyết định trốn đóng", "Tình trạng xử lý"]
+# Every field a report may carry (datasets/layouts.toml) -> its canonical header, which the rows'
+# cells are keyed by whatever words the report used; the standard layout's first.
+CANONICAL_HEADER = dict(sorted(((name, header) for name, header in conventions().headers.items()
+                                if name not in conventions().ignored),
+                               key=lambda item: HEADERS.index(item[1]) if item[1] in HEADERS else len(HEADERS)))
+COLUMNS = {header: name for name, header in CANONICAL_HEADER.items()}
 AMOUNT_FIELDS = ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn")
-# Columns whose "Tổng cộng" row carries a control total.
-TOTALLED_FIELDS = ("employees",) + AMOUNT_FIELDS
+# Columns whose grand total and subtotals are checked against the rows, when the report has them.
+TOTALLED_FIELDS = SUMMED_FIELDS
 
 
 @dataclass(slots=True)
@@ -41,15 +34,33 @@ class RawRow:
 
 
 @dataclass(slots=True)
+class Marker:
+    """A row between the employers that is not one: a group's heading (which may state its sums)
+    or a subtotal. Validation checks each subtotal against the rows of its group."""
+    kind: str       # layout.GROUP or layout.SUBTOTAL
+    line: int
+    label: str      # lower case, as layout.row_label reads it: 'a. doanh nghiệp', 'cộng quận lê chân'
+    cells: dict     # canonical header -> the figures it states, if any
+    top: bool = False  # a group that holds groups (A., II.)
+
+
+@dataclass(slots=True)
 class Report:
     source: str
     province_code: str
     format: str                     # 'csv' or 'xlsx'
-    rows: list[RawRow]
-    totals: dict | None = None      # field -> control total from the "Tổng cộng" row
+    rows: list                      # RawRows and Markers, in the report's order
+    totals: dict | None = None      # canonical header -> control total from the grand total row
     totals_line: int | None = None
     title_lines: list[str] = field(default_factory=list)
     sha256: str = ""
+    header: object = None           # layout.Header: the header's rows and what each column became
+    scale: int = 1                  # đồng per unit the amounts are written in
+    unit: str = ""                  # the unit's words as declared ('nghin dong'), '' when none is
+    dates: dict = field(default_factory=dict)  # what the title dates: 'as_of', 'payments_to', 'signed'
+    column_numbers_line: int | None = None
+    layout_version: str = ""        # of datasets/layouts.toml
+    sheet: str = ""                 # the worksheet read (XLSX)
 
 
 @dataclass(slots=True)
@@ -99,12 +110,13 @@ class Record:
     reported_total: int | None = None
     arrears_bhtnld: int | None = None  # occupational accident and disease insurance, when a column of its own
     interest: int | None = None        # late-payment interest, published beside the arrears, never in them
+    arrears_bhxh_bhtn: int | None = None  # BHXH and BHTN in one column: checked against the total, not published
     # Public identifier and permalink: tax code, or the agency unit code for a household. Stored,
     # not derived on each use: sorting, comparing and writing a million records ask for it often.
     key: str = field(init=False)
 
     def __post_init__(self):
-        self.key = self.unit_code if self.tax.kind == PERSONAL else self.tax.value
+        self.key = self.unit_code if self.tax.kind in (PERSONAL, UNIT_ONLY) else self.tax.value
 
     @property
     def is_household(self) -> bool:
@@ -116,7 +128,10 @@ class Record:
 
     @property
     def public_tax_id(self) -> str:
-        """What files and pages may show: the tax code, or the masked personal number."""
+        """What files and pages may show: the tax code, the masked personal number, or for an
+        employer reported without a tax code its unit code."""
+        if self.tax.kind == UNIT_ONLY:
+            return self.unit_code
         return mask_personal_id(self.tax.value) if self.is_household else self.tax.value
 
     @property
@@ -140,16 +155,16 @@ def validated_values(record: Record) -> tuple:
             record.name, record.address, record.ownership_type, record.sector, record.employees,
             record.arrears_bhxh, record.arrears_bhyt, record.arrears_bhtn, record.months_late,
             record.evasion_decision, decided.toordinal() if decided is not None else None, record.enforcement_stage,
-            record.reported_total, record.arrears_bhtnld, record.interest)
+            record.reported_total, record.arrears_bhtnld, record.interest, record.arrears_bhxh_bhtn)
 
 
 def from_validated_values(values: tuple) -> Record:
     (source, line, province_code, unit_code, tax_kind, tax_value, name, address, ownership_type, sector, employees,
-     bhxh, bhyt, bhtn, months_late, decision, decided, stage, total, bhtnld, interest) = values
+     bhxh, bhyt, bhtn, months_late, decision, decided, stage, total, bhtnld, interest, combined) = values
     return Record(source, line, province_code, unit_code, TaxId(tax_kind, tax_value), name, address, ownership_type,
                   sector, employees, bhxh, bhyt, bhtn, months_late, decision,
                   date.fromordinal(decided) if decided is not None else None, stage,
-                  reported_total=total, arrears_bhtnld=bhtnld, interest=interest)
+                  reported_total=total, arrears_bhtnld=bhtnld, interest=interest, arrears_bhxh_bhtn=combined)
 
 
 @dataclass

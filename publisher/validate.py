@@ -21,6 +21,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,13 +30,15 @@ from frictionless import Schema
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import MOJIBAKE_MODES
 from congkhai.rules.households import is_household
-from congkhai.taxcode import PERSONAL, InvalidTaxCode, compact, mask_personal_id, normalise_unit_code, parse_tax_code
+from congkhai.taxcode import (PERSONAL, UNIT_ONLY, InvalidTaxCode, TaxId, compact, mask_personal_id,
+                              normalise_unit_code, parse_tax_code)
 from congkhai.text import blank_characters, clean, describe_character, has_visible, lookalikes
 
+from . import layout
 from .memo import RowMemo, row_digest
 from .read import Unreadable, cell_text
-from .records import (AMOUNT_FIELDS, COLUMNS, TOTALLED_FIELDS, RawRow, Record, Reject, Report, from_validated_values,
-                      validated_values)
+from .records import (COLUMNS, HEADERS, TOTALLED_FIELDS, Marker, RawRow, Record, Reject, Report,
+                      from_validated_values, validated_values)
 
 REPORT_SCHEMA = DATASETS_DIR / "schemas" / "report.schema.json"
 HEADER_OF = {name: header for header, name in COLUMNS.items()}
@@ -64,6 +67,34 @@ _MOJIBAKE_HINT = re.compile("[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\
 
 class CellError(ValueError):
     pass
+
+
+# The amounts a row may carry, as published or checked; a fund whose column the report lacks is None.
+AMOUNTS = ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "reported_total", "arrears_bhxh_bhtn", "arrears_bhtnld",
+           "interest", "with_interest")
+# The columns that split the total, and those of them that complete a split without BHTNLĐ-BNN.
+_PARTS = ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn", "arrears_bhxh_bhtn", "arrears_bhtnld")
+
+
+@dataclass(frozen=True)
+class RowLayout:
+    """What a report's rows carry: the fields of its columns, and đồng per unit of its amounts."""
+    fields: frozenset
+    scale: int = 1
+
+    @classmethod
+    def of(cls, report: Report) -> "RowLayout":
+        if report.header is None:
+            return STANDARD_LAYOUT
+        return cls(frozenset(report.header.fields), report.scale)
+
+    @property
+    def signature(self) -> bytes:
+        """What a remembered row depends on besides its cells (memo.py), as a 32-byte key."""
+        return hashlib.blake2b(repr((sorted(self.fields), self.scale)).encode(), digest_size=32).digest()
+
+
+STANDARD_LAYOUT = RowLayout(frozenset(COLUMNS[h] for h in HEADERS))
 
 
 @dataclass(frozen=True)
@@ -163,6 +194,49 @@ def parse_integer(value, empty=0):
     return -int(digits) if negative else int(digits)
 
 
+_DECIMAL_FORMS = (
+    (re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$"), lambda t: t.replace(".", "").replace(",", ".")),  # 1.234,5
+    (re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$"), lambda t: t.replace(",", "")),                     # 1,234.5
+    (re.compile(r"^\d+,\d+$"), lambda t: t.replace(",", ".")),                                      # 1234,5
+    (re.compile(r"^\d+(\.\d+)?$"), lambda t: t),                                                   # 1234.5
+)
+
+
+def parse_amount(value, scale: int = 1, unit: str = ""):
+    """An amount in đồng from a cell written in units of `scale` đồng ('1.234,5' nghìn đồng ->
+    1,234,500). In đồng an amount is a whole number (parse_integer); in a larger unit it may have
+    decimals, as long as it comes to whole đồng."""
+    if scale == 1:
+        return parse_integer(value)
+    if value is None or isinstance(value, bool) or isinstance(value, (date, datetime)) or isinstance(value, Unreadable):
+        return parse_integer(value)
+    if isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        if value != value or abs(value) >= 10.0 ** _MAX_DIGITS:
+            raise CellError(f"{value!r} is not an amount")
+        number = Decimal(repr(value))
+    else:
+        text = clean(value).replace(" ", "")
+        if text in _EMPTY_MARKS:
+            return 0
+        if len(text) > 2 * _MAX_DIGITS:
+            raise CellError(f"{len(text):,} characters is not an amount")
+        negative = text.startswith("-")
+        digits = text[1:] if negative else text
+        form = next((convert for pattern, convert in _DECIMAL_FORMS if pattern.match(digits)), None)
+        if form is None or not digits.isascii():
+            raise CellError(f"{clean(value)!r} is not a number")
+        try:
+            number = Decimal(form(digits)) * (-1 if negative else 1)
+        except InvalidOperation:
+            raise CellError(f"{clean(value)!r} is not a number") from None
+    scaled = number * scale
+    if scaled != scaled.to_integral_value():
+        raise CellError(f"{number} {unit or f'× {scale:,}'} is not a whole number of đồng")
+    return int(scaled)
+
+
 def parse_decision(value, as_of: date) -> tuple[str | None, date | None]:
     """'Số 123/QĐ-TTr ngày 05/03/2026' -> (text, date); a decision must carry its date."""
     if isinstance(value, (datetime, date)):
@@ -188,9 +262,12 @@ def parse_decision(value, as_of: date) -> tuple[str | None, date | None]:
     return text, decided
 
 
-def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) -> tuple[Record | None, list[Reject]]:
+def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck,
+                 shape: RowLayout = STANDARD_LAYOUT, unit: str = "") -> tuple[Record | None, list[Reject]]:
     """One raw row -> a Record and the notes on what was repaired in it (in the rejects report, the
-    row still published), or None and the Rejects that say which fields are wrong and why."""
+    row still published), or None and the Rejects that say which fields are wrong and why. `shape`
+    says which columns the report has (an absent one is unknown, never a refusal) and the unit its
+    amounts are written in."""
     cells = row.cells
     values: dict = {}
     errors: list[tuple[str, str, str]] = []  # field name, raw value, reason
@@ -234,15 +311,29 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
         values[name] = sys.intern(text) if name in ("ownership_type", "sector", "enforcement_stage") else text
     take("unit_code", lambda raw: normalise_unit_code(cell_text(raw)))
     household = is_household(values["ownership_type"], values["name"], compact(cells.get(HEADER_OF["tax_code"])))
-    take("tax_code", lambda raw: parse_tax_code(raw, household=household))
+    if _is_blank(cells.get(HEADER_OF["tax_code"])) and "tax_code" not in unreadable:
+        if values.get("unit_code"):
+            values["tax_code"] = TaxId(UNIT_ONLY, "")  # a list of unit codes only: known by the unit code
+        elif "unit_code" not in unreadable:
+            errors.append(("tax_code", "", "neither a tax code nor a unit code: a row needs one to name its employer"))
+    else:
+        take("tax_code", lambda raw: parse_tax_code(raw, household=household))
+    if values.get("tax_code") is not None and values["tax_code"].kind == PERSONAL and not values.get("unit_code") \
+            and "unit_code" not in unreadable:
+        errors.append(("unit_code", "", "a household business is published by its unit code (its owner's personal "
+                                        "number never is), and the row has none"))
     if not household and "tax_code" in values and values["tax_code"].kind == PERSONAL:
         notes.append(Reject(row.source, row.line, HEADER_OF["tax_code"], mask_personal_id(values["tax_code"].value),
                             "a citizen identity number in a row that does not read as a household's: published "
                             "masked, keyed by the unit code; check the tax code and the ownership type",
                             province_code))
     take("employees", lambda raw: parse_integer(raw, empty=None))
-    for name in AMOUNT_FIELDS + ("months_late",):
-        take(name, parse_integer)
+    for name in AMOUNTS:
+        if name in shape.fields:
+            take(name, lambda raw: parse_amount(raw, shape.scale, unit))
+        else:
+            values[name] = None
+    take("months_late", parse_integer)
     raw_decision = cells.get(HEADER_OF["evasion_decision"])
     try:
         if "evasion_decision" not in unreadable:
@@ -255,15 +346,15 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
         if name in failed:
             continue
         value = values.get(name)
-        if name == "tax_code":
+        if name == "tax_code" and value is not None:
             value = value.value
         cell = "" if value is None else value
         _, broken = reader(cell)
         if broken:
             errors.append((name, cell_text(cells.get(HEADER_OF[name])) if name != "evasion_decision_date" else str(value),
                            constraint_reason(value, broken, check.constraints[name])))
-    if not errors and values["months_late"] > 0 and sum(values[n] for n in AMOUNT_FIELDS) == 0:
-        errors.append(("months_late", str(values["months_late"]), "months in arrears without any arrears amount"))
+    if not errors:
+        errors.extend(_amount_problems(values, shape))
     if errors:
         return None, [Reject(row.source, row.line, HEADER_OF[name], raw, reason, province_code)
                       for name, raw, reason in errors]
@@ -274,8 +365,43 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck) 
         arrears_bhxh=values["arrears_bhxh"], arrears_bhyt=values["arrears_bhyt"], arrears_bhtn=values["arrears_bhtn"],
         months_late=values["months_late"], evasion_decision=values["evasion_decision"],
         evasion_decision_date=values["evasion_decision_date"], enforcement_stage=values["enforcement_stage"] or None,
+        reported_total=values["reported_total"], arrears_bhtnld=values["arrears_bhtnld"], interest=values["interest"],
+        arrears_bhxh_bhtn=values["arrears_bhxh_bhtn"],
     )
     return record, notes
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _amount_problems(values: dict, shape: RowLayout) -> list[tuple[str, str, str]]:
+    """What the row's amounts say against each other. The funds a report splits out add up to its
+    total (all of it when BHTNLĐ-BNN has its column; without one, the rest of the total may be that
+    fund, so the funds may fall short of it but never exceed it); principal plus interest is the
+    sum column beside them; and months in arrears come with an amount. Amounts written in a larger
+    unit were rounded one by one, so their sums may differ by half a unit each."""
+    problems = []
+    parts = {name: values[name] for name in _PARTS if values.get(name) is not None}
+    total = values["reported_total"]
+    slack = 0 if shape.scale == 1 else shape.scale * (len(parts) + 1) // 2
+    if total is not None and parts:
+        summed = sum(parts.values())
+        shown = " + ".join(HEADER_OF[name] for name in parts)
+        if summed > total + slack:
+            problems.append(("reported_total", f"{total:,}", f"{shown} = {summed:,}, more than the total {total:,}"))
+        elif "arrears_bhtnld" in parts and summed < total - slack:
+            problems.append(("reported_total", f"{total:,}", f"{shown} = {summed:,}, not the total {total:,}"))
+    arrears = total if total is not None else sum(parts.values())
+    if values.get("with_interest") is not None:
+        expected = arrears + (values["interest"] or 0)
+        if abs(values["with_interest"] - expected) > slack:
+            problems.append(("with_interest", f"{values['with_interest']:,}",
+                             f"arrears {arrears:,} plus interest {values['interest'] or 0:,} make {expected:,}, "
+                             f"not {values['with_interest']:,}"))
+    if values["months_late"] > 0 and arrears == 0:
+        problems.append(("months_late", str(values["months_late"]), "months in arrears without any arrears amount"))
+    return problems
 
 
 def rejected_row_key(row: RawRow) -> str | None:
@@ -284,6 +410,8 @@ def rejected_row_key(row: RawRow) -> str | None:
     cells = row.cells
     try:
         unit_code = normalise_unit_code(cell_text(cells.get("Mã đơn vị")))
+        if _is_blank(cells.get("Mã số thuế")):
+            return unit_code or None
         household = is_household(visible_text(cells.get("Loại hình")), visible_text(cells.get("Tên đơn vị")),
                                  compact(cells.get("Mã số thuế")))
         tax = parse_tax_code(cells.get("Mã số thuế"), household=household)
@@ -304,6 +432,7 @@ class ValidatedReport:
     notes: list[Reject] = field(default_factory=list)  # what was repaired in published rows
     recalled: int = 0            # rows taken from the last run's memo instead of validated again
     rejected_keys: dict = field(default_factory=dict)  # register key -> row, of rejected rows whose identifier reads
+    subtotals: list = field(default_factory=list)  # each subtotal's check against its group (GroupSums)
 
     def __getstate__(self):
         """Sent back from a reading process with its records as plain values (the objects would
@@ -316,45 +445,149 @@ class ValidatedReport:
 
 def validate_report(report: Report, as_of: date, check: RowCheck | None = None,
                     memo: RowMemo | None = None) -> ValidatedReport:
-    """Every row of a report validated, with the sums its control totals are checked against.
+    """Every row of a report validated, with the sums its grand total is checked against and each
+    subtotal checked against the rows of its group (GroupSums).
 
     With a `memo` (publisher/memo.py), a row whose cells the last run validated cleanly is taken
     from it, and every clean row of this run is remembered in it for the next."""
     check = check or default_check()
+    shape = RowLayout.of(report)
+    salt = shape.signature if shape is not STANDARD_LAYOUT else b""
+    summed = tuple(name for name in TOTALLED_FIELDS if name in shape.fields)
     records, rejects, notes = [], [], []
     rejected_keys: dict[str, int] = {}
     rows_read, rejected_rows = 0, 0
-    sums = {name: 0 for name in TOTALLED_FIELDS}
-    unreadable = {name: 0 for name in TOTALLED_FIELDS}
+    sums = {name: 0 for name in summed}
+    unreadable = {name: 0 for name in summed}
+    groups = GroupSums(report, summed, shape, report.unit)
     province_code = report.province_code
     for row in report.rows:  # a list, or the rows as they are read (read_report(stream=True))
+        if row.__class__ is Marker:
+            groups.mark(row, sums, rows_read)
+            continue
         rows_read += 1
         record = None
         if memo is not None:
-            digest = row_digest(row)
+            digest = row_digest(row, salt)
             record = memo.recall(digest, row, province_code, as_of)
         if record is not None:
             row_rejects = []
         else:
-            record, row_rejects = validate_row(row, province_code, as_of, check)
+            record, row_rejects = validate_row(row, province_code, as_of, check, shape, report.unit)
             if memo is not None and record is not None and not row_rejects:
                 memo.remember(digest, record)
         if record is not None:
             records.append(record)
             notes.extend(row_rejects)
-            for name in TOTALLED_FIELDS:
-                sums[name] += getattr(record, name) or 0
+            for name in summed:
+                sums[name] += _summand(record, name)
         else:
             rejects.extend(row_rejects)
             rejected_rows += 1
             key = rejected_row_key(row)
             if key is not None:
                 rejected_keys.setdefault(key, row.line)
-            for name in TOTALLED_FIELDS:
+            for name in summed:
                 try:
-                    sums[name] += parse_integer(row.cells.get(HEADER_OF[name])) or 0
+                    sums[name] += _cell_amount(row.cells.get(HEADER_OF[name]), name, shape, report.unit) or 0
                 except CellError:
                     unreadable[name] += 1
+    groups.close(sums, rows_read)
     report.rows = []  # raw cells are no longer needed; free them before the next province is read
     return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable, notes,
-                           memo.recalled if memo is not None else 0, rejected_keys)
+                           memo.recalled if memo is not None else 0, rejected_keys, groups.checks)
+
+
+def _summand(record: Record, name: str) -> int:
+    if name == "with_interest":
+        return record.arrears_total + (record.interest or 0)
+    return getattr(record, name) or 0
+
+
+def _cell_amount(value, name: str, shape: RowLayout, unit: str):
+    """A cell of a totalled column in đồng: counts are whole numbers, amounts in the report's unit."""
+    if name == "employees":
+        return parse_integer(value, empty=None)
+    return parse_amount(value, shape.scale, unit)
+
+
+class GroupSums:
+    """The groups of a report (A., B., a district, a band of months) and their subtotals, each
+    checked against the rows between the group's heading and its subtotal ("a second control
+    total, for free"). A subtotal closes the innermost open group, or the one its label names
+    ('Cộng A', 'Cộng quận Lê Chân'); a subtotal with no group open sums the rows since the last
+    subtotal. A heading that states figures is checked when its group ends. Rows are counted by
+    their cells, valid and rejected alike, as the grand total is."""
+
+    def __init__(self, report: Report, summed: tuple, shape: RowLayout, unit: str):
+        self.report, self.summed, self.shape, self.unit = report, summed, shape, unit
+        self.open: list[dict] = []
+        self.base = None  # (sums, rows) after the last subtotal closing no group
+        self.checks: list[dict] = []
+
+    @staticmethod
+    def _state(sums: dict, rows: int) -> tuple[dict, int]:
+        return dict(sums), rows
+
+    def mark(self, marker: Marker, sums: dict, rows: int) -> None:
+        if marker.kind == layout.GROUP:
+            while self.open and (marker.top or not self.open[-1]["top"]):
+                self._end(self.open.pop(), sums, rows)
+            self.open.append({"label": marker.label, "line": marker.line, "top": marker.top,
+                              "start": self._state(sums, rows), "stated": marker.cells})
+            return
+        group = self._named(marker.label)
+        if group is None:
+            start = self.base or ({name: 0 for name in self.summed}, 0)
+            self.base = self._state(sums, rows)
+            self._check(marker, None, start, sums, rows)
+            return
+        while self.open and self.open[-1] is not group:
+            self._end(self.open.pop(), sums, rows)
+        self.open.pop()
+        self._end(group, sums, rows)
+        self._check(marker, group, group["start"], sums, rows)
+
+    def close(self, sums: dict, rows: int) -> None:
+        while self.open:
+            self._end(self.open.pop(), sums, rows)
+
+    def _named(self, label: str) -> dict | None:
+        """The open group a subtotal's label names ('cộng a' -> 'a. doanh nghiệp…', 'cộng quận lê
+        chân' -> '1. quận lê chân'), else the innermost."""
+        if not self.open:
+            return None
+        words = label.split(maxsplit=1)
+        name = words[1].strip(" .:") if len(words) > 1 else ""
+        if name:
+            for group in reversed(self.open):
+                numbering = group["label"].split(".", 1)[0]
+                if name == numbering or (len(name) > 2 and name in group["label"]):
+                    return group
+        return self.open[-1]
+
+    def _end(self, group: dict, sums: dict, rows: int) -> None:
+        """A group ends: figures its heading stated are checked against its rows."""
+        if any(not _is_blank(group["stated"].get(HEADER_OF[name])) for name in self.summed):
+            heading = Marker(layout.GROUP, group["line"], group["label"], group["stated"])
+            self._check(heading, group, group["start"], sums, rows)
+
+    def _check(self, marker: Marker, group: dict | None, start: tuple, sums: dict, rows: int) -> None:
+        differences = []
+        for name in self.summed:
+            header = HEADER_OF[name]
+            value = marker.cells.get(header)
+            if _is_blank(value):
+                continue
+            computed = sums[name] - start[0][name]
+            try:
+                stated = _cell_amount(value, name, self.shape, self.unit)
+            except CellError as error:
+                differences.append({"field": header, "stated": cell_text(value), "computed": computed,
+                                    "reason": str(error)})
+                continue
+            if stated is not None and stated != computed:
+                differences.append({"field": header, "stated": stated, "computed": computed})
+        self.checks.append({"line": marker.line, "kind": marker.kind, "label": marker.label,
+                            "group": group["label"] if group else None, "group_line": group["line"] if group else None,
+                            "rows": rows - start[1], "differences": differences})

@@ -39,7 +39,7 @@ def row(n: int, **overrides) -> dict:
         "enforcement_stage": "",
     }
     values.update(overrides)
-    return {header: values[name] for header, name in COLUMNS.items()}
+    return {header: values[COLUMNS[header]] for header in HEADERS}
 
 
 def garbled(text: str) -> str:
@@ -58,9 +58,9 @@ def _number(value) -> int:
 
 def totals(rows: list[dict]) -> dict:
     out = {"STT": "Tổng cộng"}
-    for name in TOTALLED_FIELDS:
-        header = next(h for h, n in COLUMNS.items() if n == name)
-        out[header] = sum(_number(r[header]) for r in rows)
+    for header in HEADERS:
+        if COLUMNS[header] in TOTALLED_FIELDS:
+            out[header] = sum(_number(r[header]) for r in rows)
     return out
 
 

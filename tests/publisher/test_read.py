@@ -113,11 +113,19 @@ def test_an_impossible_title_date_names_its_row(tmp_path, line):
         read_report(path, "01", AS_OF)
 
 
-def test_missing_column_is_named(tmp_path):
+def test_a_missing_required_column_is_named(tmp_path):
     path = tmp_path / "01.csv"
-    path.write_text(",".join(h for h in HEADERS if h != "Nợ BHYT") + "\n", encoding="utf-8")
-    with pytest.raises(ReportError, match=r"01.csv, row 1: header row lacks the column\(s\) 'Nợ BHYT'"):
+    path.write_text(",".join(h for h in HEADERS if h != "Số tháng chậm đóng") + "\n", encoding="utf-8")
+    with pytest.raises(ReportError, match=r"01.csv, row 1: header lacks 'Số tháng chậm đóng' \(headers seen: 'STT'"):
         read_report(path, "01", AS_OF)
+
+
+def test_a_missing_optional_column_is_unknown_not_a_refusal(tmp_path):
+    path = tmp_path / "01.csv"
+    headers = [h for h in HEADERS if h not in ("Nợ BHYT", "Loại hình", "Ngành nghề", "Địa chỉ", "Số lao động")]
+    path.write_text(",".join(headers) + "\n", encoding="utf-8")
+    report = read_report(path, "01", AS_OF)
+    assert "arrears_bhyt" not in report.header.fields and "months_late" in report.header.fields
 
 
 def test_no_header_row(tmp_path):
@@ -415,7 +423,7 @@ def test_a_second_grand_total_is_refused(tmp_path):
     path = write_csv(tmp_path, "01", rows, totals_row=totals(rows))
     with path.open("a", encoding="utf-8") as handle:
         handle.write("Tổng cộng" + "," * (len(HEADERS) - 1) + "\n")
-    with pytest.raises(ReportError, match=r"row 5: a second 'Tổng cộng' row \(the first is row 4\)"):
+    with pytest.raises(ReportError, match=r"row 5: a second grand total \(the first is row 4\)"):
         read_report(path, "01", AS_OF)
 
 

@@ -295,7 +295,7 @@ def test_a_validated_report_crosses_a_process_boundary_intact(tmp_path):
 
     rows = [row(1, name="Công ty Đức Thành", arrears_bhxh="1.234.567", months_late=3,
                 evasion_decision="Số 12/QĐ-TTr ngày 05/03/2026", enforcement_stage="Khởi kiện"),
-            row(2, tax_code=f"{tax_code(2)}-001", employees=""), row(3, tax_code="")]
+            row(2, tax_code=f"{tax_code(2)}-001", employees=""), row(3, tax_code="", unit_code="")]
     path = write_csv(tmp_path, "79", rows)
     validated = validate_report(read_report(path, "79", AS_OF), AS_OF)
     assert len(validated.records) == 2 and validated.rejected_rows == 1
