@@ -171,19 +171,15 @@ def region(province: Province) -> str:
     return "KHU VỰC " + "X" * tens + (ROMAN[ones - 1] if ones else "")
 
 
-def _debt_day(as_of: date) -> date:
-    """The month end a report's arrears are counted to when its payments are counted to `as_of`."""
-    return as_of.replace(day=1) - timedelta(days=1)
-
-
-# The date line: (as_of, format) -> its cells. 'two' counts arrears to the last month end and payments
-# to the report's date, which is the run's date.
+# The date line: (as_of, format) -> its cells. 'two' counts arrears to the report's date (the run's)
+# and the payments against them to a few days later, as a list published early the next month does.
+PAYMENTS_COUNTED_DAYS = 5
 DATE_LINES = {
     "dmy": lambda d, fmt: [f"Tính đến ngày {d.day}/{d.month}/{d.year}"],
     "long": lambda d, fmt: [f"(Tính đến ngày {d.day} tháng {d.month} năm {d.year})"],
     "iso": lambda d, fmt: ["Số liệu tính đến ngày:", d] if fmt == "xlsx" else [f"Số liệu tính đến ngày {d.isoformat()}"],
-    "two": lambda d, fmt: [f"Số liệu nợ đến ngày {_debt_day(d).day}/{_debt_day(d).month}/{_debt_day(d).year}, "
-                           f"số đã nộp tính đến ngày {d:%d/%m/%Y}"],
+    "two": lambda d, fmt: [f"Số liệu nợ đến ngày {d.day}/{d.month}/{d.year}, số đã nộp tính đến ngày "
+                           f"{d + timedelta(days=PAYMENTS_COUNTED_DAYS):%d/%m/%Y}"],
 }
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 

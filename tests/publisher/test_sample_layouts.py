@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,7 +50,7 @@ HEADER_ROWS = {
 DATE_LINES = {
     "hcm": "Tính đến ngày 5/7/2026", "thanhhoa": "Tính đến ngày 5/7/2026",
     "dongnai": "(Tính đến ngày 5 tháng 7 năm 2026)",
-    "haiphong": "Số liệu nợ đến ngày 30/6/2026, số đã nộp tính đến ngày 05/07/2026",
+    "haiphong": "Số liệu nợ đến ngày 5/7/2026, số đã nộp tính đến ngày 10/07/2026",
 }
 UNITS = {"hcm": ("Đơn vị tính: đồng", 1), "thanhhoa": ("Đơn vị tính: nghìn đồng", 1000),
          "dongnai": ("Đơn vị tính: đồng", 1), "haiphong": ("ĐVT: đồng", 1), "sonla": ("Đơn vị tính: triệu đồng", 10**6)}
@@ -432,3 +432,147 @@ def test_cli_layout_choices(env, capsys):
     assert main(["sample", "--out", str(env / "c"), "--as-of", "2026-07-06", "--previous", str(env / "a"),
                  "--layout", "hcm"]) == 2
     assert "--previous and --correct keep each report's own" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the publisher reads of them: every row, and the employers and amounts the generator wrote
+
+# Record field -> the column it is read from, per layout (amounts in the layout's unit).
+READ_AS = {
+    "hcm": {"reported_total": "Tổng số", "arrears_bhxh": "BHXH", "arrears_bhyt": "BHYT", "arrears_bhtn": "BHTN"},
+    "thanhhoa": {"reported_total": GROUP},
+    "dongnai": {"reported_total": "Tổng số tiền nợ", "arrears_bhyt": "Nợ BHYT", "arrears_bhtnld": "BHTNLĐ-BNN"},
+    "haiphong": {"reported_total": "Số tiền phải tính lãi", "interest": "Lãi chậm đóng"},
+    "sonla": {"arrears_bhxh": "Nợ BHXH", "arrears_bhyt": "Nợ BHYT", "arrears_bhtn": "Nợ BHTN"},
+}
+MONTHS = {"hcm": "Số tháng chậm đóng", "thanhhoa": "Số tháng nợ", "dongnai": "Số tháng chậm đóng",
+          "haiphong": "Số tháng nợ", "sonla": "Số tháng chậm đóng"}
+IDENTITY = {"hcm": "Mã đơn vị", "thanhhoa": "Mã đơn vị", "dongnai": "Mã đơn vị", "haiphong": "Mã số thuế",
+            "sonla": "Mã đơn vị"}
+# What the publisher does not read yet (strict: a fix in the reader makes these tests fail until unmarked).
+HOUSEHOLDS_WITHOUT_UNIT_CODE = pytest.mark.xfail(strict=True, reason=(
+    "haiphong (tax codes only): publisher.validate rejects every household whose tax code is its owner's "
+    "personal number: 'a household business is published by its unit code (its owner's personal number never "
+    "is), and the row has none'"))
+EMPTY_UNIT_CODES_AS_DUPLICATES = pytest.mark.xfail(strict=True, reason=(
+    "mixed, haiphong among them (no unit code column): build_release refuses its provinces for their households' "
+    "rejects, and publisher.reconcile.find_duplicates takes the rows' empty unit codes for one shared code: "
+    "\"unit code  also used by 4610947825 at 19.xlsx row 10\"; thanhhoa and dongnai fail as below"))
+
+
+UNKNOWN_FUNDS_IN_RESULTS = pytest.mark.xfail(strict=True, reason=(
+    "thanhhoa and dongnai (no split by fund) read with 0 rejects, but publisher.pipeline.build_release fails in "
+    "congkhai.rules.results.daily_results: \"unsupported operand type(s) for +=: 'int' and 'NoneType'\" on "
+    "state.arrears_bhxh (fixed on the amounts branch, f3cd023, not yet on main)"))
+
+
+def readable(names, mark=HOUSEHOLDS_WITHOUT_UNIT_CODE):
+    """The layout names as test parameters, haiphong's marked with what the reader says of it."""
+    return [pytest.param(name, marks=mark) if name == "haiphong" else name for name in names]
+
+
+def demo_layouts() -> str:
+    """The layouts `make publish-demo` uses (Makefile: DEMO_LAYOUTS)."""
+    from congkhai.config import REPO_ROOT
+
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    return re.search(r"^DEMO_LAYOUTS\s*\?=\s*(\S+)", makefile, re.MULTILINE).group(1)
+
+
+def read(path: Path, as_of: date = AS_OF):
+    from publisher.read import read_report
+    from publisher.validate import validate_report
+
+    return validate_report(read_report(path, path.name[:2], as_of), as_of)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize("name", readable(NAMES))
+def test_the_publisher_reads_every_row_as_written(written, name, fmt):
+    from congkhai.policy import load_policy
+    from congkhai.text import clean
+    from publisher.reconcile import control_total_problems
+
+    unit = UNITS[name][1]
+    for path in reports(written, name, fmt):
+        validated = read(path)
+        assert validated.rejects == [], (path.name, validated.rejects[:3])
+        assert control_total_problems(validated, load_policy()) == [], path.name
+        written_table = table(path)
+        rows = written_table.employers()
+        records = sorted(validated.records, key=lambda record: record.line)
+        assert len(records) == len(rows), path.name
+        for record, row in zip(records, rows):
+            assert record.name == clean(text(written_table.cell(row, NAME_HEADERS[name])))
+            assert record.months_late == int(amount(written_table.cell(row, MONTHS[name])))
+            for field_name, header in READ_AS[name].items():
+                assert getattr(record, field_name) == amount(written_table.cell(row, header)) * unit, \
+                    (path.name, record.line, field_name)
+            expected_total = (amount(written_table.cell(row, READ_AS[name]["reported_total"])) * unit
+                              if "reported_total" in READ_AS[name] else
+                              sum(amount(written_table.cell(row, h)) for h in READ_AS[name].values()) * unit)
+            assert record.arrears_total == expected_total
+
+
+def by_identity(written_table: Table, name: str) -> dict[str, list]:
+    """Employer rows by unit code (tax code where there is none), without their row number."""
+    return {text(written_table.cell(row, IDENTITY[name])): [text(v) for v in row[1:]]
+            for row in written_table.employers()}
+
+
+@pytest.mark.parametrize("name", readable(NAMES))
+def test_a_next_day_keeps_each_layout_and_changes_a_few_employers(written, tmp_path, name):
+    directory = tmp_path
+    summary = generate_reports(directory, 0, AS_OF + timedelta(days=1), seed=7, previous=written[name][0],
+                               change_share=0.1)
+    assert summary.layouts == written[name][1].layouts and summary.files == written[name][1].files
+    before, after = {}, {}
+    for file in summary.files:
+        assert detect_layout(directory / file, HEADERS) == name
+        assert read(directory / file, AS_OF + timedelta(days=1)).rejects == [], file
+        before.update(by_identity(table(written[name][0] / file), name))
+        after.update(by_identity(table(directory / file), name))
+    common = set(before) & set(after)
+    changed = [key for key in common if before[key] != after[key]]
+    assert 0 < len(changed) == summary.changed <= 0.2 * len(before)
+    assert len(set(after) - set(before)) == summary.added and len(set(before) - set(after)) == summary.closed
+
+
+@pytest.mark.parametrize("name", readable(NAMES))
+def test_a_corrected_report_keeps_its_layout(written, tmp_path, name):
+    from publisher.sample import corrected_report
+
+    path = corrected_report(written[name][0], tmp_path, AS_OF, seed=7)
+    assert detect_layout(path, HEADERS) == name
+    before, after = by_identity(table(written[name][0] / path.name), name), by_identity(table(path), name)
+    changed = [key for key in before if before[key] != after[key]]
+    assert set(before) == set(after) and 1 <= len(changed) <= 3
+    fixed = table(path)
+    assert all(int(amount(fixed.cell(row, MONTHS[name]))) == 0 for row in fixed.employers()
+               if text(fixed.cell(row, IDENTITY[name])) in changed)
+    assert read(path).rejects == []
+
+
+@pytest.mark.parametrize("layouts", [
+    pytest.param("mixed", marks=EMPTY_UNIT_CODES_AS_DUPLICATES),
+    pytest.param("standard,hcm,thanhhoa,dongnai,sonla", marks=UNKNOWN_FUNDS_IN_RESULTS),
+    demo_layouts()])
+def test_mixed_days_publish_without_rejects(tmp_path, layouts):
+    """The demo's days: a mix of layouts, each day from the one before, through the whole pipeline."""
+    from datetime import datetime
+
+    from congkhai.policy import load_policy
+    from publisher.pipeline import PreviousView, build_release
+
+    policy, previous, folder = load_policy(), PreviousView(None, {}, {}, set()), None
+    for offset in range(3):
+        day = AS_OF + timedelta(days=offset)
+        out = tmp_path / day.isoformat()
+        summary = generate_reports(out, 1500, day, seed=2, previous=folder, change_share=0.1,
+                                   layouts=None if folder else [layouts])
+        assert len(set(summary.layouts.values())) == len(layout_names([layouts]))
+        built = build_release(out, day, policy, datetime(2026, 7, 4), previous)
+        assert built.rejects == [] and len(built.records) == summary.employers
+        previous = PreviousView(day, {r.key: r.state() for r in built.records},
+                                {r.key: r.province_code for r in built.records}, set())
+        folder = out
