@@ -250,30 +250,31 @@ LAYOUTS = {layout.name: layout for layout in (
                 "Đơn vị tính: {unit}"),
         unit=1000, grouping="district", motto=True, signature=True, delimiter=";", bom=True,
         notes=("Ghi chú: Danh sách gồm các đơn vị đang tham gia BHXH, BHYT, BHTN trên địa bàn tỉnh.",)),
-    # Đồng Nai: BHXH and BHTN in one column, BHYT apart, BHTNLĐ-BNN apart, bands of months.
+    # Đồng Nai: BHXH and BHTN in one column, BHYT apart, BHTNLĐ-BNN apart, bands of months; a doubled space.
     Layout("dongnai", (
         C("STT", "row_no"), C("Mã đơn vị", "unit_code"), C("Tên đơn vị sử dụng lao động", "name"),
         C("Mã số thuế", "tax_code"), C("Địa chỉ", "address"), C("Loại hình", "ownership"),
-        C("Số lao động chậm đóng", "employees"), C("Số tháng chậm đóng", "months"),
+        C("Số lao động chậm đóng", "employees"), C("Số tháng  chậm đóng", "months"),
         C("Nợ BHXH, BHTN", "bhxh_bhtn"), C("Nợ BHYT", "bhyt"), C("BHTNLĐ-BNN", "bhtnld"),
         C("Tổng số tiền nợ", "total"), C("Quyết định trốn đóng", "decision")),
         titles=("{issuer}", "", "DANH SÁCH ĐƠN VỊ CHẬM ĐÓNG BHXH, BHYT, BHTN, BHTNLĐ-BNN", "{date}",
                 "Đơn vị tính: {unit}"),
         dates="long", grouping="months", zero="-", dotted=False,
         notes=("Ghi chú: Tổng số tiền nợ gồm BHXH, BHYT, BHTN và BHTNLĐ-BNN; chưa gồm lãi chậm đóng.",)),
-    # Hải Phòng: a regional office's list, tax codes only, interest beside the arrears, two dates.
+    # Hải Phòng: a regional office's list, tax codes only, interest beside the arrears, two dates; a header
+    # typed without diacritics.
     Layout("haiphong", (
         C("STT", "row_no"), C("Mã số thuế", "tax_code"), C("Tên đơn vị", "name"), C("Địa chỉ", "address"),
-        C("Ngành nghề", "sector"), C("Số lao động", "employees"), C("Số tháng nợ", "months"),
+        C("Ngành nghề", "sector"), C("Số lao động", "employees"), C("So thang no", "months"),
         C("Số tiền phải tính lãi", "total"), C("Lãi chậm đóng", "interest"),
         C("Tổng cộng", "with_interest", sums=("total", "interest")), C("Quyết định trốn đóng", "decision"),
         C("Tình trạng xử lý", "stage")),
         titles=(AGENCY_LINE, "{issuer}", "", "DANH SÁCH ĐƠN VỊ CHẬM ĐÓNG BHXH, BHYT, BHTN TRÊN ĐỊA BÀN {AREA}",
                 "{date}", "ĐVT: {unit}"),
         issuer="regional", dates="two", numbering="sums", motto=True, signature=True),
-    # Sơn La: a regional office's list, unit codes only, in millions, a summary sheet in front.
+    # Sơn La: a regional office's list, unit codes only, in millions, a summary sheet in front; capitals.
     Layout("sonla", (
-        C("STT", "row_no"), C("Mã đơn vị", "unit_code"), C("Tên đơn vị", "name"), C("Địa chỉ", "address"),
+        C("STT", "row_no"), C("Mã đơn vị", "unit_code"), C("TÊN ĐƠN VỊ", "name"), C("Địa chỉ", "address"),
         C("Loại hình", "ownership"), C("Số nhân viên", "employees"), C("Số tháng chậm đóng", "months"),
         C("Nợ BHXH", "bhxh"), C("Nợ BHYT", "bhyt"), C("Nợ BHTN", "bhtn"), C("Tình trạng xử lý", "stage"),
         C("Quyết định trốn đóng", "decision")),
