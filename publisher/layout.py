@@ -217,13 +217,13 @@ def _second_row(top: list[str], below: list | None, conv: Conventions, labels: d
 
 
 def _interest_total(columns: list[Column]) -> list[Column]:
-    """Beside late-payment interest, a second total column ('Số tiền phải tính lãi | Lãi chậm
-    đóng | Tổng cộng') is principal plus interest: it is checked, never published as arrears."""
-    totals = [c for c in columns if c.field == "reported_total"]
-    if len(totals) != 2 or not any(c.field == "interest" for c in columns):
+    """Beside late-payment interest, a sum column ('Số tiền phải tính lãi | Lãi chậm đóng | Tổng
+    cộng') is principal plus interest: it is checked, never published as arrears."""
+    if not any(c.field == "interest" for c in columns):
         return columns
+    totals = [c for c in columns if c.field in ("reported_total", None)]
     summed = [c for c in totals if label_key(c.label.rsplit("/", 1)[-1]) in _SUM_LABELS]
-    if len(summed) != 1:
+    if len(summed) != 1 or not any(c.field == "reported_total" and c is not summed[0] for c in columns):
         return columns
     return [Column(c.index, c.label, "with_interest", c.scale) if c is summed[0] else c for c in columns]
 

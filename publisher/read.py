@@ -71,9 +71,10 @@ def read_report(path: Path, province_code: str, as_of: date | None = None, strea
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
         data = path.read_bytes()
-        rows, issues, merged = _xlsx_rows(path, data)
+        rows, issues, merged, sheet = _xlsx_rows(path, data)
         report = _layout(path.name, iter(rows), province_code, "xlsx", as_of, issues, merged)
         report.sha256 = hashlib.sha256(data).hexdigest()
+        report.sheet = sheet
         return report
     with path.open("rb") as handle:
         sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
@@ -161,12 +162,13 @@ def _csv_rows(path: Path):
                                       line=reader.line_num if reader else None)) from None
 
 
-def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:
+def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict, str]:
     """The rows of the first visible worksheet that carries the report's header, read with
     calamine (Rust): ten times openpyxl's speed, which is about 40 s saved on a national run. Empty
     cells come back as ''. The workbook is sized first (publisher.xlsx.inspect_workbook), and the
     cells calamine cannot show as they are, formulas without a value, error values (which calamine
-    reads as empty) and merged cells, are returned as two maps of (row, column index) -> Unreadable."""
+    reads as empty) and merged cells, are returned as two maps of (row, column index) -> Unreadable,
+    with the sheet's name."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -192,7 +194,7 @@ def _xlsx_rows(path: Path, data: bytes) -> tuple[list, dict, dict]:
                                              "program and save it, so each value is stored")
               for key, formula in chosen.uncomputed.items()}
     issues.update((key, error_value(text)) for key, text in chosen.errors.items())
-    return rows, issues, covered
+    return rows, issues, covered, chosen.name
 
 
 def _report_sheet(source: str, book, sizes: list[SheetSize]):

@@ -160,3 +160,29 @@ def write_all(directory: Path, as_of: date = AS_OF, rows_per_province: int = 3, 
         else:
             write_csv(directory, province.code, rows, titles=title_lines(province.code, as_of))
     return written
+
+
+def write_table(directory: Path, code: str, table: list[list], fmt: str, *, name: str | None = None,
+                merges=(), sheets_before: dict | None = None) -> Path:
+    """A report laid out exactly as `table` (title lines, header rows, groups, totals, signatures),
+    as CSV or XLSX. XLSX only: `merges` are ranges such as 'E5:H5'; `sheets_before` maps a sheet's
+    title to its rows, written in front of the report's sheet (a summary sheet)."""
+    path = Path(directory) / (name or f"{code}-bao-cao.{fmt}")
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([["" if v is None else v for v in r] for r in table])
+        return path
+    book = Workbook()
+    first = book.active
+    for index, (title, rows) in enumerate((sheets_before or {}).items()):
+        sheet = first if index == 0 else book.create_sheet()
+        sheet.title = title
+        for r in rows:
+            sheet.append(r)
+    sheet = book.create_sheet("Chi tiết") if sheets_before else first
+    for r in table:
+        sheet.append([None if v == "" else v for v in r])
+    for cells in merges:
+        sheet.merge_cells(cells)
+    book.save(path)
+    return path
