@@ -94,10 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "or its drop against the last report are real; repeat for several provinces (the run log and "
                         "the release record it)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--dry-run", action="store_true",
+                   help="publish nothing: show what was understood of each report and what would be published "
+                        "(as `congkhai inspect`)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="with --dry-run")
 
     p = sub.add_parser("inspect", help="show what the publisher understands of a day's reports and whether it would "
                                         "publish them, without publishing or writing anything")
-    p.add_argument("--input", type=Path, required=True, help="directory with one report per province")
+    p.add_argument("paths", type=Path, nargs="*", metavar="FILE",
+                   help="reports to inspect (or one directory); instead of --input")
+    p.add_argument("--input", type=Path, help="directory with one report per province")
     p.add_argument("--as-of", type=_date, required=True, help="date of the reports, YYYY-MM-DD")
     p.add_argument("--accept-removals", metavar="PROVINCE", action="append", default=[], help="as for publish")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -232,6 +238,8 @@ def cmd_sample(args, settings) -> int:
 def cmd_publish(args, settings) -> int:
     from .pipeline import publish
 
+    if args.dry_run:
+        return cmd_inspect(args, settings)
     progress = TqdmProgress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         result = publish(args.input, args.as_of, settings, allow_partial=args.allow_partial, progress=progress,
@@ -244,9 +252,12 @@ def cmd_publish(args, settings) -> int:
 
 def cmd_inspect(args, settings) -> int:
     """Exit 0 when `publish` would publish every province, 1 otherwise."""
-    from .inspect import inspect_reports, render_text
+    from .inspect import inspect_files, render_text
 
-    result = inspect_reports(args.input, args.as_of, settings, args.accept_removals)
+    paths = list(getattr(args, "paths", None) or []) + ([args.input] if args.input else [])
+    if not paths:
+        raise UsageError("give the reports to inspect (FILE…) or --input DIR")
+    result = inspect_files(paths, args.as_of, settings, args.accept_removals)
     print(json.dumps(result, ensure_ascii=False, indent=1, default=str) if args.format == "json"
           else render_text(result))
     return 0 if result["publishable"] else 1

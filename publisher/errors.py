@@ -33,7 +33,8 @@ class ReportError(Exception):
 class VerificationError(Exception):
     """The run fails and publishes nothing; `problems` says exactly why."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], reports: dict | None = None):
         self.problems = problems
+        self.reports = reports or {}  # province -> what was read of its report, for `congkhai inspect`
         super().__init__("; ".join(str(p) for p in problems[:5]) + (
             f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))

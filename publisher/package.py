@@ -486,6 +486,20 @@ def _resource(name: str, path: Path, hashes: dict[str, str], **properties) -> di
             "bytes": path.stat().st_size, "hash": f"sha256:{digest}"}
 
 
+def _source(province, as_of: date, report: dict | None) -> dict:
+    """A province's report as a source: its title, and, so anyone can see how it was read, the file,
+    its hash and its layout (datasets/layouts.toml version, header rows, unit and scale, and each
+    column whose words were not the field's standard header, with what it became; null: ignored)."""
+    source = {"title": f"Báo cáo của Bảo hiểm xã hội {province.name} tính đến ngày {_vi_date(as_of)}"}
+    if report:
+        layout = report.get("layout", {})
+        read_as = {c["label"]: c["field"] for c in layout.get("columns", []) if c["label"] != c["header"]}
+        source.update({"file": report["source"], "sha256": report["sha256"], "format": report["format"],
+                       "layout": {"version": layout.get("layout_version"), "header_rows": layout.get("header_rows"),
+                                  "unit": layout.get("unit"), "scale": layout.get("scale"), "columns": read_as}})
+    return source
+
+
 def build_datapackage(built: BuiltRelease, out_dir: Path, settings: dict, written: dict, *,
                       previous_release_id: str | None, signing_key_id: str, hashes: dict[str, str]) -> dict:
     """The datapackage.json descriptor (Data Package v1 with sha256 hashes, which frictionless checks)."""
@@ -537,7 +551,7 @@ def build_datapackage(built: BuiltRelease, out_dir: Path, settings: dict, writte
         "keywords": ["bảo hiểm xã hội", "BHXH", "BHYT", "BHTN", "chậm đóng", "trốn đóng", "social insurance",
                      "arrears", "Vietnam"],
         "licenses": [_license(settings)],
-        "sources": [{"title": f"Báo cáo của Bảo hiểm xã hội {province.name} tính đến ngày {_vi_date(as_of)}"}
+        "sources": [_source(province, as_of, built.reports.get(province.code))
                     for province in all_provinces() if province.code in built.provinces],
         "contributors": [{"title": PUBLISHER, "title_en": PUBLISHER_EN, "role": "publisher", "path": base_url}],
         "policy": {**policy, "digest": built.policy.digest},

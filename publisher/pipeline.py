@@ -105,6 +105,7 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     except VerificationError as error:
         if on_rejects:
             on_rejects(rejects + problem_rejects(error.problems), True)
+        error.reports = _report_summaries(validated, error.problems)  # unclassified: statuses are not known
         raise
     progress.done("reconcile")
     progress.step("classify")
@@ -112,7 +113,7 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     returning = _returning(records, previous, as_of)
     apply_notices(records, previous.states, as_of, policy, first_release=previous.as_of is None,
                   returning=returning)
-    summaries = _report_summaries(validated, records)
+    summaries = _report_summaries(validated, reconciled.problems)
     progress.done("classify")
     progress.step("plausibility")
     records, verification = _against_previous(records, reconciled, previous, policy, as_of, allow_partial,
@@ -138,18 +139,24 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
         problems=reconciled.problems, reports=summaries)
 
 
-def _report_summaries(validated, records) -> dict:
-    """What was read of each report and the statuses given to its rows, by province: what
-    `congkhai inspect` shows a clerk, whether or not the province then passes its checks."""
-    statuses: dict[str, Counter] = {}
-    for record in records:
-        statuses.setdefault(record.province_code, Counter())[record.status] += 1
-    return {item.report.province_code: {
-        "source": item.report.source, "format": item.report.format, "sha256": item.report.sha256,
-        "title_lines": item.report.title_lines, "rows_read": item.rows_read, "rows_rejected": item.rejected_rows,
-        "employers": len(item.records), "totals_line": item.report.totals_line,
-        "column_sums": dict(item.column_sums),
-        "statuses": dict(statuses.get(item.report.province_code, {}))} for item in validated}
+def _report_summaries(validated, problems) -> dict:
+    """What was read of each report (publisher/understood.py) and the statuses given to its rows, by
+    province: what `congkhai inspect` shows a clerk, whether or not the province then passes its
+    checks. Called once the records are classified."""
+    from .understood import checks_summary, first_rows, identifiers, layout_summary
+
+    summaries = {}
+    for item in validated:
+        report = item.report
+        control = [p for p in problems if p.source == report.source and p.line == report.totals_line]
+        summaries[report.province_code] = {
+            "source": report.source, "format": report.format, "sha256": report.sha256,
+            "title_lines": report.title_lines, "rows_read": item.rows_read, "rows_rejected": item.rejected_rows,
+            "employers": len(item.records), "totals_line": report.totals_line, "column_sums": dict(item.column_sums),
+            "statuses": dict(Counter(record.status for record in item.records)),
+            "layout": layout_summary(item), "checks": checks_summary(item, control),
+            "identifiers": identifiers(item.records), "first_rows": first_rows(item.records)}
+    return summaries
 
 
 def _recall(previous: PreviousView, keys, as_of: date) -> dict:

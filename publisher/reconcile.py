@@ -137,7 +137,7 @@ def find_duplicates(records: list[Record]) -> tuple[list[Record], list[Reject], 
                 notes.append(Reject(record.source, record.line, "Mã số thuế", record.public_tax_id,
                                     f"identical duplicate of {where}; published once", record.province_code))
             continue
-        other = by_unit.get(record.unit_code)
+        other = by_unit.get(record.unit_code) if record.unit_code else None  # a list of tax codes only has none
         if other is not None:
             problems.append(Problem(record.source, f"unit code {record.unit_code} also used by {other.public_tax_id} at "
                                                    f"{other.source} row {other.line}", record.line, "Mã đơn vị",

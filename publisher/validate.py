@@ -433,6 +433,7 @@ class ValidatedReport:
     recalled: int = 0            # rows taken from the last run's memo instead of validated again
     rejected_keys: dict = field(default_factory=dict)  # register key -> row, of rejected rows whose identifier reads
     subtotals: list = field(default_factory=list)  # each subtotal's check against its group (GroupSums)
+    groups: list = field(default_factory=list)     # the group headings found (GroupSums)
 
     def __getstate__(self):
         """Sent back from a reading process with its records as plain values (the objects would
@@ -489,13 +490,13 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None,
                 rejected_keys.setdefault(key, row.line)
             for name in summed:
                 try:
-                    sums[name] += _cell_amount(row.cells.get(HEADER_OF[name]), name, shape, report.unit) or 0
+                    sums[name] += cell_amount(row.cells.get(HEADER_OF[name]), name, shape, report.unit) or 0
                 except CellError:
                     unreadable[name] += 1
     groups.close(sums, rows_read)
     report.rows = []  # raw cells are no longer needed; free them before the next province is read
     return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable, notes,
-                           memo.recalled if memo is not None else 0, rejected_keys, groups.checks)
+                           memo.recalled if memo is not None else 0, rejected_keys, groups.checks, groups.groups)
 
 
 def _summand(record: Record, name: str) -> int:
@@ -504,7 +505,7 @@ def _summand(record: Record, name: str) -> int:
     return getattr(record, name) or 0
 
 
-def _cell_amount(value, name: str, shape: RowLayout, unit: str):
+def cell_amount(value, name: str, shape: RowLayout, unit: str):
     """A cell of a totalled column in đồng: counts are whole numbers, amounts in the report's unit."""
     if name == "employees":
         return parse_integer(value, empty=None)
@@ -524,6 +525,7 @@ class GroupSums:
         self.open: list[dict] = []
         self.base = None  # (sums, rows) after the last subtotal closing no group
         self.checks: list[dict] = []
+        self.groups: list[dict] = []  # each group heading: row and label
 
     @staticmethod
     def _state(sums: dict, rows: int) -> tuple[dict, int]:
@@ -531,6 +533,7 @@ class GroupSums:
 
     def mark(self, marker: Marker, sums: dict, rows: int) -> None:
         if marker.kind == layout.GROUP:
+            self.groups.append({"line": marker.line, "label": marker.label})
             while self.open and (marker.top or not self.open[-1]["top"]):
                 self._end(self.open.pop(), sums, rows)
             self.open.append({"label": marker.label, "line": marker.line, "top": marker.top,
@@ -581,7 +584,7 @@ class GroupSums:
                 continue
             computed = sums[name] - start[0][name]
             try:
-                stated = _cell_amount(value, name, self.shape, self.unit)
+                stated = cell_amount(value, name, self.shape, self.unit)
             except CellError as error:
                 differences.append({"field": header, "stated": cell_text(value), "computed": computed,
                                     "reason": str(error)})

@@ -59,3 +59,54 @@ def test_inspecting_before_any_release_creates_no_database(env, capsys):
     write_all(env / "d1")
     assert main(["inspect", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat()]) == 0
     assert not (env / "data" / "congkhai.db").exists()
+
+
+def _hai_phong_report(directory, fmt, subtotal_bhxh=2_400):
+    """A grouped, two-row-header report in thousands of đồng, as Hải Phòng writes one."""
+    from .factory import write_table
+
+    day = f"{AS_OF:%d/%m/%Y}"
+    table = [["BẢO HIỂM XÃ HỘI KHU VỰC II"], ["DANH SÁCH ĐƠN VỊ CHẬM ĐÓNG TRÊN ĐỊA BÀN THÀNH PHỐ HẢI PHÒNG"],
+             [f"Số liệu nợ đến ngày {day}"], ["Đơn vị tính: nghìn đồng"],
+             ["STT", "Mã số thuế", "Tên đơn vị", "Số tháng nợ", "Số tiền chậm đóng", "", "", "", "Ghi chú"],
+             ["", "", "", "", "Tổng số", "BHXH", "BHYT", "BHTN", ""],
+             ["(1)", "(2)", "(3)", "(4)", "(5)=(6)+(7)+(8)", "(6)", "(7)", "(8)", "(9)"],
+             ["A", "", "Doanh nghiệp", "", "", "", "", "", ""],
+             [1, tax_code(901), "Công ty TNHH Cảng Xanh", 14, 1_000, 800, 150, 50, ""],
+             [2, tax_code(902), "Công ty CP Đóng Tàu Bạch Đằng", 3, 2_000, 1_600, 300, 100, "đã đôn đốc"],
+             ["", "", "Cộng A", "", 3_000, subtotal_bhxh, 450, 150, ""],
+             ["", "", "Tổng cộng", "", 3_000, 2_400, 450, 150, ""]]
+    return write_table(directory, "31", table, fmt)
+
+
+def test_inspecting_one_file_shows_what_was_understood(env, capsys):
+    (env / "one").mkdir()
+    path = _hai_phong_report(env / "one", "xlsx")
+    capsys.readouterr()
+    assert main(["inspect", str(path), "--as-of", AS_OF.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "OK  31 Thành phố Hải Phòng (31-bao-cao.xlsx, xlsx)" in out
+    assert "header row(s) 5, 6, column numbers in row 7 (skipped)" in out
+    assert "'Số tiền chậm đóng / BHXH' -> Nợ BHXH" in out and "'Ghi chú' -> ignored" in out
+    assert "unit: nghin dong (amounts x 1,000)" in out
+    assert "groups 1; subtotals 1, 1 add up" in out and "grand total (row 12): " in out
+    assert "2 by tax code" in out
+    assert f"row 9: {tax_code(901)} Công ty TNHH Cảng Xanh - delinquent, 14 month(s), arrears 1,000,000 " \
+           f"(BHXH/BHYT/BHTN 800,000/150,000/50,000)" in out
+    assert "would publish every province" in out
+
+
+def test_the_preview_in_json_and_as_a_dry_run_names_a_subtotal_that_does_not_add_up(env, capsys):
+    (env / "one").mkdir()
+    path = _hai_phong_report(env / "one", "csv", subtotal_bhxh=2_500)
+    before = tree(env / "data") if (env / "data").exists() else []
+    capsys.readouterr()
+    assert main(["publish", "--dry-run", "--input", str(env / "one"), "--as-of", AS_OF.isoformat(),
+                 "--format", "json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    province = result["provinces"]["31"]
+    assert not province["publishable"] and province["layout"]["scale"] == 1000
+    assert province["checks"]["subtotals"][0]["differences"] == [
+        {"field": "Nợ BHXH", "stated": 2_500_000, "computed": 2_400_000}]
+    assert any("'cộng a' does not add up" in p["message"] for p in province["problems"])
+    assert (tree(env / "data") if (env / "data").exists() else []) == before
