@@ -22,6 +22,7 @@ from congkhai.rules.disputes import DISPUTE_STATUSES, REJECTED, UPHELD
 
 from .errors import VerificationError
 from .pipeline import FAILED_REJECTS, Progress, RunFailed, UsageError
+from .sample_layouts import LAYOUT_NAMES, MIXED
 
 EXIT_FAULT = 3
 EXIT_WAITING = 75  # sysexits.h EX_TEMPFAIL: a timer or cron treats it as "not yet"
@@ -78,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--previous", type=Path, help="the previous day's reports: produce the next day's from them")
     p.add_argument("--correct", type=Path, metavar="DIR",
                    help="reports of --as-of already published: write one province's corrected report of them")
+    p.add_argument("--layout", action="append", metavar="NAME",
+                   help=f"how the reports are laid out: {', '.join(LAYOUT_NAMES)} (the first is the default), or "
+                        f"{MIXED} (all of them, dealt over the provinces by the seed); repeat or list with commas for "
+                        f"a mix of some. A next day (--previous) keeps each province's layout")
 
     p = sub.add_parser("publish", help="verify, classify and publish the reports of one date")
     p.add_argument("--input", type=Path, required=True, help="directory with one report per province")
@@ -205,6 +210,8 @@ def cmd_sample(args, settings) -> int:
         raise UsageError("--employers must be at least 34 (one per province)")
     from .sample import SampleError, corrected_report
 
+    if args.layout and (args.previous or args.correct):
+        raise UsageError("--layout chooses the layouts of a first day: --previous and --correct keep each report's own")
     if args.correct:
         if args.previous:
             raise UsageError("--correct and --previous cannot be combined")
@@ -219,7 +226,7 @@ def cmd_sample(args, settings) -> int:
     tick = progress.step("sample", None if args.previous else args.employers)
     try:
         summary = generate_reports(args.out, args.employers, args.as_of, seed=args.seed, previous=args.previous,
-                                   progress=tick)
+                                   progress=tick, layouts=args.layout)
     except (SampleError, ValueError) as error:
         raise UsageError(str(error)) from None
     finally:

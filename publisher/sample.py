@@ -36,6 +36,7 @@ from congkhai.taxcode import compact
 from congkhai.text import clean, format_int
 from publisher import xlsx
 from publisher.records import HEADERS
+from publisher.sample_layouts import LAYOUTS, STANDARD, LayoutWriter, assign_layouts, detect_layout
 
 # --- Provinces: unit-code letters, tax-code prefixes (the main merged province's old MST prefix
 # first; a second one takes the bases whose check digit would be 10), relative number of employers.
@@ -163,8 +164,11 @@ class SampleError(ValueError):
 
 @dataclass(frozen=True)
 class ReportStyle:
-    """How one province's staff export their report; kept from one day to the next."""
+    """How one province's staff export their report; kept from one day to the next. The fields after
+    `layout` are the export habits of the standard layout; the others declare their own
+    (publisher/sample_layouts.py)."""
     format: str                     # 'csv' or 'xlsx'
+    layout: str = STANDARD          # a name of sample_layouts.LAYOUT_NAMES
     headers: tuple[str, ...] = tuple(HEADERS)
     titles: bool = True             # title lines above the header row (always for XLSX)
     unit_line: bool = False         # 'Đơn vị tính: đồng' under the date
@@ -185,6 +189,7 @@ class SampleSummary:
     employers_by_province: dict[str, int]
     by_status: dict[str, int]        # as the current policy would classify the rows
     formats: dict[str, str]          # province code -> 'csv' or 'xlsx'
+    layouts: dict[str, str] = field(default_factory=dict)   # province code -> layout name
     changed: int = 0                 # with `previous`: existing employers whose row changed
     added: int = 0
     closed: int = 0
@@ -200,6 +205,9 @@ class SampleSummary:
         statuses = ", ".join(f"{status} {count:,}" for status, count in self.by_status.items())
         text = (f"Wrote {len(self.files)} reports for {self.as_of.isoformat()} to {self.out_dir} "
                 f"({formats['xlsx']} XLSX, {formats['csv']} CSV): {self.employers:,} employers; {statuses}.")
+        layouts = Counter(self.layouts.values())
+        if set(layouts) - {STANDARD}:
+            text += "\nLayouts: " + ", ".join(f"{name} {count}" for name, count in sorted(layouts.items())) + "."
         if self.changed or self.added or self.closed:
             text += (f"\nSince the previous day: {self.changed:,} changed, {self.added:,} new, {self.closed:,} closed, "
                      f"{self.new_decisions} new evasion decision(s).")
@@ -222,6 +230,15 @@ class Entry:
     months: int = 0
     decision: str = ""
     stage: str = ""
+    bhtnld: int | None = None   # the BHTNLĐ-BNN part of arrears[0], as a previous report gave it
+
+
+@dataclass(slots=True)
+class _Row:
+    """A previous day's row: its values, and for the standard layout its cells as written (kept
+    as they stand, in the report's own forms, unless the row changes)."""
+    entry: Entry
+    cells: dict | None = None
 
 
 @dataclass
@@ -235,6 +252,7 @@ class _ProvinceResult:
     added: int = 0
     closed: int = 0
     new_decisions: int = 0
+    layout: str = STANDARD
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -311,6 +329,25 @@ def personal_number(province_code: str, serial: int, rng: Random) -> str:
     return f"0{province_code}{block}{year % 100:02d}{tail:06d}"
 
 
+def _unscramble(value: int, prime: int) -> int:
+    """The inverse of `_scramble`: the affine step undone, then the cube root (the exponent that
+    inverts 3 modulo prime - 1, which exists because prime % 3 == 2)."""
+    cube = (value - 1_234_567) * pow(7_654_321, -1, prime) % prime
+    return pow(cube, pow(3, -1, prime - 1), prime)
+
+
+def tax_serial(province_code: str, kind: str, tax: str) -> int | None:
+    """The serial an enterprise tax code or a personal number of this generator was made from, for
+    reports that carry no unit code; None for a branch (its code is its parent's) or a foreign code."""
+    offset = _province_offset(province_code)
+    if kind == "enterprise" and tax[:2] in PROVINCE_PROFILES[province_code][1]:
+        return (_unscramble(int(tax[2:9]) - 1, TAX_BODY_PRIME) - offset) % TAX_BODY_PRIME
+    if kind == "personal" and tax[1:3] == province_code:
+        rest = (_unscramble(int(tax[6:]), PERSONAL_TAIL_PRIME) - offset) % PERSONAL_TAIL_PRIME
+        return int(tax[3]) * PERSONAL_TAIL_PRIME + rest
+    return None
+
+
 # ---------------------------------------------------------------------------------------------------
 # Styles and titles
 
@@ -378,6 +415,12 @@ _SECTOR_POOL = _expand({k: v[0] for k, v in SECTORS.items()})
 _SECTOR_POOLS = {k: _expand(v) for k, v in SECTORS_BY_OWNERSHIP.items()}
 
 
+def _person(r: Random) -> str:
+    if r.random() < 0.5:
+        return f"{r.choice(_SURNAME_POOL)} {r.choice(MIDDLE_MALE)} {r.choice(_GIVEN_MALE)}"
+    return f"{r.choice(_SURNAME_POOL)} {r.choice(MIDDLE_FEMALE)} {r.choice(_GIVEN_FEMALE)}"
+
+
 class _Generator:
     """Employers of one province; holds what a branch needs of its parents."""
 
@@ -408,10 +451,7 @@ class _Generator:
                 for _ in range(n)]
 
     def person(self) -> str:
-        r = self.rng
-        if r.random() < 0.5:
-            return f"{r.choice(_SURNAME_POOL)} {r.choice(MIDDLE_MALE)} {r.choice(_GIVEN_MALE)}"
-        return f"{r.choice(_SURNAME_POOL)} {r.choice(MIDDLE_FEMALE)} {r.choice(_GIVEN_FEMALE)}"
+        return _person(self.rng)
 
     def brand(self) -> str:
         r = self.rng
@@ -651,6 +691,15 @@ class _ReportWriter:
                 self._sheet.append([line or None])
             self._sheet.append(list(style.headers))
 
+    def add_new(self, entry: Entry, rng: Random) -> None:
+        """A new employer, its cells in this report's forms (some drawn from `rng`)."""
+        self.append(entry_cells(entry, self.style, rng), entry.employees, entry.arrears)
+
+    def add_row(self, row: _Row, changed: bool) -> None:
+        """A previous day's row as it stood, its state columns written again if it changed."""
+        cells = {**row.cells, **state_cells(row.entry, self.style)} if changed else dict(row.cells)
+        self.append(cells, row.entry.employees, row.entry.arrears)
+
     def append(self, cells: dict, employees: int, arrears) -> None:
         self.rows += 1
         self.totals[0] += employees
@@ -676,6 +725,19 @@ class _ReportWriter:
         self._sheet.append(row)
         self._sheet.close()
         self._book.close()
+
+
+def _signers(province: Province) -> tuple[str, ...]:
+    """Who signs a province's reports (the same people every day)."""
+    rng = Random(f"congkhai-sample:signers:{province.code}")
+    return tuple(_person(rng) for _ in range(3))
+
+
+def _open_writer(path: Path, province: Province, as_of: date, style: ReportStyle):
+    """The standard layout's streaming writer, or the writer of the style's layout."""
+    if style.layout == STANDARD:
+        return _ReportWriter(path, province, as_of, style)
+    return LayoutWriter(path, province, as_of, LAYOUTS[style.layout], style.format, _signers(province))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -743,27 +805,89 @@ def read_previous(path: Path) -> tuple[ReportStyle, list[dict]]:
     return style, data
 
 
-def _state_entry(cells: dict) -> Entry:
-    """The values a next-day change touches, parsed from a previous row."""
-    return Entry(0, "", "", "", "", "", clean(cells.get("Loại hình")), clean(cells.get("Ngành nghề")),
-                 _number(cells.get("Số lao động")), [_number(cells.get(h)) for h in AMOUNT_HEADERS],
-                 _number(cells.get("Số tháng chậm đóng")), clean(cells.get("Quyết định trốn đóng")),
-                 clean(cells.get("Tình trạng xử lý")))
-
-
-def _previous_identity(cells: dict, path: Path, line: int) -> tuple[int, str, str]:
-    """(serial, kind, canonical tax code) of a previous row."""
+def _standard_entry(cells: dict, path: Path, line: int) -> Entry:
+    """A previous standard row's identity and the values a next-day change touches. The name is
+    taken as written (only a parent's is cleaned, when a branch needs it): cleaning every name of
+    a million rows would cost seconds for nothing."""
     code = _cell_text(cells.get("Mã đơn vị"))
     serial = unit_serial(code)
     if serial is None:
         raise SampleError(f"{path.name}, row {line}, Mã đơn vị: {code!r} was not made by this generator")
+    ownership = clean(cells.get("Loại hình"))
     digits = compact(cells.get("Mã số thuế"))
-    if clean(cells.get("Loại hình")) == HOUSEHOLD and len(digits) in (11, 12):
-        return serial, "personal", digits.zfill(12)
-    if len(digits) in (12, 13):
+    if ownership == HOUSEHOLD and len(digits) in (11, 12):
+        kind, tax = "personal", digits.zfill(12)
+    elif len(digits) in (12, 13):
         digits = digits.zfill(13)
-        return serial, "branch", f"{digits[:10]}-{digits[10:]}"
-    return serial, "enterprise", digits.zfill(10)
+        kind, tax = "branch", f"{digits[:10]}-{digits[10:]}"
+    else:
+        kind, tax = "enterprise", digits.zfill(10)
+    return Entry(serial, code, tax, kind, _cell_text(cells.get("Tên đơn vị")), "", ownership,
+                 clean(cells.get("Ngành nghề")), _number(cells.get("Số lao động")),
+                 [_number(cells.get(h)) for h in AMOUNT_HEADERS], _number(cells.get("Số tháng chậm đóng")),
+                 clean(cells.get("Quyết định trốn đóng")), clean(cells.get("Tình trạng xử lý")))
+
+
+def _funds(record) -> list[int]:
+    """BHXH (BHTNLĐ-BNN included), BHYT and BHTN from what a report gave: the funds it split out,
+    and the rest of its total shared by the fund rates. Any share will do: a layout that does not
+    split a sum out writes back only the sum."""
+    parts = [record.arrears_bhxh, record.arrears_bhyt, record.arrears_bhtn]
+    bhtnld = record.arrears_bhtnld or 0   # funds reported beside it leave it out
+    known = sum(part for part in parts if part is not None)
+    total = record.reported_total if record.reported_total is not None else known + bhtnld
+    missing = [i for i, part in enumerate(parts) if part is None]
+    rest = total - known - bhtnld
+    weight = sum(FUND_RATES[i] for i in missing)
+    for n, i in enumerate(missing):
+        parts[i] = round(rest * FUND_RATES[i] / weight) if n < len(missing) - 1 else \
+            rest - sum(parts[j] for j in missing[:-1])
+    parts[0] += bhtnld
+    return parts
+
+
+def _record_entry(record, province_code: str) -> Entry:
+    """A previous layout row, as the publisher read it, as the generator's values. A serial comes
+    from the unit code, else from the tax code; an employee count the layout does not show is
+    estimated from the arrears (it is written nowhere)."""
+    tax = record.tax.value if record.tax else ""
+    kind = record.tax.kind if record.tax else ""
+    serial = unit_serial(record.unit_code) if record.unit_code else tax_serial(province_code, kind, tax)
+    arrears = _funds(record)
+    employees = record.employees
+    if employees is None:
+        employees = max(1, round(sum(arrears) / max(record.months_late, 1) / sum(MONTHLY_CONTRIBUTION) * 2))
+    entry = Entry(serial or 0, record.unit_code or "", tax, kind, record.name, record.address or "",
+                  record.ownership_type or "", record.sector or "", employees, arrears, record.months_late,
+                  record.evasion_decision or "", record.enforcement_stage or "")
+    entry.bhtnld = record.arrears_bhtnld
+    return entry
+
+
+def _previous_rows(path: Path, province: Province, as_of: date) -> tuple[ReportStyle, list[_Row]]:
+    """A previous report's style and rows. Its layout is recognised by its header words; a standard
+    report is read here, cell for cell, any other by the publisher's own reader."""
+    layout = detect_layout(path, HEADERS)
+    if layout is None:
+        raise SampleError(f"{path.name}: not a report of any layout this generator writes (no header row found)")
+    if layout == STANDARD:
+        style, rows = read_previous(path)
+        return style, [_Row(_standard_entry(cells, path, i), cells) for i, cells in enumerate(rows, 1)]
+    from publisher.errors import ReportError
+    from publisher.read import read_report
+    from publisher.validate import validate_report
+
+    try:
+        validated = validate_report(read_report(path, province.code), as_of)
+    except ReportError as error:
+        raise SampleError(str(error)) from None
+    if validated.rejects:
+        first = validated.rejects[0]
+        raise SampleError(f"{path.name}, row {first.line}, {first.field}: {first.reason} ({first.value!r}); "
+                          f"{validated.rejected_rows} row(s) the publisher rejects")
+    fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx"
+    records = sorted(validated.records, key=lambda record: record.line)
+    return ReportStyle(fmt, layout=layout), [_Row(_record_entry(r, province.code)) for r in records]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -780,18 +904,18 @@ def _fresh_province(code: str, count: int, as_of: date, seed: int, style: Report
     generator = _Generator(province, rng, as_of)
     policy = load_policy()
     path = out_dir / style.file_name(province)
-    writer = _ReportWriter(path, province, as_of, style)
+    writer = _open_writer(path, province, as_of, style)
     statuses = Counter()
     for i in range(count):
         entry = generator.new_entry()
-        writer.append(entry_cells(entry, style, rng), entry.employees, entry.arrears)
+        writer.add_new(entry, rng)
         statuses[_status(entry, policy)] += 1
         if progress and (i + 1) % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
     writer.close()
     if progress:
         progress(count % PROGRESS_EVERY)
-    return _ProvinceResult(code, path.name, style.format, count, statuses)
+    return _ProvinceResult(code, path.name, style.format, count, statuses, layout=style.layout)
 
 
 def _next_day_change(entry: Entry, generator: _Generator) -> None:
@@ -828,74 +952,75 @@ def _next_day_change(entry: Entry, generator: _Generator) -> None:
 
 def _next_province(code: str, previous_path: Path, as_of: date, seed: int, out_dir: Path, change_share: float,
                    new_decisions: int, progress=None) -> _ProvinceResult:
-    """The next day's report of one province: the same export style, a few employers changed."""
+    """The next day's report of one province: the same layout and export style, a few employers changed."""
     province = by_code()[code]
     rng = Random(f"congkhai-sample:{seed}:{code}:{as_of.isoformat()}")
-    style, rows = read_previous(previous_path)
-    identities = [_previous_identity(cells, previous_path, i) for i, cells in enumerate(rows, 1)]
-    max_serial = max((serial for serial, _, _ in identities), default=0)
+    style, rows = _previous_rows(previous_path, province, as_of)
+    entries = [row.entry for row in rows]
+    max_serial = max((entry.serial for entry in entries), default=0)
     branch_numbers, parents = {}, deque(maxlen=500)
     in_arrears = bytearray(len(rows))
     on_record = bytearray(len(rows))  # owes, or an evasion finding is in force: may not simply vanish
-    for i, (cells, (serial, kind, tax)) in enumerate(zip(rows, identities)):
-        if kind == "branch":
-            parent, number = tax.split("-")
+    for i, entry in enumerate(entries):
+        if entry.kind == "branch":
+            parent, number = entry.tax.split("-")
             branch_numbers[parent] = max(branch_numbers.get(parent, 0), int(number))
-        elif kind == "enterprise" and clean(cells.get("Loại hình")) in PARENT_TYPES:
-            parents.append((tax, clean(cells.get("Tên đơn vị")), clean(cells.get("Loại hình")),
-                            clean(cells.get("Ngành nghề"))))
-        in_arrears[i] = any(_number(cells.get(h)) for h in AMOUNT_HEADERS + ("Số tháng chậm đóng",))
-        on_record[i] = in_arrears[i] or bool(_cell_text(cells.get("Quyết định trốn đóng")).strip())
+        elif entry.kind == "enterprise" and entry.ownership in PARENT_TYPES:
+            parents.append((entry.tax, clean(entry.name), entry.ownership, entry.sector))
+        in_arrears[i] = entry.months > 0 or any(entry.arrears)
+        on_record[i] = in_arrears[i] or bool(entry.decision)
     generator = _Generator(province, rng, as_of, max_serial + 1, parents, branch_numbers)
     n_arrears = sum(in_arrears)
     n_compliant = len(rows) - n_arrears
     # Most changes among employers in arrears, the rest among the others, so the shares stay steady.
     p_arrears = min(1.0, change_share * len(rows) * 0.7 / n_arrears) if n_arrears else 0.0
     p_compliant = min(1.0, change_share * len(rows) * 0.3 / n_compliant) if n_compliant else 0.0
-    decision_rows = set(_decision_candidates(rows, rng, new_decisions))
+    decision_rows = set(_decision_candidates(entries, style, rng, new_decisions))
 
     policy = load_policy()
     path = out_dir / previous_path.name
-    writer = _ReportWriter(path, province, as_of, style)
+    writer = _open_writer(path, province, as_of, style)
     statuses = Counter()
     changed = closed = 0
-    for i, (cells, (serial, kind, _)) in enumerate(zip(rows, identities)):
+    for i, row in enumerate(rows):
+        entry = row.entry
         # Only employers that owe nothing and have no evasion finding close: a listed one stays in its
         # office's list until settled (and the publisher refuses a report that drops a listed employer).
-        if kind != "branch" and serial != max_serial and rng.random() < change_share * 0.05 and not on_record[i]:
+        if entry.kind != "branch" and entry.serial != max_serial and rng.random() < change_share * 0.05 \
+                and not on_record[i]:
             closed += 1
             continue
-        entry = _state_entry(cells)
-        if rng.random() < (p_arrears if in_arrears[i] else p_compliant) or i in decision_rows:
+        change = rng.random() < (p_arrears if in_arrears[i] else p_compliant) or i in decision_rows
+        if change:
             if i in decision_rows:
                 entry.decision = generator.decision(as_of - timedelta(days=rng.randint(1, 5)))
                 entry.stage = INSPECTED
             else:
                 _next_day_change(entry, generator)
-            cells = {**cells, **state_cells(entry, style)}
+            entry.bhtnld = None   # its share of the new arrears
             changed += 1
-        writer.append(dict(cells), entry.employees, entry.arrears)
+        writer.add_row(row, change)
         statuses[_status(entry, policy)] += 1
         if progress and (i + 1) % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
     added = _random_round(len(rows) * change_share * 0.2, rng)
     for _ in range(added):
         entry = generator.new_entry()
-        writer.append(entry_cells(entry, style, rng), entry.employees, entry.arrears)
+        writer.add_new(entry, rng)
         statuses[_status(entry, policy)] += 1
     writer.close()
     if progress:
         progress(len(rows) % PROGRESS_EVERY + added)
     return _ProvinceResult(code, path.name, style.format, len(rows) - closed + added, statuses,
-                           changed, added, closed, len(decision_rows))
+                           changed, added, closed, len(decision_rows), style.layout)
 
 
-def _decision_candidates(rows: list[dict], rng: Random, n: int) -> list[int]:
-    """Rows to receive a new evasion decision: delinquent employers without one."""
-    if not n:
+def _decision_candidates(entries: list[Entry], style: ReportStyle, rng: Random, n: int) -> list[int]:
+    """Rows to receive a new evasion decision: delinquent employers without one, in a report that
+    has a column for it."""
+    if not n or (style.layout != STANDARD and not LAYOUTS[style.layout].shows("decision")):
         return []
-    candidates = [i for i, cells in enumerate(rows)
-                  if _number(cells.get("Số tháng chậm đóng")) >= 3 and not clean(cells.get("Quyết định trốn đóng"))]
+    candidates = [i for i, entry in enumerate(entries) if entry.months >= 3 and not entry.decision]
     return rng.sample(candidates, min(n, len(candidates)))
 
 
@@ -938,16 +1063,21 @@ def _run(jobs: list[tuple], workers: int, progress, sizes: dict[str, int]) -> li
 
 
 def generate_reports(out_dir: Path, employers: int, as_of: date, seed: int = 0, previous: Path | None = None,
-                     progress=None, change_share: float = 0.02, workers: int | None = None) -> SampleSummary:
+                     progress=None, change_share: float = 0.02, workers: int | None = None,
+                     layouts=None) -> SampleSummary:
     """Write one report per province for `as_of` into `out_dir`.
 
-    Without `previous`, `employers` new employers spread over the provinces. With `previous` (a
-    directory this function wrote for an earlier day), the next day: the same employers and export
-    styles, about `change_share` of them changed, a few new and a very few closed, one or two new
-    evasion decisions; `employers` is then unused. `progress(n)` is told of every n rows written.
-    Same arguments, same bytes.
+    Without `previous`, `employers` new employers spread over the provinces, in the `layouts`
+    named (publisher/sample_layouts.py: 'standard' by default, several or 'mixed' dealt over the
+    provinces by the seed). With `previous` (a directory this function wrote for an earlier day),
+    the next day: the same employers, layouts and export styles, about `change_share` of them
+    changed, a few new and a very few closed, one or two new evasion decisions; `employers` is then
+    unused. `progress(n)` is told of every n rows written. Same arguments, same bytes.
     """
     out_dir = Path(out_dir)
+    if previous is not None and layouts:
+        raise SampleError("a next day keeps each province's layout of the previous day: no layouts to choose")
+    chosen = assign_layouts(seed, layouts) if previous is None else {}   # raises ValueError for an unknown name
     out_dir.mkdir(parents=True, exist_ok=True)
     if previous is not None:
         previous = Path(previous)
@@ -962,7 +1092,8 @@ def generate_reports(out_dir: Path, employers: int, as_of: date, seed: int = 0, 
         parallel = total_size > PARALLEL_FROM * 250
     else:
         counts = allocate(employers)
-        styles = assign_styles(seed)
+        styles = {code: style if chosen[code] == STANDARD else ReportStyle(style.format, layout=chosen[code])
+                  for code, style in assign_styles(seed).items()}
         jobs = [(_fresh_province, (code, count, as_of, seed, styles[code], out_dir)) for code, count in counts.items()]
         sizes = counts
         parallel = employers >= PARALLEL_FROM
@@ -976,7 +1107,7 @@ def generate_reports(out_dir: Path, employers: int, as_of: date, seed: int = 0, 
         out_dir=out_dir, as_of=as_of, files=[r.file for r in results],
         employers_by_province={r.code: r.employers for r in results},
         by_status={status: by_status.get(status, 0) for status in ("compliant", "late", "delinquent", "evading")},
-        formats={r.code: r.format for r in results},
+        formats={r.code: r.format for r in results}, layouts={r.code: r.layout for r in results},
         changed=sum(r.changed for r in results), added=sum(r.added for r in results),
         closed=sum(r.closed for r in results), new_decisions=sum(r.new_decisions for r in results))
 
@@ -1017,25 +1148,23 @@ def sample_disputes(keys: list[str], count: int, as_of: date, seed: int = 0):
 
 def corrected_report(reports_dir: Path, out_dir: Path, as_of: date, seed: int = 0, fixes: int = 3) -> Path:
     """A province's corrected report of a date already published: its largest province's report of
-    `reports_dir` again, where a few delinquent employers turn out to have paid (a payment matched
-    to the wrong employer, the error that named hundreds of firms wrongly in Slovakia). Feeds
-    `congkhai correct`. Returns the report's path."""
+    `reports_dir` again, in its layout, where a few delinquent employers turn out to have paid (a
+    payment matched to the wrong employer, the error that named hundreds of firms wrongly in
+    Slovakia). Feeds `congkhai correct`. Returns the report's path."""
     reports = _previous_reports(Path(reports_dir))
     code = max(reports, key=lambda c: (reports[c].stat().st_size, c))
     path = reports[code]
-    style, rows = read_previous(path)
+    province = by_code()[code]
+    style, rows = _previous_rows(path, province, as_of)
     rng = Random(f"congkhai-sample:{seed}:{code}:{as_of.isoformat()}:correction")
-    candidates = [i for i, cells in enumerate(rows)
-                  if _number(cells.get("Số tháng chậm đóng")) >= 3 and not clean(cells.get("Quyết định trốn đóng"))]
+    candidates = [i for i, row in enumerate(rows) if row.entry.months >= 3 and not row.entry.decision]
     fixed = set(rng.sample(candidates, min(fixes, len(candidates))))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    writer = _ReportWriter(out_dir / path.name, by_code()[code], as_of, style)
-    for i, cells in enumerate(rows):
-        entry = _state_entry(cells)
+    writer = _open_writer(out_dir / path.name, province, as_of, style)
+    for i, row in enumerate(rows):
         if i in fixed:
-            entry.arrears, entry.months, entry.stage = [0, 0, 0], 0, ""
-            cells = {**cells, **state_cells(entry, style)}
-        writer.append(dict(cells), entry.employees, entry.arrears)
+            row.entry.arrears, row.entry.months, row.entry.stage, row.entry.bhtnld = [0, 0, 0], 0, "", None
+        writer.add_row(row, i in fixed)
     writer.close()
     return out_dir / path.name

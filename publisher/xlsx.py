@@ -5,7 +5,9 @@ openpyxl spends about 4 µs a cell (a million-row list takes minutes), so the wo
 written here as SpreadsheetML straight into the zip, one sheet at a time: inline strings, numbers,
 booleans and dates, a bold frozen header row. Every member carries the release's timestamp, so the
 same release gives the same bytes. Formula neutralisation is the caller's job: this module writes
-text as text (never a formula), but a spreadsheet user could still re-enter it.
+text as text (never a formula), but a spreadsheet user could still re-enter it. The sample
+generator also writes provincial reports with it: amounts in thousands as exact decimals, and
+merged cells (two-row headers, title lines).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
@@ -66,6 +69,8 @@ def _cell(value, ref: str, bold: bool) -> str:
         return f'<c{attributes} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (int, float)):
         return f'<c{attributes}><v>{value}</v></c>'
+    if isinstance(value, Decimal):  # written as it reads ('1234.567'), never through a binary float
+        return f'<c{attributes}><v>{value:f}</v></c>'
     if isinstance(value, date) and not isinstance(value, datetime):
         return f'<c r="{ref}" s="{_DATE}"><v>{(value - _EPOCH).days}</v></c>'
     return _text(str(value), attributes)
@@ -77,6 +82,7 @@ class Sheet:
     def __init__(self, stream, freeze_header: bool):
         self._stream = stream
         self._pending: list[str] = []
+        self._merged: list[str] = []
         self.rows = 0
         self.closed = False
         pane = ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
@@ -95,12 +101,23 @@ class Sheet:
         if len(self._pending) >= _FLUSH_ROWS:
             self._flush()
 
+    def merge(self, first_row: int, first_column: int, last_row: int, last_column: int) -> None:
+        """Merge a range of cells (rows from 1, columns from 0), e.g. a header label over the
+        columns below it; the value stays in the first cell."""
+        if (first_row, first_column) == (last_row, last_column):
+            return
+        self._merged.append(f"{COLUMNS[first_column]}{first_row}:{COLUMNS[last_column]}{last_row}")
+
     def _flush(self) -> None:
         self._stream.write("".join(self._pending).encode("utf-8"))
         self._pending.clear()
 
     def close(self) -> None:
-        self._pending.append("</sheetData></worksheet>")
+        self._pending.append("</sheetData>")
+        if self._merged:
+            refs = "".join(f'<mergeCell ref="{ref}"/>' for ref in self._merged)
+            self._pending.append(f'<mergeCells count="{len(self._merged)}">{refs}</mergeCells>')
+        self._pending.append("</worksheet>")
         self._flush()
         self._stream.close()
         self.closed = True
