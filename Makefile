@@ -6,7 +6,7 @@ DEMO_DIR  ?= instance/demo
 EMPLOYERS ?= 5000
 # The report layouts of the demo's provinces (congkhai sample --help): those the publisher publishes today.
 # The others join as it learns them; tests/publisher/test_sample_layouts.py marks what it does not yet do.
-DEMO_LAYOUTS ?= standard,hcm,sonla
+DEMO_LAYOUTS ?= mixed
 PORT      ?= 5000
 DAY2 := $(shell date +%F)
 DAY1 := $(shell date -d yesterday +%F 2>/dev/null || $(PYTHON) -c 'import datetime;print(datetime.date.today()-datetime.timedelta(1))')

@@ -178,6 +178,17 @@ def unit_owners(conn, unit_codes, batch: int = 500) -> dict[str, str]:
     return found
 
 
+def unit_keys(conn, unit_codes, batch: int = 500) -> dict[str, tuple[str, str | None]]:
+    """(key, tax code) of the employers registered under these agency unit codes: how a list that
+    carries only unit codes finds the employers the register knows by their tax code."""
+    codes = sorted(set(unit_codes))
+    found: dict[str, tuple[str, str | None]] = {}
+    for start in range(0, len(codes), batch):
+        query = select(E.c.unit_code, E.c.key, E.c.tax_code).where(E.c.unit_code.in_(codes[start:start + batch]))
+        found.update((unit_code, (key, tax_code)) for unit_code, key, tax_code in conn.execute(query))
+    return found
+
+
 def disqualified_keys(conn, window_start: date, before: date) -> set[str]:
     """Employers not compliant at some point in [window_start, before): they cannot be commended."""
     query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id))

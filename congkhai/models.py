@@ -68,7 +68,9 @@ class Employer(db.Model):
 
     @property
     def is_household(self) -> bool:
-        return self.tax_code is None
+        """A household business, published by its unit code with its owner's number masked; an
+        employer reported without a tax code (a list of unit codes only) is not one."""
+        return self.personal_id_hash is not None
 
 
 class StatusInterval(db.Model):

@@ -30,6 +30,7 @@ from congkhai.rules.results import daily_results
 from congkhai.text import neutralise
 
 from .classify import apply_notices, classify_records, honour_roll
+from .identity import match_identities
 from . import memo
 from .errors import Problem, ReportError, VerificationError
 from .read import discover_reports, read_report
@@ -72,6 +73,7 @@ class PreviousView:
     # for the few employers the build must know more of; None where no register is at hand.
     recall: object = None
     unit_owners: object = None  # unit codes -> {unit code: province} (congkhai.history.unit_owners)
+    unit_keys: object = None    # unit codes -> {unit code: (key, tax code)} (congkhai.history.unit_keys)
 
 
 def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, previous: PreviousView,
@@ -109,6 +111,8 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
         raise
     progress.done("reconcile")
     progress.step("classify")
+    rekeyed = match_identities(reconciled.records, previous.states, previous.unit_keys)
+    reconciled.rejects.extend(rekeyed)
     records = classify_records(reconciled.records, policy)
     returning = _returning(records, previous, as_of)
     apply_notices(records, previous.states, as_of, policy, first_release=previous.as_of is None,
@@ -462,7 +466,8 @@ def load_previous_view(engine, as_of: date, policy: Policy):
                          f"order, so {as_of.isoformat()} can no longer be published")
     view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
                         {k: v[1] for k, v in previous.employers.items()}, previous.disqualified,
-                        previous.followed, recall=store.recaller(engine), unit_owners=store.unit_owner_finder(engine))
+                        previous.followed, recall=store.recaller(engine), unit_owners=store.unit_owner_finder(engine),
+                        unit_keys=store.unit_key_finder(engine))
     return previous, view
 
 

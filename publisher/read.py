@@ -477,9 +477,9 @@ def _check_title(report: Report, titles: list[tuple[int, str]], province_code: s
     if named is None and fmt == "xlsx":
         raise ReportError(Problem(source, f"title lines do not name the province ({expected.name})",
                                   line=titles[0][0] if titles else 1))
-    stated, later, signed = _title_dates(source, titles)
+    stated, earlier, signed = _title_dates(source, titles)
     report.dates = {key: day.isoformat() for key, day in (("as_of", stated and stated[1]),
-                                                           ("payments_to", later and later[1])) if day}
+                                                           ("arrears_to", earlier and earlier[1])) if day}
     if signed:
         report.dates["signed"] = signed[0][1].isoformat()
     if as_of is None:
@@ -495,12 +495,13 @@ def _check_title(report: Report, titles: list[tuple[int, str]], province_code: s
 
 
 def _title_dates(source: str, titles: list[tuple[int, str]]):
-    """(row, date) the title says the report is as of, if it says; (row, date) of a second
-    introduced date (payments counted to another day than the arrears: "nợ đến ngày 30/6/2025, số
-    đã nộp tính đến ngày 05/7/2025"); and the (row, date) of each place-and-date signing line. A
-    date introduced as the as-of date ("tính đến ngày") wins over a bare "ngày <date>", which wins
-    over a date alone; a signing date is only a lower bound, since a report is often signed the day
-    after its date."""
+    """(row, date) the title says the report is as of, if it says; (row, date) of an earlier
+    introduced date, when the title gives two ("nợ đến ngày 30/6/2025, số đã nộp tính đến ngày
+    05/7/2025": arrears worked out to one day, payments counted to a later one, which is the day
+    the report is as of, since a payment made by then takes an employer off the list); and the
+    (row, date) of each place-and-date signing line. A date introduced as the as-of date ("tính
+    đến ngày") wins over a bare "ngày <date>", which wins over a date alone; a signing date is only
+    a lower bound, since a report is often signed the day after its date."""
     introduced, bare, alone, signed = [], None, None, []
     for row, text in titles:
         folded = fold(text)
@@ -512,9 +513,11 @@ def _title_dates(source: str, titles: list[tuple[int, str]]):
                 bare = (row, _title_date(source, row, match))
         if alone is None and (match := _ANY_DATE.search(_DAY_DATE.sub(" ", _AS_OF_DATE.sub(" ", folded)))):
             alone = (row, _title_date(source, row, match))
-    stated = introduced[0] if introduced else bare or alone
-    later = next((found for found in introduced[1:] if found[1] != stated[1]), None) if introduced else None
-    return stated, later, signed
+    if not introduced:
+        return bare or alone, None, signed
+    stated = max(introduced[:2], key=lambda found: found[1])
+    earlier = min(introduced[:2], key=lambda found: found[1])
+    return stated, (earlier if earlier[1] != stated[1] else None), signed
 
 
 def _title_date(source: str, row: int, match: re.Match) -> date:

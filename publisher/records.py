@@ -57,7 +57,7 @@ class Report:
     header: object = None           # layout.Header: the header's rows and what each column became
     scale: int = 1                  # đồng per unit the amounts are written in
     unit: str = ""                  # the unit's words as declared ('nghin dong'), '' when none is
-    dates: dict = field(default_factory=dict)  # what the title dates: 'as_of', 'payments_to', 'signed'
+    dates: dict = field(default_factory=dict)  # what the title dates: 'as_of', 'arrears_to' (a second, earlier date), 'signed'
     column_numbers_line: int | None = None
     layout_version: str = ""        # of datasets/layouts.toml
     sheet: str = ""                 # the worksheet read (XLSX)

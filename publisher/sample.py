@@ -425,8 +425,11 @@ class _Generator:
     """Employers of one province; holds what a branch needs of its parents."""
 
     def __init__(self, province: Province, rng: Random, as_of: date, next_serial: int = 1,
-                 parents=(), branch_numbers: dict | None = None):
+                 parents=(), branch_numbers: dict | None = None, personal_numbers: bool = True):
         self.province = province
+        # A list without unit codes cannot name a household by its owner's number (never published):
+        # its households are drawn with a business tax code of their own, as many have.
+        self.personal_numbers = personal_numbers
         self.rng = rng
         self.as_of = as_of
         self.next_serial = next_serial
@@ -529,7 +532,7 @@ class _Generator:
         else:
             ownership = r.choice(_OWNERSHIP_POOL)
             sector = r.choice(_SECTOR_POOLS.get(ownership, _SECTOR_POOL))
-            if ownership == HOUSEHOLD and r.random() < HOUSEHOLD_PERSONAL_SHARE:
+            if ownership == HOUSEHOLD and self.personal_numbers and r.random() < HOUSEHOLD_PERSONAL_SHARE:
                 tax, kind = personal_number(code, serial, r), "personal"
             else:
                 tax, kind = enterprise_tax_code(code, serial), "enterprise"
@@ -893,6 +896,14 @@ def _previous_rows(path: Path, province: Province, as_of: date) -> tuple[ReportS
 # ---------------------------------------------------------------------------------------------------
 # One province
 
+def _names_units(style: ReportStyle) -> bool:
+    """Whether the style's reports carry the agency's unit codes (the standard layout does)."""
+    from .sample_layouts import LAYOUTS
+
+    layout = LAYOUTS.get(style.layout)
+    return layout is None or any(column.value == "unit_code" for column in layout.columns)
+
+
 def _status(entry: Entry, policy) -> str:
     return classify(sum(entry.arrears), entry.months, bool(entry.decision), policy)
 
@@ -901,7 +912,7 @@ def _fresh_province(code: str, count: int, as_of: date, seed: int, style: Report
                     progress=None) -> _ProvinceResult:
     province = by_code()[code]
     rng = Random(f"congkhai-sample:{seed}:{code}")
-    generator = _Generator(province, rng, as_of)
+    generator = _Generator(province, rng, as_of, personal_numbers=_names_units(style))
     policy = load_policy()
     path = out_dir / style.file_name(province)
     writer = _open_writer(path, province, as_of, style)
@@ -969,7 +980,8 @@ def _next_province(code: str, previous_path: Path, as_of: date, seed: int, out_d
             parents.append((entry.tax, clean(entry.name), entry.ownership, entry.sector))
         in_arrears[i] = entry.months > 0 or any(entry.arrears)
         on_record[i] = in_arrears[i] or bool(entry.decision)
-    generator = _Generator(province, rng, as_of, max_serial + 1, parents, branch_numbers)
+    generator = _Generator(province, rng, as_of, max_serial + 1, parents, branch_numbers,
+                           personal_numbers=_names_units(style))
     n_arrears = sum(in_arrears)
     n_compliant = len(rows) - n_arrears
     # Most changes among employers in arrears, the rest among the others, so the shares stay steady.

@@ -178,8 +178,8 @@ DATE_LINES = {
     "dmy": lambda d, fmt: [f"Tính đến ngày {d.day}/{d.month}/{d.year}"],
     "long": lambda d, fmt: [f"(Tính đến ngày {d.day} tháng {d.month} năm {d.year})"],
     "iso": lambda d, fmt: ["Số liệu tính đến ngày:", d] if fmt == "xlsx" else [f"Số liệu tính đến ngày {d.isoformat()}"],
-    "two": lambda d, fmt: [f"Số liệu nợ đến ngày {d.day}/{d.month}/{d.year}, số đã nộp tính đến ngày "
-                           f"{d + timedelta(days=PAYMENTS_COUNTED_DAYS):%d/%m/%Y}"],
+    "two": lambda d, fmt: [f"Số liệu nợ đến ngày {d - timedelta(days=PAYMENTS_COUNTED_DAYS):%d/%m/%Y}, số đã nộp "
+                           f"tính đến ngày {d.day}/{d.month}/{d.year}"],
 }
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 

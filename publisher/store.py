@@ -95,6 +95,16 @@ def unit_owner_finder(engine: Engine):
     return find
 
 
+def unit_key_finder(engine: Engine):
+    """`unit_keys(unit_codes)` for the build (PreviousView.unit_keys), on a connection of its own."""
+    from congkhai.history import unit_keys
+
+    def find(unit_codes) -> dict:
+        with engine.connect() as conn:
+            return unit_keys(conn, unit_codes)
+    return find
+
+
 def register(conn, day: date | None) -> tuple[dict[str, tuple], dict[str, State]]:
     """Every employer in the database, key -> (id, province_code, digest of the attributes), and the
     state the release of `day` published, key -> State, for those it published: both in one pass

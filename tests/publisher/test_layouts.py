@@ -221,10 +221,10 @@ def test_a_household_needs_its_unit_code(tmp_path, fmt):
 @FORMATS
 def test_a_regional_office_names_the_province_in_a_title_line(tmp_path, fmt):
     titles = [["BẢO HIỂM XÃ HỘI KHU VỰC II"], ["DANH SÁCH ĐƠN VỊ CHẬM ĐÓNG TRÊN ĐỊA BÀN THÀNH PHỐ HẢI PHÒNG"],
-              ["(Số liệu nợ đến ngày 30/6/2025, số đã nộp tính đến ngày 05/7/2025)"]]
+              ["(Số liệu nợ đến ngày 25/6/2025, số đã nộp tính đến ngày 30/6/2025)"]]
     table = titles + [["STT", "Mã số thuế", "Tên đơn vị", "Số tháng nợ", "Số tiền nợ"], employer(1, 4, 100)]
     report = validated(tmp_path, table, fmt).report
-    assert report.dates == {"as_of": "2025-06-30", "payments_to": "2025-07-05"}
+    assert report.dates == {"as_of": "2025-06-30", "arrears_to": "2025-06-25"}
     path = write_table(tmp_path, "01", table, fmt)
     with pytest.raises(ReportError, match="title names Thành phố Hải Phòng but the file name says province 01"):
         read_report(path, "01", AS_OF)

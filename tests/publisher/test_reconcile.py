@@ -150,10 +150,11 @@ def test_two_rows_of_one_employer_differing_only_in_total_bhtnld_or_interest_con
     from dataclasses import replace
 
     from publisher.reconcile import find_duplicates
+    from publisher.validate import HEADER_OF
 
     from .release_sample import WITH_INTEREST, records
 
     first = next(record for record in records() if record.key == WITH_INTEREST)
     second = replace(first, line=first.line + 1, **{field: 1})
     kept, notes, found = find_duplicates([first, second])
-    assert notes == [] and len(found) == 2 and f"with different data ({field})" in str(found[0])
+    assert notes == [] and len(found) == 2 and f"with different data ({HEADER_OF[field]})" in str(found[0])

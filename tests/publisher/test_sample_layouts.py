@@ -51,7 +51,7 @@ HEADER_ROWS = {
 DATE_LINES = {
     "hcm": "Tính đến ngày 5/7/2026", "thanhhoa": "Tính đến ngày 5/7/2026",
     "dongnai": "(Tính đến ngày 5 tháng 7 năm 2026)",
-    "haiphong": "Số liệu nợ đến ngày 5/7/2026, số đã nộp tính đến ngày 10/07/2026",
+    "haiphong": "Số liệu nợ đến ngày 30/06/2026, số đã nộp tính đến ngày 5/7/2026",
 }
 UNITS = {"hcm": ("Đơn vị tính: đồng", 1), "thanhhoa": ("Đơn vị tính: nghìn đồng", 1000),
          "dongnai": ("Đơn vị tính: đồng", 1), "haiphong": ("ĐVT: đồng", 1), "sonla": ("Đơn vị tính: triệu đồng", 10**6)}
@@ -330,7 +330,7 @@ def test_optional_and_identity_columns(written):
 
 
 @pytest.mark.parametrize("name,tax_header", [("hcm", "Mã số thuế"), ("thanhhoa", "Mã số\nthuế"),
-                                             ("dongnai", "Mã số thuế"), ("haiphong", "Mã số thuế")])
+                                             ("dongnai", "Mã số thuế")])
 def test_households_keep_their_personal_number_where_there_is_a_tax_code(written, name, tax_header):
     personal = 0
     for path in reports(written, name):
@@ -340,6 +340,19 @@ def test_households_keep_their_personal_number_where_there_is_a_tax_code(written
             tax = parse_tax_code(text(written_table.cell(row, tax_header)), household=household)
             personal += tax.kind == PERSONAL
     assert personal >= 5
+
+
+def test_a_list_without_unit_codes_names_no_household_by_its_owners_number(written):
+    """The unit code is a household's only public key: a list without unit codes (haiphong) gives
+    its households a business tax code of their own, never the owner's personal number."""
+    households = 0
+    for path in reports(written, "haiphong"):
+        written_table = table(path)
+        for row in written_table.employers():
+            if text(written_table.cell(row, "Tên đơn vị")).startswith("Hộ kinh doanh"):
+                households += 1
+                assert parse_tax_code(text(written_table.cell(row, "Mã số thuế")), household=True).kind != PERSONAL
+    assert households >= 1
 
 
 def test_dongnai_splits_bhtnld_out_of_bhxh_and_totals_every_fund(written):
@@ -451,28 +464,6 @@ def test_cli_layout_choices(env, capsys):
 # ---------------------------------------------------------------------------------------------------
 # What the publisher reads of them: every row, and the employers and amounts the generator wrote
 
-# What the publisher does not read yet (strict: a fix in the reader makes these tests fail until unmarked).
-HOUSEHOLDS_WITHOUT_UNIT_CODE = pytest.mark.xfail(strict=True, reason=(
-    "haiphong (tax codes only): publisher.validate rejects every household whose tax code is its owner's "
-    "personal number: 'a household business is published by its unit code (its owner's personal number never "
-    "is), and the row has none'"))
-EMPTY_UNIT_CODES_AS_DUPLICATES = pytest.mark.xfail(strict=True, reason=(
-    "mixed, haiphong among them (no unit code column): build_release refuses its provinces for their households' "
-    "rejects, and publisher.reconcile.find_duplicates takes the rows' empty unit codes for one shared code: "
-    "\"unit code  also used by 4610947825 at 19.xlsx row 10\"; thanhhoa and dongnai fail as below"))
-
-
-UNKNOWN_FUNDS_IN_RESULTS = pytest.mark.xfail(strict=True, reason=(
-    "thanhhoa and dongnai (no split by fund) read with 0 rejects, but publisher.pipeline.build_release fails in "
-    "congkhai.rules.results.daily_results: \"unsupported operand type(s) for +=: 'int' and 'NoneType'\" on "
-    "state.arrears_bhxh (fixed on the amounts branch, f3cd023, not yet on main)"))
-
-
-def readable(names, mark=HOUSEHOLDS_WITHOUT_UNIT_CODE):
-    """The layout names as test parameters, haiphong's marked with what the reader says of it."""
-    return [pytest.param(name, marks=mark) if name == "haiphong" else name for name in names]
-
-
 def demo_layouts() -> str:
     """The layouts `make publish-demo` uses (Makefile: DEMO_LAYOUTS)."""
     from congkhai.config import REPO_ROOT
@@ -489,7 +480,7 @@ def read(path: Path, as_of: date = AS_OF):
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
-@pytest.mark.parametrize("name", readable(NAMES))
+@pytest.mark.parametrize("name", NAMES)
 def test_the_publisher_reads_every_row_as_written(written, name, fmt):
     from congkhai.policy import load_policy
     from congkhai.text import clean
@@ -526,7 +517,7 @@ def by_identity(written_table: Table, name: str) -> dict[str, list]:
             for row in written_table.employers()}
 
 
-@pytest.mark.parametrize("name", readable(NAMES))
+@pytest.mark.parametrize("name", NAMES)
 def test_a_next_day_keeps_each_layout_and_changes_a_few_employers(written, tmp_path, name):
     directory = tmp_path
     summary = generate_reports(directory, 0, AS_OF + timedelta(days=1), seed=7, previous=written[name][0],
@@ -544,7 +535,7 @@ def test_a_next_day_keeps_each_layout_and_changes_a_few_employers(written, tmp_p
     assert len(set(after) - set(before)) == summary.added and len(set(before) - set(after)) == summary.closed
 
 
-@pytest.mark.parametrize("name", readable(NAMES))
+@pytest.mark.parametrize("name", NAMES)
 def test_a_corrected_report_keeps_its_layout(written, tmp_path, name):
     from publisher.sample import corrected_report
 
@@ -560,9 +551,7 @@ def test_a_corrected_report_keeps_its_layout(written, tmp_path, name):
 
 
 @pytest.mark.parametrize("layouts", [
-    pytest.param("mixed", marks=EMPTY_UNIT_CODES_AS_DUPLICATES),
-    pytest.param("standard,hcm,thanhhoa,dongnai,sonla", marks=UNKNOWN_FUNDS_IN_RESULTS),
-    demo_layouts()])
+    "mixed", "standard,hcm,thanhhoa,dongnai,haiphong,sonla", demo_layouts()])
 def test_mixed_days_publish_without_rejects(tmp_path, layouts):
     """The demo's days: a mix of layouts, each day from the one before, through the whole pipeline."""
     from datetime import datetime
