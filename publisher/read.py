@@ -375,8 +375,7 @@ def _data_rows(report: Report, rows, header_line: int, header, issues: dict, mer
                 report.column_numbers_line = line
                 continue
         if len(values) >= width:
-            values = list(values)
-            values.append(None)
+            values.append(None)  # each row is a list of its own (csv.reader's, calamine's): -1 picks this None
             cells = dict(zip(headers, pick(values)))
         else:  # a short row (trailing empty cells left out)
             cells = {h: (values[present[h]] if h in present and present[h] < len(values) else None) for h in headers}

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from frictionless import Schema
@@ -105,6 +105,11 @@ class RowCheck:
     constraints: dict
     mojibake: str = "repair"
     schema_digest: str = ""  # of the schema file: part of what a remembered row depends on (memo.py)
+
+    @cached_property
+    def required(self) -> frozenset:
+        """Fields the schema requires: checked even when the row has no value for them."""
+        return frozenset(name for name, constraints in self.constraints.items() if constraints.get("required"))
 
     @classmethod
     def from_schema(cls, path: Path = REPORT_SCHEMA, mojibake: str = "repair") -> "RowCheck":
@@ -342,10 +347,13 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck,
         errors.append(("evasion_decision", cell_text(raw_decision), str(error)))
 
     failed = {name for name, _, _ in errors}
+    required = check.required
     for name, reader in check.readers.items():
         if name in failed:
             continue
         value = values.get(name)
+        if value is None and name not in required:  # nothing to check: most amounts of most layouts
+            continue
         if name == "tax_code" and value is not None:
             value = value.value
         cell = "" if value is None else value
@@ -381,9 +389,13 @@ def _amount_problems(values: dict, shape: RowLayout) -> list[tuple[str, str, str
     fund, so the funds may fall short of it but never exceed it); principal plus interest is the
     sum column beside them; and months in arrears come with an amount. Amounts written in a larger
     unit were rounded one by one, so their sums may differ by half a unit each."""
+    total = values["reported_total"]
+    if total is None and values["with_interest"] is None:  # the standard layout: only the months to check
+        if values["months_late"] > 0 and not any(values[name] for name in _PARTS):
+            return [("months_late", str(values["months_late"]), "months in arrears without any arrears amount")]
+        return []
     problems = []
     parts = {name: values[name] for name in _PARTS if values.get(name) is not None}
-    total = values["reported_total"]
     slack = 0 if shape.scale == 1 else shape.scale * (len(parts) + 1) // 2
     if total is not None and parts:
         summed = sum(parts.values())
