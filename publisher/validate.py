@@ -88,6 +88,16 @@ class RowLayout:
             return STANDARD_LAYOUT
         return cls(frozenset(report.header.fields), report.scale)
 
+    @cached_property
+    def amounts(self) -> tuple:
+        """The amount fields the report has a column for."""
+        return tuple(name for name in AMOUNTS if name in self.fields)
+
+    @cached_property
+    def absent_amounts(self) -> dict:
+        """The amount fields it has none for: unknown."""
+        return dict.fromkeys(name for name in AMOUNTS if name not in self.fields)
+
     @property
     def signature(self) -> bytes:
         """What a remembered row depends on besides its cells (memo.py), as a 32-byte key."""
@@ -333,11 +343,10 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck,
                             "masked, keyed by the unit code; check the tax code and the ownership type",
                             province_code))
     take("employees", lambda raw: parse_integer(raw, empty=None))
-    for name in AMOUNTS:
-        if name in shape.fields:
-            take(name, lambda raw: parse_amount(raw, shape.scale, unit))
-        else:
-            values[name] = None
+    values.update(shape.absent_amounts)
+    read_amount = parse_integer if shape.scale == 1 else (lambda raw: parse_amount(raw, shape.scale, unit))
+    for name in shape.amounts:
+        take(name, read_amount)
     take("months_late", parse_integer)
     raw_decision = cells.get(HEADER_OF["evasion_decision"])
     try:

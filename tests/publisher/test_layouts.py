@@ -273,3 +273,42 @@ def test_no_header_at_all_explains_the_likeliest_row(tmp_path, fmt):
     with pytest.raises(ReportError, match=r"no header row found in the first 30 rows; the likeliest, row 4: header "
                                           r"lacks 'Tên đơn vị'"):
         read_report(path, "31", AS_OF)
+
+
+def test_a_provinces_own_words_apply_to_its_reports_only(tmp_path):
+    from publisher import layout
+
+    toml = layout.LAYOUTS_FILE.read_text(encoding="utf-8") + '\n[provinces."31".synonyms]\nmonths_late = ["Số tháng nợ đọng"]\n'
+    (tmp_path / "layouts.toml").write_text(toml, encoding="utf-8")
+    conv = layout.Conventions.load(tmp_path / "layouts.toml")
+    header = ["STT", "Mã số thuế", "Tên đơn vị", "Số tháng nợ đọng", "Số tiền nợ"]
+    assert layout.read_header(header, None, 4, conv, "31").fields["months_late"] == 3
+    with pytest.raises(layout.HeaderProblem, match="lacks 'Số tháng chậm đóng'"):
+        layout.read_header(header, None, 4, conv, "01")
+
+
+def test_row_labels_with_and_without_diacritics():
+    from publisher import layout
+
+    conv = layout.conventions()
+    kinds = {label: layout.row_kind(label, conv) for label in (
+        "cộng a", "cong a", "tổng cộng (a+b)", "tong cong", "a. doanh nghiệp, hợp tác xã", "ii. đơn vị sự nghiệp",
+        "1. quận lê chân", "huyện mường la", "nợ từ 12 đến dưới 60 tháng", "cong ty tnhh an phat",
+        "tổng công ty sông đà", "tong cong ty song da", "công ty tnhh a", "doanh nghiệp tư nhân hùng phát")}
+    assert kinds == {"cộng a": "subtotal", "cong a": "subtotal", "tổng cộng (a+b)": "grand_total",
+                     "tong cong": "grand_total", "a. doanh nghiệp, hợp tác xã": "group",
+                     "ii. đơn vị sự nghiệp": "group", "1. quận lê chân": "group", "huyện mường la": "group",
+                     "nợ từ 12 đến dưới 60 tháng": "group", "cong ty tnhh an phat": "data",
+                     "tổng công ty sông đà": "data", "tong cong ty song da": "data", "công ty tnhh a": "data",
+                     "doanh nghiệp tư nhân hùng phát": "data"}
+
+
+@FORMATS
+def test_an_nfd_header_and_an_nfd_group_label_read_as_nfc(tmp_path, fmt):
+    import unicodedata
+
+    nfd = [unicodedata.normalize("NFD", text) for text in ("Số tháng nợ", "Cộng", "Nợ từ 3 đến dưới 6 tháng")]
+    table = TITLES + [["STT", "Mã số thuế", "Tên đơn vị", nfd[0], "Số tiền nợ"], ["", "", nfd[2], "", ""],
+                      employer(1, 4, 100), ["", "", nfd[1], "", 100], ["", "", "Tổng cộng", "", 100]]
+    result = validated(tmp_path, table, fmt)
+    assert len(result.records) == 1 and [c["rows"] for c in result.subtotals] == [1]
