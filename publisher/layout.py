@@ -147,6 +147,9 @@ class HeaderProblem(ValueError):
 
 
 def _text(value) -> str:
+    """A cell as text; a numeric cell 1.0 (a spreadsheet's row number) as '1'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 

@@ -243,7 +243,8 @@ def _kind(cells: dict) -> str:
     a unit code, else what its label says (a group, a subtotal, the grand total). A row without
     codes whose label is none of those stays data, for validation to reject: an employer's row
     is never skipped as a heading. "Tổng công ty Sông Đà" is a name, "Tổng cộng" a total."""
-    if not _blank(cells["Mã số thuế"]):
+    tax = cells["Mã số thuế"]
+    if tax.__class__ is str and tax and not tax.isspace() or tax is not None and tax.__class__ is not str:
         return layout.DATA
     unit = cells["Mã đơn vị"]
     if not _blank(unit) and _UNIT_CODE_CELL.match(clean(unit) if isinstance(unit, str) else str(unit)):

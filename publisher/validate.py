@@ -278,17 +278,18 @@ def parse_decision(value, as_of: date) -> tuple[str | None, date | None]:
 
 
 def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck,
-                 shape: RowLayout = STANDARD_LAYOUT, unit: str = "") -> tuple[Record | None, list[Reject]]:
+                 shape: RowLayout = STANDARD_LAYOUT, unit: str = "", readers=None) -> tuple[Record | None, list[Reject]]:
     """One raw row -> a Record and the notes on what was repaired in it (in the rejects report, the
     row still published), or None and the Rejects that say which fields are wrong and why. `shape`
     says which columns the report has (an absent one is unknown, never a refusal) and the unit its
-    amounts are written in."""
+    amounts are written in; `readers`, the schema's cell readers of the fields the report can have
+    (validate_report picks them once per report)."""
     cells = row.cells
     values: dict = {}
     errors: list[tuple[str, str, str]] = []  # field name, raw value, reason
 
     for header, raw in cells.items():
-        if isinstance(raw, Unreadable) and header != "STT":  # the row number is not published
+        if raw.__class__ is Unreadable and header != "STT":  # the row number is not published
             errors.append((COLUMNS[header], raw.text, raw.reason))
     unreadable = {name for name, _, _ in errors}
     notes: list[Reject] = []
@@ -357,7 +358,7 @@ def validate_row(row: RawRow, province_code: str, as_of: date, check: RowCheck,
 
     failed = {name for name, _, _ in errors}
     required = check.required
-    for name, reader in check.readers.items():
+    for name, reader in readers or check.readers.items():
         if name in failed:
             continue
         value = values.get(name)
@@ -476,6 +477,9 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None,
     shape = RowLayout.of(report)
     salt = shape.signature if shape is not STANDARD_LAYOUT else b""
     summed = tuple(name for name in TOTALLED_FIELDS if name in shape.fields)
+    plain_sums = tuple(name for name in summed if name != "with_interest")  # record attributes, summed as they are
+    with_interest = "with_interest" in summed
+    readers = [(name, reader) for name, reader in check.readers.items() if name not in shape.absent_amounts]
     records, rejects, notes = [], [], []
     rejected_keys: dict[str, int] = {}
     rows_read, rejected_rows = 0, 0
@@ -495,14 +499,16 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None,
         if record is not None:
             row_rejects = []
         else:
-            record, row_rejects = validate_row(row, province_code, as_of, check, shape, report.unit)
+            record, row_rejects = validate_row(row, province_code, as_of, check, shape, report.unit, readers)
             if memo is not None and record is not None and not row_rejects:
                 memo.remember(digest, record)
         if record is not None:
             records.append(record)
             notes.extend(row_rejects)
-            for name in summed:
-                sums[name] += _summand(record, name)
+            for name in plain_sums:
+                sums[name] += getattr(record, name) or 0
+            if with_interest:
+                sums["with_interest"] += record.arrears_total + (record.interest or 0)
         else:
             rejects.extend(row_rejects)
             rejected_rows += 1
@@ -518,12 +524,6 @@ def validate_report(report: Report, as_of: date, check: RowCheck | None = None,
     report.rows = []  # raw cells are no longer needed; free them before the next province is read
     return ValidatedReport(report, records, rejects, rows_read, rejected_rows, sums, unreadable, notes,
                            memo.recalled if memo is not None else 0, rejected_keys, groups.checks, groups.groups)
-
-
-def _summand(record: Record, name: str) -> int:
-    if name == "with_interest":
-        return record.arrears_total + (record.interest or 0)
-    return getattr(record, name) or 0
 
 
 def cell_amount(value, name: str, shape: RowLayout, unit: str):

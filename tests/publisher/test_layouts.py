@@ -287,6 +287,13 @@ def test_a_provinces_own_words_apply_to_its_reports_only(tmp_path):
         layout.read_header(header, None, 4, conv, "01")
 
 
+def test_a_numeric_group_number_reads_as_its_number():
+    from publisher import layout
+
+    assert layout.row_label(1.0, "Quận Lê Chân") == "1. quận lê chân"
+    assert layout.row_kind(layout.row_label(2.0, "Huyện Thủy Nguyên"), layout.conventions()) == "group"
+
+
 def test_row_labels_with_and_without_diacritics():
     from publisher import layout
 
