@@ -151,16 +151,21 @@ def validated_values(record: Record) -> tuple:
     """A validated record (not yet classified) as plain values, the decision date as its ordinal:
     a million of these are pickled or marshalled in a fraction of the time the objects take."""
     decided = record.evasion_decision_date
+    extra = (record.reported_total, record.arrears_bhtnld, record.interest, record.arrears_bhxh_bhtn)
     return (record.source, record.line, record.province_code, record.unit_code, record.tax.kind, record.tax.value,
             record.name, record.address, record.ownership_type, record.sector, record.employees,
             record.arrears_bhxh, record.arrears_bhyt, record.arrears_bhtn, record.months_late,
             record.evasion_decision, decided.toordinal() if decided is not None else None, record.enforcement_stage,
-            record.reported_total, record.arrears_bhtnld, record.interest, record.arrears_bhxh_bhtn)
+            extra if extra != _NO_EXTRA else None)  # the standard layout has none: one value, not four
+
+
+_NO_EXTRA = (None, None, None, None)
 
 
 def from_validated_values(values: tuple) -> Record:
     (source, line, province_code, unit_code, tax_kind, tax_value, name, address, ownership_type, sector, employees,
-     bhxh, bhyt, bhtn, months_late, decision, decided, stage, total, bhtnld, interest, combined) = values
+     bhxh, bhyt, bhtn, months_late, decision, decided, stage, extra) = values
+    total, bhtnld, interest, combined = extra or _NO_EXTRA
     return Record(source, line, province_code, unit_code, TaxId(tax_kind, tax_value), name, address, ownership_type,
                   sector, employees, bhxh, bhyt, bhtn, months_late, decision,
                   date.fromordinal(decided) if decided is not None else None, stage,

@@ -319,3 +319,16 @@ def test_an_nfd_header_and_an_nfd_group_label_read_as_nfc(tmp_path, fmt):
                       employer(1, 4, 100), ["", "", nfd[1], "", 100], ["", "", "Tổng cộng", "", 100]]
     result = validated(tmp_path, table, fmt)
     assert len(result.records) == 1 and [c["rows"] for c in result.subtotals] == [1]
+
+
+def test_partial_amounts_cross_a_process_boundary_intact(tmp_path):
+    """Reading processes send records back as plain values (records.validated_values): the total,
+    BHTNLĐ-BNN, interest and a combined BHXH+BHTN survive, and the standard layout's absence of them."""
+    import pickle
+
+    header = ["STT", "Mã số thuế", "Tên đơn vị", "Số tháng nợ", "Tổng số tiền nợ", "BHXH, BHTN", "BHYT", "BHTNLĐ-BNN",
+              "Lãi chậm đóng"]
+    result = validated(tmp_path, TITLES + [header, employer(1, 4, 1_010, 850, 150, 10, 30)], "csv")
+    back = pickle.loads(pickle.dumps(result)).records[0]
+    assert (back.reported_total, back.arrears_bhxh_bhtn, back.arrears_bhyt, back.arrears_bhtnld, back.interest,
+            back.arrears_bhxh) == (1_010, 850, 150, 10, 30, None)
