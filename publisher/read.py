@@ -243,13 +243,13 @@ def _kind(cells: dict) -> str:
     a unit code, else what its label says (a group, a subtotal, the grand total). A row without
     codes whose label is none of those stays data, for validation to reject: an employer's row
     is never skipped as a heading. "Tổng công ty Sông Đà" is a name, "Tổng cộng" a total."""
-    tax = cells["Mã số thuế"]
+    tax = cells.get("Mã số thuế")
     if tax.__class__ is str and tax and not tax.isspace() or tax is not None and tax.__class__ is not str:
         return layout.DATA
-    unit = cells["Mã đơn vị"]
+    unit = cells.get("Mã đơn vị")
     if not _blank(unit) and _UNIT_CODE_CELL.match(clean(unit) if isinstance(unit, str) else str(unit)):
         return layout.DATA
-    label = layout.row_label(cells["STT"], cells["Tên đơn vị"], unit if isinstance(unit, str) else None)
+    label = layout.row_label(cells.get("STT"), cells.get("Tên đơn vị"), unit if isinstance(unit, str) else None)
     return layout.row_kind(label, layout.conventions())
 
 
@@ -362,10 +362,12 @@ def _data_rows(report: Report, rows, header_line: int, header, issues: dict, mer
     A row numbering the columns right under the header is skipped. Merged cells are let alone in
     total, subtotal and group rows, whose labels are usually merged across their first cells."""
     source = report.source
+    # A row's cells hold the report's columns only, by their canonical headers: a column the report
+    # lacks is absent (every reader asks with .get), so the standard layout's rows cost what they did.
     present = {CANONICAL_HEADER[name]: index for name, index in header.fields.items()}
-    headers = tuple(CANONICAL_HEADER.values())
+    headers = tuple(present)
     width = max(present.values()) + 1
-    pick = itemgetter(*(present.get(h, -1) for h in headers))  # -1: the None appended to each row
+    pick = itemgetter(*present.values())
     first = True
     for line, values in enumerate(rows, start=header_line + 1):
         if _is_empty(values):
@@ -376,10 +378,9 @@ def _data_rows(report: Report, rows, header_line: int, header, issues: dict, mer
                 report.column_numbers_line = line
                 continue
         if len(values) >= width:
-            values.append(None)  # each row is a list of its own (csv.reader's, calamine's): -1 picks this None
             cells = dict(zip(headers, pick(values)))
         else:  # a short row (trailing empty cells left out)
-            cells = {h: (values[present[h]] if h in present and present[h] < len(values) else None) for h in headers}
+            cells = {h: (values[index] if index < len(values) else None) for h, index in present.items()}
         if report.totals is not None:
             _check_below_totals(report, line, cells)
             continue
@@ -400,7 +401,7 @@ def _data_rows(report: Report, rows, header_line: int, header, issues: dict, mer
             report.totals_line = line
             continue  # below the totals stand signatures and notes, checked to be no data
         if kind in (GROUP, SUBTOTAL):
-            label = layout.row_label(cells["STT"], cells["Tên đơn vị"], cells["Mã đơn vị"])
+            label = layout.row_label(cells.get("STT"), cells.get("Tên đơn vị"), cells.get("Mã đơn vị"))
             yield Marker(kind, line, label, cells, layout.is_top_group(label, layout.conventions()))
             continue
         yield RawRow(source, line, cells)

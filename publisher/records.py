@@ -156,7 +156,7 @@ def validated_values(record: Record) -> tuple:
             record.name, record.address, record.ownership_type, record.sector, record.employees,
             record.arrears_bhxh, record.arrears_bhyt, record.arrears_bhtn, record.months_late,
             record.evasion_decision, decided.toordinal() if decided is not None else None, record.enforcement_stage,
-            extra if extra != _NO_EXTRA else None)  # the standard layout has none: one value, not four
+            None if extra == _NO_EXTRA else extra)  # the standard layout has none: one value, not four
 
 
 _NO_EXTRA = (None, None, None, None)
@@ -165,11 +165,12 @@ _NO_EXTRA = (None, None, None, None)
 def from_validated_values(values: tuple) -> Record:
     (source, line, province_code, unit_code, tax_kind, tax_value, name, address, ownership_type, sector, employees,
      bhxh, bhyt, bhtn, months_late, decision, decided, stage, extra) = values
-    total, bhtnld, interest, combined = extra or _NO_EXTRA
-    return Record(source, line, province_code, unit_code, TaxId(tax_kind, tax_value), name, address, ownership_type,
-                  sector, employees, bhxh, bhyt, bhtn, months_late, decision,
-                  date.fromordinal(decided) if decided is not None else None, stage,
-                  reported_total=total, arrears_bhtnld=bhtnld, interest=interest, arrears_bhxh_bhtn=combined)
+    record = Record(source, line, province_code, unit_code, TaxId(tax_kind, tax_value), name, address, ownership_type,
+                    sector, employees, bhxh, bhyt, bhtn, months_late, decision,
+                    date.fromordinal(decided) if decided is not None else None, stage)
+    if extra is not None:
+        record.reported_total, record.arrears_bhtnld, record.interest, record.arrears_bhxh_bhtn = extra
+    return record
 
 
 @dataclass
