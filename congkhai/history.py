@@ -169,8 +169,9 @@ def last_known(conn, keys, before: date, batch: int = 500) -> dict[str, tuple[di
 
 
 def unit_owners(conn, unit_codes, batch: int = 500) -> dict[str, str]:
-    """The province each of these agency unit codes is registered in, for those the register knows."""
-    codes = sorted(set(unit_codes))
+    """The province each of these agency unit codes is registered in, for those the register knows
+    (an empty code, of an employer reported by its tax code only, names none)."""
+    codes = sorted(set(unit_codes) - {""})
     found: dict[str, str] = {}
     for start in range(0, len(codes), batch):
         query = select(E.c.unit_code, E.c.province_code).where(E.c.unit_code.in_(codes[start:start + batch]))
@@ -181,7 +182,7 @@ def unit_owners(conn, unit_codes, batch: int = 500) -> dict[str, str]:
 def unit_keys(conn, unit_codes, batch: int = 500) -> dict[str, tuple[str, str | None]]:
     """(key, tax code) of the employers registered under these agency unit codes: how a list that
     carries only unit codes finds the employers the register knows by their tax code."""
-    codes = sorted(set(unit_codes))
+    codes = sorted(set(unit_codes) - {""})
     found: dict[str, tuple[str, str | None]] = {}
     for start in range(0, len(codes), batch):
         query = select(E.c.unit_code, E.c.key, E.c.tax_code).where(E.c.unit_code.in_(codes[start:start + batch]))

@@ -237,8 +237,8 @@ def moved_problems(code: str, source: str, records: list[Record], province_of: d
     or employers that moved, which the operator confirms (`--accept-removals`)."""
     foreign = [(record, province_of[record.key]) for record in records
                if province_of.get(record.key, code) != code]
-    new = [record for record in records if record.key not in province_of]
-    if new and province_of and unit_owners is not None:  # an empty register knows no unit code
+    new = [record for record in records if record.key not in province_of and record.unit_code]  # a list of tax
+    if new and province_of and unit_owners is not None:  # codes only names no unit; an empty register knows none
         owners = unit_owners([record.unit_code for record in new])
         foreign += [(record, owners[record.unit_code]) for record in new
                     if owners.get(record.unit_code, code) != code]

@@ -209,10 +209,14 @@ def parse_integer(value, empty=0):
     return -int(digits) if negative else int(digits)
 
 
+# Amounts in thousands or millions, written the Vietnamese way: '.' groups thousands, ',' marks the
+# decimals. One comma and no dot is a decimal comma ('17,924' triệu đồng is 17,924,000 đồng, not
+# 17,924 million); commas grouping thousands are read only where that cannot be meant (two of them,
+# or a decimal point after).
 _DECIMAL_FORMS = (
     (re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$"), lambda t: t.replace(".", "").replace(",", ".")),  # 1.234,5
-    (re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$"), lambda t: t.replace(",", "")),                     # 1,234.5
     (re.compile(r"^\d+,\d+$"), lambda t: t.replace(",", ".")),                                      # 1234,5
+    (re.compile(r"^\d{1,3}(,\d{3}){2,}$|^\d{1,3}(,\d{3})+\.\d+$"), lambda t: t.replace(",", "")),  # 1,234,567
     (re.compile(r"^\d+(\.\d+)?$"), lambda t: t),                                                   # 1234.5
 )
 

@@ -58,3 +58,22 @@ def test_a_province_switching_to_a_unit_code_list_keeps_its_employers(env, capsy
     assert main(["inspect", "--input", str(env / "d2"), "--as-of", DAY2.isoformat(), "--format", "json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["provinces"]["01"]["identifiers"]["by_tax_code"] == 3
+
+
+def test_new_employers_of_two_tax_code_only_lists_are_not_taken_for_each_other(env):
+    """Regression: an employer new to the register, in a list without unit codes, was looked up by
+    its empty unit code, found in another province's tax-code-only list, and its province failed."""
+    header = ["STT", "Mã số thuế", "Tên đơn vị", "Số tháng chậm đóng", "Nợ BHXH", "Nợ BHYT", "Nợ BHTN"]
+
+    def day(directory, as_of, tax_only, extra=0):
+        written = write_all(directory, as_of=as_of, skip=tax_only)
+        for code in tax_only:
+            rows = written[code] + [row(900 + n) for n in range(extra if code == "79" else 0)]
+            table = [[line] for line in title_lines(code, as_of)] + [header] + [
+                [r[h] for h in header] for r in rows] + [["Tổng cộng", "", "", "", 0, 0, 0]]
+            write_table(directory, code, table, "csv")
+
+    day(env / "d1", AS_OF, ("01",))
+    assert main(["publish", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat(), "--quiet"]) == 0
+    day(env / "d2", DAY2, ("01", "79"), extra=1)
+    assert main(["publish", "--input", str(env / "d2"), "--as-of", DAY2.isoformat(), "--quiet"]) == 0

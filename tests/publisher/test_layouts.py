@@ -136,6 +136,8 @@ def test_a_row_without_codes_that_is_no_heading_is_rejected_never_skipped(tmp_pa
     ("Đơn vị tính: nghìn đồng", 1_234, 1_234_000),
     ("ĐVT: 1.000 đồng", "1.234,5", 1_234_500),
     ("Đơn vị tính: triệu đồng", "12,5", 12_500_000),
+    ("Đơn vị tính: triệu đồng", "17,924", 17_924_000),  # regression: a decimal comma, not 17,924 million
+    ("Đơn vị tính: nghìn đồng", "1,234,567", 1_234_567_000),
     ("Don vi tinh: dong", 1_234, 1_234),
 ])
 def test_the_unit_line_scales_every_amount(tmp_path, fmt, unit, cell, expected):
