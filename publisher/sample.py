@@ -16,7 +16,6 @@ import csv
 import math
 import os
 import re
-import unicodedata
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from congkhai.taxcode import compact
 from congkhai.text import clean, format_int
 from publisher import xlsx
 from publisher.records import HEADERS
-from publisher.sample_layouts import LAYOUTS, STANDARD, LayoutWriter, assign_layouts, detect_layout
+from publisher.sample_layouts import LAYOUTS, STANDARD, LayoutWriter, assign_layouts, detect_layout, messy_by
 
 # --- Provinces: unit-code letters, tax-code prefixes (the main merged province's old MST prefix
 # first; a second one takes the bases whose check digit would be 10), relative number of employers.
@@ -645,15 +644,7 @@ def _tax_cell(entry: Entry, style: ReportStyle, rng: Random):
 
 
 def _messy(text: str, rng: Random) -> str:
-    """A few names in decomposed Unicode, a few with a doubled or trailing space."""
-    u = rng.random()
-    if u < 0.01:
-        return unicodedata.normalize("NFD", text)
-    if u < 0.02:
-        return text.replace(" ", "  ", 1)
-    if u < 0.025:
-        return text + " "
-    return text
+    return messy_by(text, rng.random())
 
 
 def entry_cells(entry: Entry, style: ReportStyle, rng: Random) -> dict:

@@ -347,14 +347,19 @@ def detect_layout(path: Path, standard_headers) -> str | None:
 # Cells
 
 def messy(text: str) -> str:
-    """One text in a hundred decomposed (NFD), one with a doubled space, one in two hundred with a
-    trailing space: chosen by the text itself, so the same employer looks the same every day."""
-    u = crc32(text.encode()) % 1000
-    if u < 10:
+    """Text made messy as messy_by says, chosen by the text itself, so the same employer looks the
+    same every day."""
+    return messy_by(text, crc32(text.encode()) % 1000 / 1000)
+
+
+def messy_by(text: str, u: float) -> str:
+    """For u uniform in [0, 1): one text in a hundred decomposed (NFD), one with a doubled space,
+    one in two hundred with a trailing space."""
+    if u < 0.01:
         return unicodedata.normalize("NFD", text)
-    if u < 20:
+    if u < 0.02:
         return text.replace(" ", "  ", 1)
-    if u < 25:
+    if u < 0.025:
         return text + " "
     return text
 
