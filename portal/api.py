@@ -25,7 +25,7 @@ from congkhai.rules.eligibility import tender_eligibility
 from . import cache, eligibility, openapi, params, queries, ratelimits, rendering
 from .employers import known_json
 from .lists import with_disputes
-from .search import hit_row, open_release_index, search_filters
+from .search import hit_row, open_release_index, public_query, search_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -63,7 +63,7 @@ def employer_links(key: str) -> dict:
 
 @bp.get("/employers")
 def employers():
-    q = params.query_text()
+    q = public_query(params.query_text())
     filters = search_filters()
     sort = params.choice("sort", openapi.SORTS, "relevance" if q else "arrears")
     page, size = params.page_number(), params.per_page()

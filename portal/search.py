@@ -153,6 +153,12 @@ def matching_keys(index, q: str, filters: dict, sort: str) -> tuple:
     return tuple(keys)
 
 
+def public_query(q: str) -> str:
+    """The query as an answer may repeat it: a household owner's personal number only masked. The
+    one rule for the search page's JSON and feeds and for the API (`/api/v1/employers`)."""
+    return mask_personal_id(q) if is_personal_number(q) else q
+
+
 @bp.get("/search", defaults={"fmt": "html"})
 @bp.get("/search.<any(json, atom, rss):fmt>")
 def search(fmt: str):
@@ -160,7 +166,7 @@ def search(fmt: str):
     if is_personal_number(q):
         if fmt == "html":
             return identifier_redirect(q)
-        q = mask_personal_id(q)  # feeds and JSON never carry a personal number either
+        q = public_query(q)  # feeds and JSON never carry a personal number either
     filters = search_filters()
     sort = params.choice("sort", SORTS, "relevance" if q else "arrears")
     page, size = params.page_number(), params.per_page()

@@ -223,3 +223,13 @@ def test_the_eligibility_check_by_personal_number_holds_none_in_its_answers(port
 def test_a_household_with_a_unit_code_of_its_own_shape_is_found_however_typed(portal, typed):
     response = portal.get(f"/employers/{quote(typed)}")
     assert response.status_code == 301 and response.headers["Location"] == "/employers/HKD-01"
+
+
+def test_the_api_search_never_repeats_a_personal_number(portal):
+    """Regression (issue 24): `/api/v1/employers?q=<a household's number>` echoed the number in full
+    in its `query` field, while `/search.json` masked it: the API had its own copy of the flow."""
+    number = HOUSEHOLDS[("04", 0)]["tax_code"]
+    for url in (f"/api/v1/employers?q={number}", f"/search.json?q={number}"):
+        response = portal.get(url)
+        assert response.status_code == 200 and leaks(answer_text(response)) == []
+    assert portal.get(f"/api/v1/employers?q={number}").get_json()["query"] == mask_personal_id(number)
