@@ -53,7 +53,7 @@ def when_ready(server):
 
 def post_fork(server, worker):
     """Each worker opens its own database connections: none made before the fork may be shared."""
-    from congkhai.models import db
+    from portal.database import db
 
     app = server.app.wsgi()
     with app.app_context():

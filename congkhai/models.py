@@ -10,23 +10,22 @@ it is current. An employer dropped from the reports has its last interval closed
 """
 from __future__ import annotations
 
-from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
                         String, Text)
+from sqlalchemy.orm import DeclarativeBase, relationship
 
-db = SQLAlchemy()
-
-COMPLIANT = "compliant"
-LATE = "late"
-DELINQUENT = "delinquent"
-EVADING = "evading"
-# Crossed into the offender list but not yet listed: the notice period before naming (rules/notices.py).
-NOTICE = "notice"
-STATUSES = (COMPLIANT, LATE, NOTICE, DELINQUENT, EVADING)
-OFFENDER_STATUSES = (DELINQUENT, EVADING)
+from .statuses import COMPLIANT, DELINQUENT, EVADING, LATE, NOTICE, OFFENDER_STATUSES, STATUSES  # noqa: F401
 
 
-class Release(db.Model):
+class Base(DeclarativeBase):
+    """Plain SQLAlchemy: the publisher and the rules use the models without Flask; the portal binds
+    the same metadata to Flask-SQLAlchemy (portal/database.py)."""
+
+
+metadata = Base.metadata
+
+
+class Release(Base):
     """One published release per as-of date; only `state == 'complete'` releases are ever served."""
     __tablename__ = "releases"
 
@@ -46,7 +45,7 @@ class Release(db.Model):
     verification = Column(JSON)
 
 
-class Employer(db.Model):
+class Employer(Base):
     """An employer as last reported. `key` is its public identifier and permalink."""
     __tablename__ = "employers"
 
@@ -63,7 +62,7 @@ class Employer(db.Model):
     employees = Column(Integer)
     province_code = Column(String(2), nullable=False, index=True)
 
-    intervals = db.relationship("StatusInterval", back_populates="employer",
+    intervals = relationship("StatusInterval", back_populates="employer",
                                 order_by="StatusInterval.valid_from", lazy="selectin")
 
     @property
@@ -73,7 +72,7 @@ class Employer(db.Model):
         return self.personal_id_hash is not None
 
 
-class StatusInterval(db.Model):
+class StatusInterval(Base):
     __tablename__ = "status_intervals"
 
     id = Column(Integer, primary_key=True)
@@ -98,7 +97,7 @@ class StatusInterval(db.Model):
     # province's removals not confirmed): the last reported state stands, marked, never "resolved".
     not_reported_since = Column(Date)
 
-    employer = db.relationship("Employer", back_populates="intervals")
+    employer = relationship("Employer", back_populates="intervals")
 
     __table_args__ = (
         Index("ix_intervals_employer_from", "employer_id", "valid_from"),
@@ -111,7 +110,7 @@ class StatusInterval(db.Model):
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
 
 
-class Receipt(db.Model):
+class Receipt(Base):
     """A signed, immutable answer to an eligibility check; contains only public data."""
     __tablename__ = "receipts"
 
@@ -122,7 +121,7 @@ class Receipt(db.Model):
     signature = Column(String(200), nullable=False)  # base64 Ed25519 signature of `body`
 
 
-class Dispute(db.Model):
+class Dispute(Base):
     """An employer's "this is wrong" about its own entry (the right of reply).
 
     Contact details, reason and attachment are private to the agency's staff; the public only ever
@@ -150,7 +149,7 @@ class Dispute(db.Model):
     __table_args__ = (Index("ix_disputes_employer_status", "employer_key", "status"),)
 
 
-class DailyResult(db.Model):
+class DailyResult(Base):
     """A province's results on the day of a release (congkhai.rules.results), written with the
     release in the same transaction: the 18:30 report, read by the results page without touching
     the history. Provinces left out of a partial release have no row that day."""
@@ -179,7 +178,7 @@ class DailyResult(db.Model):
     recovered = Column(BigInteger, nullable=False, default=0)
 
 
-class Correction(db.Model):
+class Correction(Base):
     """A correction of what a release published, kept beside the intervals, never over them.
 
     Two times: `applies_from`..`applies_to` (exclusive; NULL: until further notice) is when the

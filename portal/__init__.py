@@ -9,7 +9,8 @@ from __future__ import annotations
 from flask import Flask
 
 from congkhai.config import REPO_ROOT, SETTINGS, load_settings
-from congkhai.models import db
+
+from .database import db
 
 SETTING_NAMES = {setting.name for setting in SETTINGS}
 

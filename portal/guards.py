@@ -24,7 +24,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as Poo
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from congkhai.models import db
+from .database import db
+
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import gettext as _
 
-from congkhai.models import STATUSES
+from congkhai.statuses import STATUSES
 from congkhai.rules.enforcement import AFTER_VISIT, on_inspection_list, stage_qualifies, status_qualifies
 
 from . import csvout, feeds, params, queries

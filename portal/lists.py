@@ -9,7 +9,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from congkhai.models import EVADING, OFFENDER_STATUSES
+from congkhai.statuses import EVADING, OFFENDER_STATUSES
 from congkhai.provinces import all_provinces
 from congkhai.rules.commendation import first_possible_day
 

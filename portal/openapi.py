@@ -7,7 +7,7 @@ cannot drift apart.
 from __future__ import annotations
 
 from congkhai import receipts
-from congkhai.models import STATUSES
+from congkhai.statuses import STATUSES
 from congkhai.policy import ELIGIBILITY_RULES
 
 from congkhai.rules.commendation import REASONS as COMMENDATION_REASONS

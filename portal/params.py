@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from flask import abort, g, request
 from flask_babel import gettext as _
 
-from congkhai.models import STATUSES
+from congkhai.statuses import STATUSES
 from congkhai.provinces import all_provinces
 
 from . import i18n, queries

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased, lazyload
 from congkhai import disputes, history
 from congkhai.config import Paths
 from congkhai.models import (COMPLIANT, OFFENDER_STATUSES, STATUSES, Correction, DailyResult, Employer, Receipt,
-                             Release, StatusInterval, db)
+                             Release, StatusInterval)
 from congkhai.policy import load_schedule
 from congkhai.provinces import by_code
 from congkhai.rules.changes import Change, State, leaving_reason
@@ -34,6 +34,8 @@ from congkhai.search import parse_identifier
 from congkhai.signing import key_id, public_key_path
 from congkhai.taxcode import is_personal_number, normalise_unit_code, personal_id_hash
 from publisher.package import PUBLIC_KEY, SIGNATURE, SUMS
+
+from .database import db
 
 CURRENT_RELEASE_SECONDS = 10
 FIGURES_CACHED = 64

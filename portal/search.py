@@ -7,7 +7,7 @@ from flask import Blueprint, abort, redirect, url_for
 from flask_babel import gettext as _
 
 from congkhai import search as engine
-from congkhai.models import STATUSES
+from congkhai.statuses import STATUSES
 from congkhai.provinces import by_code
 from congkhai.taxcode import is_personal_number, looks_like_tax_code, mask_personal_id
 

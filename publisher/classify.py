@@ -1,7 +1,7 @@
 """Step 4: give every verified employer its status, and pick the honour roll, by the policy."""
 from __future__ import annotations
 
-from congkhai.models import COMPLIANT, LATE, OFFENDER_STATUSES
+from congkhai.statuses import COMPLIANT, LATE, OFFENDER_STATUSES
 from congkhai.policy import Policy
 from congkhai.rules.classification import classify
 from congkhai.rules.notices import advance_notice

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from congkhai.config import Paths, load_settings
 from congkhai.logs import LOG_FORMATS, check_format, configure
-from congkhai.models import STATUSES
+from congkhai.statuses import STATUSES
 from congkhai.rules.disputes import DISPUTE_STATUSES, REJECTED, UPHELD
 
 from .errors import VerificationError
@@ -609,7 +609,7 @@ def cmd_disputes_sample(conn, args, settings) -> None:
 
     from congkhai import disputes
     from congkhai.history import latest_release, states_on
-    from congkhai.models import OFFENDER_STATUSES
+    from congkhai.statuses import OFFENDER_STATUSES
 
     from .sample import sample_disputes
 

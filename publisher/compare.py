@@ -28,7 +28,7 @@ from datetime import date
 
 from congkhai.taxcode import BRANCH, ENTERPRISE, PERSONAL, TaxId
 
-from congkhai.models import EVADING, NOTICE, OFFENDER_STATUSES
+from congkhai.statuses import EVADING, NOTICE, OFFENDER_STATUSES
 from congkhai.policy import Policy
 from congkhai.provinces import by_code, find_province
 from congkhai.rules.changes import State

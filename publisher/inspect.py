@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from congkhai.models import EVADING, NOTICE, OFFENDER_STATUSES
+from congkhai.statuses import EVADING, NOTICE, OFFENDER_STATUSES
 from congkhai.policy import load_policy
 from congkhai.provinces import by_code
 

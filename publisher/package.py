@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 import orjson
 
 from congkhai.config import DATASETS_DIR
-from congkhai.models import COMPLIANT, DELINQUENT, EVADING, LATE, NOTICE, OFFENDER_STATUSES
+from congkhai.statuses import COMPLIANT, DELINQUENT, EVADING, LATE, NOTICE, OFFENDER_STATUSES
 from congkhai.provinces import all_provinces
 from congkhai.rules.changes import leaving_reason
 from congkhai.rules.classification import listing_reason

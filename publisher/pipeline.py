@@ -21,7 +21,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from congkhai.logs import event
-from congkhai.models import OFFENDER_STATUSES
+from congkhai.statuses import OFFENDER_STATUSES
 from congkhai.policy import Policy, Schedule
 from congkhai.provinces import by_code
 from congkhai.rules.changes import diff_states

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from congkhai.models import STATUSES
+from congkhai.statuses import STATUSES
 from congkhai.policy import Policy
 from congkhai.rules.changes import Change, State
 from congkhai.taxcode import PERSONAL, UNIT_ONLY, TaxId, mask_personal_id

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, followed_since, latest_release
 from congkhai import migrations
-from congkhai.models import DailyResult, db
+from congkhai.models import DailyResult, metadata
 from congkhai.rules.changes import State
 from congkhai.taxcode import mask_personal_id, personal_id_hash
 

@@ -48,9 +48,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         tables = set(inspect(conn).get_table_names())
         if "alembic_version" not in tables and "releases" in tables:
-            from congkhai.models import db
+            from congkhai.models import metadata
             # create_all of today's models made every table: that is head; fewer, the baseline's era.
-            made_by_today = set(db.metadata.tables) <= tables
+            made_by_today = set(metadata.tables) <= tables
             command.stamp(alembic_config(conn), "head" if made_by_today else BASELINE)
         command.upgrade(alembic_config(conn), revision)
 
@@ -82,8 +82,8 @@ def differences(engine: Engine, metadata=None) -> list:
     """What the database lacks or has too compared with the models, as Alembic's autogenerate sees
     it; empty when they agree. Each entry names the table, column or index that differs."""
     if metadata is None:
-        from congkhai.models import db
-        metadata = db.metadata
+        from congkhai.models import metadata as models_metadata
+        metadata = models_metadata
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
         return [diff for diff in compare_metadata(context, metadata)

@@ -1,7 +1,7 @@
 """How an employer's status is decided from one report row, by the thresholds of the policy."""
 from __future__ import annotations
 
-from ..models import COMPLIANT, DELINQUENT, EVADING, LATE, OFFENDER_STATUSES
+from ..statuses import COMPLIANT, DELINQUENT, EVADING, LATE, OFFENDER_STATUSES
 from ..policy import Policy
 
 

@@ -10,7 +10,7 @@ import calendar
 from datetime import date, timedelta
 from typing import Iterable, Protocol
 
-from ..models import COMPLIANT
+from ..statuses import COMPLIANT
 
 
 class Interval(Protocol):

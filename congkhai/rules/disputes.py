@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from ..models import STATUSES
+from ..statuses import STATUSES
 
 OPEN = "open"
 UPHELD = "upheld"

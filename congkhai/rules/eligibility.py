@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import DELINQUENT, EVADING
+from ..statuses import DELINQUENT, EVADING
 from ..policy import ELIGIBILITY_RULES
 
 EVASION_IN_FORCE = "evasion_in_force"

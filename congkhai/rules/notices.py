@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from ..models import DELINQUENT, EVADING, LATE, NOTICE, OFFENDER_STATUSES
+from ..statuses import DELINQUENT, EVADING, LATE, NOTICE, OFFENDER_STATUSES
 from ..policy import Policy
 
 

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from operator import attrgetter
 from typing import Iterable
 
-from ..models import DELINQUENT, EVADING, OFFENDER_STATUSES
+from ..statuses import DELINQUENT, EVADING, OFFENDER_STATUSES
 from .changes import Change, State, leaving_reason
 from .enforcement import INSPECTION, INVESTIGATION, stage_of
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 
 from congkhai import migrations
-from congkhai.models import db
+from congkhai.models import metadata as models_metadata
 from publisher.cli import main
 from publisher.store import init_db, make_engine
 
@@ -23,7 +23,7 @@ def assert_matches_models(engine):
 
 
 def add_rows(engine):
-    tables = db.metadata.tables
+    tables = models_metadata.tables
     with engine.begin() as conn:
         conn.execute(sa.insert(tables["releases"]), RELEASE)
         employer_id = conn.execute(sa.insert(tables["employers"]).returning(tables["employers"].c.id), EMPLOYER).scalar()
@@ -33,7 +33,7 @@ def add_rows(engine):
 
 
 def assert_rows_kept(engine):
-    tables = db.metadata.tables
+    tables = models_metadata.tables
     with engine.connect() as conn:
         assert conn.execute(sa.select(tables["employers"].c.name)).scalars().all() == ["Công ty Đông Á"]
         assert conn.execute(sa.select(tables["releases"].c.id)).scalars().all() == ["2026-11-25"]
@@ -55,7 +55,7 @@ def test_differences_name_what_the_migrations_lack(database_url):
     engine = make_engine(database_url)
     init_db(engine)
     metadata = sa.MetaData()
-    for table in db.metadata.tables.values():
+    for table in models_metadata.tables.values():
         table.to_metadata(metadata)
     sa.Table("notes", metadata, sa.Column("id", sa.Integer, primary_key=True))
     metadata.tables["employers"].append_column(sa.Column("website", sa.Text))
@@ -68,7 +68,7 @@ def test_differences_name_what_the_migrations_lack(database_url):
 def test_a_database_made_by_create_all_is_adopted_with_its_rows(database_url):
     """Databases published before migrations existed have the baseline's tables and no version."""
     engine = make_engine(database_url)
-    db.metadata.create_all(engine)
+    models_metadata.create_all(engine)
     add_rows(engine)
     init_db(engine)
     assert migrations.current(engine) == migrations.head()
@@ -101,7 +101,7 @@ def test_db_commands(tmp_path, monkeypatch, capsys):
 def test_new_revision_is_numbered_after_head_and_holds_the_models_change():
     latest = migrations.head()
     following = f"{int(latest) + 1:04d}"
-    table = db.metadata.tables["employers"]
+    table = models_metadata.tables["employers"]
     table.append_column(column := sa.Column("website_for_test", sa.Text))
     try:
         path = migrations.new_revision("employers website")
@@ -128,7 +128,7 @@ def test_partial_amounts_stay_null_and_a_downgrade_can_only_say_0(database_url):
         conn.execute(sa.insert(results), {**dict.fromkeys([c.name for c in results.c], 0), "release_id": RELEASE["id"],
                                           "province_code": "01", "as_of": RELEASE["as_of"], "arrears_bhxh": 5})
     migrations.upgrade(engine)
-    tables = db.metadata.tables
+    tables = models_metadata.tables
     intervals, results = tables["status_intervals"], tables["daily_results"]
     with engine.begin() as conn:
         assert conn.execute(sa.select(results.c.employers_without_fund_split)).scalar() == 0  # rows from before

@@ -133,7 +133,7 @@ def empty_app(tmp_path):
     (tmp_path / "empty").mkdir()
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": str(tmp_path / "empty")})
     with app.app_context():
-        from congkhai.models import db
+        from portal.database import db
         db.create_all()
     return app
 

@@ -49,7 +49,7 @@ def test_sqlite_is_read_through_a_memory_map(app):
     quarter less CPU at a million employers); SQLite caps the size at its build's limit."""
     from sqlalchemy import text
 
-    from congkhai.models import db
+    from portal.database import db
 
     with app.app_context():
         assert db.session.execute(text("PRAGMA mmap_size")).scalar() >= 2 ** 30

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from congkhai.models import db
+from portal.database import db
 from portal import create_app
 from portal.guards import DATABASE_RETRY_SECONDS
 from tests.conftest import POSTGRES_URL, _postgres_available

@@ -9,7 +9,7 @@ import pytest
 
 from congkhai.config import Paths
 from congkhai.disputes import list_disputes
-from congkhai.models import db
+from portal.database import db
 from portal import create_app
 
 from .conftest import BIEN_HOA, FORMULA, HA_THANH, HOUSEHOLD, html, soup

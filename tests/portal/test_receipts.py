@@ -166,7 +166,7 @@ def test_a_register_without_corrections_is_asked_once_per_release(app):
     """Batch checks look for corrections of the answered employers only when some are published."""
     from sqlalchemy import event
 
-    from congkhai.models import db
+    from portal.database import db
     from portal import queries
 
     with app.test_request_context():

@@ -160,12 +160,12 @@ def test_commendation_without_the_full_history_rule(tmp_path, db_settings):
 
 def test_bulk_insert_keeps_every_value(database_url):
     """COPY's text format has its own escapes: tabs, newlines, backslashes, NULL and NFD must come back as written."""
-    from congkhai.models import db
+    from congkhai.models import metadata
     from publisher.store import bulk_insert, init_db, make_engine
 
     engine = make_engine(database_url)
     init_db(engine)
-    employers = db.metadata.tables["employers"]
+    employers = metadata.tables["employers"]
     rows = [{"key": "0101234567", "tax_code": "0101234567", "unit_code": "TA0001", "name": "Công ty\tĐông Á\\N",
              "address": "Số 1\nHà Nội", "province_code": "01", "employees": None, "ownership_type": "", "sector": ""},
             {"key": "TA0002A", "tax_code": None, "unit_code": "TA0002A", "name": "Hộ kinh doanh Nguye\u0302\u0303n",
@@ -182,12 +182,12 @@ def test_bulk_insert_keeps_every_value(database_url):
 def test_closing_intervals_ends_only_the_open_ones_in_one_statement(database_url):
     """The next day closes thousands of intervals: on PostgreSQL one UPDATE joined to a COPY-filled
     table (row by row it took 439 s at 1,000,000 employers), on SQLite an executemany."""
-    from congkhai.models import db
+    from congkhai.models import metadata
     from publisher.store import bulk_insert, close_intervals, init_db, make_engine
 
     engine = make_engine(database_url)
     init_db(engine)
-    employers, intervals = db.metadata.tables["employers"], db.metadata.tables["status_intervals"]
+    employers, intervals = metadata.tables["employers"], metadata.tables["status_intervals"]
     keys = [f"01000000{n:02d}" for n in range(30)]
     with engine.begin() as conn:
         bulk_insert(conn, employers, [{"key": k, "tax_code": k, "unit_code": "", "name": "Công ty Đ", "address": "",
