@@ -31,7 +31,7 @@ from congkhai.provinces import all_provinces  # noqa: E402
 from congkhai.rules.changes import diff_states  # noqa: E402
 from congkhai.signing import generate_key  # noqa: E402
 from congkhai.taxcode import BRANCH, ENTERPRISE, PERSONAL, TaxId  # noqa: E402
-from publisher.archive import verify_release  # noqa: E402
+from congkhai.release_format import verify_release  # noqa: E402
 from congkhai.feeds import EmployerRef  # noqa: E402
 from publisher.records import BuiltRelease, Record  # noqa: E402
 

@@ -26,6 +26,7 @@ from congkhai.models import (COMPLIANT, OFFENDER_STATUSES, STATUSES, Correction,
                              Release, StatusInterval)
 from congkhai.policy import load_schedule
 from congkhai.provinces import by_code
+from congkhai.release_format import PUBLIC_KEY, SIGNATURE, SUMS, read_sums, verify_release
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
 from congkhai.rules.commendation import window_start
@@ -33,7 +34,6 @@ from congkhai.rules.results import FIGURES
 from congkhai.search import parse_identifier
 from congkhai.signing import key_id, public_key_path
 from congkhai.taxcode import is_personal_number, normalise_unit_code, personal_id_hash
-from publisher.package import PUBLIC_KEY, SIGNATURE, SUMS
 
 from .database import db
 
@@ -584,13 +584,8 @@ def search_index_dir(release_id: str) -> Path:
 def release_files(release_id: str) -> dict:
     """Files of a published release with sizes and the hashes its signed SHA256SUMS lists."""
     directory = release_dir(release_id)
-    sums = {}
     sums_path = directory / SUMS
-    if sums_path.is_file():
-        for line in sums_path.read_text(encoding="utf-8").splitlines():
-            digest, _, name = line.strip().partition("  ")
-            if name:
-                sums[name.lstrip("*")] = digest
+    sums = read_sums(sums_path.read_text(encoding="utf-8", errors="replace"))[0] if sums_path.is_file() else {}
     files = []
     if directory.is_dir():
         for path in sorted(p for p in directory.rglob("*") if p.is_file()):
@@ -893,8 +888,6 @@ def release_problems(release_id: str) -> list[str]:
 
     A release's files never change, so a passed check is kept for the process's life; a failed one
     is tried again after VERIFY_RETRY_SECONDS (a copy may still be arriving)."""
-    from publisher.archive import verify_release
-
     cache = current_app.extensions.setdefault("congkhai.verified", {})
     known = cache.get(release_id)
     if known is not None and (not known[1] or time.monotonic() - known[0] < VERIFY_RETRY_SECONDS):

@@ -1,5 +1,5 @@
-"""The permanent archive of releases: atomic installation, the `current` pointer, the index, and
-verification of a release directory against its checksums and signature.
+"""The permanent archive of releases: atomic installation, the `current` pointer and the index (a
+release directory is verified by congkhai.release_format.verify_release).
 
 A release is written in a hidden temporary directory beside the others, fsynced, then renamed into
 place; `current` is a symlink replaced in one rename. A crash at any moment leaves the previous
@@ -12,20 +12,15 @@ import ctypes
 import errno
 import json
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from congkhai.signing import key_id, verify_signature
-
-from .package import DATAPACKAGE, PUBLIC_KEY, SIGNATURE, SUMS, file_sha256
 
 CURRENT = "current"
 INDEX = "index.json"
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
-_SUMS_LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")
 
 
 def _fsync_path(path: Path, directory: bool = False) -> None:
@@ -162,100 +157,3 @@ def remove_stale_temporaries(releases_dir: Path) -> list[Path]:
             path.unlink()
         removed.append(path)
     return removed
-
-
-def verify_release(release_dir: Path, expected_public_key_pem: str | None = None) -> list[str]:
-    """Every problem with a release directory, each naming the file; an empty list means intact.
-
-    Checks SHA256SUMS against every file (altered, missing, unlisted), its signature with the
-    release's public key, that key against `expected_public_key_pem` when given (the agency's own,
-    which proves who signed), and the sizes and hashes that datapackage.json declares.
-    """
-    release_dir = Path(release_dir)
-    if not release_dir.is_dir():
-        return [f"{release_dir}: not a release directory"]
-    sums_path = release_dir / SUMS
-    if not sums_path.is_file():
-        return [f"{SUMS}: missing; nothing in {release_dir} can be checked"]
-    problems = []
-    sums = sums_path.read_bytes()
-    listed = {}
-    for number, line in enumerate(sums.decode("utf-8", errors="replace").splitlines(), 1):
-        match = _SUMS_LINE.fullmatch(line)
-        if not match:
-            problems.append(f"{SUMS}, line {number}: not a 'sha256  file' line")
-            continue
-        digest, name = match.groups()
-        if name.startswith("/") or ".." in Path(name).parts:
-            problems.append(f"{SUMS}, line {number}: {name!r} points outside the release")
-            continue
-        listed[name] = digest
-
-    actual: dict[str, str] = {}
-    altered = set()
-    for name, digest in sorted(listed.items()):
-        path = release_dir / name
-        if not path.is_file():
-            problems.append(f"{name}: missing (listed in {SUMS})")
-            altered.add(name)
-            continue
-        actual[name] = file_sha256(path)
-        if actual[name] != digest:
-            problems.append(f"{name}: sha256 does not match {SUMS} (the file was altered)")
-            altered.add(name)
-    present = {path.relative_to(release_dir).as_posix() for path in release_dir.rglob("*")
-               if path.is_file() or path.is_symlink()}
-    for name in sorted(present - set(listed) - {SUMS, SIGNATURE}):
-        problems.append(f"{name}: not listed in {SUMS}")
-
-    problems += _check_signature(release_dir, sums, expected_public_key_pem)
-    problems += _check_datapackage(release_dir, actual, altered)
-    return problems
-
-
-def _check_signature(release_dir: Path, sums: bytes, expected_public_key_pem: str | None) -> list[str]:
-    public_path, signature_path = release_dir / PUBLIC_KEY, release_dir / SIGNATURE
-    if not signature_path.is_file():
-        return [f"{SIGNATURE}: missing; the release is not signed"]
-    if not public_path.is_file():
-        return [f"{PUBLIC_KEY}: missing; the signature cannot be checked"]
-    public_pem = public_path.read_text(encoding="ascii", errors="replace")
-    try:
-        release_key = key_id(public_pem)
-    except ValueError:
-        return [f"{PUBLIC_KEY}: not an Ed25519 public key"]
-    problems = []
-    if not verify_signature(public_pem, sums, signature_path.read_text(encoding="ascii", errors="replace")):
-        problems.append(f"{SIGNATURE}: not a valid signature of {SUMS} by key {release_key} ({PUBLIC_KEY})")
-    if expected_public_key_pem is not None:
-        try:
-            expected = key_id(expected_public_key_pem)
-        except ValueError:
-            problems.append("expected public key: not an Ed25519 public key")
-        else:
-            if expected != release_key:
-                problems.append(f"{PUBLIC_KEY}: signed with key {release_key}, not the agency's key {expected}")
-    return problems
-
-
-def _check_datapackage(release_dir: Path, actual: dict[str, str], altered: set[str]) -> list[str]:
-    path = release_dir / DATAPACKAGE
-    if not path.is_file():
-        return [] if DATAPACKAGE in altered else [f"{DATAPACKAGE}: missing"]
-    try:
-        resources = json.loads(path.read_text(encoding="utf-8"))["resources"]
-    except (ValueError, KeyError):
-        return [f"{DATAPACKAGE}: not a data package"]
-    problems = []
-    for resource in resources:
-        name = resource.get("path")
-        if not isinstance(name, str) or name in altered:
-            continue
-        file = release_dir / name
-        if not file.is_file():
-            problems.append(f"{name}: missing (a resource of {DATAPACKAGE})")
-            continue
-        digest = actual.get(name) or file_sha256(file)
-        if resource.get("hash") != f"sha256:{digest}" or resource.get("bytes") != file.stat().st_size:
-            problems.append(f"{name}: size or sha256 differs from {DATAPACKAGE}")
-    return problems

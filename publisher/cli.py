@@ -492,7 +492,7 @@ def cmd_keygen(args, settings) -> int:
 
 
 def cmd_verify(args, settings) -> int:
-    from .archive import verify_release
+    from congkhai.release_format import verify_release
 
     from congkhai.signing import public_key_path
 

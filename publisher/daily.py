@@ -134,7 +134,9 @@ def _already_published(settings: dict, day: date, files: list[Path]) -> bool:
 
     from congkhai.history import R
 
-    from .archive import current_release_id, file_sha256
+    from congkhai.release_format import file_sha256
+
+    from .archive import current_release_id
     from .package import DATAPACKAGE
     from .store import make_engine
 

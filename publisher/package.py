@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable
 import orjson
 
 from congkhai.config import DATASETS_DIR
+from congkhai.release_format import DATAPACKAGE, PUBLIC_KEY, SIGNATURE, SUMS, file_sha256, seal_release
 from congkhai.statuses import COMPLIANT, DELINQUENT, EVADING, LATE, NOTICE, OFFENDER_STATUSES
 from congkhai.provinces import all_provinces
 from congkhai.rules.changes import leaving_reason
@@ -36,10 +37,6 @@ from .records import BuiltRelease, Record
 from .xlsx import MAX_ROWS, Sheet, Workbook
 
 SCHEMAS_DIR = DATASETS_DIR / "schemas"
-SUMS = "SHA256SUMS"
-SIGNATURE = "SHA256SUMS.sig"
-PUBLIC_KEY = "signing-key.pub.pem"
-DATAPACKAGE = "datapackage.json"
 # Rows per workbook sheet: Excel's limit. The workbook holds the lists; the CSV files hold everything.
 XLSX_MAX_ROWS = MAX_ROWS - 1
 _HASH_BUFFER = 1 << 20
@@ -255,11 +252,6 @@ def _utc(moment: datetime) -> datetime:
 
 def _vi_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
-
-
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _license(settings: dict) -> dict:
@@ -581,25 +573,6 @@ def build_datapackage(built: BuiltRelease, out_dir: Path, settings: dict, writte
         },
         "resources": resources,
     }
-
-
-def seal_release(out_dir: Path, signer, hashes: dict[str, str] | None = None) -> dict[str, str]:
-    """Publish the public key, list every file's sha256 in SHA256SUMS and sign that list.
-
-    `hashes` holds digests already computed (by file path relative to out_dir), to read big files once.
-    """
-    hashes = dict(hashes or {})
-    (out_dir / PUBLIC_KEY).write_text(signer.public_key_pem, encoding="ascii")
-    listed = {}
-    for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(out_dir).as_posix()
-        if relative in (SUMS, SIGNATURE):
-            continue
-        listed[relative] = hashes.get(relative) or file_sha256(path)
-    sums = "".join(f"{digest}  {relative}\n" for relative, digest in sorted(listed.items()))
-    (out_dir / SUMS).write_text(sums, encoding="utf-8")
-    (out_dir / SIGNATURE).write_text(signer.sign(sums.encode("utf-8")) + "\n", encoding="ascii")
-    return listed
 
 
 def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, signer,

@@ -11,9 +11,10 @@ import pytest
 from congkhai.config import REPO_ROOT, Paths
 from congkhai.signing import generate_key, load_signer
 from publisher import archive
+from congkhai.release_format import SIGNATURE, SUMS, file_sha256, verify_release
 from publisher.archive import (current_release_id, install_release_dir, make_temp_release_dir,
-                               remove_stale_temporaries, switch_current, update_release_index, verify_release)
-from publisher.package import SIGNATURE, SUMS, write_release_files
+                               remove_stale_temporaries, switch_current, update_release_index)
+from publisher.package import write_release_files
 
 from .release_sample import REMOVED, built_release
 
@@ -77,7 +78,7 @@ def test_a_release_re_signed_with_another_key_is_caught_only_with_the_expected_k
     (release_dir / "signing-key.pub.pem").write_text(impostor.public_key_pem)
     # the impostor would also have to re-hash and re-sign: do so, the release is then self-consistent
     sums = "".join(line if "signing-key.pub.pem" not in line else
-                   f"{archive.file_sha256(release_dir / 'signing-key.pub.pem')}  signing-key.pub.pem\n"
+                   f"{file_sha256(release_dir / 'signing-key.pub.pem')}  signing-key.pub.pem\n"
                    for line in (release_dir / SUMS).read_text().splitlines(keepends=True))
     (release_dir / SUMS).write_text(sums)
     (release_dir / SIGNATURE).write_text(impostor.sign(sums.encode()) + "\n")
@@ -118,7 +119,7 @@ def test_install_over_an_existing_release_replaces_it(settings, signer, monkeypa
     _, second = publish(settings, signer, created_at=later)
     assert first["datapackage_sha256"] != second["datapackage_sha256"]
     final = releases / "2026-11-25"
-    assert archive.file_sha256(final / "datapackage.json") == second["datapackage_sha256"]
+    assert file_sha256(final / "datapackage.json") == second["datapackage_sha256"]
     assert verify_release(final) == []
     assert [p.name for p in releases.iterdir() if p.name.startswith(".")] == []
     assert exchanges == [sys.platform.startswith("linux")]
@@ -128,7 +129,7 @@ def test_install_without_renameat2_sets_the_old_release_aside(settings, signer, 
     monkeypatch.setattr(archive, "_exchange", lambda first, second: False)
     releases, _ = publish(settings, signer)
     _, second = publish(settings, signer, created_at=datetime(2026, 11, 26, tzinfo=timezone.utc))
-    assert archive.file_sha256(releases / "2026-11-25" / "datapackage.json") == second["datapackage_sha256"]
+    assert file_sha256(releases / "2026-11-25" / "datapackage.json") == second["datapackage_sha256"]
     assert [p.name for p in releases.iterdir() if p.name.startswith(".")] == []
 
 
@@ -205,7 +206,7 @@ def test_a_publisher_killed_mid_write_leaves_the_previous_release_readable(setti
         child.wait()
     assert current_release_id(releases) == "2026-11-25"
     assert verify_release(releases / "current", signer.public_key_pem) == []
-    assert archive.file_sha256(releases / "current" / "datapackage.json") == first["datapackage_sha256"]
+    assert file_sha256(releases / "current" / "datapackage.json") == first["datapackage_sha256"]
     assert remove_stale_temporaries(releases) == leftovers
     assert not leftovers[0].exists()
     assert verify_release(releases / "2026-11-25") == []

@@ -101,8 +101,7 @@ def test_verify_refuses_a_release_re_signed_by_someone_else(env, capsys, monkeyp
     import shutil
 
     from congkhai.signing import generate_key
-    from publisher.archive import file_sha256
-    from publisher.package import seal_release
+    from congkhai.release_format import file_sha256, seal_release
 
     write_all(env / "d1")
     assert main(["publish", "--input", str(env / "d1"), "--as-of", AS_OF.isoformat(), "--quiet"]) == 0

@@ -12,7 +12,7 @@ from congkhai.config import load_settings
 from congkhai.history import R
 from congkhai.policy import load_schedule
 from publisher import runlog
-from publisher.archive import verify_release
+from congkhai.release_format import verify_release
 from publisher.cli import EXIT_WAITING, main
 from publisher.daily import PUBLISH, PUBLISH_PARTIAL, WAIT, decide, scan
 

@@ -16,7 +16,8 @@ from congkhai.history import latest_release
 from congkhai.search import search
 from congkhai.signing import load_signer
 from publisher import runlog, store
-from publisher.archive import current_release_id, file_sha256, verify_release
+from congkhai.release_format import file_sha256, verify_release
+from publisher.archive import current_release_id
 from publisher.cli import EXIT_FAULT, main
 from publisher.pipeline import RunFailed, publish
 

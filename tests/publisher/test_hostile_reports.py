@@ -11,7 +11,8 @@ from congkhai.config import Paths
 from congkhai.history import latest_release
 from congkhai.search import search
 from congkhai.text import clean
-from publisher.archive import current_release_id, verify_release
+from congkhai.release_format import verify_release
+from publisher.archive import current_release_id
 from publisher.errors import VerificationError
 from publisher.pipeline import publish
 

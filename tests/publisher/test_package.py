@@ -14,7 +14,7 @@ from congkhai.rules.results import FUNDS, REPORTED_APART, daily_results
 from congkhai.signing import generate_key, verify_signature
 from congkhai.text import nfc
 from publisher import package
-from publisher.archive import verify_release
+from congkhai.release_format import verify_release
 from publisher.xlsx import Workbook
 from congkhai.text import neutralise
 from publisher.package import (DATAPACKAGE, SIGNATURE, SUMS, TABLES, column_names, load_schema,

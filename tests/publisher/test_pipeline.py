@@ -11,7 +11,8 @@ from congkhai.config import Paths
 from congkhai.policy import load_schedule
 from congkhai.search import search
 from publisher import runlog
-from publisher.archive import current_release_id, file_sha256, verify_release
+from congkhai.release_format import file_sha256, verify_release
+from publisher.archive import current_release_id
 from publisher.errors import VerificationError
 from publisher.pipeline import UsageError, publish, refuse_future
 

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from congkhai.config import Paths
 from congkhai.corrections import correction_rows
 from congkhai.history import complete_releases, latest_release
-from publisher.archive import current_release_id, verify_release
+from congkhai.release_format import verify_release
+from publisher.archive import current_release_id
 from publisher.cli import main
 from publisher.pipeline import UsageError, publish
 from publisher.withdraw import withdraw
