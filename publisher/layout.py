@@ -279,7 +279,7 @@ def header_columns_for_hint(values, conv: Conventions, province_code: str | None
 # ---------------------------------------------------------------------------------------------------
 # Rows below the header
 
-DATA, COLUMN_NUMBERS, GROUP, SUBTOTAL, GRAND_TOTAL = "data", "column_numbers", "group", "subtotal", "grand_total"
+DATA, GROUP, SUBTOTAL, GRAND_TOTAL = "data", "group", "subtotal", "grand_total"
 _BARE_NUMBERING = re.compile(r"^([a-zđ]|[ivxlc]+|\d{1,2})$", re.IGNORECASE)
 
 

@@ -405,9 +405,7 @@ def _amount_problems(values: dict, shape: RowLayout) -> list[tuple[str, str, str
     unit were rounded one by one, so their sums may differ by half a unit each."""
     total = values["reported_total"]
     if total is None and values["with_interest"] is None:  # the standard layout: only the months to check
-        if values["months_late"] > 0 and not any(values[name] for name in _PARTS):
-            return [("months_late", str(values["months_late"]), "months in arrears without any arrears amount")]
-        return []
+        return _months_without_arrears(values, any(values[name] for name in _PARTS))
     problems = []
     parts = {name: values[name] for name in _PARTS if values.get(name) is not None}
     slack = 0 if shape.scale == 1 else shape.scale * (len(parts) + 1) // 2
@@ -425,9 +423,13 @@ def _amount_problems(values: dict, shape: RowLayout) -> list[tuple[str, str, str
             problems.append(("with_interest", f"{values['with_interest']:,}",
                              f"arrears {arrears:,} plus interest {values['interest'] or 0:,} make {expected:,}, "
                              f"not {values['with_interest']:,}"))
-    if values["months_late"] > 0 and arrears == 0:
-        problems.append(("months_late", str(values["months_late"]), "months in arrears without any arrears amount"))
-    return problems
+    return problems + _months_without_arrears(values, arrears)
+
+
+def _months_without_arrears(values: dict, arrears) -> list[tuple[str, str, str]]:
+    if values["months_late"] > 0 and not arrears:
+        return [("months_late", str(values["months_late"]), "months in arrears without any arrears amount")]
+    return []
 
 
 def rejected_row_key(row: RawRow) -> str | None:
