@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,37 +19,54 @@ class PolicyError(ValueError):
     pass
 
 
+def _setting(section: str, key: str, default=MISSING, **kwargs):
+    """A policy field and where the policy file sets it: the default is written once, here."""
+    if default is MISSING and "default_factory" not in kwargs:
+        return field(metadata={"file": (section, key)})
+    if default is MISSING:
+        return field(metadata={"file": (section, key)}, **kwargs)
+    return field(default=default, metadata={"file": (section, key)})
+
+
 @dataclass(frozen=True)
 class Policy:
-    version: str
-    title: str
-    min_arrears_vnd: int
-    delinquent_min_months: int
-    commendation_window_months: int
-    commendation_requires_full_history: bool
-    max_rejected_share: float
-    control_total_tolerance_vnd: int
-    eligibility_rule: str
-    release_every_days: int
-    mojibake: str = "repair"
-    inspection_min_months: int = 3
-    inspection_publish: str = "before_visit"
-    receipt_current_days: int = 30
-    notice_days: int = 15                  # days between crossing into the offender list and being listed
-    evasion_skips_notice: bool = True      # an evasion decision is already a formal decision: listed at once
-    first_release_lists: bool = True       # the first release takes over lists that were already published
-    resolved_visible_days: int = 30        # how long "obligation completed" stays in the public lists
+    """What a release is made by. A release records it, and the portal reads that record back with
+    `from_dict`, so every default lives in this class only."""
+    version: str = _setting("", "version")
+    min_arrears_vnd: int = _setting("classification", "min_arrears_vnd")
+    delinquent_min_months: int = _setting("classification", "delinquent_min_months")
+    commendation_window_months: int = _setting("commendation", "window_months")
+    max_rejected_share: float = _setting("verification", "max_rejected_share")
+    eligibility_rule: str = _setting("eligibility", "rule")
+    title: str = _setting("", "title", "")
+    commendation_requires_full_history: bool = _setting("commendation", "requires_full_history", True)
+    control_total_tolerance_vnd: int = _setting("verification", "control_total_tolerance_vnd", 0)
+    release_every_days: int = _setting("schedule", "release_every_days", 1)
+    mojibake: str = _setting("verification", "mojibake", "repair")
+    inspection_min_months: int = _setting("inspection", "min_months", 3)
+    inspection_publish: str = _setting("inspection", "publish", "before_visit")
+    receipt_current_days: int = _setting("receipts", "current_days", 30)
+    # days between crossing into the offender list and being listed
+    notice_days: int = _setting("notice", "days", 15)
+    # an evasion decision is already a formal decision: listed at once
+    evasion_skips_notice: bool = _setting("notice", "evasion_skips_notice", True)
+    # the first release takes over lists that were already published
+    first_release_lists: bool = _setting("notice", "first_release_lists", True)
+    # how long "obligation completed" stays in the public lists
+    resolved_visible_days: int = _setting("retention", "resolved_visible_days", 30)
     # Provinces whose reports may come without a grand total (their releases say so); a list, not a
     # tuple, so that a release's recorded policy compares equal once read back from JSON.
-    totals_optional: list = field(default_factory=list)
-    max_employer_drop_share: float = 0.10  # a province's report against its last one: fewer employers,
-    max_offender_drop_share: float = 0.10  # listed offenders or evaders than this share fails it
-    max_evader_drop_share: float = 0.10
-    drop_min_employers: int = 10           # a drop of fewer employers than this never fails a province
+    totals_optional: list = _setting("verification", "totals_optional", default_factory=list)
+    # a province's report against its last one: fewer employers, listed offenders or evaders than
+    # this share fails it; a drop of fewer than drop_min_employers employers never does
+    max_employer_drop_share: float = _setting("verification", "max_employer_drop_share", 0.10)
+    max_offender_drop_share: float = _setting("verification", "max_offender_drop_share", 0.10)
+    max_evader_drop_share: float = _setting("verification", "max_evader_drop_share", 0.10)
+    drop_min_employers: int = _setting("verification", "drop_min_employers", 10)
     # A wrong unit is the likeliest wrong list (publisher/compare.py, amount_problems).
-    min_arrears_per_employee_month_vnd: int = 30_000
-    max_amount_scale_jump: float = 100.0
-    amount_check_min_rows: int = 5
+    min_arrears_per_employee_month_vnd: int = _setting("verification", "min_arrears_per_employee_month_vnd", 30_000)
+    max_amount_scale_jump: float = _setting("verification", "max_amount_scale_jump", 100.0)
+    amount_check_min_rows: int = _setting("verification", "amount_check_min_rows", 5)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,41 +90,27 @@ def _read(path: Path) -> dict:
         raise PolicyError(f"{path}: {error}") from None
 
 
+def _typed(setting, value):
+    if setting.name == "totals_optional":
+        return sorted(str(code) for code in value)
+    return {"int": int, "float": float, "bool": bool, "str": str}[setting.type](value)
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     path = Path(path or DEFAULT_POLICY_PATH)
     raw = _read(path)
-    try:
-        policy = Policy(
-            version=str(raw["version"]),
-            title=str(raw.get("title", "")),
-            min_arrears_vnd=int(raw["classification"]["min_arrears_vnd"]),
-            delinquent_min_months=int(raw["classification"]["delinquent_min_months"]),
-            commendation_window_months=int(raw["commendation"]["window_months"]),
-            commendation_requires_full_history=bool(raw["commendation"].get("requires_full_history", True)),
-            max_rejected_share=float(raw["verification"]["max_rejected_share"]),
-            control_total_tolerance_vnd=int(raw["verification"].get("control_total_tolerance_vnd", 0)),
-            eligibility_rule=str(raw["eligibility"]["rule"]),
-            release_every_days=int(raw.get("schedule", {}).get("release_every_days", 1)),
-            mojibake=str(raw["verification"].get("mojibake", "repair")),
-            inspection_min_months=int(raw.get("inspection", {}).get("min_months", 3)),
-            inspection_publish=str(raw.get("inspection", {}).get("publish", "before_visit")),
-            receipt_current_days=int(raw.get("receipts", {}).get("current_days", 30)),
-            notice_days=int(raw.get("notice", {}).get("days", 15)),
-            evasion_skips_notice=bool(raw.get("notice", {}).get("evasion_skips_notice", True)),
-            first_release_lists=bool(raw.get("notice", {}).get("first_release_lists", True)),
-            resolved_visible_days=int(raw.get("retention", {}).get("resolved_visible_days", 30)),
-            totals_optional=sorted(str(code) for code in raw["verification"].get("totals_optional", [])),
-            max_employer_drop_share=float(raw["verification"].get("max_employer_drop_share", 0.10)),
-            max_offender_drop_share=float(raw["verification"].get("max_offender_drop_share", 0.10)),
-            max_evader_drop_share=float(raw["verification"].get("max_evader_drop_share", 0.10)),
-            drop_min_employers=int(raw["verification"].get("drop_min_employers", 10)),
-            min_arrears_per_employee_month_vnd=int(raw["verification"].get("min_arrears_per_employee_month_vnd",
-                                                                           30_000)),
-            max_amount_scale_jump=float(raw["verification"].get("max_amount_scale_jump", 100.0)),
-            amount_check_min_rows=int(raw["verification"].get("amount_check_min_rows", 5)),
-        )
-    except KeyError as error:
-        raise PolicyError(f"{path}: missing setting {error}") from None
+    values = {}
+    for setting in fields(Policy):
+        section, key = setting.metadata["file"]
+        table = raw.get(section, {}) if section else raw
+        if key in table:
+            try:
+                values[setting.name] = _typed(setting, table[key])
+            except (TypeError, ValueError):
+                raise PolicyError(f"{path}: setting '{key}' must be of type {setting.type}") from None
+        elif setting.default is MISSING and setting.default_factory is MISSING:
+            raise PolicyError(f"{path}: missing setting '{key}'" + (f" in [{section}]" if section else ""))
+    policy = Policy(**values)
     if policy.eligibility_rule not in ELIGIBILITY_RULES:
         raise PolicyError(f"{path}: eligibility.rule must be one of {', '.join(ELIGIBILITY_RULES)}")
     if policy.mojibake not in MOJIBAKE_MODES:

@@ -90,7 +90,7 @@ def employer(code: str):
                                  key=mask_long_digits(code[:40])))
     release, day = params.answering()
     interval = queries.interval_on(found, day)
-    verdict = tender_eligibility(interval.status if interval else None, release.policy["eligibility_rule"])
+    verdict = tender_eligibility(interval.status if interval else None, release.policy.eligibility_rule)
     state = queries.state_of(interval)
     known = known_json(queries.known_answer(found, day, params.known_at(day)))
     return answer({

@@ -192,8 +192,10 @@ def about(fmt: str):
     data = {"title": _("About and methodology"), "coverage": None,
             "release_hour": queries.release_hour()}
     if queries.current_release() is None:
-        data["policy"] = load_policy(current_app.config["CONGKHAI_POLICY"]).to_dict()
+        policy = load_policy(current_app.config["CONGKHAI_POLICY"])
     else:
         release, day = params.answering()
-        data.update(policy=release.policy, coverage=queries.coverage(release, day))
+        policy = release.policy
+        data["coverage"] = queries.coverage(release, day)
+    data["policy"] = policy.to_dict()
     return respond(fmt, "about.html", data)

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from congkhai import receipts
 from congkhai.models import Receipt
+from congkhai.policy import Policy
 from congkhai.provinces import by_code
 from congkhai.rules.commendation import commendation_verdict
 from congkhai.signing import Signer, SigningKeyError, load_signer
@@ -113,16 +114,15 @@ def document_of(stored: Receipt) -> dict:
     return receipts.signed_document(json.loads(stored.body), stored.signature)
 
 
-def commendation_judge(found: dict, day: date, policy: dict):
+def commendation_judge(found: dict, day: date, policy: Policy):
     """The commendation rule of the release's policy, over the found employers' histories."""
-    window = int(policy.get("commendation_window_months", 12))
-    full = bool(policy.get("commendation_requires_full_history", True))
+    window, full = policy.commendation_window_months, policy.commendation_requires_full_history
     histories = queries.histories_of({match["employer"]["key"] for match in found.values()})
 
     def judge(match: dict):
         return commendation_verdict(histories.get(match["employer"]["key"], []), day, window, full)
     rule = {"name": receipts.COMMENDATION, "window_months": window, "requires_full_history": full,
-            "policy_version": str(policy.get("version", ""))}
+            "policy_version": policy.version}
     return judge, rule
 
 
@@ -133,8 +133,7 @@ def answer_date(codes: list[receipts.Code], day: date, role: str | None, check: 
     if check == receipts.COMMENDATION:
         judge, rule = commendation_judge(found, day, release.policy)
     else:
-        judge, rule = None, {"name": release.policy["eligibility_rule"],
-                             "policy_version": str(release.policy.get("version", ""))}
+        judge, rule = None, {"name": release.policy.eligibility_rule, "policy_version": release.policy.version}
     answers = receipts.answer_rows(codes, found, rule["name"], tuple(release.missing_provinces), judge=judge)
     created = release.created_at if release.created_at.tzinfo else release.created_at.replace(tzinfo=timezone.utc)
     return receipts.date_section(
@@ -169,7 +168,7 @@ def issue_receipt(raw_codes: list[str], days: list[tuple[str | None, date]], che
     body = receipts.build_receipt(
         check=check, codes=codes, sections=sections, public_key_id=key.key_id,
         created_at=datetime.now(timezone.utc).replace(microsecond=0), today=params.today(),
-        current_days=int(latest.policy.get("receipt_current_days", 30)), known_at=latest.as_of,
+        current_days=latest.policy.receipt_current_days, known_at=latest.as_of,
         corrected_keys=sorted({found for section in sections for found in queries.corrected_on(
             date.fromisoformat(section["date"]),
             [a["employer"]["key"] for a in section["answers"] if a.get("employer")])}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
+from congkhai.policy import Policy
 from congkhai.rules.commendation import is_commendable
 from congkhai.receipts import mask_long_digits
 from congkhai.search import parse_code
@@ -32,10 +33,9 @@ def employer_or_404(key: str):
     return employer
 
 
-def enforcement_of(interval, policy: dict) -> dict:
+def enforcement_of(interval, policy: Policy) -> dict:
     """The reported stage read into a stage, and whether the employer is due for an inspection."""
-    months = int(policy.get("inspection_min_months", 3))
-    publish = str(policy.get("inspection_publish", "before_visit"))
+    months, publish = policy.inspection_min_months, policy.inspection_publish
     if interval is None:
         return {"stage": None, "due_for_inspection": False, "on_inspection_list": False, "min_months": months}
     return {"stage": stage_of(interval.enforcement_stage), "min_months": months,
@@ -56,7 +56,7 @@ def employer(key: str, fmt: str):
         return feeds.feed_response(fmt, employer.name, events, url_for("employers.employer", key=key))
     policy = release.policy
     interval = queries.interval_on(employer, day)
-    eligibility = tender_eligibility(interval.status if interval else None, policy["eligibility_rule"])
+    eligibility = tender_eligibility(interval.status if interval else None, policy.eligibility_rule)
     history = queries.history_of(employer)
     known = known_json(queries.known_answer(employer, day, params.known_at(day)))
     data = {
@@ -65,12 +65,12 @@ def employer(key: str, fmt: str):
         "reported_on_day": interval is not None,
         "disputed_since": queries.disputed_since(employer.key),
         "eligibility": {"eligible": eligibility.eligible, "reason": eligibility.reason, "rule": eligibility.rule},
-        "honour_roll": {"eligible": is_commendable(employer.intervals, day, policy["commendation_window_months"],
-                                                   policy.get("commendation_requires_full_history", True)),
+        "honour_roll": {"eligible": is_commendable(employer.intervals, day, policy.commendation_window_months,
+                                                   policy.commendation_requires_full_history),
                         # clean for as long as the register knows it, but not yet for the whole window
                         "clean_while_followed": is_commendable(employer.intervals, day,
-                                                               policy["commendation_window_months"], False),
-                        "window_months": policy["commendation_window_months"]},
+                                                               policy.commendation_window_months, False),
+                        "window_months": policy.commendation_window_months},
         "enforcement": enforcement_of(interval, policy),
         "known": known,
         "history": history,

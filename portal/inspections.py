@@ -22,8 +22,7 @@ bp = Blueprint("inspections", __name__)
 
 def inspection_policy(release: queries.ReleaseInfo) -> tuple[int, str]:
     """Threshold months and timing of the list in the release's policy (older releases: the defaults)."""
-    policy = release.policy
-    return int(policy.get("inspection_min_months", 3)), str(policy.get("inspection_publish", "before_visit"))
+    return release.policy.inspection_min_months, release.policy.inspection_publish
 
 
 def inspection_filters(release: queries.ReleaseInfo, day) -> queries.Filters:

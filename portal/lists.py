@@ -136,7 +136,7 @@ def employer_list(name: str, fmt: str):
     if kind.honour_roll:
         data["not_open_yet"] = roll_not_open_yet(release, day)
     if kind.statuses and not kind.honour_roll:
-        retention = int(release.policy.get("resolved_visible_days", 30))
+        retention = release.policy.resolved_visible_days
         data["completed"] = {"days": retention,
                              "rows": with_links(queries.recently_completed(day, retention, filters))}
     if fmt == "html":

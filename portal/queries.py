@@ -24,7 +24,7 @@ from congkhai import disputes, history
 from congkhai.config import Paths
 from congkhai.models import (COMPLIANT, OFFENDER_STATUSES, STATUSES, Correction, DailyResult, Employer, Receipt,
                              Release, StatusInterval)
-from congkhai.policy import load_schedule
+from congkhai.policy import Policy, load_schedule
 from congkhai.provinces import by_code
 from congkhai.release_format import PUBLIC_KEY, SIGNATURE, SUMS, read_sums, verify_release
 from congkhai.rules.changes import Change, State, leaving_reason
@@ -54,7 +54,7 @@ class ReleaseInfo:
     partial: bool
     provinces: list
     missing_provinces: dict
-    policy: dict
+    policy: Policy
     counts: dict
     datapackage_sha256: str | None
     verification: dict = field(default_factory=dict)  # what the checks let through (publisher/compare.py)
@@ -65,7 +65,7 @@ class ReleaseInfo:
         if isinstance(missing, list):
             missing = {code: "" for code in missing}
         return cls(row.id, row.as_of, row.created_at, bool(row.partial), list(row.provinces or []),
-                   dict(missing or {}), dict(row.policy), dict(row.counts or {}), row.datapackage_sha256,
+                   dict(missing or {}), Policy.from_dict(row.policy), dict(row.counts or {}), row.datapackage_sha256,
                    dict(row.verification or {}))
 
     def to_dict(self) -> dict:
@@ -318,9 +318,8 @@ def _state_conditions(day: date, filters: Filters) -> list:
 
 def commendation_of(release) -> dict:
     """The honour-roll rule of a release's policy, as keyword arguments for Filters and figures_on."""
-    policy = release.policy
-    return {"window_months": int(policy.get("commendation_window_months", 12)),
-            "full_history": bool(policy.get("commendation_requires_full_history", True))}
+    return {"window_months": release.policy.commendation_window_months,
+            "full_history": release.policy.commendation_requires_full_history}
 
 
 def _followed_since(start: date):
@@ -546,7 +545,7 @@ def history_of(employer: Employer) -> list[dict]:
             for i in employer.intervals]
 
 
-def listing_episodes(employer: Employer, policy: dict) -> list[dict]:
+def listing_episodes(employer: Employer, policy: Policy) -> list[dict]:
     """Each stretch on the offender list: when it began and why, when it ended and why."""
     episodes = []
     intervals = list(employer.intervals)
@@ -558,7 +557,7 @@ def listing_episodes(employer: Employer, policy: dict) -> list[dict]:
             reason = ("evasion_decision" if interval.status == "evading" else "months_late")
             episodes.append({"listed_on": interval.valid_from, "status": interval.status, "reason": reason,
                              "months_late": interval.months_late, "evasion_decision": interval.evasion_decision,
-                             "threshold_months": policy.get("delinquent_min_months"),
+                             "threshold_months": policy.delinquent_min_months,
                              "left_on": None, "leaving_reason": None})
         following = intervals[index + 1] if index + 1 < len(intervals) else None
         if interval.valid_to is None:
@@ -623,14 +622,14 @@ def coverage(release: ReleaseInfo, day: date) -> dict:
         "day": day,
         "published_at": release.created_at,
         "is_latest": is_latest,
-        "next_release_due": (date.fromordinal(release.as_of.toordinal() + int(policy.get("release_every_days", 1)))
+        "next_release_due": (date.fromordinal(release.as_of.toordinal() + policy.release_every_days)
                              if is_latest else None),
         "next_release_hour": hour,
-        "min_arrears_vnd": policy.get("min_arrears_vnd"),
-        "delinquent_min_months": policy.get("delinquent_min_months"),
-        "commendation_window_months": policy.get("commendation_window_months"),
-        "eligibility_rule": policy.get("eligibility_rule"),
-        "policy_version": policy.get("version"),
+        "min_arrears_vnd": policy.min_arrears_vnd,
+        "delinquent_min_months": policy.delinquent_min_months,
+        "commendation_window_months": policy.commendation_window_months,
+        "eligibility_rule": policy.eligibility_rule,
+        "policy_version": policy.version,
         "partial": release.partial,
         "missing_provinces": [names[c].name if c in names else c for c in sorted(release.missing_provinces)],
         "provinces_published": len(release.provinces),

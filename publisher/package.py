@@ -327,12 +327,11 @@ def _table_rows(resource: str, built: BuiltRelease, groups: dict, stats: dict, f
     """The rows of one list resource, in its published order."""
     province_names, commendable, base_url, disputed = context
     if resource in ("delinquent", "evading"):
-        policy = built.policy.to_dict()
         ranked = sorted(groups[resource], key=lambda record: (-record.arrears_total, record.key))
         for rank, record in enumerate(ranked, 1):
             values = employer_values(record, province_names, commendable, base_url, disputed)
             values["rank"] = rank
-            values["listing_reason"] = listing_reason(record.status, record.months_late, policy)
+            values["listing_reason"] = listing_reason(record.status, record.months_late, built.policy)
             yield values
     elif resource == "compliant":
         for record in sorted(groups[resource], key=lambda record: (record.province_code, record.key)):

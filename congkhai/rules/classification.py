@@ -21,10 +21,10 @@ def is_offender(status: str | None) -> bool:
     return status in OFFENDER_STATUSES
 
 
-def listing_reason(status: str, months_late: int, policy: dict) -> str:
+def listing_reason(status: str, months_late: int, policy: Policy) -> str:
     """Why the employer is on the list, in English for the data files; the portal translates its own."""
     if status == EVADING:
         return "evasion decision recorded"
     if status == DELINQUENT:
-        return f"in arrears for {months_late} months (threshold {policy['delinquent_min_months']})"
+        return f"in arrears for {months_late} months (threshold {policy.delinquent_min_months})"
     return ""

@@ -1,7 +1,9 @@
+from dataclasses import MISSING, fields
+
 import pytest
 
 from congkhai.config import SETTINGS, load_settings
-from congkhai.policy import PolicyError, load_policy
+from congkhai.policy import Policy, PolicyError, load_policy
 from congkhai.provinces import all_provinces, by_code, find_province
 
 
@@ -34,6 +36,48 @@ def test_policy_errors_name_the_file(tmp_path):
         load_policy(path)
     with pytest.raises(PolicyError, match="not found"):
         load_policy(tmp_path / "none.toml")
+
+
+MINIMAL_POLICY = """version = "min"
+[classification]
+min_arrears_vnd = 1
+delinquent_min_months = 3
+[commendation]
+window_months = 12
+[verification]
+max_rejected_share = 0.05
+[eligibility]
+rule = "evasion_in_force"
+"""
+
+
+def test_a_policy_file_without_optional_settings_takes_the_class_defaults(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text(MINIMAL_POLICY, encoding="utf-8")
+    policy = load_policy(path)
+    for setting in fields(Policy):
+        if setting.default is not MISSING:
+            assert getattr(policy, setting.name) == setting.default, setting.name
+    assert policy.totals_optional == []
+
+
+def test_the_policy_of_a_release_made_before_a_setting_existed_reads_with_the_same_defaults(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text(MINIMAL_POLICY, encoding="utf-8")
+    recorded = load_policy().to_dict()
+    for name in ("notice_days", "resolved_visible_days", "inspection_min_months", "receipt_current_days"):
+        del recorded[name]
+    old = Policy.from_dict(recorded)
+    assert (old.notice_days, old.resolved_visible_days, old.inspection_min_months, old.receipt_current_days) == \
+        (15, 30, 3, 30)
+
+
+def test_a_setting_of_the_wrong_type_names_the_file_and_setting(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text(MINIMAL_POLICY.replace("delinquent_min_months = 3", 'delinquent_min_months = "ba"'),
+                    encoding="utf-8")
+    with pytest.raises(PolicyError, match=rf"{path}: setting 'delinquent_min_months' must be of type int"):
+        load_policy(path)
 
 
 def test_34_provinces_with_unique_codes():

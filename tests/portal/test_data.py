@@ -51,6 +51,16 @@ def test_about_page_reads_thresholds_from_the_release_policy(client):
     assert "12 tháng gần nhất" in text and "18:30" in text
 
 
+def test_the_release_policy_reaches_views_as_a_policy_object_and_its_json_in_full(app, client):
+    from congkhai.policy import Policy
+    from portal import queries
+
+    with app.app_context():
+        policy = queries.current_release().policy
+    assert isinstance(policy, Policy)
+    assert client.get("/about.json").get_json()["policy"] == json.loads(json.dumps(policy.to_dict()))
+
+
 def test_datapackage_hash_is_shown_for_citation(client):
     release = next(r for r in client.get("/data.json").get_json()["releases"] if r["id"] == "2026-11-25")
     listed = {f["name"]: f["sha256"] for f in release["files"]}
