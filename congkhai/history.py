@@ -7,12 +7,14 @@ Functions take a SQLAlchemy Connection or Session (anything with `.execute`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select
 
-from .models import COMPLIANT, NOTICE, Employer, Release, StatusInterval
+from .models import NOTICE, Employer, Release, StatusInterval
 from .rules.changes import Change, State, diff_states
+from .rules.intervals import covers_sql
+from .rules.commendation import followed_since_sql, in_arrears_within_sql
 
 E = Employer.__table__
 I = StatusInterval.__table__
@@ -26,7 +28,7 @@ STATE_COLUMNS = (I.c.status, I.c.arrears_bhxh, I.c.arrears_bhyt, I.c.arrears_bht
 
 def covers(day: date):
     """SQL condition: the interval is in force on `day`."""
-    return and_(I.c.valid_from <= day, or_(I.c.valid_to.is_(None), I.c.valid_to > day))
+    return covers_sql(I, day)
 
 
 def state_of(row) -> State:
@@ -141,7 +143,7 @@ def recent_changes(conn, until: date, since: date, limit: int, province_codes: t
 
 def followed_since(conn, start: date) -> set[str]:
     """Employers the register has a state of on `start` or earlier: followed for the whole window."""
-    query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id)).where(I.c.valid_from <= start)
+    query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id)).where(followed_since_sql(I, start))
              .distinct())
     return set(conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
 
@@ -193,8 +195,7 @@ def unit_keys(conn, unit_codes, batch: int = 500) -> dict[str, tuple[str, str | 
 def disqualified_keys(conn, window_start: date, before: date) -> set[str]:
     """Employers not compliant at some point in [window_start, before): they cannot be commended."""
     query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id))
-             .where(I.c.status != COMPLIANT, I.c.valid_from < before,
-                    or_(I.c.valid_to.is_(None), I.c.valid_to > window_start))
+             .where(in_arrears_within_sql(I, window_start, before - timedelta(days=1)))
              .distinct())
     return set(conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
 

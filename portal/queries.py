@@ -12,7 +12,7 @@ import json
 import time
 from collections import OrderedDict, defaultdict
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app, g, has_request_context
@@ -22,15 +22,17 @@ from sqlalchemy.orm import aliased, lazyload
 
 from congkhai import disputes, history
 from congkhai.config import Paths
-from congkhai.models import (COMPLIANT, OFFENDER_STATUSES, STATUSES, Correction, DailyResult, Employer, Receipt,
+from congkhai.models import (OFFENDER_STATUSES, STATUSES, Correction, DailyResult, Employer, Receipt,
                              Release, StatusInterval)
 from congkhai.policy import Policy, load_schedule
 from congkhai.provinces import by_code
 from congkhai.release_format import PUBLIC_KEY, SIGNATURE, SUMS, read_sums, verify_release
 from congkhai.rules.changes import Change, State, leaving_reason
 from congkhai.rules.classification import is_offender
-from congkhai.rules.commendation import window_start
-from congkhai.rules.results import FIGURES
+from congkhai.rules.commendation import commendable_sql
+from congkhai.rules.intervals import covers_sql
+from congkhai.rules.retention import completed_sql
+from congkhai.rules.results import FIGURES, tally_sql
 from congkhai.search import parse_identifier
 from congkhai.signing import key_id, public_key_path
 from congkhai.taxcode import is_personal_number, normalise_unit_code, personal_id_hash
@@ -170,7 +172,7 @@ def first_release_day() -> date | None:
 # ---- employers and their states ------------------------------------------------------------------
 
 def covering(day: date, interval=SI):
-    return and_(interval.valid_from <= day, or_(interval.valid_to.is_(None), interval.valid_to > day))
+    return covers_sql(interval, day)
 
 
 def state_of(interval: StatusInterval | None) -> State | None:
@@ -309,10 +311,7 @@ def _state_conditions(day: date, filters: Filters) -> list:
                                                                    SI.enforcement_stage == "")
                                                                   if len(texts) < len(filters.stages) else ())))
     if filters.honour_roll:
-        conditions.append(SI.status == COMPLIANT)
-        conditions.append(~_blemish_in_window(day, filters.window_months))
-        if filters.full_history:
-            conditions.append(_followed_since(window_start(day, filters.window_months)))
+        conditions.append(commendable_sql(SI, day, filters.window_months, filters.full_history))
     return conditions
 
 
@@ -320,21 +319,6 @@ def commendation_of(release) -> dict:
     """The honour-roll rule of a release's policy, as keyword arguments for Filters and figures_on."""
     return {"window_months": release.policy.commendation_window_months,
             "full_history": release.policy.commendation_requires_full_history}
-
-
-def _followed_since(start: date):
-    """The register has a state of the same employer from `start` or earlier."""
-    other = aliased(SI)
-    return exists().where(other.employer_id == SI.employer_id, other.valid_from <= start)
-
-
-def _blemish_in_window(day: date, window_months: int):
-    """A non-compliant interval of the same employer overlapping the commendation window (SQL twin
-    of congkhai.rules.commendation.is_commendable)."""
-    other = aliased(SI)
-    start = window_start(day, window_months)
-    return exists().where(other.employer_id == SI.employer_id, other.status != COMPLIANT,
-                          other.valid_from <= day, or_(other.valid_to.is_(None), other.valid_to > start))
 
 
 @dataclass
@@ -414,9 +398,7 @@ def figures_on(day: date, window_months: int, full_history: bool = True) -> Figu
         cache.move_to_end(cache_key)
         return cache[cache_key]
     per_province = defaultdict(lambda: {s: [0, 0] for s in STATUSES})
-    stmt = (_joined(Employer.province_code, SI.status, func.count(), func.sum(SI.arrears_total))
-            .where(covering(day)).group_by(Employer.province_code, SI.status))
-    for code, status, count, arrears in db.session.execute(stmt):
+    for code, status, count, arrears in db.session.execute(tally_sql(day)):
         per_province[code][status] = [count, int(arrears or 0)]
     names = by_code()
     provinces = []
@@ -923,14 +905,12 @@ def known_answer(employer: Employer, day: date, known_at: date | None) -> dict:
 
 def recently_completed(day: date, days: int, filters: Filters, limit: int = 200) -> list[dict]:
     """Employers that left the offender list by paying in full within the `days` before `day` and
-    are still paid up: the lists show them as "obligation completed" for the policy's retention,
-    then drop them (their page keeps the history). Selected through the intervals' end dates
+    are still paid up (congkhai.rules.retention). Selected through the intervals' end dates
     (ix_intervals_to), so it costs the recent changes, not the register."""
     after = aliased(SI)
     stmt = (select(Employer, SI, after.valid_from).select_from(Employer).join(SI, SI.employer_id == Employer.id)
-            .join(after, and_(after.employer_id == SI.employer_id, after.valid_from == SI.valid_to))
-            .where(SI.status.in_(filters.statuses or OFFENDER_STATUSES), SI.valid_to > day - timedelta(days=days),
-                   SI.valid_to <= day, after.status == COMPLIANT, covering(day, after), *_employer_conditions(filters))
+            .join(after, completed_sql(SI, after, day, days, filters.statuses or OFFENDER_STATUSES))
+            .where(*_employer_conditions(filters))
             .order_by(SI.valid_to.desc(), Employer.key).options(lazyload(Employer.intervals)).limit(limit))
     return [{**employer_row(employer, interval), "completed_on": completed_on}
             for employer, interval, completed_on in db.session.execute(stmt)]

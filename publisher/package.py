@@ -28,7 +28,7 @@ from congkhai.provinces import all_provinces
 from congkhai.rules.changes import leaving_reason
 from congkhai.rules.classification import listing_reason
 from congkhai.rules.corrections import REMOVED
-from congkhai.rules.results import REPORTED_APART, add_amounts, empty as empty_figures
+from congkhai.rules.results import REPORTED_APART, empty as empty_figures, tally
 from congkhai.text import FORMULA_STARTS, neutralise
 
 from congkhai.feeds import (PUBLISHER, PUBLISHER_EN, EmployerRef, FeedItem, employer_url, feed_items_for,
@@ -289,12 +289,8 @@ def _count(stats: dict, record: Record, commended: bool) -> None:
     counts = stats.get(record.province_code)
     if counts is None:
         counts = stats[record.province_code] = _empty_stats()
-    counts["employers"] += 1
-    counts[record.status] += 1
+    tally(counts, record)
     counts["honour_roll_count"] += commended
-    add_amounts(counts, record)
-    if record.status in OFFENDER_STATUSES:
-        counts["arrears_offenders"] += record.arrears_total
 
 
 def _write_intro_sheet(sheet: Sheet, built: BuiltRelease, settings: dict, tables: dict[str, _Table]) -> None:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from typing import Iterable, Protocol
+from typing import Iterable
 
+from sqlalchemy import and_, exists
+
+from ..models import StatusInterval
 from ..statuses import COMPLIANT
-
-
-class Interval(Protocol):
-    valid_from: date
-    valid_to: date | None
-    status: str
+from .intervals import Interval, overlaps, overlaps_sql
 
 
 def window_start(day: date, months: int) -> date:
@@ -37,11 +35,6 @@ def first_possible_day(began: date, months: int) -> date:
     while window_start(day, months) < began:  # clamped to a shorter month: a day or three later
         day += timedelta(days=1)
     return day
-
-
-def overlaps(interval: Interval, start: date, end: date) -> bool:
-    """Does [valid_from, valid_to) share a day with the closed window [start, end]?"""
-    return interval.valid_from <= end and (interval.valid_to is None or interval.valid_to > start)
 
 
 # Why a commendation check answered as it did; the portal and receipts translate these codes.
@@ -75,3 +68,31 @@ def is_commendable(intervals: Iterable[Interval], day: date, window_months: int,
     """Compliant on `day`, never otherwise within the window and, unless the policy waives it,
     followed by the register since the window began (no record is not a clean record)."""
     return commendation_verdict(intervals, day, window_months, requires_full_history)[0] is True
+
+
+# ---- the same rule as SQL, for the database's lists and counts (tests/congkhai/test_rules_sql.py) ----
+
+def in_arrears_within_sql(interval, start: date, end: date):
+    """An interval not compliant that shares a day with [start, end]: what disqualifies (SQL)."""
+    interval = getattr(interval, "c", interval)
+    return and_(interval.status != COMPLIANT, overlaps_sql(interval, start, end))
+
+
+def followed_since_sql(interval, start: date):
+    """An interval that began on or before `start`: the register followed the employer since then (SQL)."""
+    return getattr(interval, "c", interval).valid_from <= start
+
+
+def commendable_sql(current, day: date, window_months: int, requires_full_history: bool = True):
+    """SQL twin of `is_commendable` for `current`, the employer's interval in force on `day` (the
+    intervals table or the mapped class, as the query selects it)."""
+    current = getattr(current, "c", current)
+    start = window_start(day, window_months)
+    blemish, followed = StatusInterval.__table__.alias(), StatusInterval.__table__.alias()
+    conditions = [current.status == COMPLIANT,
+                  ~exists().where(blemish.c.employer_id == current.employer_id,
+                                  in_arrears_within_sql(blemish, start, day))]
+    if requires_full_history:
+        conditions.append(exists().where(followed.c.employer_id == current.employer_id,
+                                         followed_since_sql(followed, start)))
+    return and_(*conditions)

@@ -26,9 +26,13 @@ from datetime import date, timedelta
 from operator import attrgetter
 from typing import Iterable
 
-from ..statuses import DELINQUENT, EVADING, OFFENDER_STATUSES
+from sqlalchemy import func, select
+
+from ..models import Employer, StatusInterval
+from ..statuses import OFFENDER_STATUSES
 from .changes import Change, State, leaving_reason
 from .enforcement import INSPECTION, INVESTIGATION, stage_of
+from .intervals import covers_sql
 
 FUNDS = ("arrears_bhxh", "arrears_bhyt", "arrears_bhtn")  # the split by fund every report is asked for
 # Amounts a report may or may not give apart: summed over the employers whose report gives them.
@@ -64,6 +68,27 @@ def add_amounts(row: dict, amounts) -> None:
         row["employers_without_fund_split"] += 1
 
 
+def tally(row: dict, state) -> None:
+    """Count one employer (a State or a Record) into a province's row: the one definition of a
+    province's figures, used by the daily results and the release's provinces table, and by the
+    portal as SQL (`tally_sql`). A row counts the statuses it has keys for."""
+    row["employers"] += 1
+    if state.status in row:
+        row[state.status] += 1
+    add_amounts(row, state)
+    if state.status in OFFENDER_STATUSES:
+        row["arrears_offenders"] += state.arrears_total
+
+
+def tally_sql(day: date):
+    """SQL twin of `tally` over the register on `day`: (province_code, status, employers, arrears
+    total) per province and status, the counts and sums the portal's figures are made of."""
+    employers, intervals = Employer.__table__, StatusInterval.__table__
+    return (select(employers.c.province_code, intervals.c.status, func.count(), func.sum(intervals.c.arrears_total))
+            .select_from(employers.join(intervals, intervals.c.employer_id == employers.c.id))
+            .where(covers_sql(intervals, day)).group_by(employers.c.province_code, intervals.c.status))
+
+
 def recovered_by(change: Change) -> int:
     """What a change recovered: the paid part of the debt of an employer leaving the list by payment."""
     if not change.resolved or leaving_reason(change.before, change.after) != "paid":
@@ -83,12 +108,7 @@ def daily_results(states: Iterable[tuple[str, State]], changes: Iterable[tuple[s
     change) of the day's changes; every province in `provinces` has a row, even an empty one."""
     rows = {code: empty() for code in provinces}
     for code, state in states:
-        row = rows.setdefault(code, empty())
-        row["employers"] += 1
-        add_amounts(row, state)
-        if state.status in OFFENDER_STATUSES:
-            row["arrears_offenders"] += state.arrears_total
-            row["delinquent" if state.status == DELINQUENT else "evading"] += 1
+        tally(rows.setdefault(code, empty()), state)
     for code, change in changes:
         row = rows.setdefault(code, empty())
         row["new_offenders"] += change.newly_listed
