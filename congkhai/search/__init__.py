@@ -24,9 +24,11 @@ Ranking is BM25 with a term frequency of one (names seldom repeat a word), compu
 the matched set: folded idf for every matched word, an extra exact-form idf when the marks
 agree, a small legal-form bonus, all scaled by the name's length.
 """
+from .analysis import analyse
+from .documents import document
+from .identifiers import parse_code, parse_identifier
 from .index import (MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, PHRASE_CANDIDATES, Bucket, SearchIndex,
-                    SearchResult, analyse, build_index, document, open_index, parse_code, parse_identifier,
-                    search, updatable, update_index)
+                    SearchResult, build_index, open_index, search, updatable, update_index)
 
 # What the portal, the publisher, the benchmarks and the tests use; the rest stays inside the package.
 __all__ = [

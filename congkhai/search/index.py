@@ -12,7 +12,6 @@ import shutil
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from functools import lru_cache
 from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,174 +25,13 @@ from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.system import pack_uint
 
-from congkhai.taxcode import (InvalidTaxCode, compact, could_be_unit_code, is_digits, is_personal_number,
-                              normalise_unit_code, parse_tax_code)
-from congkhai.text import clean, fold, nfc
+from congkhai.text import clean, fold
 
-# --- Analysis -----------------------------------------------------------------------------------
+from .analysis import _WORD, LEGAL_BITS, Analysed, _legal_bits, analyse, words
+from .documents import FACET_FIELDS, _checked
+from .identifiers import _UNIT_CODE, parse_identifier
 
-# Word characters after NFC; combining marks that NFC could not compose stay inside the word.
-_WORD = re.compile(r"[\w\u0300-\u036f]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-# Folded word sequences -> canonical legal-form tokens. Longest sequences are tried first.
-_LEGAL_FORMS = {
-    ("cong", "ty"): ("cty",),
-    ("c", "ty"): ("cty",),
-    ("cty",): ("cty",),
-    ("trach", "nhiem", "huu", "han"): ("tnhh",),
-    ("tnhh",): ("tnhh",),
-    ("co", "phan"): ("cp",),
-    ("cp",): ("cp",),
-    ("ctcp",): ("cty", "cp"),
-    ("mot", "thanh", "vien"): ("mtv",),
-    ("1", "thanh", "vien"): ("mtv",),
-    ("mtv",): ("mtv",),
-    ("chi", "nhanh"): ("cn",),
-    ("cn",): ("cn",),
-    ("doanh", "nghiep", "tu", "nhan"): ("dntn",),
-    ("dntn",): ("dntn",),
-    ("hop", "tac", "xa"): ("htx",),
-    ("htx",): ("htx",),
-}
-_LEGAL_LONGEST = max(len(k) for k in _LEGAL_FORMS)
-_LEGAL_FIRST = frozenset(k[0] for k in _LEGAL_FORMS)
-# Each canonical legal form is one bit of a per-employer column: the commonest forms ("cty" is in
-# most names) would otherwise be the longest posting lists to read for the smallest effect.
-LEGAL_BITS = {form: 1 << i for i, form in enumerate(dict.fromkeys(f for v in _LEGAL_FORMS.values() for f in v))}
-
-
-@dataclass(frozen=True)
-class Analysed:
-    """A name or a query split into distinctive words (exact and folded, aligned) and legal forms."""
-    exact: tuple[str, ...]
-    folded: tuple[str, ...]
-    legal: tuple[str, ...]
-
-
-def words(text: str) -> list[str]:
-    """NFC, lower-cased words; NFC comes first so a decomposed 'ệ' does not split the word."""
-    return _WORD.findall(nfc(text).lower())
-
-
-# A million names are made of a few tens of thousands of distinct words: each is folded once.
-_fold_word = lru_cache(maxsize=1 << 17)(fold)
-
-
-def analyse(text: str) -> Analysed:
-    pairs = [(word, _fold_word(word)) for word in words(text)]
-    pairs = [(word, folded) for word, folded in pairs if folded]   # a stray mark is not a word
-    exact_words = [word for word, _ in pairs]
-    folded_words = [folded for _, folded in pairs]
-    exact, folded, legal = [], [], []
-    i = 0
-    while i < len(folded_words):
-        sizes = range(min(_LEGAL_LONGEST, len(folded_words) - i), 0, -1) if folded_words[i] in _LEGAL_FIRST else ()
-        for size in sizes:
-            canonical = _LEGAL_FORMS.get(tuple(folded_words[i:i + size]))
-            if canonical:
-                legal.extend(canonical)
-                i += size
-                break
-        else:
-            exact.append(exact_words[i])
-            folded.append(folded_words[i])
-            i += 1
-    return Analysed(tuple(exact), tuple(folded), tuple(legal))
-
-
-# --- Identifiers ----------------------------------------------------------------------------------
-
-# The usual shape of an agency unit code: two letters (the office), four digits, one letter, e.g.
-# 'YN0123A'. A search box takes a query of this shape for a code rather than for a name; once
-# normalised (`normalise_unit_code`), dashes and dots typed inside it are ignored: 'yn 0123-a'.
-_UNIT_CODE = re.compile(r"[A-Z]{2}\d{4}[A-Z]")
-
-
-def parse_identifier(q: str) -> str | None:
-    """The canonical tax code or unit code when the whole query is one, else None.
-
-    Tax codes: 10 digits, or 13 for a branch, with or without dash, spaces or dots
-    ('0100233488', '0100233488-001', '0100233488 001'); the check digit must hold. Other lengths
-    (12 digits may be a household owner's personal number) are never treated as identifiers.
-    """
-    if not isinstance(q, str) or len(q) > 40:
-        return None
-    text = nfc(q).strip()
-    digits = compact(text)
-    if is_digits(digits):
-        if len(digits) not in (10, 13):
-            return None
-        try:
-            return parse_tax_code(digits).value
-        except InvalidTaxCode:
-            return None
-    unit = normalise_unit_code(text)
-    if _UNIT_CODE.fullmatch(unit):
-        return unit
-    unit = re.sub(r"[\-.]", "", unit)
-    return unit if _UNIT_CODE.fullmatch(unit) else None
-
-
-def parse_code(text: str) -> str | None:
-    """The canonical tax code or unit code of text known to be a code (an eligibility check, a
-    dispute, a watchlist), else None. Unlike a search query, which could be a name, it may be a
-    unit code of any shape the reports allow (`could_be_unit_code`)."""
-    identifier = parse_identifier(text)
-    if identifier is None and isinstance(text, str) and could_be_unit_code(text):
-        return normalise_unit_code(text)
-    return identifier
-
-
-# --- Documents ------------------------------------------------------------------------------------
-
-DOC_FIELDS = ("key", "tax_code", "unit_code", "name", "province_code", "status", "ownership_type",
-              "sector", "arrears_total", "months_late")
-FACET_FIELDS = ("status", "province_code", "ownership_type", "sector")
-
-
-def document(record) -> dict:
-    """The searchable view of a publisher `Record` (or any object with the same attributes).
-
-    Only public identifiers enter the index: the tax code, or for a household business its agency
-    unit code; the owner's personal number never does (`record.tax_code` is None for them).
-    """
-    return {
-        "key": str(record.key),
-        "tax_code": record.tax_code,
-        "unit_code": clean(record.unit_code),
-        "name": clean(record.name),
-        "province_code": clean(record.province_code),
-        "status": clean(record.status),
-        "ownership_type": clean(record.ownership_type),
-        "sector": clean(record.sector),
-        "arrears_total": int(record.arrears_total),
-        "months_late": int(record.months_late),
-    }
-
-
-def _checked(doc: dict) -> dict:
-    """The document with NFC text, or ValueError if it could leak a personal number or break the columns."""
-    missing = [name for name in DOC_FIELDS if name not in doc]
-    if missing:
-        raise ValueError(f"search document {doc.get('key')!r} lacks {', '.join(missing)}")
-    doc = {name: clean(value) if isinstance(value, str) else value for name, value in doc.items()}
-    doc["unit_code"] = normalise_unit_code(doc["unit_code"])
-    key = str(doc["key"])
-    tax_code = doc["tax_code"]
-    if tax_code is not None:
-        parsed = parse_tax_code(tax_code)
-        if parsed.public is None:
-            raise ValueError(f"search document {key!r}: a personal number may not be a tax code")
-        if parsed.value != tax_code:
-            raise ValueError(f"search document {key!r}: tax_code {tax_code!r} is not a canonical tax code")
-    if is_personal_number(key):
-        raise ValueError(f"search document key {key[:3]}…: a personal number may not be a key")
-    for name in ("arrears_total", "months_late"):
-        value = int(doc[name])
-        if not 0 <= value < 2 ** 63:
-            raise ValueError(f"search document {key!r}: {name} {value} out of range")
-    return doc
 
 
 # --- Whoosh schema and columns --------------------------------------------------------------------
@@ -258,13 +96,6 @@ def _name_key(analysed: Analysed) -> int:
     for ch in text:
         key = key * 37 + _NAME_ALPHABET.get(ch, 0)
     return key
-
-
-def _legal_bits(forms) -> int:
-    bits = 0
-    for form in forms:
-        bits |= LEGAL_BITS[form]
-    return bits
 
 
 def _positions_of(sorted_values: np.ndarray, wanted: Iterable[str]) -> np.ndarray:
