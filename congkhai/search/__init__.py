@@ -25,10 +25,11 @@ the matched set: folded idf for every matched word, an extra exact-form idf when
 agree, a small legal-form bonus, all scaled by the name's length.
 """
 from .analysis import analyse
+from .build import build_index, updatable, update_index
 from .documents import document
 from .identifiers import parse_code, parse_identifier
 from .index import (MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, PHRASE_CANDIDATES, Bucket, SearchIndex,
-                    SearchResult, build_index, open_index, search, updatable, update_index)
+                    SearchResult, open_index, search)
 
 # What the portal, the publisher, the benchmarks and the tests use; the rest stays inside the package.
 __all__ = [
