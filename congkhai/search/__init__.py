@@ -23,13 +23,22 @@ only add a small bonus. Exact-diacritic matches score above folded ones.
 Ranking is BM25 with a term frequency of one (names seldom repeat a word), computed in numpy over
 the matched set: folded idf for every matched word, an extra exact-form idf when the marks
 agree, a small legal-form bonus, all scaled by the name's length.
+
+The package, one module a subject: `analysis` (words, folding, legal forms), `identifiers` (tax and
+unit codes typed by people), `documents` (what of an employer enters the index), `schema` (the
+Whoosh side), `columns` (the numpy side), `build` (writing an index), `query` (what a person asks
+for, cleaned and bounded), `index` (an open index: matching, scoring, filters, facets), `results`,
+`cache` and `opening` (an index opened once per process, and `search`). Outside this package only
+its tests import Whoosh.
 """
 from .analysis import analyse
 from .build import build_index, updatable, update_index
 from .documents import document
 from .identifiers import parse_code, parse_identifier
-from .index import (MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, PHRASE_CANDIDATES, Bucket, SearchIndex,
-                    SearchResult, open_index, search)
+from .index import PHRASE_CANDIDATES, SearchIndex
+from .opening import open_index, search
+from .query import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW
+from .results import Bucket, SearchResult
 
 # What the portal, the publisher, the benchmarks and the tests use; the rest stays inside the package.
 __all__ = [

@@ -1,44 +1,35 @@
-"""One release's index: searching it, on Whoosh and numpy columns.
+"""One release's index opened for reading, and a search over it: matching, scoring, filters, facets.
 
-The package's first module; its subjects move into modules of their own one by one.
+Every search is a few vector operations over boolean masks: Whoosh gives the documents holding a
+word (and the words near a mistyped one), numpy does the rest. Ranking is BM25 with a term
+frequency of one, computed over the matched set: folded idf for every matched word, an extra
+exact-form idf when the marks agree, a small legal-form bonus, all scaled by the name's length.
 """
 from __future__ import annotations
 
 import math
-import re
 import threading
-from collections import OrderedDict
 from contextlib import contextmanager
 from itertools import chain
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
 
-from congkhai.text import clean, fold
+from congkhai.text import fold
 
-from .analysis import _WORD, LEGAL_BITS, Analysed, _legal_bits, analyse, words
+from .analysis import LEGAL_BITS, Analysed, _legal_bits, analyse, words
+from .cache import _LRU
 from .columns import _Columns, _docnums_by_seq, _positions_of
 from .documents import FACET_FIELDS
 from .identifiers import _UNIT_CODE, parse_identifier
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+from .query import MAX_PER_PAGE, MAX_RESULT_WINDOW, SORTS, _clean_query, _parse_filters
+from .results import Bucket, Hit, SearchResult
 
 
 ARREARS_BUCKETS = (0, 1, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000)
 MONTHS_BUCKETS = (0, 1, 3, 6, 12, 24)
 
-
-# --- Reading --------------------------------------------------------------------------------------
-
-MAX_QUERY_CHARS = 200
-MAX_QUERY_WORDS = 24  # the longest registered names, pasted whole by journalists
-MAX_PER_PAGE = 100
-MAX_RESULT_WINDOW = 10_000  # deepest result reachable by paging, as in most search engines
-SORTS = ("relevance", "arrears", "months", "name")
-RANGE_FILTERS = {"arrears_min": ("arrears_total", ">="), "arrears_max": ("arrears_total", "<="),
-                 "months_min": ("months_late", ">="), "months_max": ("months_late", "<=")}
 
 # Scoring: BM25 with tf = 1, the name's length counted in distinctive words only. Exact-form
 # matches add this share of their idf on top of the folded match; a legal form the query names adds
@@ -57,49 +48,6 @@ PHRASE_CANDIDATES = 200   # distinct names: 450 namesakes "… khu vực An Nhơ
 PHRASE_READ_LIMIT = 2_000  # stored names read at most, namesakes included (about 20 ms)
 _SCORE_SCALE = 1 << 24   # scores are quantised and combined with a rank (< 16M documents) in one int64 key
 CACHE_BYTES = 48 * 2 ** 20   # per cache (postings, filter masks, matches) and per process
-
-
-@dataclass(frozen=True)
-class Hit:
-    key: str
-    name: str
-    tax_code: str | None
-    province_code: str
-    status: str
-    ownership_type: str
-    sector: str
-    arrears_total: int
-    months_late: int
-    score: float | None = None
-
-
-@dataclass(frozen=True)
-class Bucket:
-    """A range facet entry; `max` None means open-ended. Filters: *_min=min, *_max=max."""
-    min: int
-    max: int | None
-    count: int
-
-
-@dataclass
-class SearchResult:
-    query: str                         # the query as searched (cleaned, possibly truncated)
-    total: int
-    page: int
-    per_page: int
-    sort: str
-    hits: list[Hit]
-    facets: dict = field(default_factory=dict)   # field -> [(value, count)], arrears/months -> [Bucket]
-    identifier: str | None = None      # canonical tax/unit code when the query was one
-    redirect: str | None = None        # key of the one employer an identifier query found
-    fuzzy: bool = False                # typo-tolerant retry was used
-    truncated: bool = False            # the query was longer than MAX_QUERY_CHARS
-    ignored_filters: list[str] = field(default_factory=list)
-
-    @property
-    def pages(self) -> int:
-        reachable = min(self.total, MAX_RESULT_WINDOW)
-        return max(1, -(-reachable // self.per_page))
 
 
 def _bm25_idf(doc_count: int, df: int) -> float:
@@ -136,31 +84,6 @@ def _leaf_ids(matcher) -> np.ndarray:
     ends = np.cumsum(lengths)
     before = np.concatenate([[0], sums[ends[:-1] - 1]]) if len(blocks) else np.zeros(0, dtype=np.int64)
     return sums - np.repeat(before, lengths)
-
-
-class _LRU:
-    """Least-recently-used cache of numpy values, bounded by their total size in bytes."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes, self.bytes, self.items, self.lock = max_bytes, 0, OrderedDict(), threading.Lock()
-
-    @staticmethod
-    def _size(value) -> int:
-        return sum(part.nbytes for part in (value if isinstance(value, tuple) else (value,)))
-
-    def get(self, key, compute):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        value = compute()
-        with self.lock:
-            if key not in self.items:
-                self.items[key] = value
-                self.bytes += self._size(value)
-            while self.bytes > self.max_bytes and len(self.items) > 1:
-                self.bytes -= self._size(self.items.popitem(last=False)[1])
-        return value
 
 
 class SearchIndex:
@@ -473,87 +396,3 @@ def _mask_of(docs: np.ndarray, size: int) -> np.ndarray:
     mask = np.zeros(size, dtype=bool)
     mask[docs] = True
     return mask
-
-
-def _clean_query(q) -> tuple[str, bool]:
-    text = clean(_CONTROL.sub(" ", q if isinstance(q, str) else ""))
-    truncated = len(text) > MAX_QUERY_CHARS
-    if truncated:
-        text = text[:MAX_QUERY_CHARS]
-    found = list(_WORD.finditer(text))
-    if len(found) > MAX_QUERY_WORDS:
-        text, truncated = text[:found[MAX_QUERY_WORDS - 1].end()], True
-    return text, truncated
-
-
-def _values(raw) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    items = [raw] if isinstance(raw, str) else list(raw)
-    return tuple(sorted({clean(item) for item in items if clean(item)}))
-
-
-def _parse_filters(filters: dict) -> tuple[dict, list[str]]:
-    """{'status': 'late' or [...], 'arrears_min': '1000', ...} -> masks spec; bad numbers are ignored."""
-    unknown = set(filters) - set(FACET_FIELDS) - set(RANGE_FILTERS)
-    if unknown:
-        raise ValueError(f"unknown search filters: {', '.join(sorted(unknown))}")
-    active, ignored = {}, []
-    for name in FACET_FIELDS:
-        values = _values(filters.get(name))
-        if values:
-            active[name] = values
-    bounds = {}
-    for name, (column, op) in RANGE_FILTERS.items():
-        raw = filters.get(name)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            continue
-        try:
-            value = int(str(raw).strip().replace(".", "").replace(",", ""))
-        except ValueError:
-            ignored.append(name)
-            continue
-        if not -2 ** 63 < value < 2 ** 63:
-            ignored.append(name)
-            continue
-        low, high = bounds.get(column, (None, None))
-        bounds[column] = (value, high) if op == ">=" else (low, value)
-    active.update(bounds)
-    return active, ignored
-
-
-# --- Opening --------------------------------------------------------------------------------------
-
-_OPEN: "OrderedDict[Path, SearchIndex]" = OrderedDict()
-_OPEN_LOCK = threading.Lock()
-KEEP_OPEN = 2   # the current release's index and the one it is replacing
-
-
-def open_index(path) -> SearchIndex:
-    """The index at `path`, opened once per process and kept while it is among the last used.
-
-    Release indexes never change in place, so the path identifies the content; when the portal
-    moves to a new release it opens the new path, and the oldest index is closed.
-    """
-    path = Path(path).resolve()
-    with _OPEN_LOCK:
-        index = _OPEN.get(path)
-        if index is None:
-            index = _OPEN[path] = SearchIndex(path)
-            while len(_OPEN) > KEEP_OPEN:
-                _OPEN.popitem(last=False)[1].close()
-        _OPEN.move_to_end(path)
-        return index
-
-
-def search(index, q: str = "", filters: dict | None = None, sort: str | None = None, page: int = 1,
-           per_page: int = 20, facets: bool = True) -> SearchResult:
-    """Search the index (a SearchIndex or a path). Never raises on the query text.
-
-    `filters`: status, province_code, ownership_type, sector (a value or several), arrears_min,
-    arrears_max, months_min, months_max (integers, inclusive). `sort`: relevance (default with
-    words), arrears (default without), months, name. `page` starts at 1.
-    """
-    if not isinstance(index, SearchIndex):
-        index = open_index(index)
-    return index.search(q, filters, sort, page, per_page, facets)
