@@ -49,7 +49,7 @@ def test_gunicorn_conf_serves_and_logs_the_release(published, tmp_path):
 
 
 def test_warm_opens_the_current_releases_index_once_for_the_workers_to_share(app, empty_app):
-    from congkhai import search as engine
+    from congkhai.search import opening as engine
     from portal import queries, search
 
     with app.app_context():
