@@ -11,7 +11,7 @@ run. Every answer is checked:
     status 200; an X-Release-Id header; the content names the same release (the page's
     <meta name="release-id">, the receipt's release and the body's release_id for batch checks);
     once a release has been current for longer than the portal's refresh delay
-    (portal.queries.CURRENT_RELEASE_SECONDS, plus SWITCH_MARGIN), no answer names an older one;
+    (portal.current.CURRENT_RELEASE_SECONDS, plus SWITCH_MARGIN), no answer names an older one;
     no answer names a release before it became current.
 
 An answer whose header and content name different releases is a *mixed* answer (must be 0). The

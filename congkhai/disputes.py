@@ -273,14 +273,14 @@ def correction_for_upheld_dispute(conn, dispute: dict) -> CorrectionRequest:
     speaks (`until_next_release`). A note alone, or an employer the register never published, leaves
     the correction to the staff (the request says so: `correction_id` is None)."""
     from .corrections import CorrectionError, record_correction
-    from .history import E, state_of_employer_on
+    from .register import Register
 
     request = CorrectionRequest(dispute["employer_key"], dispute["reference"], dispute["resolution_note"],
                                 dispute["corrected_status"], dispute["corrected_from"])
     if request.status is None:
         return request
-    employer_id = conn.execute(select(E.c.id).where(E.c.key == request.employer_key)).scalar()
-    published = state_of_employer_on(conn, employer_id, request.valid_from) if employer_id else None
+    employer_id = conn.execute(select(EMPLOYERS.c.id).where(EMPLOYERS.c.key == request.employer_key)).scalar()
+    published = Register(conn).state_of_employer_on(employer_id, request.valid_from) if employer_id else None
     if published is None:
         return request
     if request.status == COMPLIANT:

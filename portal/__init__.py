@@ -2,7 +2,7 @@
 
 `create_app()` follows Flask's tutorial factory: defaults from the shared settings, then the mapping
 passed in (tests pass a temporary data directory and database). Views are thin: every read goes
-through `portal.queries`, and every page is one dict rendered as HTML, JSON, CSV or Atom.
+through the core's Register (`congkhai.register`, on the request's session by `portal.current`), and every page is one dict rendered as HTML, JSON, CSV or Atom.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Flask
 
 from congkhai.config import REPO_ROOT, SETTINGS, load_settings
 
-from .database import db
+from .database import db, read_sqlite_through_mmap
 
 SETTING_NAMES = {setting.name for setting in SETTINGS}
 
@@ -35,9 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
     from . import guards, i18n, rendering
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", guards.engine_options(app.config["DATABASE_URL"]))
     db.init_app(app)
-    from . import queries
     with app.app_context():
-        queries.read_sqlite_through_mmap(db.engine)
+        read_sqlite_through_mmap(db.engine)
 
     from . import logging
     i18n.init_app(app)

@@ -1,7 +1,7 @@
 """The public JSON API (`/api/v1`) for newsrooms and e-procurement systems.
 
 The same answers as the pages, through the same functions: search through `congkhai.search` with
-the portal's query language and filters, employers and releases through `portal.queries`,
+the portal's query language and filters, employers and releases through the core's Register (`portal.current`),
 eligibility through `portal.eligibility.issue_receipt`. `portal.openapi` describes every endpoint;
 the docs page renders that document.
 
@@ -21,8 +21,9 @@ from congkhai import receipts, search as engine
 from congkhai.models import Receipt
 from congkhai.receipts import MAX_DOCUMENT_BYTES, mask_long_digits
 from congkhai.rules.eligibility import tender_eligibility
+from congkhai.register import ReleaseInfo, employer_row, history_of, interval_on, state_of
 
-from . import cache, eligibility, openapi, params, queries, ratelimits, rendering
+from . import cache, current, eligibility, openapi, params, ratelimits, release_files, rendering
 from .employers import known_json
 from .lists import with_disputes
 from .search import hit_row, open_release_index, public_query, search_filters
@@ -43,7 +44,7 @@ def answer(data: dict, release_id: str | None, cache: str | None = None):
 def current_release_id() -> str | None:
     if g.get("database_unavailable"):  # answering a 503: the database cannot say
         return None
-    release = queries.current_release()
+    release = current.release()
     return release.id if release else None
 
 
@@ -84,47 +85,47 @@ def employers():
 
 @bp.get("/employers/<code>")
 def employer(code: str):
-    found = queries.find_employer(code) or (queries.employer_by_key(code) if len(code) <= 40 else None)
+    found = current.register().find_employer(code) or (current.register().employer(code) if len(code) <= 40 else None)
     if found is None:
         abort(404, description=_("No employer has the identifier %(key)s in the register.",
                                  key=mask_long_digits(code[:40])))
     release, day = params.answering()
-    interval = queries.interval_on(found, day)
+    interval = interval_on(found, day)
     verdict = tender_eligibility(interval.status if interval else None, release.policy.eligibility_rule)
-    state = queries.state_of(interval)
-    known = known_json(queries.known_answer(found, day, params.known_at(day)))
+    state = state_of(interval)
+    known = known_json(current.register().known_answer(found, day, params.known_at(day)))
     return answer({
-        "as_of": day, "known_at": known["known_at"], "employer": queries.employer_row(found, None),
+        "as_of": day, "known_at": known["known_at"], "employer": employer_row(found, None),
         "state": state._asdict() if state else None, "since": interval.valid_from if interval else None,
-        "disputed_since": queries.disputed_since(found.key),
+        "disputed_since": current.register().disputed_since(found.key),
         "known": known,
         "eligibility": {"eligible": verdict.eligible, "reason": verdict.reason, "rule": verdict.rule},
-        "history": queries.history_of(found), "links": employer_links(found.key),
+        "history": history_of(found), "links": employer_links(found.key),
     }, release.id)
 
 
 # ---- releases -----------------------------------------------------------------------------------------
 
-def release_json(release: queries.ReleaseInfo) -> dict:
+def release_json(release: ReleaseInfo) -> dict:
     """Release metadata; `created_at` in UTC with its offset (SQLite keeps times without one)."""
     created = release.created_at
     return {**release.to_dict(), "created_at": created if created.tzinfo else created.replace(tzinfo=timezone.utc),
-            "datapackage_sha256": queries.release_datapackage_sha256(release),
+            "datapackage_sha256": release_files.datapackage_sha256(release),
             "links": {"html": url_for("lists.release", date_text=release.id),
                       "api": url_for("api.release", date_text=release.id)}}
 
 
 @bp.get("/releases")
 def releases():
-    return answer({"releases": [release_json(r) for r in queries.list_releases()]}, current_release_id())
+    return answer({"releases": [release_json(r) for r in current.register().releases()]}, current_release_id())
 
 
 @bp.get("/releases/<date_text>")
 def release(date_text: str):
-    found = queries.get_release(date_text) if len(date_text) == 10 else None
+    found = current.register().release(date_text) if len(date_text) == 10 else None
     if found is None:
         abort(404, description=_("There is no release of %(day)s.", day=date_text[:20]))
-    files = queries.release_files(found.id)
+    files = release_files.release_files(found.id)
     return answer({"release": release_json(found), "files": files["files"], "signed": files["signed"]}, found.id)
 
 
@@ -148,7 +149,7 @@ def inspections():
     release, day = params.answering()
     months, publish = planned.inspection_policy(release)
     page, size = params.page_number(), params.per_page()
-    result = queries.states_on(day, planned.inspection_filters(release, day), "months", page, size)
+    result = current.register().states_on(day, planned.inspection_filters(release, day), "months", page, size)
     params.check_page_exists(page, result.total, size)
     return answer({"as_of": day, "policy": {"min_months": months, "publish": publish}, "total": result.total,
                    "page": page, "per_page": size,

@@ -37,7 +37,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 from werkzeug.wrappers import Request, Response
 
-from . import guards, i18n, queries, ratelimits
+from congkhai.register import ReleaseInfo
+from . import current, guards, i18n, ratelimits
 from .logging import log_request
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ class LayeredStore:
         self.far.set(key, value)
 
 
-def release_version(release: queries.ReleaseInfo | None, disputes: str = "") -> str:
+def release_version(release: ReleaseInfo | None, disputes: str = "") -> str:
     """The release part of keys and ETags: its id, and a digest that changes when a date is re-run
     or when a dispute is opened or resolved (pages mark open disputes at once, between releases)."""
     if release is None:
@@ -148,7 +149,7 @@ def release_version(release: queries.ReleaseInfo | None, disputes: str = "") -> 
 
 
 def register_version() -> str:
-    return release_version(queries.current_release(), queries.disputes_generation())
+    return release_version(current.release(), current.disputes_generation())
 
 
 def page_key(prefix: str, version: str, language: str, full_path: str) -> str:
@@ -293,7 +294,7 @@ class HitShortcut:
 
     def answer(self, environ):
         started, app = time.perf_counter(), self.app
-        register = queries.fresh_register(app)
+        register = current.fresh(app)
         if register is None:
             return None
         asked = Request(environ)

@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import load_policy
 from congkhai.feeds import STATIC_FEEDS
+from congkhai.register import ReleaseInfo
 
-from . import i18n, params, queries
+from . import current, i18n, params, release_files
 from .rendering import respond
 
 bp = Blueprint("data", __name__)
@@ -34,8 +35,8 @@ def licence() -> dict:
     return {"id": spdx, "url": LICENCE_URLS.get(spdx)}
 
 
-def release_entry(release: queries.ReleaseInfo) -> dict:
-    files = queries.release_files(release.id)
+def release_entry(release: ReleaseInfo) -> dict:
+    files = release_files.release_files(release.id)
     for item in files["files"]:
         item["url"] = url_for("data.release_file", date_text=release.id, filename=item["name"])
         item["format"] = FORMATS.get(item["name"].rsplit(".", 1)[-1], "application/octet-stream")
@@ -108,12 +109,12 @@ def dataset_jsonld(entry: dict) -> dict:
 @bp.get("/data", defaults={"fmt": "html"})
 @bp.get("/data.<any(json):fmt>")
 def catalogue(fmt: str):
-    releases = [release_entry(r) for r in queries.list_releases()]
+    releases = [release_entry(r) for r in current.register().releases()]
     data = {
         "title": _("Open data"),
         "licence": licence(),
         "releases": [{k: v for k, v in entry.items() if k != "datapackage"} for entry in releases],
-        "public_key": queries.public_key_pem(),
+        "public_key": release_files.public_key_pem(),
         "schema": field_rows(schema_tables(releases[0]["datapackage"] if releases else None)),
         "feeds": [{"name": name, "title": title, "url": url_for("data.static_feed", filename=f"{name}.atom")}
                   for name, (title, _description, _keep) in STATIC_FEEDS.items()],
@@ -131,7 +132,7 @@ def catalogue(fmt: str):
 def catalog_jsonld():
     """A DCAT catalogue listing every release, for national open-data portals to harvest."""
     datasets = []
-    for release in queries.list_releases():
+    for release in current.register().releases():
         entry = release_entry(release)
         datasets.append({
             "@id": base_url() + entry["url"], "@type": "dcat:Dataset",
@@ -162,24 +163,24 @@ def catalog_jsonld():
 
 @bp.get("/data/releases/<date_text>/<path:filename>")
 def release_file(date_text: str, filename: str):
-    if queries.get_release(date_text) is None:
+    if current.register().release(date_text) is None:
         abort(404, description=_("There is no release of %(date)s.", date=date_text))
-    return send_from_directory(queries.release_dir(date_text), filename, max_age=86400)
+    return send_from_directory(release_files.release_dir(date_text), filename, max_age=86400)
 
 
 @bp.get("/releases/current/feeds/<path:filename>")
 def static_feed(filename: str):
     """The release's static feeds at the address their own `self` links give (congkhai.feeds)."""
-    release = queries.current_release()
+    release = current.release()
     if release is None:
         abort(404, description=_("No release has been published yet."))
     mimetype = FORMATS.get(filename.rsplit(".", 1)[-1])
-    return send_from_directory(queries.release_dir(release.id) / "feeds", filename, mimetype=mimetype, max_age=600)
+    return send_from_directory(release_files.release_dir(release.id) / "feeds", filename, mimetype=mimetype, max_age=600)
 
 
 @bp.get("/data/public-key.pem")
 def public_key():
-    pem = queries.public_key_pem()
+    pem = release_files.public_key_pem()
     if pem is None:
         abort(404, description=_("No signing key has been published yet."))
     return Response(pem, mimetype="application/x-pem-file")
@@ -190,12 +191,12 @@ def public_key():
 def about(fmt: str):
     """Thresholds of the release in force; before any release, those of the configured policy."""
     data = {"title": _("About and methodology"), "coverage": None,
-            "release_hour": queries.release_hour()}
-    if queries.current_release() is None:
+            "release_hour": current.release_hour()}
+    if current.release() is None:
         policy = load_policy(current_app.config["CONGKHAI_POLICY"])
     else:
         release, day = params.answering()
         policy = release.policy
-        data["coverage"] = queries.coverage(release, day)
+        data["coverage"] = current.coverage(release, day)
     data["policy"] = policy.to_dict()
     return respond(fmt, "about.html", data)

@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from congkhai import disputes
 from congkhai.search import parse_code
 
-from . import params, queries
+from . import current, params
 from .employers import employer_or_404
 from .rendering import respond
 
@@ -142,7 +142,7 @@ def submit(key: str):
     if problems:
         return form_page(employer, values, problems, _("Please correct the fields marked below."), 400)
     try:
-        reference = queries.open_dispute(submission, datetime.now(timezone.utc))
+        reference = current.open_dispute(submission, datetime.now(timezone.utc))
     except disputes.TooManyOpenDisputes:
         return form_page(employer, values, message=_(
             "This employer already has %(most)s disputes open. The agency answers them first; you can follow them "
@@ -175,10 +175,10 @@ def status(reference: str, fmt: str):
                              reference=reference[:40]))
     if not tax_code.strip():
         params.bad_request(_("Give the employer's tax code with the reference: ?tax_code=…"))
-    found = queries.dispute_status(parsed, parse_code(tax_code) or tax_code.strip()[:40])
+    found = current.register().dispute_status(parsed, parse_code(tax_code) or tax_code.strip()[:40])
     if found is None:
         abort(404, description=_("No dispute has this reference for this tax code. Check both."))
-    employer = queries.employer_by_key(found["employer_key"])
+    employer = current.register().employer(found["employer_key"])
     data = {
         "title": _("Dispute %(reference)s", reference=found["reference"]),
         "just_sent": request.args.get("sent") == "1" and fmt == "html",

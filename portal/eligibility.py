@@ -33,8 +33,9 @@ from congkhai.policy import Policy
 from congkhai.provinces import by_code
 from congkhai.rules.commendation import commendation_verdict
 from congkhai.signing import Signer, SigningKeyError, load_signer
+from congkhai.register import ReleaseInfo
 
-from . import cache, i18n, params, queries
+from . import cache, current, i18n, params, release_files
 from .rendering import respond
 
 bp = Blueprint("eligibility", __name__)
@@ -98,15 +99,15 @@ def question_day(raw: str | None) -> date:
     return day
 
 
-def release_for(day: date) -> tuple[queries.ReleaseInfo, str]:
+def release_for(day: date) -> tuple[ReleaseInfo, str]:
     """The latest complete release on or before `day` and how the date relates to it."""
-    latest = queries.current_release()
+    latest = current.release()
     if latest is None:
         abort(404, description=_("No release has been published yet."))
-    release = latest if day >= latest.as_of else queries.release_in_force(day)
+    release = latest if day >= latest.as_of else current.register().release_in_force(day)
     if release is None:
         abort(404, description=_("The register starts with the release of %(first)s; it cannot answer for "
-                                 "%(day)s.", first=i18n.day(queries.first_release_day()), day=i18n.day(day)))
+                                 "%(day)s.", first=i18n.day(current.register().first_release_day()), day=i18n.day(day)))
     return release, receipts.date_basis(day, release.as_of, latest.as_of, params.today())
 
 
@@ -117,7 +118,7 @@ def document_of(stored: Receipt) -> dict:
 def commendation_judge(found: dict, day: date, policy: Policy):
     """The commendation rule of the release's policy, over the found employers' histories."""
     window, full = policy.commendation_window_months, policy.commendation_requires_full_history
-    histories = queries.histories_of({match["employer"]["key"] for match in found.values()})
+    histories = current.register().histories_of({match["employer"]["key"] for match in found.values()})
 
     def judge(match: dict):
         return commendation_verdict(histories.get(match["employer"]["key"], []), day, window, full)
@@ -129,7 +130,7 @@ def commendation_judge(found: dict, day: date, policy: Policy):
 def answer_date(codes: list[receipts.Code], day: date, role: str | None, check: str) -> dict:
     """One date's section of a receipt: the release in force, the rule of its policy, the answers."""
     release, basis = release_for(day)
-    found = queries.employers_for_codes(day, receipts.lookups(codes))
+    found = current.register().employers_for_codes(day, receipts.lookups(codes))
     if check == receipts.COMMENDATION:
         judge, rule = commendation_judge(found, day, release.policy)
     else:
@@ -139,7 +140,7 @@ def answer_date(codes: list[receipts.Code], day: date, role: str | None, check: 
     return receipts.date_section(
         day=day, role=role, basis=basis, rule=rule, answers=answers,
         release={"id": release.id, "as_of": release.as_of, "partial": release.partial,
-                 "datapackage_sha256": queries.release_datapackage_sha256(release),
+                 "datapackage_sha256": release_files.datapackage_sha256(release),
                  "published_at": created.isoformat()})
 
 
@@ -164,18 +165,18 @@ def issue_receipt(raw_codes: list[str], days: list[tuple[str | None, date]], che
         params.bad_request(_("Give at least one tax code or unit code."))
     sections = [answer_date(codes, day, role, check) for role, day in days]
     key = signer()
-    latest = queries.current_release()
+    latest = current.release()
     body = receipts.build_receipt(
         check=check, codes=codes, sections=sections, public_key_id=key.key_id,
         created_at=datetime.now(timezone.utc).replace(microsecond=0), today=params.today(),
         current_days=latest.policy.receipt_current_days, known_at=latest.as_of,
-        corrected_keys=sorted({found for section in sections for found in queries.corrected_on(
+        corrected_keys=sorted({found for section in sections for found in current.corrected_on(
             date.fromisoformat(section["date"]),
             [a["employer"]["key"] for a in section["answers"] if a.get("employer")])}))
-    stored = queries.receipt_by_id(body["id"])
+    stored = current.register().receipt(body["id"])
     if stored is None:
         data, document = receipts.sign_receipt(body, key)
-        stored = queries.store_receipt(body["id"], datetime.fromisoformat(body["created_at"]),
+        stored = current.store_receipt(body["id"], datetime.fromisoformat(body["created_at"]),
                                        body["release"]["id"], data, document["signature"]["value"])
     return Issued(stored, key.key_id)
 
@@ -194,7 +195,7 @@ def receipts_by_code(text: str) -> list[Receipt]:
     code = receipts.parse_verification_code(text[:40])
     if code is None:
         params.bad_request(_("A verification code has 10 letters and digits, such as 7K3M9-X2Q4P."))
-    found = [stored for stored in queries.receipts_with_prefix(receipts.id_prefix_of_code(code))
+    found = [stored for stored in current.register().receipts_with_prefix(receipts.id_prefix_of_code(code))
              if receipts.verification_code(stored.id) == code]
     if not found:
         abort(404, description=_("No receipt has the verification code %(code)s. Check the ten characters "
@@ -203,7 +204,7 @@ def receipts_by_code(text: str) -> list[Receipt]:
 
 
 def receipt_or_404(receipt_id: str) -> Receipt:
-    stored = queries.receipt_by_id(receipt_id)
+    stored = current.register().receipt(receipt_id)
     if stored is None:
         abort(404, description=_("No receipt has the identifier %(id)s.", id=receipt_id[:40]))
     return stored
@@ -219,8 +220,8 @@ def links_for(receipt_id: str) -> dict:
 
 def verify_document(document) -> dict:
     """Cryptographic verdict plus whether this portal holds the same receipt on file."""
-    verdict = receipts.verify_receipt(document, queries.verification_keys())
-    stored = queries.receipt_by_id(verdict.receipt_id) if verdict.receipt_id else None
+    verdict = receipts.verify_receipt(document, release_files.verification_keys())
+    stored = current.register().receipt(verdict.receipt_id) if verdict.receipt_id else None
     on_file = bool(verdict.authentic and stored is not None and document_of(stored)["receipt"] == document["receipt"])
     return {**verdict.to_dict(), "on_file": on_file,
             "message": str(VERIFICATION_LABELS[verdict.reason]) + (f" ({verdict.detail})" if verdict.detail else "")}

@@ -14,8 +14,9 @@ from congkhai.receipts import mask_long_digits
 from congkhai.search import parse_code
 from congkhai.rules.eligibility import tender_eligibility
 from congkhai.rules.enforcement import due_for_inspection, on_inspection_list, stage_of
+from congkhai.register import Filters, employer_row, history_of, interval_on, listing_episodes
 
-from . import charts, feeds, i18n, params, queries
+from . import charts, current, feeds, i18n, params
 from .rendering import respond
 
 bp = Blueprint("employers", __name__)
@@ -23,9 +24,9 @@ bp = Blueprint("employers", __name__)
 
 def employer_or_404(key: str):
     """The employer of a permalink; another spelling of its code (no dash, spaces) redirects to it."""
-    employer = queries.employer_by_key(key)
+    employer = current.register().employer(key)
     if employer is None:
-        found = queries.find_employer(key)
+        found = current.register().find_employer(key)
         if found:
             abort(redirect(url_for(request.endpoint, **{**request.view_args, "key": found.key}, **request.args), 301))
         abort(404, description=_("No employer has the identifier %(key)s in the register. Check the tax code, "
@@ -52,18 +53,18 @@ def employer(key: str, fmt: str):
     employer = employer_or_404(key)
     release, day = params.answering()
     if fmt in feeds.MIMETYPES:
-        events = feeds.recent(release, queries.Filters(keys=(key,)))
+        events = feeds.recent(release, Filters(keys=(key,)))
         return feeds.feed_response(fmt, employer.name, events, url_for("employers.employer", key=key))
     policy = release.policy
-    interval = queries.interval_on(employer, day)
+    interval = interval_on(employer, day)
     eligibility = tender_eligibility(interval.status if interval else None, policy.eligibility_rule)
-    history = queries.history_of(employer)
-    known = known_json(queries.known_answer(employer, day, params.known_at(day)))
+    history = history_of(employer)
+    known = known_json(current.register().known_answer(employer, day, params.known_at(day)))
     data = {
-        "title": employer.name, "day": day, "is_latest": day == release.as_of and queries.current_release() == release,
-        "employer": queries.employer_row(employer, interval),
+        "title": employer.name, "day": day, "is_latest": day == release.as_of and current.release() == release,
+        "employer": employer_row(employer, interval),
         "reported_on_day": interval is not None,
-        "disputed_since": queries.disputed_since(employer.key),
+        "disputed_since": current.register().disputed_since(employer.key),
         "eligibility": {"eligible": eligibility.eligible, "reason": eligibility.reason, "rule": eligibility.rule},
         "honour_roll": {"eligible": is_commendable(employer.intervals, day, policy.commendation_window_months,
                                                    policy.commendation_requires_full_history),
@@ -74,9 +75,9 @@ def employer(key: str, fmt: str):
         "enforcement": enforcement_of(interval, policy),
         "known": known,
         "history": history,
-        "episodes": queries.listing_episodes(employer, policy),
+        "episodes": listing_episodes(employer, policy),
         "release": {"id": release.id, "as_of": release.as_of},
-        "coverage": queries.coverage(release, day),
+        "coverage": current.coverage(release, day),
         "links": {"permalink": current_app.config["CONGKHAI_BASE_URL"].rstrip("/") + url_for("employers.employer", key=key),
                   "json": url_for("employers.employer", key=key, fmt="json"),
                   "atom": url_for("employers.employer", key=key, fmt="atom"),
@@ -124,14 +125,14 @@ def watchlist(fmt: str):
         params.bad_request(_("Give the tax codes or unit codes to follow, separated by commas: ?codes=…"))
     keys = []
     for code in raw:
-        found = queries.find_employer(code)
+        found = current.register().find_employer(code)
         identifier = found.key if found else parse_code(code)
         if identifier is None:
             params.bad_request(_("%(code)s is not a valid tax code or unit code.", code=mask_long_digits(code[:40])))
         keys.append(identifier)
-    release = queries.current_release()
+    release = current.release()
     if release is None:
         abort(404, description=_("No release has been published yet."))
-    events = feeds.recent(release, queries.Filters(keys=tuple(dict.fromkeys(keys))))
+    events = feeds.recent(release, Filters(keys=tuple(dict.fromkeys(keys))))
     return feeds.feed_response(fmt, _("Watchlist of %(count)s employers", count=len(keys)), events,
                                url_for("search.home"))

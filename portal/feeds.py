@@ -13,17 +13,18 @@ from flask import Response, current_app
 from flask_babel import gettext as _
 
 from congkhai import feeds as renderer
+from congkhai.register import Event, Filters, ReleaseInfo
 
-from . import queries
+from . import current
 from .rendering import url_with
 
 MIMETYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 
 
-def recent(release: queries.ReleaseInfo, filters: queries.Filters) -> list[queries.Event]:
+def recent(release: ReleaseInfo, filters: Filters) -> list[Event]:
     """Changes of what `filters` select in the feed window ending with `release`, newest first."""
     start = release.as_of - timedelta(days=int(current_app.config["CONGKHAI_FEED_MAX_DAYS"]))
-    return queries.recent_events(release.as_of, start, filters, int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
+    return current.register().recent_events(release.as_of, start, filters, int(current_app.config["CONGKHAI_FEED_MAX_ENTRIES"]))
 
 
 def _head(fmt: str, title: str, subtitle: str, alternate: str, newest: datetime | None) -> dict:
@@ -31,7 +32,7 @@ def _head(fmt: str, title: str, subtitle: str, alternate: str, newest: datetime 
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
     self_url = base + url_with()  # the feed's own address, with any personal number masked
     if newest is None:
-        latest = queries.current_release()
+        latest = current.release()
         newest = latest.created_at if latest else datetime.now(timezone.utc)
     return {"fmt": fmt, "feed_id": self_url, "title": f"Công khai: {title}", "subtitle": subtitle,
             "self_url": self_url, "alternate_url": base + alternate, "updated": newest, "base_url": base}
@@ -48,7 +49,7 @@ def corrections_response(fmt: str, title: str, corrections: list[dict], alternat
     the publication time of the release that published it."""
     times = {}
     for release_id in {row["recorded_in_release"] for row in corrections}:
-        times[release_id] = queries.get_release(release_id).created_at
+        times[release_id] = current.register().release(release_id).created_at
     head = _head(fmt, title, _("Corrections of what earlier releases published"), alternate,
                  max(times.values(), default=None))
     return Response(renderer.render_corrections_feed(corrections, times, **head), mimetype=MIMETYPES[fmt])

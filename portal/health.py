@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 
 from congkhai import search as engine
 
-from . import cache, queries
+from . import cache, current, release_files
 
 bp = Blueprint("health", __name__)
 
@@ -31,20 +31,20 @@ def readiness() -> tuple[bool, dict]:
     """(ready, what was checked): the first failing check gives the reason."""
     checks = {}
     try:
-        checks["database"] = queries.database_reachable()
-        release = queries.fresh_current_release()
+        checks["database"] = current.database_reachable()
+        release = current.fresh_release()
     except Exception as error:  # any driver or network error means "not ready", with its name
         return False, {"reason": f"database unreachable: {error.__class__.__name__}", "checks": {"database": False}}
     if release is None:
         return False, {"reason": "no release has been published yet", "checks": checks}
     details = {"release_id": release.id, "checks": checks}
-    problems = queries.release_problems(release.id)
+    problems = release_files.release_problems(release.id)
     checks["release_files"] = not problems
     if problems:
         return False, {**details, "reason": f"release {release.id} does not verify: {problems[0]}",
                        "problems": problems[:10]}
     try:
-        engine.open_index(queries.search_index_dir(release.id))
+        engine.open_index(release_files.search_index_dir(release.id))
     except Exception as error:  # a missing or unreadable index: not ready, with the error's name
         checks["search_index"] = False
         return False, {**details, "reason": f"search index of {release.id} cannot be opened: {error.__class__.__name__}"}

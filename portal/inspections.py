@@ -12,27 +12,28 @@ from flask_babel import gettext as _
 
 from congkhai.statuses import STATUSES
 from congkhai.rules.enforcement import AFTER_VISIT, on_inspection_list, stage_qualifies, status_qualifies
+from congkhai.register import Event, Filters, ReleaseInfo
 
-from . import csvout, feeds, params, queries
+from . import csvout, current, feeds, params
 from .lists import CSV_COLUMNS, province_options, stream_with_disputes, twins, with_links
 from .rendering import pagination, respond, url_with
 
 bp = Blueprint("inspections", __name__)
 
 
-def inspection_policy(release: queries.ReleaseInfo) -> tuple[int, str]:
+def inspection_policy(release: ReleaseInfo) -> tuple[int, str]:
     """Threshold months and timing of the list in the release's policy (older releases: the defaults)."""
     return release.policy.inspection_min_months, release.policy.inspection_publish
 
 
-def inspection_filters(release: queries.ReleaseInfo, day) -> queries.Filters:
+def inspection_filters(release: ReleaseInfo, day) -> Filters:
     months, publish = inspection_policy(release)
-    stages = tuple(text for text in queries.stage_texts_on(day, months) if stage_qualifies(text, publish))
-    return queries.Filters(statuses=tuple(s for s in STATUSES if status_qualifies(s, publish)),
+    stages = tuple(text for text in current.register().stage_texts_on(day, months) if stage_qualifies(text, publish))
+    return Filters(statuses=tuple(s for s in STATUSES if status_qualifies(s, publish)),
                            provinces=params.provinces(), months_min=months, stages=stages)
 
 
-def newly_on_list(event: queries.Event, months: int, publish: str) -> bool:
+def newly_on_list(event: Event, months: int, publish: str) -> bool:
     def on(state):
         return state is not None and on_inspection_list(state.months_late, state.enforcement_stage, state.status,
                                                         months, publish)
@@ -48,13 +49,13 @@ def planned(fmt: str):
     sort = params.choice("sort", ("months", "arrears", "name"), "months")
     if fmt == "csv":
         return csvout.csv_response(f"inspections-{day.isoformat()}.csv", CSV_COLUMNS,
-                                   stream_with_disputes(queries.iter_states_on(day, filters, sort)))
+                                   stream_with_disputes(current.register().iter_states_on(day, filters, sort)))
     if fmt in feeds.MIMETYPES:
-        events = [e for e in feeds.recent(release, queries.Filters(provinces=filters.provinces))
+        events = [e for e in feeds.recent(release, Filters(provinces=filters.provinces))
                   if newly_on_list(e, months, publish)]
         return feeds.feed_response(fmt, _("Planned inspections"), events, url_with(_fmt="html"))
     page, size = params.page_number(), params.per_page()
-    result = queries.states_on(day, filters, sort, page, size)
+    result = current.register().states_on(day, filters, sort, page, size)
     params.check_page_exists(page, result.total, size)
     intro = (_("Employers in arrears for %(months)s months or more that the report says were inspected: the "
                "agency publishes this list after the visit.", months=months) if publish == AFTER_VISIT else
@@ -64,7 +65,7 @@ def planned(fmt: str):
     data = {
         "list": "inspections", "title": _("Planned inspections"), "intro": intro, "day": day,
         "policy": {"min_months": months, "publish": publish},
-        "coverage": queries.coverage(release, day),
+        "coverage": current.coverage(release, day),
         "filters": {"province": filters.provinces, "sort": sort, "as_of": day},
         "rows": with_links(result.rows),
         "pagination": pagination(page, result.total, size),

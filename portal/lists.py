@@ -12,8 +12,10 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from congkhai.statuses import EVADING, OFFENDER_STATUSES
 from congkhai.provinces import all_provinces
 from congkhai.rules.commendation import first_possible_day
+from congkhai.policy import Policy
+from congkhai.register import Figures, Filters, ReleaseInfo
 
-from . import charts, csvout, feeds, i18n, params, queries
+from . import charts, csvout, current, feeds, i18n, params
 from .rendering import pagination, respond, url_with
 
 bp = Blueprint("lists", __name__)
@@ -58,29 +60,29 @@ CSV_COLUMNS = [
 ]
 
 
-def employer_filters(statuses: tuple = (), honour_roll: bool = False, window_months: int = 12,
-                     full_history: bool = True) -> queries.Filters:
-    """The filters every list and feed shares, read from the URL."""
-    return queries.Filters(statuses=statuses, provinces=params.provinces(), sectors=params.texts("sector"),
-                           ownership_types=params.texts("ownership"), honour_roll=honour_roll,
-                           window_months=window_months, full_history=full_history)
+def employer_filters(policy: Policy, statuses: tuple = (), honour_roll: bool = False) -> Filters:
+    """The filters every list and feed shares, read from the URL; the honour roll's window is the policy's."""
+    return Filters(statuses=statuses, provinces=params.provinces(), sectors=params.texts("sector"),
+                   ownership_types=params.texts("ownership"), honour_roll=honour_roll,
+                   window_months=policy.commendation_window_months,
+                   full_history=policy.commendation_requires_full_history)
 
 
-def roll_not_open_yet(release: queries.ReleaseInfo, day: date) -> dict | None:
+def roll_not_open_yet(release: ReleaseInfo, day: date) -> dict | None:
     """When the honour roll is empty by rule on `day`: its policy asks for employers followed for the
     whole window, and the register is younger than that. A reader would otherwise see an empty roll
     and conclude that nobody pays on time."""
-    rule = queries.commendation_of(release)
-    began = queries.first_release_day()
-    if not rule["full_history"] or began is None:
+    months = release.policy.commendation_window_months
+    began = current.register().first_release_day()
+    if not release.policy.commendation_requires_full_history or began is None:
         return None
-    first = first_possible_day(began, rule["window_months"])
-    return {"began": began, "months": rule["window_months"], "first_possible": first} if day < first else None
+    first = first_possible_day(began, months)
+    return {"began": began, "months": months, "first_possible": first} if day < first else None
 
 
 def with_disputes(rows: list[dict]) -> list[dict]:
     """Rows of a page with `disputed_since`: since when their employer disputes the entry, or None."""
-    disputed = queries.disputed_since_of([row["key"] for row in rows])
+    disputed = current.register().disputed_since_of([row["key"] for row in rows])
     for row in rows:
         row["disputed_since"] = disputed.get(row["key"])
     return rows
@@ -96,7 +98,7 @@ def with_links(rows: list[dict]) -> list[dict]:
 def stream_with_disputes(rows):
     """Every row of a download with `disputed_since`; the open disputes are few, so they are read once
     for the whole download instead of once per batch of rows."""
-    disputed = queries.disputed_entries()
+    disputed = current.register().disputed_entries()
     return ({**row, "disputed_since": disputed.get(row["key"])} for row in rows)
 
 
@@ -113,20 +115,19 @@ def twins(*formats: str) -> dict:
 def employer_list(name: str, fmt: str):
     kind = LISTS[name]
     release, day = params.answering()
-    filters = employer_filters(params.statuses(kind.statuses) or kind.statuses, kind.honour_roll,
-                               **queries.commendation_of(release))
+    filters = employer_filters(release.policy, params.statuses(kind.statuses) or kind.statuses, kind.honour_roll)
     sort = params.choice("sort", kind.sorts, kind.sorts[0])
     if fmt == "csv":
-        rows = stream_with_disputes(queries.iter_states_on(day, filters, sort))
+        rows = stream_with_disputes(current.register().iter_states_on(day, filters, sort))
         return csvout.csv_response(f"{name}-{day.isoformat()}.csv", CSV_COLUMNS, rows)
     if fmt in feeds.MIMETYPES:
         return feeds.feed_response(fmt, str(kind.title), feeds.recent(release, filters), url_with(_fmt="html"))
     page, size = params.page_number(), params.per_page()
-    result = queries.states_on(day, filters, sort, page, size)
+    result = current.register().states_on(day, filters, sort, page, size)
     params.check_page_exists(page, result.total, size)
     data = {
         "list": name, "title": kind.title, "intro": kind.intro, "day": day,
-        "coverage": queries.coverage(release, day),
+        "coverage": current.coverage(release, day),
         "filters": {"province": filters.provinces, "sector": filters.sectors, "ownership": filters.ownership_types,
                     "status": params.statuses(kind.statuses), "sort": sort, "as_of": day},
         "rows": with_links(result.rows),
@@ -138,11 +139,11 @@ def employer_list(name: str, fmt: str):
     if kind.statuses and not kind.honour_roll:
         retention = release.policy.resolved_visible_days
         data["completed"] = {"days": retention,
-                             "rows": with_links(queries.recently_completed(day, retention, filters))}
+                             "rows": with_links(current.register().recently_completed(day, retention, filters))}
     if fmt == "html":
         data["controls"] = {
             "provinces": province_options(filters.provinces),
-            "sectors": queries.distinct_values(day, "sector", kind.statuses),
+            "sectors": current.register().distinct_values(day, "sector", kind.statuses),
             "sorts": [{"value": s, "label": SORT_LABELS[s], "selected": s == sort} for s in kind.sorts],
             "statuses": kind.statuses if len(kind.statuses) > 1 else (),
         }
@@ -155,11 +156,11 @@ def changes(fmt: str):
     release, day = params.answering()
     kind = params.choice("kind", CHANGE_KINDS, "all")
     sort = params.choice("sort", ("change", "name"), "change")
-    filters = employer_filters()
+    filters = employer_filters(release.policy)
     if fmt in feeds.MIMETYPES:
         events = [e for e in feeds.recent(release, filters) if kind == "all" or kind in e.kinds]
         return feeds.feed_response(fmt, _("Recent changes"), events, url_with(_fmt="html"))
-    events = [e for e in queries.changes_in_release(release, filters) if kind == "all" or kind in e.kinds]
+    events = [e for e in current.register().changes_in_release(release, filters) if kind == "all" or kind in e.kinds]
     if sort == "name":
         events.sort(key=lambda e: (e.row["name"], e.row["key"]))
     else:
@@ -175,11 +176,11 @@ def changes(fmt: str):
     params.check_page_exists(page, len(events), size)
     shown = events[(page - 1) * size: page * size]
     with_links([e.row for e in shown])
-    previous = queries.previous_release(release)
+    previous = current.register().previous_release(release)
     data = {
         "title": _("Recent changes"), "day": day, "release_id": release.id,
         "previous_release": previous.as_of if previous else None,
-        "coverage": queries.coverage(release, day),
+        "coverage": current.coverage(release, day),
         "filters": {"province": filters.provinces, "sector": filters.sectors, "kind": kind, "sort": sort},
         "changes": [e.to_dict() for e in shown],
         "pagination": pagination(page, len(events), size),
@@ -195,7 +196,7 @@ def changes(fmt: str):
     return respond(fmt, "lists/changes.html", data)
 
 
-def province_bars(figures: queries.Figures, title: str, description: str) -> charts.BarChart:
+def province_bars(figures: Figures, title: str, description: str) -> charts.BarChart:
     items = [(p["short_name"], p["arrears_total"], url_for("lists.province", code=p["slug"]))
              for p in figures.provinces]
     return charts.bar_chart(title, description, items, i18n.money)
@@ -205,8 +206,8 @@ def province_bars(figures: queries.Figures, title: str, description: str) -> cha
 @bp.get("/provinces.<any(json):fmt>")
 def provinces(fmt: str):
     release, day = params.answering()
-    figures = queries.figures_on(day, **queries.commendation_of(release))
-    data = {"title": _("Provinces"), "day": day, "coverage": queries.coverage(release, day),
+    figures = current.figures(day, release.policy)
+    data = {"title": _("Provinces"), "day": day, "coverage": current.coverage(release, day),
             "provinces": sorted(figures.provinces, key=lambda p: -p["arrears_total"]),
             "links": twins("json")}
     for row in data["provinces"]:
@@ -226,12 +227,12 @@ def province(code: str, fmt: str):
     if code != found.slug:
         return redirect(url_for("lists.province", code=found.slug, fmt=fmt if fmt != "html" else None), 301)
     release, day = params.answering()
-    figures = queries.figures_on(day, **queries.commendation_of(release))
+    figures = current.figures(day, release.policy)
     stats = next((p for p in figures.provinces if p["code"] == found.code), None)
-    top = queries.states_on(day, queries.Filters(statuses=OFFENDER_STATUSES, provinces=(found.code,)), "arrears", 1, 10)
+    top = current.register().states_on(day, Filters(statuses=OFFENDER_STATUSES, provinces=(found.code,)), "arrears", 1, 10)
     data = {
         "title": found.name, "province": {"code": found.code, "name": found.name, "name_en": found.name_en},
-        "day": day, "coverage": queries.coverage(release, day), "figures": stats,
+        "day": day, "coverage": current.coverage(release, day), "figures": stats,
         "published": found.code in release.provinces or not release.provinces,
         "top_offenders": with_links(top.rows),
         "links": {
@@ -257,16 +258,16 @@ def province(code: str, fmt: str):
 RELEASE_CHARTS = {"provinces-arrears", "provinces-offenders"}
 
 
-def release_or_404(date_text: str) -> queries.ReleaseInfo:
-    release = queries.get_release(date_text)
+def release_or_404(date_text: str) -> ReleaseInfo:
+    release = current.register().release(date_text)
     if release is None:
         abort(404, description=_("There is no release of %(date)s.", date=date_text))
     return release
 
 
-def release_chart(release: queries.ReleaseInfo, name: str) -> charts.BarChart:
+def release_chart(release: ReleaseInfo, name: str) -> charts.BarChart:
     """Links in the configured base URL, never the request's Host header (which a client chooses)."""
-    figures = queries.figures_on(release.as_of, **queries.commendation_of(release))
+    figures = current.figures(release.as_of, release.policy)
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
     if name == "provinces-offenders":
         items = [(p["short_name"], p["offenders"], base + url_for("lists.province", code=p["slug"]))
@@ -296,7 +297,7 @@ def releases():
 
 @bp.get("/releases/latest")
 def latest_release():
-    release = queries.current_release()
+    release = current.release()
     if release is None:
         abort(404, description=_("No release has been published yet."))
     return redirect(url_for("lists.release", date_text=release.id))
@@ -306,16 +307,16 @@ def latest_release():
 @bp.get("/releases/<date_text>.<any(json):fmt>")
 def release(date_text: str, fmt: str):
     release = release_or_404(date_text)
-    events = queries.changes_in_release(release)
+    events = current.register().changes_in_release(release)
     for event in events:
         event.row["url"] = url_for("employers.employer", key=event.row["key"])
     newly = sorted((e for e in events if e.change.newly_listed), key=lambda e: -e.change.after.arrears_total)
     resolved = sorted((e for e in events if e.change.resolved), key=lambda e: -e.change.before.arrears_total)
     increases = sorted((e for e in events if e.change.before and e.change.before.arrears_total and e.change.after
                         and e.change.arrears_delta > 0), key=lambda e: -e.change.arrears_delta)
-    figures = queries.figures_on(release.as_of, **queries.commendation_of(release))
-    top = queries.states_on(release.as_of, queries.Filters(statuses=OFFENDER_STATUSES), "arrears", 1, 10)
-    previous = queries.previous_release(release)
+    figures = current.figures(release.as_of, release.policy)
+    top = current.register().states_on(release.as_of, Filters(statuses=OFFENDER_STATUSES), "arrears", 1, 10)
+    previous = current.register().previous_release(release)
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
     permalink = base + url_for("lists.release", date_text=release.id)
     chart_urls = {name: url_for("lists.release_chart_svg", date_text=release.id, name=name)
@@ -324,7 +325,7 @@ def release(date_text: str, fmt: str):
         "title": _("Release of %(day)s", day=i18n.day(release.as_of)),
         "release": release.to_dict(), "day": release.as_of,
         "previous_release": previous.as_of if previous else None,
-        "coverage": queries.coverage(release, release.as_of),
+        "coverage": current.coverage(release, release.as_of),
         "figures": figures.to_dict(),
         "counts": {"newly_listed": len(newly), "resolved": len(resolved), "increases": len(increases),
                    "changes": len(events)},
@@ -374,7 +375,7 @@ def corrections(fmt: str):
 
     release, _day = params.answering()
     known_at = params.known_at(date.min) or release.as_of
-    rows = [correction_json(row) for row in queries.corrections(known_at)]
+    rows = [correction_json(row) for row in current.register().corrections(known_at)]
     if fmt in feeds.MIMETYPES:
         return feeds.corrections_response(fmt, _("Corrections"), rows, url_with(_fmt="html"))
     if fmt == "csv":

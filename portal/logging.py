@@ -26,10 +26,10 @@ def _started() -> None:
 
 
 def _log_request(response):
-    from . import queries
+    from . import current
 
     log_request(request.method, request.path, response.status_code, g.pop("request_started", None),
-                queries.known_current_release_id())
+                current.known_release_id())
     return response
 
 

@@ -13,8 +13,9 @@ from flask_babel import gettext as _
 
 from congkhai.statuses import STATUSES
 from congkhai.provinces import all_provinces
+from congkhai.register import ReleaseInfo
 
-from . import i18n, queries
+from . import current, i18n
 
 MAX_PAGE = 10_000
 PER_PAGE_CHOICES = (10, 20, 50, 100)
@@ -126,10 +127,10 @@ def today() -> date:
     return datetime.now(VIETNAM).date()
 
 
-def answering() -> tuple[queries.ReleaseInfo, date]:
+def answering() -> tuple[ReleaseInfo, date]:
     """The release and day a page answers for: the current release, or `?as_of=` from the history."""
     raw = request.args.get("as_of", "").strip()
-    latest = queries.current_release()
+    latest = current.release()
     if latest is None:
         abort(404, description=_("No release has been published yet."))
     if not raw:
@@ -141,10 +142,10 @@ def answering() -> tuple[queries.ReleaseInfo, date]:
     if day > max(today(), latest.as_of):
         bad_request(_("%(day)s is in the future: the register can only say what was, not what will be.",
                       day=i18n.day(day)))
-    release = queries.release_in_force(day)
+    release = current.register().release_in_force(day)
     if release is None:
         abort(404, description=_("The register starts with the release of %(first)s; there is no data before.",
-                                 first=i18n.day(queries.first_release_day())))
+                                 first=i18n.day(current.register().first_release_day())))
     g.release_id = release.id
     return release, day
 

@@ -16,7 +16,7 @@ from flask_babel import format_percent, gettext as _, lazy_gettext as _l
 from congkhai.provinces import all_provinces, by_code
 from congkhai.rules.results import FIGURES, WINDOWS, recovery_rate, window
 
-from . import charts, csvout, i18n, params, queries
+from . import charts, csvout, current, i18n, params
 from .rendering import respond, url_with
 
 bp = Blueprint("results", __name__)
@@ -50,7 +50,7 @@ def ranking(days: int, release_days: list, end) -> dict | None:
         return None
     names = by_code()
     rows = []
-    for code, figures in queries.results_of_provinces(span.start, span.releases).items():
+    for code, figures in current.register().results_of_provinces(span.start, span.releases).items():
         province = names.get(code)
         rate = recovery_rate(figures["recovered"], figures["arrears_at_start"])
         rows.append({"code": code, "name": i18n.place(province) if province else code,
@@ -71,9 +71,9 @@ def period_rows(series: list, period: str) -> list:
 
 def results_data(province, period: str) -> dict:
     """The one dict behind the page, its JSON and CSV twins and the API."""
-    latest = queries.current_release()
-    series = queries.results_series(province.code if province else None)
-    release_days = [row["as_of"] for row in queries.results_series()]
+    latest = current.release()
+    series = current.register().results_series(province.code if province else None)
+    release_days = [row["as_of"] for row in current.register().results_series()]
     end = latest.as_of if latest else None
     rankings = {f"days_{days}": ranking(days, release_days, end) for days in WINDOWS} if end else {}
     shown = period_rows(series, period)

@@ -10,8 +10,9 @@ from congkhai import search as engine
 from congkhai.statuses import STATUSES
 from congkhai.provinces import by_code
 from congkhai.taxcode import is_personal_number, looks_like_tax_code, mask_personal_id
+from congkhai.register import Filters, ReleaseInfo
 
-from . import feeds, i18n, params, queries
+from . import current, feeds, i18n, params, release_files
 from .lists import SORT_LABELS, province_bars, twins, with_links
 from .rendering import pagination, respond, url_with
 
@@ -24,12 +25,12 @@ FEED_HITS = 1000  # employers a search feed follows at most
 @bp.get("/", defaults={"fmt": "html"})
 @bp.get("/index.<any(json):fmt>")
 def home(fmt: str):
-    release = queries.current_release()
+    release = current.release()
     data = {"title": _("Employers behind on insurance contributions"), "release": None}
     if release is not None:
-        figures = queries.figures_on(release.as_of, **queries.commendation_of(release))
+        figures = current.figures(release.as_of, release.policy)
         data.update(release=release.to_dict(), figures=figures.to_dict(),
-                    coverage=queries.coverage(release, release.as_of),
+                    coverage=current.coverage(release, release.as_of),
                     links={"json": url_for("search.home", fmt="json"),
                            "release": url_for("lists.release", date_text=release.id)})
         if fmt == "html":
@@ -51,8 +52,8 @@ def search_filters() -> dict:
     }
 
 
-def open_release_index(release: queries.ReleaseInfo):
-    path = queries.search_index_dir(release.id)
+def open_release_index(release: ReleaseInfo):
+    path = release_files.search_index_dir(release.id)
     if not path.is_dir():
         abort(503, description=_("Search for the release of %(day)s is not available; the lists answer from the "
                                  "history for any date.", day=i18n.day(release.as_of)))
@@ -65,8 +66,8 @@ def warm(app) -> str | None:
     then share one opened index instead of each spending a second or more of CPU on its first
     search, all at the same moment, while the first readers wait (5 s at a million employers)."""
     with app.app_context():
-        release = queries.current_release()
-        path = queries.search_index_dir(release.id) if release is not None else None
+        release = current.release()
+        path = release_files.search_index_dir(release.id) if release is not None else None
         if path is None or not path.is_dir():
             return None
         engine.open_index(path)
@@ -80,7 +81,7 @@ def identifier_redirect(q: str):
     personal = identifier is None and is_personal_number(q)
     if identifier is None and not personal:
         return None
-    employer = queries.find_employer(q)
+    employer = current.register().find_employer(q)
     if employer is None:
         if personal:
             abort(404, description=_("No household business with the personal number %(code)s is in the register.",
@@ -179,7 +180,7 @@ def search(fmt: str):
     engine_filters = {k: v for k, v in filters.items() if v not in (None, ())}
     if fmt in feeds.MIMETYPES:
         keys = matching_keys(index, q, engine_filters, sort)
-        events = feeds.recent(release, queries.Filters(keys=keys)) if keys else []
+        events = feeds.recent(release, Filters(keys=keys)) if keys else []
         return feeds.feed_response(fmt, _("Search: %(q)s", q=q) if q else _("Search"), events, url_with(_fmt="html"))
     result = engine.search(index, q, engine_filters, sort, page, size)
     if page > result.pages:
@@ -190,7 +191,7 @@ def search(fmt: str):
     data = {
         "title": _("Search: %(q)s", q=q) if q else _("Search the register"),
         "q": result.query, "day": day, "sort": result.sort,
-        "coverage": queries.coverage(release, day),
+        "coverage": current.coverage(release, day),
         "filters": {k: v for k, v in filters.items() if v not in (None, ())},
         "total": result.total, "fuzzy": result.fuzzy, "truncated": result.truncated, "hint": hint,
         "results": with_links([hit_row(hit) for hit in result.hits]),

@@ -506,8 +506,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
         # its index is built whole and the database step compares again after undoing that run.
         employer_changes = None if same else store.attribute_changes(previous.employers, built.records)
         with engine.connect() as conn:  # published so far, and those this release publishes
-            from congkhai.corrections import correction_rows
-            built.corrections = correction_rows(conn, include_pending=True)
+            from congkhai.register import Register
+            built.corrections = Register(conn).corrections(include_pending=True)
         installed: list[tuple[Path, Path | None]] = []
         try:
             files = _write_files(built, previous, settings, signer, paths, engine, progress, installed)

@@ -23,7 +23,7 @@ def test_a_binary_mark_is_read_and_a_damaged_or_escaping_line_is_named():
 
 
 def test_the_portal_imports_nothing_of_the_publisher():
-    code = ("import sys, portal; from portal import api, queries, search, lists, eligibility, employers; "
+    code = ("import sys, portal; from portal import api, current, search, lists, eligibility, employers; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'publisher'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

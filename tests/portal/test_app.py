@@ -36,12 +36,12 @@ def test_before_the_first_release(empty_client):
 
 
 def test_current_release_is_cached_briefly_per_app(app, monkeypatch):
-    from portal import queries
+    from portal import current
     with app.app_context():
-        first = queries.current_release()
+        first = current.release()
         calls = []
-        monkeypatch.setattr(queries.db.session, "scalars", lambda *a, **k: calls.append(a))
-        assert queries.current_release() is first and not calls
+        monkeypatch.setattr(current.db.session, "scalars", lambda *a, **k: calls.append(a))
+        assert current.release() is first and not calls
 
 
 def test_sqlite_is_read_through_a_memory_map(app):

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from portal import create_app, queries
+from portal import create_app, current
 from portal.cache import EXTENSION, HitShortcut, MemoryStore
 from publisher.pipeline import publish
 from tests.publisher.factory import write_all
@@ -184,7 +184,7 @@ def test_a_hit_before_flask_is_the_answer_flask_gives_for_it(published, store_co
     first_hit, ready = client.get(url), client.get(url)  # the second is sent from the first one's Ready answer
     assert len(calls) == 1 and first_hit.headers["X-Cache"] == ready.headers["X-Cache"] == "hit"
     head = client.head(url)
-    monkeypatch.setattr(queries, "fresh_register", lambda app: None)  # as if the release were not read lately
+    monkeypatch.setattr(current, "fresh", lambda app: None)  # as if the release were not read lately
     through_flask, flask_head = client.get(url), client.head(url)
     assert len(calls) == 3 and through_flask.headers["X-Cache"] == flask_head.headers["X-Cache"] == "hit"
     for shortcut in (first_hit, ready):
@@ -259,7 +259,7 @@ def test_pages_under_other_limits_and_an_unread_release_go_through_flask(publish
         assert client.get("/disputes").status_code == 200  # under the dispute look-up limit as well
     assert client.get("/disputes").headers["X-Cache"] == "hit" and calls == ["/disputes"] * 3
     client.get("/lists/offenders")
-    monkeypatch.setattr(queries, "CURRENT_RELEASE_SECONDS", -1)  # what this process read is too old
+    monkeypatch.setattr(current, "CURRENT_RELEASE_SECONDS", -1)  # what this process read is too old
     assert client.get("/lists/offenders").headers["X-Cache"] == "hit" and calls[-2:] == ["/lists/offenders"] * 2
 
 

@@ -53,10 +53,10 @@ def test_about_page_reads_thresholds_from_the_release_policy(client):
 
 def test_the_release_policy_reaches_views_as_a_policy_object_and_its_json_in_full(app, client):
     from congkhai.policy import Policy
-    from portal import queries
+    from portal import current
 
     with app.app_context():
-        policy = queries.current_release().policy
+        policy = current.release().policy
     assert isinstance(policy, Policy)
     assert client.get("/about.json").get_json()["policy"] == json.loads(json.dumps(policy.to_dict()))
 

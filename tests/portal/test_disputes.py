@@ -194,7 +194,7 @@ def test_without_a_secret_key_the_form_is_unavailable_not_unsafe(published):
 
 def test_a_cached_page_shows_a_dispute_opened_by_another_worker(app, client, monkeypatch):
     """The page cache keys on the disputes' generation too, so a mark never waits for the next release."""
-    from portal import queries
+    from portal import current
 
     url = f"/employers/{BIEN_HOA}"
     assert client.get(url).headers["X-Cache"] == "miss"
@@ -206,7 +206,7 @@ def test_a_cached_page_shows_a_dispute_opened_by_another_worker(app, client, mon
     with app.app_context():
         app.extensions["congkhai.cache"]["disputes"] = generation  # as a worker that did not open it
     assert not soup(client.get(url)).select(".disputed")  # within CURRENT_RELEASE_SECONDS: still cached
-    monkeypatch.setattr(queries, "CURRENT_RELEASE_SECONDS", -1)
+    monkeypatch.setattr(current, "CURRENT_RELEASE_SECONDS", -1)
     response = client.get(url)
     assert response.headers["X-Cache"] == "miss" and soup(response).select_one(".disputed")
 

@@ -50,10 +50,10 @@ def test_gunicorn_conf_serves_and_logs_the_release(published, tmp_path):
 
 def test_warm_opens_the_current_releases_index_once_for_the_workers_to_share(app, empty_app):
     from congkhai.search import opening as engine
-    from portal import queries, search
+    from portal import release_files, search
 
     with app.app_context():
-        path = queries.search_index_dir(DAY_2.isoformat()).resolve()
+        path = release_files.search_index_dir(DAY_2.isoformat()).resolve()
     engine._OPEN.pop(path, None)  # earlier tests' searches may have opened it already
     assert search.warm(app) == DAY_2.isoformat()
     assert path in engine._OPEN

@@ -9,7 +9,8 @@ import pytest
 
 from congkhai.models import Employer
 from congkhai.rules.commendation import is_commendable
-from portal import queries
+from congkhai.register import Filters
+from portal import current
 
 from .conftest import BIEN_HOA, DONG_A, FORMULA, HA_THANH, HOUSEHOLD, TRANG_BOM, DAY_2, soup
 
@@ -74,9 +75,9 @@ def test_list_downloads_leave_an_unknown_fund_empty_and_json_null(client):
 @pytest.mark.parametrize("full_history", [False, True])
 def test_honour_roll_query_agrees_with_the_rule(app, full_history):
     with app.app_context():
-        filters = queries.Filters(honour_roll=True, window_months=12, full_history=full_history)
-        on_roll = {row["key"] for row in queries.states_on(DAY_2, filters, "name", 1, 1000).rows}
-        expected = {e.key for e in queries.db.session.query(Employer)
+        filters = Filters(honour_roll=True, window_months=12, full_history=full_history)
+        on_roll = {row["key"] for row in current.register().states_on(DAY_2, filters, "name", 1, 1000).rows}
+        expected = {e.key for e in current.db.session.query(Employer)
                     if is_commendable(e.intervals, DAY_2, 12, requires_full_history=full_history)}
     assert on_roll == expected and TRANG_BOM not in on_roll and HOUSEHOLD not in on_roll
     assert len(on_roll) > 90 if not full_history else on_roll == set()  # two days of history: nobody yet
@@ -169,8 +170,8 @@ def test_a_paid_employer_shows_obligation_completed_for_the_retention_then_leave
     assert "hoàn thành nghĩa vụ ngày 25/11/2026" in text
     with app.app_context():
         later = DAY_2 + datetime.timedelta(days=30)
-        assert queries.recently_completed(later - datetime.timedelta(days=1), 30, queries.Filters())[0]["key"] == TRANG_BOM
-        assert queries.recently_completed(later, 30, queries.Filters()) == []  # retention over: history only
+        assert current.register().recently_completed(later - datetime.timedelta(days=1), 30, Filters())[0]["key"] == TRANG_BOM
+        assert current.register().recently_completed(later, 30, Filters()) == []  # retention over: history only
 
 
 def test_an_honour_roll_under_a_policy_that_waives_full_history_has_no_not_open_yet_note(client):

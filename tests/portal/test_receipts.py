@@ -48,19 +48,19 @@ def test_a_receipt_another_worker_stored_meanwhile_is_returned_never_replaced(ap
     receipt returned, as every later lookup, is the first one, as it was stored."""
     from datetime import datetime, timezone
 
-    from portal import queries
+    from portal import current
 
     first = issue(client, [DELINQUENT])
     receipt_id = first["receipt"]["id"]
     with app.app_context():
-        kept = queries.receipt_by_id(receipt_id)
-        again = queries.store_receipt(receipt_id, datetime(2030, 1, 1, tzinfo=timezone.utc), kept.release_id,
+        kept = current.register().receipt(receipt_id)
+        again = current.store_receipt(receipt_id, datetime(2030, 1, 1, tzinfo=timezone.utc), kept.release_id,
                                       b'{"other": "body"}', "another signature")
         assert (again.body, again.signature, again.created_at) == (kept.body, kept.signature, kept.created_at)
         assert json.loads(again.body) == first["receipt"]
-        fresh = queries.receipt_by_id(receipt_id)
+        fresh = current.register().receipt(receipt_id)
         assert (fresh.body, fresh.signature) == (kept.body, first["signature"]["value"])
-        assert queries.receipt_by_id("x" * 41) is None and queries.receipt_by_id("f" * 32) is None
+        assert current.register().receipt("x" * 41) is None and current.register().receipt("f" * 32) is None
 
 
 def test_receipt_json_page_is_the_signed_document(client):
@@ -167,7 +167,7 @@ def test_a_register_without_corrections_is_asked_once_per_release(app):
     from sqlalchemy import event
 
     from portal.database import db
-    from portal import queries
+    from portal import current
 
     with app.test_request_context():
         statements = []
@@ -176,10 +176,10 @@ def test_a_register_without_corrections_is_asked_once_per_release(app):
             statements.append(statement)
         event.listen(db.engine, "before_cursor_execute", listen)
         try:
-            assert queries.any_published_correction() is False
+            assert current.any_published_correction() is False
             asked = len(statements)
-            assert queries.any_published_correction() is False and len(statements) == asked
-            assert queries.corrected_on(queries.current_release().as_of, ["0100109106"]) == []
+            assert current.any_published_correction() is False and len(statements) == asked
+            assert current.corrected_on(current.release().as_of, ["0100109106"]) == []
             assert not any("corrections" in statement for statement in statements[asked:])
         finally:
             event.remove(db.engine, "before_cursor_execute", listen)

@@ -5,7 +5,7 @@ import pytest
 
 from congkhai.config import load_settings
 from congkhai.signing import generate_key
-from portal import create_app, queries
+from portal import create_app, current
 from publisher.pipeline import publish
 from tests.publisher.factory import write_all
 
@@ -48,11 +48,11 @@ def test_a_request_straddling_the_refresh_keeps_one_current_release(tmp_path, mo
     write_all(tmp_path / "reports-1", as_of=DAY_1)
     publish(tmp_path / "reports-1", DAY_1, settings)
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": settings["CONGKHAI_DATA_DIR"]})
-    monkeypatch.setattr(queries, "CURRENT_RELEASE_SECONDS", -1)  # every call may re-read
+    monkeypatch.setattr(current, "CURRENT_RELEASE_SECONDS", -1)  # every call may re-read
     with app.test_request_context("/search"):
-        assert queries.current_release().id == "2026-11-24"
+        assert current.release().id == "2026-11-24"
         write_all(tmp_path / "reports-2", as_of=DAY_2)
         publish(tmp_path / "reports-2", DAY_2, settings)
-        assert queries.current_release().id == "2026-11-24"
+        assert current.release().id == "2026-11-24"
     with app.test_request_context("/search"):
-        assert queries.current_release().id == "2026-11-25"
+        assert current.release().id == "2026-11-25"

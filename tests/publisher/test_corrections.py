@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from congkhai.config import Paths
-from congkhai.corrections import CorrectionError, correction_rows, record_correction, views_of
+from congkhai.corrections import CorrectionError, record_correction
+from congkhai.register import Register, views_of
 from congkhai.history import states_on
 from congkhai.provinces import all_provinces
 from congkhai.rules.corrections import known_state
@@ -34,8 +35,8 @@ def test_a_corrected_report_of_a_past_date_is_published_as_corrections(tmp_path,
 
     engine = sa.create_engine(db_settings["DATABASE_URL"])
     with engine.connect() as conn:
-        [pending] = correction_rows(conn, include_pending=True)
-        assert correction_rows(conn) == []  # not public until a release publishes it
+        [pending] = Register(conn).corrections(include_pending=True)
+        assert Register(conn).corrections() == []  # not public until a release publishes it
     assert (pending["key"], pending["applies_from"], pending["applies_to"]) == (hanoi, AS_OF, DAY2)
     assert (pending["published_state"].status, pending["corrected_state"].status) == ("delinquent", "compliant")
 
@@ -51,7 +52,7 @@ def test_a_corrected_report_of_a_past_date_is_published_as_corrections(tmp_path,
 
     with engine.connect() as conn:
         said = states_on(conn, AS_OF)[hanoi]           # what the list said on AS_OF: unchanged
-        rows = correction_rows(conn)
+        rows = Register(conn).corrections()
     engine.dispose()
     assert said.status == "delinquent"
     assert known_state(said, views_of(rows), AS_OF)[0].status == "compliant"             # what we now know
@@ -76,6 +77,6 @@ def test_corrections_are_refused_with_the_field_that_is_wrong(tmp_path, db_setti
         record_correction(conn, tax_code(1), AS_OF, None, None, "listed by mistake", "dispute 1",
                           until_next_release=True)
     with engine.connect() as conn:
-        [row] = correction_rows(conn, include_pending=True)
+        [row] = Register(conn).corrections(include_pending=True)
     engine.dispose()
     assert (row["corrected_state"], row["applies_to"], row["until_next_release"]) == (None, None, True)

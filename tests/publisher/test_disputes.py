@@ -150,7 +150,7 @@ def test_sample_disputes_for_the_demo(tmp_path, monkeypatch, capsys):
 def test_an_upheld_dispute_is_published_as_a_correction(tmp_path, db_settings, monkeypatch, capsys):
     """Resolving a dispute as upheld, with the corrected status, records a correction that the next
     release publishes in its corrections resource, naming the dispute; the history is not rewritten."""
-    from congkhai.corrections import correction_rows
+    from congkhai.register import Register
 
     key = tax_code(1)
     listed = {("01", 0): dict(arrears_bhxh=9_000_000, months_late=5)}
@@ -164,13 +164,13 @@ def test_an_upheld_dispute_is_published_as_a_correction(tmp_path, db_settings, m
     capsys.readouterr()
     engine = make_engine(db_settings["DATABASE_URL"])
     with engine.connect() as conn:
-        [pending] = correction_rows(conn, include_pending=True)
+        [pending] = Register(conn).corrections(include_pending=True)
     assert pending["recorded_in_release"] is None and pending["source"] == f"dispute {reference}"
     assert pending["published_state"].status == "delinquent" and pending["corrected_state"].status == "compliant"
     write_all(tmp_path / "d2", as_of=AS_OF + timedelta(days=1), overrides=listed)
     result = publish(tmp_path / "d2", AS_OF + timedelta(days=1), db_settings)
     with engine.connect() as conn:
-        [published] = correction_rows(conn)
+        [published] = Register(conn).corrections()
     engine.dispose()
     assert published["recorded_in_release"] == result.release.id
     with open(result.release_dir / "corrections.csv", encoding="utf-8-sig", newline="") as handle:
@@ -193,7 +193,7 @@ def test_dispute_show_says_its_moments_are_utc(tmp_path, db_settings, monkeypatc
 def test_an_upheld_compliant_dispute_zeroes_what_the_report_stated_and_invents_nothing(sample_register, tmp_path):
     """Owing nothing makes every fund 0, known from the total; BHTNLĐ-BNN and interest become 0 only
     where the report gave them, so a total-only entry does not gain amounts it never had."""
-    from congkhai.corrections import correction_rows
+    from congkhai.register import Register
 
     from .release_sample import AS_OF as SAMPLE_DAY, TOTAL_ONLY, WITH_INTEREST
 
@@ -206,7 +206,7 @@ def test_an_upheld_compliant_dispute_zeroes_what_the_report_stated_and_invents_n
             reference = disputes.open_dispute(conn, submission, NOW, 3, str(tmp_path))
             disputes.resolve_dispute(conn, reference, disputes.UPHELD, "Đã nộp đủ.", NOW, "compliant", SAMPLE_DAY)
     with engine.connect() as conn:
-        corrected = {row["key"]: row["corrected_state"] for row in correction_rows(conn, include_pending=True)}
+        corrected = {row["key"]: row["corrected_state"] for row in Register(conn).corrections(include_pending=True)}
     paid = corrected[WITH_INTEREST]
     assert (paid.arrears_bhxh, paid.arrears_bhtnld, paid.arrears_total, paid.interest) == (0, 0, 0, 0)
     total_only = corrected[TOTAL_ONLY]

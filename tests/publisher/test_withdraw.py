@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from congkhai.config import Paths
-from congkhai.corrections import correction_rows
+from congkhai.register import Register
 from congkhai.history import complete_releases, latest_release
 from congkhai.release_format import verify_release
 from publisher.archive import current_release_id
@@ -40,7 +40,7 @@ def test_a_withdrawn_release_is_corrected_in_public_and_the_one_before_serves_ag
     with engine.connect() as conn:
         assert latest_release(conn)["as_of"] == AS_OF
         assert [r["as_of"] for r in complete_releases(conn)] == [AS_OF]
-        [correction] = correction_rows(conn)
+        [correction] = Register(conn).corrections()
     engine.dispose()
     assert correction["key"] == tax_code(1) and correction["recorded_in_release"] == DAY2.isoformat()
     assert correction["published_state"].status == "evading" and correction["corrected_state"].status == "compliant"
@@ -58,7 +58,7 @@ def test_a_withdrawn_release_is_corrected_in_public_and_the_one_before_serves_ag
     assert third.release.previous_as_of == AS_OF and third.release.changes == []
     engine = sa.create_engine(db_settings["DATABASE_URL"])
     with engine.connect() as conn:
-        [correction] = correction_rows(conn)
+        [correction] = Register(conn).corrections()
     engine.dispose()
     assert correction["applies_to"] == DAY3  # from then on, the new release's own report speaks
 

@@ -1,0 +1,98 @@
+"""A release's files on this node's disk: where they are, what its signed SHA256SUMS lists, whether
+they are intact, and the keys receipts may be signed with (congkhai.release_format reads them)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from flask import current_app
+
+from congkhai.config import Paths
+from congkhai.register import ReleaseInfo
+from congkhai.release_format import PUBLIC_KEY, SIGNATURE, SUMS, read_sums, verify_release
+from congkhai.signing import key_id, public_key_path
+
+from . import current
+
+VERIFY_RETRY_SECONDS = 30
+
+
+def release_dir(release_id: str) -> Path:
+    return Paths(current_app.config["CONGKHAI_DATA_DIR"]).release(release_id)
+
+
+def search_index_dir(release_id: str) -> Path:
+    return Paths(current_app.config["CONGKHAI_DATA_DIR"]).search_index(release_id)
+
+
+def release_files(release_id: str) -> dict:
+    """Files of a published release with sizes and the hashes its signed SHA256SUMS lists."""
+    directory = release_dir(release_id)
+    sums_path = directory / SUMS
+    sums = read_sums(sums_path.read_text(encoding="utf-8", errors="replace"))[0] if sums_path.is_file() else {}
+    files = []
+    if directory.is_dir():
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            name = path.relative_to(directory).as_posix()
+            files.append({"name": name, "bytes": path.stat().st_size, "sha256": sums.get(name)})
+    package = None
+    package_path = directory / "datapackage.json"
+    if package_path.is_file():
+        package = json.loads(package_path.read_text(encoding="utf-8"))
+    return {"directory_exists": directory.is_dir(), "files": files, "datapackage": package,
+            "signed": (directory / SIGNATURE).is_file()}
+
+
+def datapackage_sha256(release: ReleaseInfo) -> str | None:
+    """The hash recorded with the release, else the one of its datapackage.json on disk."""
+    if release.datapackage_sha256:
+        return release.datapackage_sha256
+    path = release_dir(release.id) / "datapackage.json"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def public_key_pem() -> str | None:
+    """The publishing key: as shipped in the current release, else beside the configured private key."""
+    latest = current.release()
+    candidates = [release_dir(latest.id) / PUBLIC_KEY] if latest else []
+    candidates.append(public_key_path(current_app.config["CONGKHAI_SIGNING_KEY"]))
+    for path in candidates:
+        if path.is_file():
+            return path.read_text(encoding="ascii")
+    return None
+
+
+def verification_keys() -> dict[str, str]:
+    """Public keys a receipt may be signed with, by key id: the configured key, the one shipped in
+    the current release, and earlier keys kept as keys/*.pub.pem after a rotation."""
+    paths = [public_key_path(current_app.config["CONGKHAI_SIGNING_KEY"])]
+    latest = current.release()
+    if latest is not None:
+        paths.append(release_dir(latest.id) / PUBLIC_KEY)
+    keys_dir = Paths(current_app.config["CONGKHAI_DATA_DIR"]).keys
+    if keys_dir.is_dir():
+        paths.extend(sorted(keys_dir.glob("*.pub.pem")))
+    keys = {}
+    for path in paths:
+        if path.is_file():
+            pem = path.read_text(encoding="ascii")
+            keys[key_id(pem)] = pem
+    return keys
+
+
+def release_problems(release_id: str) -> list[str]:
+    """What is wrong with this node's copy of a release's files (SHA256SUMS, signature); empty when intact.
+
+    A release's files never change, so a passed check is kept for the process's life; a failed one
+    is tried again after VERIFY_RETRY_SECONDS (a copy may still be arriving)."""
+    cache = current_app.extensions.setdefault("congkhai.verified", {})
+    known = cache.get(release_id)
+    if known is not None and (not known[1] or time.monotonic() - known[0] < VERIFY_RETRY_SECONDS):
+        return known[1]
+    agency_key = public_key_path(current_app.config["CONGKHAI_SIGNING_KEY"])
+    problems = verify_release(release_dir(release_id),
+                              agency_key.read_text(encoding="ascii") if agency_key.is_file() else None)
+    cache[release_id] = (time.monotonic(), problems)
+    return problems
