@@ -497,7 +497,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
                 and same["policy"] == policy.to_dict():
             result.unchanged = True
             if paths.release(built.id).is_dir():  # again, in case a run was killed right after its database step
-                from .package import DATAPACKAGE, index_entry
+                from .datapackage import index_entry
+                from .package import DATAPACKAGE
                 descriptor = json.loads((paths.release(built.id) / DATAPACKAGE).read_text(encoding="utf-8"))
                 _point_at(paths, progress, index_entry(descriptor, same["datapackage_sha256"]))
             return result
