@@ -16,7 +16,7 @@ import sys
 from congkhai.config import Paths, load_settings
 from congkhai.logs import check_format, configure
 
-from ..pipeline import RunFailed, UsageError
+from ..errors import RunFailed, UsageError
 from .common import EXIT_FAULT
 from .daily import cmd_run_daily, cmd_status
 from .disputes import cmd_disputes

@@ -8,7 +8,8 @@ from datetime import date, datetime, timezone
 from congkhai.config import Paths
 
 from ..errors import VerificationError
-from ..pipeline import FAILED_REJECTS, Progress
+from ..install import FAILED_REJECTS
+from ..pipeline import Progress
 
 
 EXIT_FAULT = 3

@@ -2,7 +2,7 @@
 resolve, and open sample ones for a demo."""
 from __future__ import annotations
 
-from ..pipeline import UsageError
+from ..errors import UsageError
 from .common import in_utc
 from .database import register_connection
 

@@ -7,7 +7,7 @@ import sys
 
 from congkhai.config import Paths
 
-from ..pipeline import UsageError
+from ..errors import UsageError
 from .database import register_connection, register_engine
 
 

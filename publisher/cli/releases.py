@@ -6,7 +6,7 @@ import json
 import sys
 
 from ..errors import VerificationError
-from ..pipeline import UsageError
+from ..errors import UsageError
 from .common import TqdmProgress, print_published, verification_failed
 
 

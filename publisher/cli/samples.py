@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..pipeline import UsageError
+from ..errors import UsageError
 from .common import TqdmProgress
 
 

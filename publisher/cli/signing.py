@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..pipeline import UsageError
+from ..errors import UsageError
 
 
 def cmd_keygen(args, settings) -> int:
