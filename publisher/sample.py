@@ -35,7 +35,8 @@ from congkhai.taxcode import compact
 from congkhai.text import clean, format_int
 from publisher import xlsx
 from publisher.records import HEADERS
-from publisher.sample_layouts import LAYOUTS, STANDARD, LayoutWriter, assign_layouts, detect_layout, messy_by
+from publisher.sample_layouts import LAYOUTS, STANDARD, assign_layouts, detect_layout
+from publisher.sample_writer import LayoutWriter, messy_by
 
 # --- Provinces: unit-code letters, tax-code prefixes (the main merged province's old MST prefix
 # first; a second one takes the bases whose check digit would be 10), relative number of employers.
