@@ -25,7 +25,6 @@ from zlib import crc32
 
 from congkhai.provinces import Province, all_provinces, find_province
 from congkhai.text import clean
-from publisher import xlsx
 
 STANDARD = "standard"
 MIXED = "mixed"

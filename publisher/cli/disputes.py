@@ -2,6 +2,8 @@
 resolve, and open sample ones for a demo."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from ..errors import UsageError
 from .common import in_utc
 from .database import register_connection

@@ -13,7 +13,8 @@ def cmd_sample(args, settings) -> int:
 
     if args.employers < 34:
         raise UsageError("--employers must be at least 34 (one per province)")
-    from ..sample import SampleError, corrected_report
+    from ..sample import corrected_report
+    from ..sample_employers import SampleError
 
     if args.layout and (args.previous or args.correct):
         raise UsageError("--layout chooses the layouts of a first day: --previous and --correct keep each report's own")

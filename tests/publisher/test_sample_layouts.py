@@ -22,7 +22,8 @@ from congkhai.provinces import all_provinces, by_code, find_province
 from congkhai.taxcode import PERSONAL, parse_tax_code
 from publisher.cli import main
 from publisher.records import HEADERS
-from publisher.sample import enterprise_tax_code, generate_reports, personal_number, tax_serial
+from publisher.sample import generate_reports
+from publisher.sample_ids import enterprise_tax_code, personal_number, tax_serial
 from publisher.sample_layouts import (HOMES, LAYOUT_NAMES, LAYOUTS, MONTH_BANDS, STANDARD, assign_layouts,
                                       detect_layout, layout_names)
 from publisher.sample_writer import amount_text
