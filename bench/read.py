@@ -2,7 +2,7 @@
 
 Writes N employers (default 1,000,000) of sample reports in the given layouts (`congkhai sample
 --layout`, default the standard one), then reads and validates all 34 of them, as the publisher's
-first step does (publisher.pipeline._read_all, its worker processes included, no memo of the last
+first step does (publisher.read_reports.read_all, its worker processes included, no memo of the last
 run), in a child process per round. With `--against TREE` (another checkout, e.g. `git worktree
 add /tmp/before HEAD~5`), each round runs this checkout's code and TREE's, alternated (this one
 first on odd rounds), and prints the ratios of wall and CPU time. Each line gives wall seconds,
@@ -35,12 +35,15 @@ import json, os, sys, time
 sys.path.insert(0, {tree!r})
 from datetime import date
 from pathlib import Path
-from publisher.pipeline import _read_all
+try:
+    from publisher.read_reports import read_all
+except ImportError:  # --against a tree from before publisher/read_reports.py
+    from publisher.pipeline import _read_all as read_all
 from publisher.read import discover_reports
 found, problems = discover_reports(Path({reports!r}))
 started, times = time.perf_counter(), os.times()
 records = rejected = failed = 0
-for outcome in _read_all(found, date.fromisoformat({as_of!r})):
+for outcome in read_all(found, date.fromisoformat({as_of!r})):
     if hasattr(outcome, "records"):
         records += len(outcome.records)
         rejected += outcome.rejected_rows

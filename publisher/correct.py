@@ -16,7 +16,8 @@ from congkhai.history import complete_releases, states_on
 from congkhai.policy import Policy
 from congkhai.rules.commendation import window_start
 
-from .pipeline import PreviousView, UsageError, build_release, utcnow
+from .errors import UsageError
+from .pipeline import PreviousView, build_release, utcnow
 
 
 @dataclass

@@ -22,7 +22,8 @@ from congkhai.config import Paths
 from congkhai.policy import PolicyError, Schedule, load_policy, load_schedule
 from congkhai.provinces import by_code
 
-from .pipeline import Progress, PublishResult, UsageError, input_digest, publish, refuse_future
+from .errors import UsageError
+from .pipeline import Progress, PublishResult, input_digest, publish, refuse_future
 from .read import REPORT_SUFFIXES, report_province
 
 IN_TRANSIT_SUFFIXES = (".part", ".filepart", ".tmp")  # .filepart: WinSCP's upload name
@@ -194,7 +195,7 @@ def status(settings: dict, now: datetime, incoming: Path | None = None) -> Statu
     from congkhai.history import complete_releases, latest_release
 
     from . import runlog
-    from .pipeline import describe_fault
+    from .errors import describe_fault
     from .store import init_db, make_engine
 
     try:

@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 KEY_HEADERS = tuple(h for h in CANONICAL_HEADER.values() if h != "STT")
 _DECIDED = 13  # where the decision date's ordinal stands in a remembered row
 # The modules whose code decides what a row becomes; a change to any of them retires every memo.
-_CODE = ("publisher.read", "publisher.layout", "publisher.records", "publisher.validate", "publisher.xlsx",
-         "congkhai.taxcode", "congkhai.text", "congkhai.rules.households")
+_CODE = ("publisher.read", "publisher.titles", "publisher.layout", "publisher.records", "publisher.validate",
+         "publisher.cells", "publisher.xlsx", "congkhai.taxcode", "congkhai.text", "congkhai.rules.households")
 _LIBRARIES = ("python-stdnum", "frictionless", "ftfy")
 
 

@@ -13,7 +13,8 @@ from congkhai.provinces import by_code
 
 from .errors import Problem, VerificationError
 from .records import TOTALLED_FIELDS, Record, Reject
-from .validate import HEADER_OF, CellError, RowLayout, ValidatedReport, parse_amount, parse_integer
+from .cells import CellError, parse_amount, parse_integer
+from .validate import HEADER_OF, RowLayout, ValidatedReport
 
 _COMPARED = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "arrears_bhxh",
              "arrears_bhyt", "arrears_bhtn", "reported_total", "arrears_bhtnld", "interest", "months_late",

@@ -12,7 +12,8 @@ import heapq
 from collections import Counter
 
 from .records import CANONICAL_HEADER
-from .validate import HEADER_OF, CellError, RowLayout, ValidatedReport, cell_amount
+from .cells import CellError
+from .validate import HEADER_OF, RowLayout, ValidatedReport, cell_amount
 
 FIRST_ROWS = 5
 

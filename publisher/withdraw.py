@@ -21,7 +21,8 @@ from congkhai.corrections import C, record_correction
 from congkhai.history import I, R, complete_releases, release_changes
 from congkhai.models import DailyResult
 
-from .pipeline import UsageError, _publisher_lock
+from .errors import UsageError
+from .install import publisher_lock
 
 WITHDRAWN = "withdrawn"
 SOURCE = "withdrawal"
@@ -46,7 +47,7 @@ def withdraw(as_of: date, reason: str, settings: dict, now: datetime | None = No
     run = RunRecord(paths.run_log, "withdraw", as_of.isoformat(), "")
     engine = make_engine(settings["DATABASE_URL"])
     try:
-        with _publisher_lock(paths, run):
+        with publisher_lock(paths, run):
             with engine.begin() as conn:  # the moment the release stops being served
                 releases = complete_releases(conn)
                 if not releases or releases[-1]["as_of"] != as_of:

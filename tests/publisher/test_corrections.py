@@ -14,7 +14,8 @@ from congkhai.history import states_on
 from congkhai.provinces import all_provinces
 from congkhai.rules.corrections import known_state
 from publisher.correct import correct
-from publisher.pipeline import UsageError, publish
+from publisher.errors import UsageError
+from publisher.pipeline import publish
 
 from .factory import AS_OF, tax_code, write_all
 

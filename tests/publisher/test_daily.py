@@ -13,7 +13,8 @@ from congkhai.history import R
 from congkhai.policy import load_schedule
 from publisher import runlog
 from congkhai.release_format import verify_release
-from publisher.cli import EXIT_WAITING, main
+from publisher.cli import main
+from publisher.cli.common import EXIT_WAITING
 from publisher.daily import PUBLISH, PUBLISH_PARTIAL, WAIT, decide, scan
 
 from .factory import AS_OF, write_all

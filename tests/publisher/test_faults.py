@@ -19,7 +19,8 @@ from publisher import runlog, store
 from congkhai.release_format import file_sha256, verify_release
 from publisher.archive import current_release_id
 from publisher.cli import EXIT_FAULT, main
-from publisher.pipeline import RunFailed, publish
+from publisher.errors import RunFailed
+from publisher.pipeline import publish
 
 from .factory import AS_OF, write_all
 

@@ -17,8 +17,9 @@ from publisher import package
 from congkhai.release_format import verify_release
 from publisher.xlsx import Workbook
 from congkhai.text import neutralise
-from publisher.package import (DATAPACKAGE, SIGNATURE, SUMS, TABLES, column_names, load_schema,
-                               write_release_files)
+from congkhai.release_format import DATAPACKAGE, SIGNATURE, SUMS
+from publisher.package import write_release_files
+from publisher.tables import TABLES, column_names, load_schema
 
 from .release_sample import (AS_OF, BIG, COMBINED, CREATED, FORMULA_NAMES, HOUSEHOLD_NUMBER, NFD_NAME, REMOVED,
                              TOTAL_ONLY, WITH_INTEREST, built_release, records)
@@ -415,7 +416,7 @@ def test_workbook_sheets_are_typed_from_the_csv_files(release):
 
 
 def test_a_formula_start_is_neutralised_in_whichever_text_column_it_stands(tmp_path):
-    from publisher.package import _Table
+    from publisher.tables import CsvTable as _Table
 
     table = _Table(tmp_path, "provinces")
     columns = table.columns

@@ -14,7 +14,8 @@ from publisher import runlog
 from congkhai.release_format import file_sha256, verify_release
 from publisher.archive import current_release_id
 from publisher.errors import VerificationError
-from publisher.pipeline import UsageError, publish, refuse_future
+from publisher.errors import UsageError
+from publisher.pipeline import publish, refuse_future
 
 from .factory import AS_OF, moment_on, write_all
 

@@ -7,7 +7,7 @@ from hypothesis import example, given, settings, strategies as st
 from stdnum.vn import mst
 
 from congkhai.taxcode import BRANCH, ENTERPRISE, PERSONAL, InvalidTaxCode, parse_tax_code
-from publisher.validate import EARLIEST_DECISION, CellError, parse_decision, parse_integer
+from publisher.cells import EARLIEST_DECISION, CellError, parse_decision, parse_integer
 
 from .factory import AS_OF
 

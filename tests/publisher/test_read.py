@@ -397,7 +397,7 @@ def test_a_streamed_report_holds_less_than_its_raw_rows(tmp_path):
 
 
 def test_a_damaged_row_of_a_streamed_report_is_a_problem_of_its_province(tmp_path):
-    from publisher.pipeline import _read_one
+    from publisher.read_reports import read_one as _read_one
 
     path = write_csv(tmp_path, "01", [row(1)] * 40, with_totals=False)
     bad = "41,TA0041A,0100233488,Công ty\n".encode("cp1258")

@@ -19,8 +19,11 @@ from congkhai.provinces import all_provinces, by_code, find_province
 from congkhai.taxcode import BRANCH, ENTERPRISE, PERSONAL, compact, parse_tax_code
 from publisher.pipeline import PreviousView, build_release
 from publisher.records import HEADERS
-from publisher.sample import (MAX_SERIAL, PROVINCE_PROFILES, REPORT_TITLE, SampleError, allocate,
-                              enterprise_tax_code, generate_reports, personal_number, unit_code, unit_serial)
+from publisher.sample import allocate, generate_reports
+from publisher.sample_employers import SampleError
+from publisher.sample_ids import (MAX_SERIAL, PROVINCE_PROFILES, enterprise_tax_code, personal_number, unit_code,
+                                  unit_serial)
+from publisher.sample_reports import REPORT_TITLE
 
 AS_OF = date(2026, 11, 25)
 NEXT_DAY = date(2026, 11, 26)

@@ -22,9 +22,11 @@ from congkhai.provinces import all_provinces, by_code, find_province
 from congkhai.taxcode import PERSONAL, parse_tax_code
 from publisher.cli import main
 from publisher.records import HEADERS
-from publisher.sample import enterprise_tax_code, generate_reports, personal_number, tax_serial
-from publisher.sample_layouts import (HOMES, LAYOUT_NAMES, LAYOUTS, MONTH_BANDS, STANDARD, amount_text,
-                                      assign_layouts, detect_layout, layout_names)
+from publisher.sample import generate_reports
+from publisher.sample_ids import enterprise_tax_code, personal_number, tax_serial
+from publisher.sample_layouts import (HOMES, LAYOUT_NAMES, LAYOUTS, MONTH_BANDS, STANDARD, assign_layouts,
+                                      detect_layout, layout_names)
+from publisher.sample_writer import amount_text
 
 AS_OF = date(2026, 7, 5)   # one-digit day and month: '5/7/2026' and '05/07/2026' differ
 EMPLOYERS = 700

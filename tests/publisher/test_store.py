@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from congkhai.history import changes_between, latest_release, state_of_employer_on, states_on
 from publisher.errors import VerificationError
-from publisher.pipeline import UsageError, publish
+from publisher.errors import UsageError
+from publisher.pipeline import publish
 
 from .factory import AS_OF, moment_on, row, write_all
 

@@ -5,7 +5,8 @@ import pytest
 
 from publisher.read import Unreadable, read_report
 from publisher.records import RawRow
-from publisher.validate import CellError, RowCheck, default_check, parse_integer, validate_report, validate_row
+from publisher.cells import CellError, parse_integer
+from publisher.validate import RowCheck, default_check, validate_report, validate_row
 
 from .factory import AS_OF, row, write_csv
 

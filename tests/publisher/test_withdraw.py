@@ -12,7 +12,8 @@ from congkhai.history import complete_releases, latest_release
 from congkhai.release_format import verify_release
 from publisher.archive import current_release_id
 from publisher.cli import main
-from publisher.pipeline import UsageError, publish
+from publisher.errors import UsageError
+from publisher.pipeline import publish
 from publisher.withdraw import withdraw
 
 from .factory import AS_OF, moment_on, tax_code, write_all
