@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
-from .history import ReleaseChange
+from .register.changes import ReleaseChange
 from .provinces import all_provinces, by_code
 from .rules.changes import NEW, REMOVED, Change, leaving_reason
 from .text import format_int, format_vnd, slugify
@@ -40,7 +40,7 @@ LEAVING_LABELS = {
 
 
 # One change of one employer in one release, with what a reader needs to recognise the employer:
-# congkhai.history.recent_changes() gives them for past releases, feed_items_for() for a new one.
+# Register.recent_changes() gives them for past releases, feed_items_for() for a new one.
 FeedItem = ReleaseChange
 
 

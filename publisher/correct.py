@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from congkhai.corrections import record_correction
-from congkhai.history import complete_releases, states_on
+from congkhai.register import Register
 from congkhai.policy import Policy
 from congkhai.rules.commendation import window_start
 
@@ -36,7 +36,7 @@ def correct(input_dir: Path, as_of: date, settings: dict, now: datetime | None =
     try:
         store.init_db(engine)
         with engine.begin() as conn:
-            releases = complete_releases(conn)
+            releases = Register(conn).complete_releases()
             release = next((r for r in releases if r["as_of"] == as_of), None)
             if release is None:
                 raise UsageError(f"--as-of: no release for {as_of.isoformat()}; a correction corrects a published date")
@@ -46,7 +46,7 @@ def correct(input_dir: Path, as_of: date, settings: dict, now: datetime | None =
             view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
                                 {k: v[1] for k, v in previous.employers.items()}, previous.disqualified)
             built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial=True)
-            published = states_on(conn, as_of, list(built.provinces))
+            published = Register(conn).states_by_key(as_of, list(built.provinces))
             corrected = {r.key: r.state() for r in built.records}
             result = CorrectResult(as_of, sorted(built.provinces))
             source = f"corrected report of province(s) {', '.join(result.provinces)} for {as_of.isoformat()}"

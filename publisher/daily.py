@@ -133,7 +133,7 @@ def _already_published(settings: dict, day: date, files: list[Path]) -> bool:
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from congkhai.history import R
+    from congkhai.register.tables import R
 
     from congkhai.release_format import file_sha256
 
@@ -192,7 +192,7 @@ def status(settings: dict, now: datetime, incoming: Path | None = None) -> Statu
     that does not answer is reported, not raised, since the operator needs the rest then most."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from congkhai.history import complete_releases, latest_release
+    from congkhai.register import Register
 
     from . import runlog
     from .errors import describe_fault
@@ -211,8 +211,9 @@ def status(settings: dict, now: datetime, incoming: Path | None = None) -> Statu
         try:
             init_db(engine)
             with engine.connect() as conn:
-                found.current = latest_release(conn)
-                found.releases = complete_releases(conn)
+                register = Register(conn)
+                found.current = register.latest_release()
+                found.releases = register.complete_releases()
         finally:
             engine.dispose()
     except SQLAlchemyError as error:

@@ -124,7 +124,7 @@ def write_files(built: BuiltRelease, previous, settings: dict, signer, paths, en
     from datetime import timedelta
 
     from congkhai.disputes import disputed_since_by_key
-    from congkhai.history import recent_changes
+    from congkhai.register import Register
 
     from . import store
     from .archive import install_release_dir, make_temp_release_dir
@@ -135,7 +135,7 @@ def write_files(built: BuiltRelease, previous, settings: dict, signer, paths, en
     with engine.connect() as conn:
         if previous.release is not None:
             since = built.as_of - timedelta(days=int(settings["CONGKHAI_FEED_MAX_DAYS"]))
-            earlier = recent_changes(conn, previous.release["as_of"], since, FEED_HISTORY_LIMIT)
+            earlier = Register(conn).recent_changes(previous.release["as_of"], since, FEED_HISTORY_LIMIT)
         removed = store.employer_refs(conn, [c.key for c in built.changes if c.after is None])
         disputed = disputed_since_by_key(conn)
     tmp = make_temp_release_dir(paths.releases, built.id)

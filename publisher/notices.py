@@ -7,7 +7,7 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from congkhai.history import notices_on
+from congkhai.register import Register
 from congkhai.text import neutralise
 
 # A fund the report did not split out is left empty (unknown, not 0); interest is apart from the total.
@@ -18,7 +18,7 @@ NOTICE_FIELDS = ["key", "tax_code", "unit_code", "name", "address", "province_co
 
 def write_notices(conn, day: date, path: Path) -> int:
     """Write the notices of `day` to `path` (CSV, UTF-8, spreadsheet-safe); returns how many."""
-    rows = notices_on(conn, day)
+    rows = Register(conn).notices_on(day)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".csv.tmp")
     with tmp.open("w", encoding="utf-8", newline="") as handle:

@@ -71,11 +71,11 @@ class PreviousView:
     province_of: dict       # key -> province code of the previously published employers
     disqualified: set
     followed: set | None = None  # None: the policy does not require a full history for the honour roll
-    # keys -> {key: (employer attributes, last published state or None)} (congkhai.history.last_known),
+    # keys -> {key: (employer attributes, last published state or None)} (Register.last_known),
     # for the few employers the build must know more of; None where no register is at hand.
     recall: object = None
-    unit_owners: object = None  # unit codes -> {unit code: province} (congkhai.history.unit_owners)
-    unit_keys: object = None    # unit codes -> {unit code: (key, tax code)} (congkhai.history.unit_keys)
+    unit_owners: object = None  # unit codes -> {unit code: province} (Register.unit_owners)
+    unit_keys: object = None    # unit codes -> {unit code: (key, tax code)} (Register.unit_keys)
 
 
 def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, previous: PreviousView,
@@ -324,8 +324,8 @@ def load_previous_view(engine, as_of: date, policy: Policy):
                          f"order, so {as_of.isoformat()} can no longer be published")
     view = PreviousView(previous.release["as_of"] if previous.release else None, previous.states,
                         {k: v[1] for k, v in previous.employers.items()}, previous.disqualified,
-                        previous.followed, recall=store.recaller(engine), unit_owners=store.unit_owner_finder(engine),
-                        unit_keys=store.unit_key_finder(engine))
+                        previous.followed, recall=store.reader(engine, "last_known"),
+                        unit_owners=store.reader(engine, "unit_owners"), unit_keys=store.reader(engine, "unit_keys"))
     return previous, view
 
 

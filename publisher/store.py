@@ -6,17 +6,18 @@ transaction, so the result is the same as if it had run once.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import date
 
-from sqlalchemy import and_, bindparam, create_engine, delete, event, false, insert, select, update
+from sqlalchemy import bindparam, create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Engine
 
-from congkhai.history import E, I, R, STATE_COLUMNS, covers, disqualified_keys, followed_since, latest_release
+from congkhai.register import Register
+from congkhai.register.employers import ATTRIBUTES, attributes_digest
+from congkhai.register.tables import E, I, R
 from congkhai import migrations
-from congkhai.models import DailyResult, metadata
+from congkhai.models import DailyResult
 from congkhai.rules.changes import State
 from congkhai.taxcode import mask_personal_id, personal_id_hash
 
@@ -25,7 +26,6 @@ from .records import BuiltRelease, Record
 D = DailyResult.__table__
 BATCH = 20_000
 ANALYZE_AFTER = 10_000  # rows a release adds before the planner's statistics are refreshed
-_ATTRIBUTES = ("unit_code", "name", "address", "ownership_type", "sector", "employees", "province_code")
 
 
 def make_engine(url: str) -> Engine:
@@ -63,78 +63,21 @@ class Previous:
 
 
 def load_previous(conn, as_of: date, window_start: date) -> Previous:
-    same = conn.execute(select(R).where(R.c.as_of == as_of)).mappings().first()
-    later = conn.execute(select(R).where(R.c.as_of > as_of, R.c.state == "complete")  # a withdrawn one is no obstacle
-                         .order_by(R.c.as_of).limit(1)).mappings().first()
-    before = conn.execute(select(R).where(R.c.as_of < as_of, R.c.state == "complete")
-                          .order_by(R.c.as_of.desc()).limit(1)).mappings().first()
-    employers, states = register(conn, before["as_of"] if before is not None else None)
+    register = Register(conn)
+    same, later, before = register.releases_around(as_of)  # a withdrawn later release is no obstacle
+    employers, states = register.employers_and_states(before["as_of"] if before is not None else None)
     return Previous(dict(before) if before else None, dict(same) if same else None, dict(later) if later else None,
-                    states, employers, disqualified_keys(conn, window_start, as_of),
-                    followed_since(conn, window_start))
+                    states, employers, register.disqualified_keys(window_start, as_of),
+                    register.followed_since(window_start))
 
 
-def recaller(engine: Engine):
-    """`recall(keys, as_of)` for the build (PreviousView.recall): congkhai.history.last_known on a
-    connection of its own, asked at most a few times a run for a few employers."""
-    from congkhai.history import last_known
-
-    def recall(keys, as_of: date) -> dict:
+def reader(engine: Engine, name: str):
+    """A Register read for the build, on a connection of its own per call: the build asks a few of
+    them (PreviousView.recall: `last_known`, `unit_owners`, `unit_keys`) at most a few times a run."""
+    def read(*args):
         with engine.connect() as conn:
-            return last_known(conn, keys, as_of)
-    return recall
-
-
-def unit_owner_finder(engine: Engine):
-    """`unit_owners(unit_codes)` for the build (PreviousView.unit_owners), on a connection of its own."""
-    from congkhai.history import unit_owners
-
-    def find(unit_codes) -> dict:
-        with engine.connect() as conn:
-            return unit_owners(conn, unit_codes)
-    return find
-
-
-def unit_key_finder(engine: Engine):
-    """`unit_keys(unit_codes)` for the build (PreviousView.unit_keys), on a connection of its own."""
-    from congkhai.history import unit_keys
-
-    def find(unit_codes) -> dict:
-        with engine.connect() as conn:
-            return unit_keys(conn, unit_codes)
-    return find
-
-
-def register(conn, day: date | None) -> tuple[dict[str, tuple], dict[str, State]]:
-    """Every employer in the database, key -> (id, province_code, digest of the attributes), and the
-    state the release of `day` published, key -> State, for those it published: both in one pass
-    over the employers (each is a million rows, and the pass is most of reading them)."""
-    on = I.c.employer_id == E.c.id
-    query = select(E.c.key, E.c.id, *(E.c[a] for a in _ATTRIBUTES), *STATE_COLUMNS).select_from(
-        E.outerjoin(I, and_(on, covers(day)) if day is not None else and_(on, false())))
-    employers: dict[str, tuple] = {}
-    states: dict[str, State] = {}
-    first_state = 2 + len(_ATTRIBUTES)
-    for row in conn.execute(query.execution_options(yield_per=BATCH)):  # streamed: PostgreSQL buffers a whole result
-        employers[row[0]] = (row[1], row[first_state - 1], attributes_digest(tuple(row[2:first_state])))
-        if row[first_state] is not None:  # an interval's status is never empty
-            states[row[0]] = _interned_state(row[first_state:])
-    return employers, states
-
-
-def _interned_state(values) -> State:
-    """A State whose repeated strings (status, enforcement stage) are shared, not a million copies."""
-    values = list(values)
-    for i in (0, 8):
-        if values[i] is not None:
-            values[i] = sys.intern(values[i])
-    return State(*values)
-
-
-def attributes_digest(values: tuple) -> int:
-    """What is compared to spot a changed name, address...: a digest, since keeping a million
-    employers' attributes in memory for the comparison would cost about a gigabyte."""
-    return hash(values)
+            return getattr(Register(conn), name)(*args)
+    return read
 
 
 def undo_release(conn, as_of: date) -> None:
@@ -241,7 +184,7 @@ def attribute_changes(known: dict[str, tuple], records: list[Record]) -> tuple[l
         row = known.get(record.key)
         if row is None:
             new.append(record.key)
-        elif row[2] != attributes_digest(tuple(getattr(record, a) for a in _ATTRIBUTES)):
+        elif row[2] != attributes_digest(tuple(getattr(record, a) for a in ATTRIBUTES)):
             changed.append(record.key)
     return new, changed
 
@@ -267,7 +210,7 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
     as_of = built.as_of
     if previous.same_date is not None:
         undo_release(conn, as_of)
-        previous.employers = register(conn, None)[0]
+        previous.employers = Register(conn).employers_and_states(None)[0]
         employer_changes = None
     records = {r.key: r for r in built.records}
     new_keys, changed_keys = employer_changes or attribute_changes(previous.employers, built.records)
@@ -277,8 +220,8 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         if progress:
             progress(len(batch))
     for batch in _batches(changed_keys):
-        conn.execute(update(E).where(E.c.id == bindparam("b_id")).values({a: bindparam(a) for a in _ATTRIBUTES}),
-                     [{"b_id": previous.employers[key][0], **{a: getattr(records[key], a) for a in _ATTRIBUTES}}
+        conn.execute(update(E).where(E.c.id == bindparam("b_id")).values({a: bindparam(a) for a in ATTRIBUTES}),
+                     [{"b_id": previous.employers[key][0], **{a: getattr(records[key], a) for a in ATTRIBUTES}}
                       for key in batch])
     ids = {key: row[0] for key, row in previous.employers.items()}
     for batch in _batches(new_keys):
@@ -305,27 +248,21 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
 def results_from_history(conn, release: dict, previous_day: date | None) -> dict[str, dict]:
     """A release's daily results recomputed from the status history (for releases published before
     the publisher wrote them): the same `daily_results` over the same states and changes."""
-    from congkhai.history import release_changes
     from congkhai.rules.results import daily_results
 
+    register = Register(conn)
     day = release["as_of"]
-    query = (select(E.c.province_code, *STATE_COLUMNS).select_from(I.join(E, E.c.id == I.c.employer_id))
-             .where(covers(day)))
-    if release["partial"]:
-        query = query.where(E.c.province_code.in_(release["provinces"]))
-    states = ((row[0], State(*row[1:])) for row in conn.execute(query))
-    changes = ((c.province_code, c.change) for c in release_changes(conn, day, previous_day)
+    states = register.province_states(day, release["provinces"] if release["partial"] else None)
+    changes = ((c.province_code, c.change) for c in register.release_changes(day, previous_day)
                if c.province_code in release["provinces"]) if previous_day else ()
     return daily_results(states, changes, release["provinces"])
 
 
 def backfill_results(conn, progress=None) -> list[str]:
     """Write the daily results of every complete release that has none; returns their ids."""
-    from congkhai.history import complete_releases
-
     have = set(conn.execute(select(D.c.release_id).distinct()).scalars())
     written, previous = [], None
-    for release in complete_releases(conn):
+    for release in Register(conn).complete_releases():
         if release["id"] not in have:
             rows = results_from_history(conn, release, previous)
             conn.execute(insert(D), [{"release_id": release["id"], "province_code": code, "as_of": release["as_of"],
@@ -337,4 +274,4 @@ def backfill_results(conn, progress=None) -> list[str]:
     return written
 
 
-__all__ = ["Previous", "bulk_insert", "init_db", "latest_release", "load_previous", "make_engine", "undo_release", "write_release"]
+__all__ = ["Previous", "bulk_insert", "init_db", "load_previous", "make_engine", "undo_release", "write_release"]

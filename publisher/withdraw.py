@@ -18,7 +18,8 @@ from sqlalchemy import delete, update
 
 from congkhai.config import Paths
 from congkhai.corrections import C, record_correction
-from congkhai.history import I, R, complete_releases, release_changes
+from congkhai.register import Register
+from congkhai.register.tables import I, R
 from congkhai.models import DailyResult
 
 from .errors import UsageError
@@ -49,7 +50,7 @@ def withdraw(as_of: date, reason: str, settings: dict, now: datetime | None = No
     try:
         with publisher_lock(paths, run):
             with engine.begin() as conn:  # the moment the release stops being served
-                releases = complete_releases(conn)
+                releases = Register(conn).complete_releases()
                 if not releases or releases[-1]["as_of"] != as_of:
                     latest = releases[-1]["id"] if releases else "none"
                     raise UsageError(f"only the latest release can be withdrawn (it is {latest}); a past date is "
@@ -69,7 +70,7 @@ def withdraw(as_of: date, reason: str, settings: dict, now: datetime | None = No
 
 def _correct_and_rewind(conn, as_of: date, before: date | None, reason: str, now: datetime) -> int:
     """Corrections for what the release changed, then the history as it was before it."""
-    changes = release_changes(conn, as_of, before)
+    changes = Register(conn).release_changes(as_of, before)
     why = f"release of {as_of.isoformat()} withdrawn: {reason}"
     for change in changes:
         record_correction(conn, change.key, as_of, None, change.change.before, why, SOURCE, now=now,

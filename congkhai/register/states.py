@@ -168,6 +168,15 @@ class StateReads(Reads):
         rows = self.conn.execute(query.execution_options(yield_per=STREAM_ROWS)).mappings()
         return {row["key"]: state_of_row(row) for row in rows}
 
+    def province_states(self, day: date, province_codes: list[str] | None = None):
+        """(province code, State) of every employer on `day`, streamed (the daily results' input)."""
+        query = select(E.c.province_code, *STATE_COLUMNS).select_from(I.join(E, E.c.id == I.c.employer_id)).where(
+            covers_sql(I, day))
+        if province_codes is not None:
+            query = query.where(E.c.province_code.in_(province_codes))
+        for row in self.conn.execute(query.execution_options(yield_per=STREAM_ROWS)):
+            yield row[0], State(*row[1:])
+
     def followed_since(self, start: date) -> set[str]:
         """Employers the register has a state of on `start` or earlier: followed for the whole window."""
         query = (select(E.c.key).select_from(I.join(E, E.c.id == I.c.employer_id))

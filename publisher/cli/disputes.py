@@ -86,16 +86,16 @@ def cmd_disputes_sample(conn, args, settings) -> None:
     from datetime import datetime, timezone
 
     from congkhai import disputes
-    from congkhai.history import latest_release, states_on
+    from congkhai.register import Register
     from congkhai.statuses import OFFENDER_STATUSES
 
     from ..sample import sample_disputes
 
-    current = latest_release(conn)
+    current = Register(conn).latest_release()
     if current is None:
         raise UsageError("no release has been published yet: publish one before opening sample disputes")
     now = datetime.now(timezone.utc)
-    listed = [key for key, state in states_on(conn, current["as_of"]).items() if state.status in OFFENDER_STATUSES]
+    listed = [key for key, state in Register(conn).states_by_key(current["as_of"]).items() if state.status in OFFENDER_STATUSES]
     for submission in sample_disputes(listed, args.count, current["as_of"], args.seed):
         reference = disputes.open_dispute(conn, submission, now, int(settings["CONGKHAI_DISPUTE_MAX_OPEN"]),
                                           settings["CONGKHAI_DATA_DIR"])

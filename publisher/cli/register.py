@@ -12,14 +12,14 @@ from .database import register_connection, register_engine
 
 
 def cmd_diff(args, settings) -> int:
-    from congkhai.history import changes_between, complete_releases
+    from congkhai.register import Register
 
     with register_connection(settings, migrate=False) as conn:
-        dates = {r["as_of"] for r in complete_releases(conn)}
+        dates = {r["as_of"] for r in Register(conn).complete_releases()}
         for day in (args.date_a, args.date_b):
             if day not in dates:
                 raise UsageError(f"no release for {day.isoformat()}")
-        changes = changes_between(conn, args.date_a, args.date_b)
+        changes = Register(conn).changes_between(args.date_a, args.date_b)
     rows = [{"key": c.key, "change": c.kind, "newly_listed": c.newly_listed, "resolved": c.resolved,
              "status_before": c.before.status if c.before else "", "status_after": c.after.status if c.after else "",
              "arrears_before": c.before.arrears_total if c.before else 0,
@@ -50,13 +50,13 @@ def cmd_backfill_results(args, settings) -> int:
 
 
 def cmd_notices(args, settings) -> int:
-    from congkhai.history import complete_releases
+    from congkhai.register import Register
 
     from ..notices import write_notices
 
     out = args.out or Paths(settings["CONGKHAI_DATA_DIR"]).rejects(args.as_of.isoformat()) / "notices.csv"
     with register_connection(settings) as conn:
-        if args.as_of not in {r["as_of"] for r in complete_releases(conn)}:
+        if args.as_of not in {r["as_of"] for r in Register(conn).complete_releases()}:
             raise UsageError(f"--as-of: no release for {args.as_of.isoformat()}")
         count = write_notices(conn, args.as_of, out)
     print(f"{count} notice(s) to send on {args.as_of.isoformat()}: {out}")

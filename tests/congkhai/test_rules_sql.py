@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from sqlalchemy import create_engine, delete, insert, select
 
 from congkhai import migrations
-from congkhai.history import disqualified_keys, followed_since
+from congkhai.register import Register
 from congkhai.models import Employer, StatusInterval
 from congkhai.rules.commendation import commendable_sql, is_commendable, window_start
 from congkhai.rules.intervals import covers, covers_sql
@@ -93,7 +93,7 @@ def test_the_publishers_disqualified_and_followed_sets_are_the_commendation_rule
     register = stored(engine, generated)
     start = window_start(day, window_months)
     with engine.connect() as conn:
-        disqualified, followed = disqualified_keys(conn, start, day), followed_since(conn, start)
+        disqualified, followed = Register(conn).disqualified_keys(start, day), Register(conn).followed_since(start)
     publisher = {key for key, (_, intervals) in register.items()
                  if any(covers(i, day) and i.status == "compliant" for i in intervals)
                  and key not in disqualified and key in followed}

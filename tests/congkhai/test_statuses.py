@@ -8,7 +8,7 @@ from congkhai import models, statuses
 
 def test_the_publisher_and_the_rules_load_without_flask():
     code = ("import sys; import congkhai.rules.classification, congkhai.rules.notices, congkhai.rules.results, "
-            "congkhai.history, congkhai.models, publisher.pipeline, publisher.store, publisher.cli; "
+            "congkhai.register, congkhai.models, publisher.pipeline, publisher.store, publisher.cli; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_sqlalchemy', 'werkzeug')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from congkhai.config import Paths
 from congkhai.corrections import CorrectionError, record_correction
 from congkhai.register import Register, views_of
-from congkhai.history import states_on
+from congkhai.register import Register
 from congkhai.provinces import all_provinces
 from congkhai.rules.corrections import known_state
 from publisher.correct import correct
@@ -52,7 +52,7 @@ def test_a_corrected_report_of_a_past_date_is_published_as_corrections(tmp_path,
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
 
     with engine.connect() as conn:
-        said = states_on(conn, AS_OF)[hanoi]           # what the list said on AS_OF: unchanged
+        said = Register(conn).states_by_key(AS_OF)[hanoi]           # what the list said on AS_OF: unchanged
         rows = Register(conn).corrections()
     engine.dispose()
     assert said.status == "delinquent"

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from congkhai.config import load_settings
-from congkhai.history import R
+from congkhai.register.tables import R
 from congkhai.policy import load_schedule
 from publisher import runlog
 from congkhai.release_format import verify_release

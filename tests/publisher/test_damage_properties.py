@@ -75,7 +75,7 @@ def day_one():
 
 
 def previous_view() -> PreviousView:
-    """The register after day 1, read from day 1's release as congkhai.history.last_known reads it."""
+    """The register after day 1, read from day 1's release as Register.last_known reads it."""
     states, employers = day_one()
     province_of = {key: employer["province_code"] for key, employer in employers.items()}
     recall = lambda keys, _as_of: {k: (employers[k], states.get(k)) for k in keys if k in employers}  # noqa: E731

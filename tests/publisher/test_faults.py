@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from congkhai.config import REPO_ROOT, Paths
-from congkhai.history import latest_release
+from congkhai.register import Register
 from congkhai.search import search
 from congkhai.signing import load_signer
 from publisher import runlog, store
@@ -31,7 +31,7 @@ STEPS = ("previous", "read+validate", "reconcile", "classify", "plausibility", "
 def current_in_database(url: str) -> dict:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        release = latest_release(conn)
+        release = Register(conn).latest_release()
     engine.dispose()
     return release
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from congkhai.config import Paths
-from congkhai.history import latest_release
+from congkhai.register import Register
 from congkhai.search import search
 from congkhai.text import clean
 from congkhai.release_format import verify_release
@@ -57,7 +57,7 @@ def test_a_hostile_second_day_fails_and_leaves_the_first_intact(tmp_path, settin
 
     engine = sa.create_engine(settings["DATABASE_URL"])
     with engine.connect() as conn:
-        assert latest_release(conn)["id"] == "2026-11-25"
+        assert Register(conn).latest_release()["id"] == "2026-11-25"
     engine.dispose()
     assert current_release_id(paths.releases) == "2026-11-25"
     assert verify_release(paths.current) == [] and verify_release(paths.release("2026-11-25")) == []

@@ -6,7 +6,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from congkhai.config import Paths
-from congkhai.history import notices_on
+from congkhai.register import Register
 from publisher.cli import main
 from publisher.pipeline import publish
 
@@ -53,7 +53,7 @@ def test_crossing_paying_in_time_and_listing_on_the_planned_date(tmp_path, db_se
 
     engine = sa.create_engine(db_settings["DATABASE_URL"])
     with engine.connect() as conn:
-        assert [n["key"] for n in notices_on(conn, days[1] + timedelta(5))] == sorted([hanoi, hcmc])
+        assert [n["key"] for n in Register(conn).notices_on(days[1] + timedelta(5))] == sorted([hanoi, hcmc])
     engine.dispose()
 
     out = tmp_path / "to-send.csv"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from congkhai.history import changes_between, latest_release, state_of_employer_on, states_on
+from congkhai.register import Register
 from publisher.errors import VerificationError
 from publisher.errors import UsageError
 from publisher.pipeline import publish
@@ -61,11 +61,11 @@ def test_first_and_next_release_store_only_changes(tmp_path, db_settings, conn):
     assert table_count(db_settings, "status_intervals") == 103  # one closed, one opened
     c = conn()
     offender = c.execute(sa.text("select id from employers where province_code='79' order by key limit 1")).scalar()
-    assert state_of_employer_on(c, offender, AS_OF).status == "delinquent"
-    assert state_of_employer_on(c, offender, AS_OF).arrears_total == 3_000_000_000
-    assert state_of_employer_on(c, offender, DAY2).status == "compliant"
-    assert state_of_employer_on(c, offender, AS_OF - timedelta(days=1)) is None
-    changes = changes_between(c, AS_OF, DAY2)
+    assert Register(c).state_of_employer_on(offender, AS_OF).status == "delinquent"
+    assert Register(c).state_of_employer_on(offender, AS_OF).arrears_total == 3_000_000_000
+    assert Register(c).state_of_employer_on(offender, DAY2).status == "compliant"
+    assert Register(c).state_of_employer_on(offender, AS_OF - timedelta(days=1)) is None
+    changes = Register(c).changes_between(AS_OF, DAY2)
     assert [(ch.kind, ch.resolved) for ch in changes] == [("status_changed", True)]
 
 
@@ -85,9 +85,9 @@ def test_rerun_with_corrected_inputs_replaces_the_date(tmp_path, db_settings, co
     c = conn()
     assert table_count(db_settings, "status_intervals") == 103
     assert table_count(db_settings, "releases") == 2
-    late = [k for k, s in states_on(c, DAY2).items() if s.status != "compliant"]
-    assert len(late) == 1 and states_on(c, DAY2)[late[0]].status == "late"
-    assert latest_release(c)["counts"]["by_status"]["late"] == 1
+    late = [k for k, s in Register(c).states_by_key(DAY2).items() if s.status != "compliant"]
+    assert len(late) == 1 and Register(c).states_by_key(DAY2)[late[0]].status == "late"
+    assert Register(c).latest_release()["counts"]["by_status"]["late"] == 1
 
 
 def test_earlier_date_cannot_be_published_after_a_later_one(tmp_path, db_settings):
@@ -101,7 +101,7 @@ def test_failed_run_leaves_the_previous_release(tmp_path, db_settings, conn):
     with pytest.raises(VerificationError, match="no report for province 48"):
         run(tmp_path, db_settings, DAY2, "d2", skip=("48",))
     c = conn()
-    assert latest_release(c)["id"] == AS_OF.isoformat()
+    assert Register(c).latest_release()["id"] == AS_OF.isoformat()
     assert table_count(db_settings, "status_intervals") == 102
 
 
@@ -112,9 +112,9 @@ def test_partial_release_keeps_left_out_provinces_as_they_were(tmp_path, db_sett
     assert result.release.partial and list(result.release.missing_provinces) == ["79"]
     assert result.release.changes == []
     c = conn()
-    states = states_on(c, DAY2, province_codes=["79"])
+    states = Register(c).states_by_key(DAY2, province_codes=["79"])
     assert sorted(s.status for s in states.values()) == ["compliant", "compliant", "delinquent"]
-    release = latest_release(c)
+    release = Register(c).latest_release()
     assert release["partial"] is True and "79" not in release["provinces"]
 
 
@@ -123,7 +123,7 @@ def test_employer_dropped_from_the_reports_is_closed(tmp_path, db_settings, conn
     result = run(tmp_path, db_settings, DAY2, "d2", keep=2)
     assert {c.kind for c in result.release.changes} == {"removed"}
     assert len(result.release.changes) == 34
-    assert len(states_on(conn(), DAY2)) == 68
+    assert len(Register(conn()).states_by_key(DAY2)) == 68
 
 
 def test_household_personal_number_is_never_stored(tmp_path, db_settings):
@@ -242,14 +242,14 @@ def test_an_unknown_fund_is_stored_null_and_read_back_none(sample_register):
     interest."""
     from congkhai.models import DailyResult
     from congkhai.rules.results import REPORTED_APART
-    from publisher.store import register, results_from_history
+    from publisher.store import results_from_history
 
     from .release_sample import AS_OF as SAMPLE_DAY, COMBINED, TOTAL_ONLY, WITH_INTEREST
 
     engine, built = sample_register
     with engine.connect() as conn:
-        stored = states_on(conn, SAMPLE_DAY)
-        assert register(conn, SAMPLE_DAY)[1] == stored == {record.key: record.state() for record in built.records}
+        stored = Register(conn).states_by_key(SAMPLE_DAY)
+        assert Register(conn).employers_and_states(SAMPLE_DAY)[1] == stored == {record.key: record.state() for record in built.records}
         assert stored[TOTAL_ONLY][1:5] == (None, None, None, 1_500_000_000)
         assert (stored[COMBINED].arrears_bhxh, stored[COMBINED].arrears_bhyt) == (None, 2_000_000)
         assert (stored[WITH_INTEREST].arrears_bhtnld, stored[WITH_INTEREST].interest) == (1_000_000, 3_500_000)
@@ -257,4 +257,4 @@ def test_an_unknown_fund_is_stored_null_and_read_back_none(sample_register):
         assert [rows["31"][name] for name in REPORTED_APART] == [40_000_000, 9_000_000, 2_000_000, 1_000_000, 3_500_000]
         assert rows["31"]["employers_without_fund_split"] == 2
         assert rows["01"]["arrears_bhtnld"] is None and rows["04"]["arrears_bhxh"] is None
-        assert results_from_history(conn, dict(latest_release(conn)), None) == built.results
+        assert results_from_history(conn, dict(Register(conn).latest_release()), None) == built.results

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from congkhai.config import Paths
 from congkhai.register import Register
-from congkhai.history import complete_releases, latest_release
+from congkhai.register import Register
 from congkhai.release_format import verify_release
 from publisher.archive import current_release_id
 from publisher.cli import main
@@ -39,8 +39,8 @@ def test_a_withdrawn_release_is_corrected_in_public_and_the_one_before_serves_ag
 
     engine = sa.create_engine(db_settings["DATABASE_URL"])
     with engine.connect() as conn:
-        assert latest_release(conn)["as_of"] == AS_OF
-        assert [r["as_of"] for r in complete_releases(conn)] == [AS_OF]
+        assert Register(conn).latest_release()["as_of"] == AS_OF
+        assert [r["as_of"] for r in Register(conn).complete_releases()] == [AS_OF]
         [correction] = Register(conn).corrections()
     engine.dispose()
     assert correction["key"] == tax_code(1) and correction["recorded_in_release"] == DAY2.isoformat()

@@ -1,10 +1,10 @@
-"""The changes a release brought, read from the status intervals (`congkhai.history`), on SQLite
+"""The changes a release brought, read from the status intervals (`congkhai.register`, Register.release_changes), on SQLite
 and PostgreSQL; and the query plan that keeps /lists/changes fast on a national register."""
 from datetime import timedelta
 
 import sqlalchemy as sa
 
-from congkhai.history import release_changes
+from congkhai.register import Register
 from publisher.pipeline import publish
 from tests.publisher.factory import AS_OF, write_all
 
@@ -23,8 +23,8 @@ def two_releases(tmp_path, settings):
 def test_release_changes_pair_each_employers_closed_and_opened_interval(tmp_path, db_settings):
     engine = two_releases(tmp_path, db_settings)
     with engine.connect() as conn:
-        changes = release_changes(conn, DAY2, AS_OF)
-        first = release_changes(conn, DAY2, AS_OF, limit=1)
+        changes = Register(conn).release_changes(DAY2, AS_OF)
+        first = Register(conn).release_changes(DAY2, AS_OF, limit=1)
     engine.dispose()
     found = {c.key: (c.change.before.status, c.change.after.status) for c in changes}
     assert len(changes) == 2 and sorted(found.values()) == [("compliant", "notice"), ("delinquent", "compliant")]
@@ -40,7 +40,7 @@ def test_release_changes_look_each_employers_intervals_up_by_employer(tmp_path, 
     sa.event.listen(engine, "before_cursor_execute",
                     lambda conn, cursor, statement, parameters, context, many: statements.append((statement, parameters)))
     with engine.connect() as conn:
-        release_changes(conn, DAY2, AS_OF)
+        Register(conn).release_changes(DAY2, AS_OF)
         statement, parameters = statements[-1]
         plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
     engine.dispose()
