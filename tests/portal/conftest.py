@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 from bs4 import BeautifulSoup
 from congkhai.config import load_settings
+from congkhai.migrations import upgrade
 from congkhai.policy import DEFAULT_POLICY_PATH
 from congkhai.provinces import all_provinces
 from congkhai.signing import generate_key
@@ -134,7 +135,7 @@ def empty_app(tmp_path):
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": str(tmp_path / "empty")})
     with app.app_context():
         from portal.database import db
-        db.create_all()
+        upgrade(db.engine)  # the migrations, as production's database gets them
     return app
 
 
