@@ -1,18 +1,32 @@
 """Registers for tests, built one way: write each day's reports (tests/publisher/factory.py), then
 publish them into a data directory and its database.
 
+- `build_register(root, days, scenario, ...)` runs the real publisher (files, signatures, search
+  index, database) or, with `files=False`, only what the database holds (`store_only`).
 - `store_only(...)` is the publisher's pure steps (publisher/pipeline.py `build_release`) and its
   database transaction (publisher/store.py `write_release`), without release files, XLSX,
   signatures, search index or run log: for tests that inspect only the database.
+- A register shared by a session is read-only: `shared(settings)` records its fingerprint, and
+  tests/conftest.py fails the test that changed it. A test that writes (receipts, disputes,
+  corrections...) takes `writable_copy(settings, tmp_path)`: the data directory and its SQLite
+  database copied, cheap at this size.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from congkhai.config import load_settings
+from congkhai.policy import DEFAULT_POLICY_PATH
+from congkhai.signing import generate_key
 from publisher.records import BuiltRelease
-from tests.publisher.factory import moment_on
+from tests.publisher.factory import moment_on, write_all
 
 
 @dataclass
@@ -55,3 +69,90 @@ def store_only(input_dir: Path, as_of: date, settings: dict, now: datetime | Non
     finally:
         engine.dispose()
     return Stored(built)
+
+
+def policy_file(root: Path, replacements: dict[str, str]) -> Path:
+    """The default policy with each text `old` replaced by `new`, written under root."""
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    for old, new in replacements.items():
+        assert old in text, f"the default policy no longer says {old!r}"
+        text = text.replace(old, new)
+    path = root / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# Policies of the portal's registers: two days of history cannot show a year of clean payments, and
+# an employer must be listed on DAY_2 at once, without the notice period.
+SHORT_HISTORY = {"requires_full_history = true": "requires_full_history = false", "\ndays = 15\n": "\ndays = 0\n"}
+
+
+def build_register(root: Path, days, scenario, *, policy: dict[str, str] | None = None, classify=None,
+                   files: bool = True, **settings) -> dict:
+    """Settings of a data directory under `root` holding one release for each of `days`, published
+    from reports written by factory.write_all with `scenario(day)`'s overrides.
+
+    `policy`: replacements in the default policy; `classify(classify_records, day)`: the classify
+    step to publish `day` with; `files=False`: the database only (store_only); further keywords are
+    settings."""
+    from publisher import pipeline
+
+    if policy:
+        settings["CONGKHAI_POLICY"] = str(policy_file(root, policy))
+    settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"), **settings)
+    generate_key(settings["CONGKHAI_SIGNING_KEY"])
+    step = pipeline.publish if files else store_only
+    for day in days:
+        reports = root / f"reports-{day.isoformat()}"
+        write_all(reports, as_of=day, overrides=scenario(day))
+        with pytest.MonkeyPatch.context() as patch:
+            if classify is not None:
+                patch.setattr(pipeline, "classify_records", classify(pipeline.classify_records, day))
+            step(reports, day, settings)
+    return settings
+
+
+def writable_copy(settings: dict, target: Path) -> dict:
+    """Settings of a copy of the register under `target` (data directory, SQLite database, key),
+    for a test that writes into it."""
+    source = settings["CONGKHAI_DATA_DIR"]
+    data_dir = Path(target) / "data"
+    shutil.copytree(source, data_dir, symlinks=True, ignore=shutil.ignore_patterns("*-shm", "*-wal"))
+    return {name: value.replace(source, str(data_dir)) if isinstance(value, str) else value
+            for name, value in settings.items()}
+
+
+_FINGERPRINTS: dict[str, str] = {}
+
+
+def fingerprint(settings: dict) -> str:
+    """A digest of the register: its database's bytes (with a write-ahead log's) and every other
+    file's name, size and modification time."""
+    digest = hashlib.sha256()
+    for folder, subfolders, names in os.walk(settings["CONGKHAI_DATA_DIR"]):
+        subfolders.sort()
+        for name in sorted(names):
+            path = Path(folder, name)
+            if name.endswith("-shm") or (name.endswith("-wal") and path.stat().st_size == 0):
+                continue  # SQLite's shared memory, and the empty log a reader opens
+            digest.update(str(path).encode() + b"\0")
+            if name.endswith((".db", "-wal")):
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+            else:
+                stat = path.lstat()
+                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def shared(settings: dict) -> dict:
+    """Mark the register read-only for the session (tests/conftest.py checks it around each test)."""
+    _FINGERPRINTS[settings["CONGKHAI_DATA_DIR"]] = fingerprint(settings)
+    return settings
+
+
+def check_unchanged(settings: dict) -> None:
+    expected, found = _FINGERPRINTS.get(settings["CONGKHAI_DATA_DIR"]), fingerprint(settings)
+    if expected is not None and found != expected:
+        _FINGERPRINTS[settings["CONGKHAI_DATA_DIR"]] = found  # each writer is reported, once
+        pytest.fail(f"this test wrote into the shared register {settings['CONGKHAI_DATA_DIR']}, which other "
+                    f"tests read: give it a copy (tests/registers.py writable_copy)", pytrace=False)
