@@ -1,4 +1,5 @@
-# Công khai: `make demo` runs everything on this machine; `make test` runs the whole test suite.
+# Công khai: `make demo` runs everything on this machine; `make test` runs the whole test suite
+# (`make test-fast`: its unit layers, while you work).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -11,7 +12,7 @@ PORT      ?= 5000
 DAY2 := $(shell date +%F)
 DAY1 := $(shell date -d yesterday +%F 2>/dev/null || $(PYTHON) -c 'import datetime;print(datetime.date.today()-datetime.timedelta(1))')
 
-.PHONY: install demo publish-demo serve test bench clean translations
+.PHONY: install demo publish-demo serve test test-fast bench clean translations
 
 $(BIN)/congkhai: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,13 @@ serve: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The unit layers, in well under a minute: the core (tests/congkhai), the publisher's pure steps and its
+# database step, and the README's checks; none of the slow, portal, browser, fault or benchmark tests.
+FAST_TESTS := tests/congkhai tests/test_readme.py $(addprefix tests/publisher/test_,read.py validate.py \
+	reconcile.py classify.py compare.py identity.py results.py layouts.py memo.py store.py)
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" $(FAST_TESTS)
 
 bench: install
 	$(BIN)/python bench/publish.py

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from congkhai.config import load_settings
 from congkhai.signing import generate_key
+from tests.registers import check_unchanged
 
 POSTGRES_URL = os.environ.get("CONGKHAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -68,3 +69,18 @@ def _no_fsync(monkeypatch):
     """fsync makes a release durable, not correct; in-process tests skip its cost (~5 ms a file).
     The crash test runs the publisher in a real subprocess, where fsync is untouched."""
     monkeypatch.setattr(os, "fsync", lambda fd: None)
+
+
+# Registers built once a session and read by many tests (tests/portal/conftest.py).
+SHARED_REGISTERS = ("published", "eligibility", "hostile")
+
+
+@pytest.fixture(autouse=True)
+def _shared_registers_stay_read_only(request):
+    """Fail a test that changes a register other tests read (its database or files): it must take
+    a copy (tests/registers.py writable_copy)."""
+    values = [request.getfixturevalue(name) for name in SHARED_REGISTERS if name in request.fixturenames]
+    registers = [value for value in values if isinstance(value, dict)]  # not a parameter of the same name
+    yield
+    for settings in registers:
+        check_unchanged(settings)

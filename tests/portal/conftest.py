@@ -1,10 +1,15 @@
-"""A small register published by the real pipeline (two releases), shared read-only by the portal tests.
+"""A small register published by the real pipeline (two releases), shared read-only by the portal tests,
+beside the session's two others (eligibility_register.py, hostile_register.py), all built by
+tests/registers.py.
 
-The portal never writes, so the register is built once per session; each test gets a fresh app
-on it. Rows are chosen so every page has something to show: a newly listed and a resolved employer,
-an evading one with đ/Đ in its name, a branch, a household (whose personal number must never
-appear), a name typed in NFD and one that starts like a spreadsheet formula, and reports that give
-only a total, BHXH and BHTN in one column, or BHTNLĐ-BNN and interest apart (`as_reported`).
+Pages never write, so each register is built once per session and each test gets a fresh app on
+it; a test that writes (a dispute, a receipt) takes a copy, and one that changes a shared register
+fails (tests/conftest.py).
+
+Rows are chosen so every page has something to show: a newly listed and a resolved employer, an
+evading one with đ/Đ in its name, a branch, a household (whose personal number must never appear),
+a name typed in NFD and one that starts like a spreadsheet formula, and reports that give only a
+total, BHXH and BHTN in one column, or BHTNLĐ-BNN and interest apart (`as_reported`).
 """
 from __future__ import annotations
 
@@ -12,14 +17,11 @@ from datetime import date
 
 import pytest
 from bs4 import BeautifulSoup
-from congkhai.config import load_settings
-from congkhai.policy import DEFAULT_POLICY_PATH
+from congkhai.migrations import upgrade
 from congkhai.provinces import all_provinces
-from congkhai.signing import generate_key
 from portal import create_app
-from publisher import pipeline
-from publisher.pipeline import publish
-from tests.publisher.factory import tax_code, write_all
+from tests.publisher.factory import tax_code
+from tests.registers import SHORT_HISTORY, build_register, shared
 
 DAY_1 = date(2026, 11, 24)
 DAY_2 = date(2026, 11, 25)
@@ -96,7 +98,7 @@ def scenario(day: date) -> dict:
 
 @pytest.fixture(scope="session")
 def published(tmp_path_factory):
-    """Settings of a data directory holding two published releases.
+    """Settings of a data directory holding two published releases, shared read-only.
 
     Two days of history cannot show a year of clean payments, so this register's policy waives the
     full-history rule of the honour roll, which then has members to show (the rule itself is
@@ -104,27 +106,39 @@ def published(tmp_path_factory):
     at once, without the notice period, so that DAY_2 has a newly listed employer (notices are
     tested in tests/congkhai/test_notices.py, tests/publisher/test_notices.py and
     tests/portal/test_notices.py)."""
-    root = tmp_path_factory.mktemp("register")
-    policy = root / "policy.toml"
-    policy.write_text(DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-                      .replace("requires_full_history = true", "requires_full_history = false")
-                      .replace("\ndays = 15\n", "\ndays = 0\n"), encoding="utf-8")
-    settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"), CONGKHAI_POLICY=str(policy))
-    generate_key(settings["CONGKHAI_SIGNING_KEY"])
-    classify = pipeline.classify_records
-    for day in (DAY_1, DAY_2):
-        reports = root / f"reports-{day.isoformat()}"
-        write_all(reports, as_of=day, overrides=scenario(day))
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(pipeline, "classify_records", classifying_as_reported(classify, day))
-            publish(reports, day, settings)
-    return settings
+    return shared(build_register(tmp_path_factory.mktemp("register"), (DAY_1, DAY_2), scenario,
+                                 policy=SHORT_HISTORY, classify=classifying_as_reported))
+
+
+@pytest.fixture(scope="session")
+def eligibility(tmp_path_factory):
+    """The register of tests/portal/eligibility_register.py, shared read-only: its tests take a
+    copy (`register`), since checking eligibility stores a receipt."""
+    from . import eligibility_register as e
+
+    return shared(build_register(tmp_path_factory.mktemp("eligibility"), (e.DAY_1, e.DAY_2, e.DAY_3), e.scenario))
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory):
+    """The register of tests/portal/hostile_register.py, shared read-only. Its policy also allows
+    the one rejected row in its province's report of three, which the default policy would not."""
+    from . import hostile_register as h
+
+    return shared(build_register(tmp_path_factory.mktemp("hostile"), (h.DAY_1, h.DAY_2), h.scenario,
+                                 policy={**SHORT_HISTORY, "max_rejected_share = 0.05": "max_rejected_share = 0.5"},
+                                 CONGKHAI_BASE_URL=h.BASE_URL))
+
+
+def portal_on(settings: dict):
+    """The portal serving a register."""
+    return create_app({"TESTING": True, "CONGKHAI_DATA_DIR": settings["CONGKHAI_DATA_DIR"],
+                       "CONGKHAI_BASE_URL": "https://congkhai.example.vn"})
 
 
 @pytest.fixture
 def app(published):
-    return create_app({"TESTING": True, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"],
-                       "CONGKHAI_BASE_URL": "https://congkhai.example.vn"})
+    return portal_on(published)
 
 
 @pytest.fixture
@@ -134,7 +148,7 @@ def empty_app(tmp_path):
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": str(tmp_path / "empty")})
     with app.app_context():
         from portal.database import db
-        db.create_all()
+        upgrade(db.engine)  # the migrations, as production's database gets them
     return app
 
 

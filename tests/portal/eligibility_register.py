@@ -2,8 +2,8 @@
 and ends, for the eligibility, receipt and API tests (imported by them as fixtures).
 
 Dates are relative to today so that "after the latest release" and "in the future" stay true
-whenever the suite runs. Receipts are written into this register's database by the tests; their
-ids depend only on their content, so tests never depend on the order they run in.
+whenever the suite runs. The register is built once a session (tests/portal/conftest.py
+`eligibility`); checks store receipts, so each test gets a copy of it (`register`).
 """
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from datetime import timedelta
 
 import pytest
 
-from congkhai.config import load_settings
-from congkhai.signing import generate_key
 from portal import create_app
 from portal.params import today
-from publisher.pipeline import publish
 from tests.portal.conftest import number
-from tests.publisher.factory import tax_code, write_all
+from tests.publisher.factory import tax_code
+from tests.registers import writable_copy
 
 TODAY = today()
 DAY_1, DAY_2, DAY_3 = TODAY - timedelta(days=21), TODAY - timedelta(days=14), TODAY - timedelta(days=7)
@@ -45,29 +43,11 @@ def scenario(day) -> dict:
     }
 
 
-_BUILT: dict = {}
-
-
-@pytest.fixture(scope="session")
-def register(tmp_path_factory):
-    """Settings of a data directory with releases of DAY_1, DAY_2 and DAY_3 and a signing key.
-
-    Each test module imports this fixture, which pytest would run once per module: the register
-    is built once per session instead.
-    """
-    if "settings" not in _BUILT:
-        _BUILT["settings"] = build_register(tmp_path_factory.mktemp("eligibility"))
-    return _BUILT["settings"]
-
-
-def build_register(root):
-    settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"))
-    generate_key(settings["CONGKHAI_SIGNING_KEY"])
-    for day in (DAY_1, DAY_2, DAY_3):
-        reports = root / f"reports-{day.isoformat()}"
-        write_all(reports, as_of=day, overrides=scenario(day))
-        publish(reports, day, settings)
-    return settings
+@pytest.fixture
+def register(eligibility, tmp_path):
+    """Settings of this test's copy of the register (releases of DAY_1, DAY_2 and DAY_3 and a
+    signing key; tests/portal/conftest.py `eligibility`): checks store receipts in it."""
+    return writable_copy(eligibility, tmp_path)
 
 
 def make_app(settings: dict, **config):

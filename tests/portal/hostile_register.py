@@ -1,12 +1,13 @@
-"""A register of hostile employer names, published by the real pipeline (two releases), shared
-read-only by the tests that check every output format escapes them (imported as fixtures).
+"""A register of hostile employer names, published by the real pipeline (two releases, built once a
+session: tests/portal/conftest.py `hostile`), shared read-only by the tests that check every output
+format escapes them (imported as fixtures).
 
 Each name arrives compliant on DAY_1 and listed on DAY_2, so it shows on the lists, the changes,
 the release page and the feeds; one stays compliant to reach the honour roll. A 5,000-character
 name is quarantined by validation (names are capped at 500): this register's policy allows the
-one rejected row in its province's report of three, which the default policy would not. Formula
-names are in provinces that report in CSV: in an XLSX report they would be formula cells, read as
-their (empty) value, and the row rejected for having no name.
+one rejected row in its province's report of three, which the default policy would not
+(tests/portal/conftest.py). Formula names are in provinces that report in CSV: in an XLSX report
+they would be formula cells, read as their (empty) value, and the row rejected for having no name.
 """
 from __future__ import annotations
 
@@ -14,13 +15,10 @@ from datetime import date
 
 import pytest
 
-from congkhai.config import load_settings
-from congkhai.policy import DEFAULT_POLICY_PATH
-from congkhai.signing import generate_key
 from portal import create_app
-from publisher.pipeline import publish
 from tests.portal.conftest import number
-from tests.publisher.factory import tax_code, write_all
+from tests.publisher.factory import tax_code
+from tests.registers import writable_copy
 
 DAY_1, DAY_2 = date(2026, 11, 24), date(2026, 11, 25)
 BASE_URL = "https://congkhai.example.vn"
@@ -58,25 +56,17 @@ def scenario(day: date) -> dict:
     return rows
 
 
-@pytest.fixture(scope="session")
-def hostile(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile")
-    policy = root / "policy.toml"
-    policy.write_text(DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-                      .replace("requires_full_history = true", "requires_full_history = false")
-                      .replace("max_rejected_share = 0.05", "max_rejected_share = 0.5")
-                      .replace("\ndays = 15\n", "\ndays = 0\n"), encoding="utf-8")  # listed at once, not after notice
-    settings = load_settings(env={}, CONGKHAI_DATA_DIR=str(root / "data"), CONGKHAI_POLICY=str(policy),
-                             CONGKHAI_BASE_URL=BASE_URL)
-    generate_key(settings["CONGKHAI_SIGNING_KEY"])
-    for day in (DAY_1, DAY_2):
-        reports = root / f"reports-{day.isoformat()}"
-        write_all(reports, as_of=day, overrides=scenario(day))
-        publish(reports, day, settings)
-    return settings
+def make_app(settings: dict):
+    return create_app({"TESTING": True, "CONGKHAI_DATA_DIR": settings["CONGKHAI_DATA_DIR"],
+                       "CONGKHAI_BASE_URL": BASE_URL, "CONGKHAI_PAGE_RATE_LIMIT": "10000 per minute"})
 
 
 @pytest.fixture
 def app(hostile):
-    return create_app({"TESTING": True, "CONGKHAI_DATA_DIR": hostile["CONGKHAI_DATA_DIR"],
-                       "CONGKHAI_BASE_URL": BASE_URL, "CONGKHAI_PAGE_RATE_LIMIT": "10000 per minute"})
+    return make_app(hostile)
+
+
+@pytest.fixture
+def writer(hostile, tmp_path):
+    """A client of this test's copy of the register, for tests that store receipts in it."""
+    return make_app(writable_copy(hostile, tmp_path)).test_client()

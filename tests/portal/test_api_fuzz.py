@@ -13,7 +13,8 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
                                                response_headers_conformance, response_schema_conformance,
                                                status_code_conformance)
 
-from tests.portal.eligibility_register import make_app, register  # noqa: F401
+from tests.portal.eligibility_register import make_app
+from tests.registers import writable_copy
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
@@ -21,7 +22,9 @@ EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 5}
 
 
 @pytest.fixture(scope="module")
-def schema(register):
+def schema(eligibility, tmp_path_factory):
+    """The API of a copy of the eligibility register, which its checks store receipts in."""
+    register = writable_copy(eligibility, tmp_path_factory.mktemp("fuzz"))
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", make_app(register))
 
 

@@ -11,6 +11,7 @@ from portal import create_app, current
 from portal.cache import EXTENSION, HitShortcut, MemoryStore
 from publisher.pipeline import publish
 from tests.publisher.factory import write_all
+from tests.registers import writable_copy
 
 from .conftest import DAY_1, DAY_2, scenario
 from .test_api import REDIS_URL, redis_or_skip
@@ -297,8 +298,9 @@ def test_a_setting_that_now_holds_two_limits_sends_hits_through_flask(published,
     assert [a.status_code for a in answers] == [200, 200, 200, 429] and len(calls) == 5
 
 
-def test_only_pages_that_can_be_stored_are_looked_up_and_a_miss_once(published, store_config, monkeypatch):
-    app = make_app(published["CONGKHAI_DATA_DIR"], store_config)
+def test_only_pages_that_can_be_stored_are_looked_up_and_a_miss_once(published, store_config, monkeypatch, tmp_path):
+    register = writable_copy(published, tmp_path)  # the eligibility check below stores a receipt
+    app = make_app(register["CONGKHAI_DATA_DIR"], store_config)
     client, store, looked_up = app.test_client(), app.extensions[EXTENSION], []
     get = store.get
     monkeypatch.setattr(store, "get", lambda key: looked_up.append(key) or get(key))
@@ -334,8 +336,9 @@ def test_hits_follow_the_limiters_header_settings_and_a_disabled_limiter(publish
     assert [a.status_code for a in answers] == [200] * 3 and answers[2].headers["X-Cache"] == "hit" and len(calls) == 1
 
 
-def test_a_receipt_issued_on_a_get_is_never_stored(published, store_config):
-    client = make_app(published["CONGKHAI_DATA_DIR"], store_config).test_client()
+def test_a_receipt_issued_on_a_get_is_never_stored(published, store_config, tmp_path):
+    register = writable_copy(published, tmp_path)  # a receipt is stored
+    client = make_app(register["CONGKHAI_DATA_DIR"], store_config).test_client()
     for _ in range(2):
         answer = client.get("/api/v1/eligibility?code=0100109106")
         assert answer.status_code == 200 and "X-Cache" not in answer.headers

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from congkhai.migrations import upgrade
 from portal.database import db
 from portal import create_app
 from portal.guards import DATABASE_RETRY_SECONDS
@@ -98,7 +99,7 @@ def relayed_schema(tmp_path):
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": str(tmp_path / "data"),
                       "DATABASE_URL": f"{url}?options=-csearch_path%3D{schema}"})
     with app.app_context():
-        db.create_all()
+        upgrade(db.engine)  # the migrations, as production's database gets them
     yield app, relay
     relay.stop()
     with app.app_context():
@@ -143,7 +144,7 @@ def test_a_sqlite_file_moved_away_and_back(tmp_path):
     database = tmp_path / "congkhai.db"
     app = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"sqlite:///{database}"})
     with app.app_context():
-        db.create_all()
+        upgrade(db.engine)  # the migrations, as production's database gets them
         db.engine.dispose()
     client = app.test_client()
     database.rename(tmp_path / "away.db")

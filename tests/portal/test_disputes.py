@@ -1,7 +1,6 @@
 """The right of reply in the portal: the employer's form and its defences, the confirmation and
 status look-up (page and JSON), and the "disputed by the employer" mark on the page, in the JSON
 twin and in the API. Each test writes disputes into its own copy of the published register."""
-import shutil
 import time
 from types import SimpleNamespace
 
@@ -11,6 +10,7 @@ from congkhai.config import Paths
 from congkhai.disputes import list_disputes
 from portal.database import db
 from portal import create_app
+from tests.registers import writable_copy
 
 from .conftest import BIEN_HOA, FORMULA, HA_THANH, HOUSEHOLD, html, soup
 from .test_lists import read_csv
@@ -23,9 +23,8 @@ REASON = "Đơn vị đã nộp đủ tiền nợ BHXH ngày 12/11/2026 theo ủ
 
 @pytest.fixture
 def app(published, tmp_path):
-    data_dir = tmp_path / "data"
-    shutil.copytree(published["CONGKHAI_DATA_DIR"], data_dir, symlinks=True)
-    return create_app({"TESTING": True, "SECRET_KEY": "test secret", "CONGKHAI_DATA_DIR": str(data_dir),
+    data_dir = writable_copy(published, tmp_path)["CONGKHAI_DATA_DIR"]
+    return create_app({"TESTING": True, "SECRET_KEY": "test secret", "CONGKHAI_DATA_DIR": data_dir,
                        "CONGKHAI_BASE_URL": "https://congkhai.example.vn",
                        "CONGKHAI_DISPUTE_MAX_ATTACHMENT_BYTES": LIMIT, "CONGKHAI_DISPUTE_RATE_LIMIT": "4 per hour"})
 

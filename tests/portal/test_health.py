@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from portal import create_app
 from publisher.pipeline import publish
 from tests.publisher.factory import write_all
+from tests.registers import writable_copy
 
 from .conftest import BRANCH, DAY_1, DAY_2, PERSONAL_NUMBER, scenario
 
 
 def copy_of(published, tmp_path):
     """A node's own copy of the register, to damage."""
-    target = tmp_path / "node"
-    shutil.copytree(published["CONGKHAI_DATA_DIR"], target, symlinks=True)
-    return target
+    return Path(writable_copy(published, tmp_path / "node")["CONGKHAI_DATA_DIR"])
 
 
 def probe(data_dir, url="/readyz", **config):

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.portal.hostile_register import (DAY_2, EVADING, FIVE_THOUSAND, HONOUR, KEYS, PUBLISHED, REJECTED_KEY,  # noqa: F401
-                                           app, hostile)
+                                           app, writer)
 
 from .conftest import html, soup
 
@@ -71,11 +71,11 @@ def test_employer_page_title_is_the_name_as_text(client):
         assert page.find("svg").find("desc").get_text().count(PUBLISHED[place]) == 1
 
 
-def test_receipt_pages_show_the_names_as_text(client):
-    links = receipt_links(client)
-    form = client.post("/eligibility", data={"codes": "\n".join(KEYS.values()), "date": RELEASE})
-    verify = client.get(links["verify"].removeprefix("https://congkhai.example.vn"))
-    for response in (form, client.get(links["html"]), verify):
+def test_receipt_pages_show_the_names_as_text(writer):
+    links = receipt_links(writer)
+    form = writer.post("/eligibility", data={"codes": "\n".join(KEYS.values()), "date": RELEASE})
+    verify = writer.get(links["verify"].removeprefix("https://congkhai.example.vn"))
+    for response in (form, writer.get(links["html"]), verify):
         page = soup(response)
         assert_inert(page, response.get_data(as_text=True))
         names = [cell.get_text(" ", strip=True) for cell in page.select("table.answers tbody tr")]
@@ -83,15 +83,15 @@ def test_receipt_pages_show_the_names_as_text(client):
             assert any(PUBLISHED[place] in row for row in names), PUBLISHED[place]
 
 
-def test_json_twins_and_the_api_carry_the_names_exactly(client):
+def test_json_twins_and_the_api_carry_the_names_exactly(writer):
     for place, key in KEYS.items():
-        assert client.get(f"/employers/{key}.json").get_json()["employer"]["name"] == PUBLISHED[place]
-        assert client.get(f"/api/v1/employers/{key}").get_json()["employer"]["name"] == PUBLISHED[place]
-    found = client.get("/api/v1/employers?status=delinquent&status=evading&per_page=100").get_json()["results"]
+        assert writer.get(f"/employers/{key}.json").get_json()["employer"]["name"] == PUBLISHED[place]
+        assert writer.get(f"/api/v1/employers/{key}").get_json()["employer"]["name"] == PUBLISHED[place]
+    found = writer.get("/api/v1/employers?status=delinquent&status=evading&per_page=100").get_json()["results"]
     assert {row["name"] for row in found} >= {PUBLISHED[place] for place in LISTED}
-    search = client.get("/search.json?q=alert").get_json()
+    search = writer.get("/search.json?q=alert").get_json()
     assert {PUBLISHED[("01", 0)], PUBLISHED[("01", 1)]} <= {row["name"] for row in search["results"]}
-    receipt = client.get(receipt_links(client)["json"]).get_json()
+    receipt = writer.get(receipt_links(writer)["json"]).get_json()
     assert {a["employer"]["name"] for a in receipt["receipt"]["answers"]} == set(PUBLISHED.values())
 
 

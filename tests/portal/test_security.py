@@ -12,10 +12,20 @@ import pytest
 
 from portal import create_app
 
-from .conftest import DONG_A, HA_THANH, html
+from tests.registers import writable_copy
+
+from .conftest import DONG_A, HA_THANH, html, portal_on
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_PORT = 5120
+
+
+@pytest.fixture
+def app(request, published, tmp_path):
+    """The portal on the shared register, or on this test's copy of it where the test's URL is a
+    receipt's: issuing one stores it."""
+    url = getattr(request.node, "callspec", None) and request.node.callspec.params.get("url", "")
+    return portal_on(writable_copy(published, tmp_path) if url and url.startswith("RECEIPT") else published)
 
 
 def receipt_url(client) -> str:

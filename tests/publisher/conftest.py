@@ -1,16 +1,15 @@
 """Fixtures of the publisher's tests: the command line's environment, and a database holding the
 hand-built sample release (release_sample.py)."""
-from datetime import timedelta
-
 import pytest
 
 from congkhai.provinces import all_provinces
 from congkhai.rules.changes import diff_states
 from congkhai.rules.results import daily_results
 from publisher.cli import main
-from publisher.store import init_db, load_previous, make_engine, write_release
+from publisher.store import init_db, make_engine
+from tests.registers import write_built
 
-from .release_sample import AS_OF, built_release, records
+from .release_sample import built_release, records
 
 
 @pytest.fixture
@@ -37,7 +36,6 @@ def sample_register(database_url):
                           results=daily_results(((r.province_code, states[r.key]) for r in current), [], provinces))
     engine = make_engine(database_url)
     init_db(engine)
-    with engine.begin() as conn:
-        write_release(conn, built, load_previous(conn, AS_OF, AS_OF - timedelta(days=365)), None)
+    write_built(engine, built)
     yield engine, built
     engine.dispose()

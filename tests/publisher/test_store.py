@@ -1,5 +1,9 @@
 """The release as stored: history intervals, idempotent re-runs, date order, partial releases.
-Runs on SQLite and on PostgreSQL (see tests/conftest.py)."""
+Runs on SQLite and on PostgreSQL (see tests/conftest.py).
+
+These tests inspect the database, so their runs are the publisher's pure steps and its database
+transaction only (tests/registers.py store_only); where a test is about what `publish` itself
+decides (a re-run that changes nothing, a failed run), that run is the whole publish."""
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,6 +14,8 @@ from congkhai.register import Register
 from publisher.errors import VerificationError
 from publisher.errors import UsageError
 from publisher.pipeline import publish
+
+from tests.registers import store_only
 
 from .factory import AS_OF, moment_on, row, write_all
 
@@ -23,9 +29,10 @@ def key(code_index: int) -> str:
 
 
 def run(tmp_path, settings, day, name, **kwargs):
+    """Reports for `day` written under tmp_path/name and stored (no release files)."""
     overrides = kwargs.pop("overrides", {})
     write_all(tmp_path / name, as_of=day, overrides=overrides, **kwargs)
-    return publish(tmp_path / name, day, settings, now=moment_on(day))
+    return store_only(tmp_path / name, day, settings, now=moment_on(day))
 
 
 def table_count(settings, table):
@@ -80,7 +87,8 @@ def test_rerun_with_same_inputs_is_a_no_op(tmp_path, db_settings):
 def test_rerun_with_corrected_inputs_replaces_the_date(tmp_path, db_settings, conn):
     run(tmp_path, db_settings, AS_OF, "d1")
     run(tmp_path, db_settings, DAY2, "d2", overrides=LATE_79)
-    corrected = run(tmp_path, db_settings, DAY2, "d2b", overrides={("79", 0): dict(arrears_bhxh=7, months_late=1)})
+    write_all(tmp_path / "d2b", as_of=DAY2, overrides={("79", 0): dict(arrears_bhxh=7, months_late=1)})
+    corrected = publish(tmp_path / "d2b", DAY2, db_settings, now=moment_on(DAY2))  # publish decides it is new
     assert not corrected.unchanged
     c = conn()
     assert table_count(db_settings, "status_intervals") == 103
@@ -98,8 +106,9 @@ def test_earlier_date_cannot_be_published_after_a_later_one(tmp_path, db_setting
 
 def test_failed_run_leaves_the_previous_release(tmp_path, db_settings, conn):
     run(tmp_path, db_settings, AS_OF, "d1", overrides=LATE_79)
+    write_all(tmp_path / "d2", as_of=DAY2, skip=("48",))
     with pytest.raises(VerificationError, match="no report for province 48"):
-        run(tmp_path, db_settings, DAY2, "d2", skip=("48",))
+        publish(tmp_path / "d2", DAY2, db_settings, now=moment_on(DAY2))
     c = conn()
     assert Register(c).latest_release()["id"] == AS_OF.isoformat()
     assert table_count(db_settings, "status_intervals") == 102
@@ -108,7 +117,7 @@ def test_failed_run_leaves_the_previous_release(tmp_path, db_settings, conn):
 def test_partial_release_keeps_left_out_provinces_as_they_were(tmp_path, db_settings, conn):
     run(tmp_path, db_settings, AS_OF, "d1", overrides=LATE_79)
     write_all(tmp_path / "d2", as_of=DAY2, skip=("79",))
-    result = publish(tmp_path / "d2", DAY2, db_settings, allow_partial=True)
+    result = store_only(tmp_path / "d2", DAY2, db_settings, allow_partial=True)
     assert result.release.partial and list(result.release.missing_provinces) == ["79"]
     assert result.release.changes == []
     c = conn()
