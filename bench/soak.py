@@ -72,7 +72,7 @@ ROOT, Line, Server, load_release, machine_facts, percentiles = (_portal.ROOT, _l
                                                                 _portal.load_release, _portal.machine_facts,
                                                                 _portal.percentiles)
 
-from portal.queries import CURRENT_RELEASE_SECONDS  # noqa: E402
+from portal.current import CURRENT_RELEASE_SECONDS  # noqa: E402
 
 MAX_DURATION = 3600            # a soak is bounded: an hour at most
 MAX_EXTENSION = 180            # most seconds the load goes on after --duration to see the last switch served

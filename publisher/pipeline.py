@@ -372,11 +372,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
             files = write_files(built, previous, settings, signer, paths, engine, progress, installed)
             write_index(built, previous, paths, progress, employer_changes, installed)
             tick = progress.step("database", len(built.records) + 2 * len(built.changes))
-            with engine.begin() as conn:  # the moment the release becomes current for the portal
-                store.write_release(conn, built, previous, files["datapackage_sha256"], progress=tick,
-                                    employer_changes=employer_changes)
-                from congkhai.corrections import publish_pending
-                publish_pending(conn, built.id)
+            store.store_release(engine, built, previous, files["datapackage_sha256"], progress=tick,
+                                employer_changes=employer_changes)
             progress.done("database")
         except BaseException:
             take_back(installed)

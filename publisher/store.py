@@ -245,6 +245,17 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
                                  for code, row in sorted(built.results.items())])
 
 
+def store_release(engine: Engine, built: BuiltRelease, previous: Previous, datapackage_sha256: str | None,
+                  progress=None, employer_changes=None) -> None:
+    """The database step: the release and the corrections it publishes, in one transaction, the
+    moment the release becomes current for the portal."""
+    from congkhai.corrections import publish_pending
+
+    with engine.begin() as conn:
+        write_release(conn, built, previous, datapackage_sha256, progress=progress, employer_changes=employer_changes)
+        publish_pending(conn, built.id)
+
+
 def results_from_history(conn, release: dict, previous_day: date | None) -> dict[str, dict]:
     """A release's daily results recomputed from the status history (for releases published before
     the publisher wrote them): the same `daily_results` over the same states and changes."""
@@ -274,4 +285,4 @@ def backfill_results(conn, progress=None) -> list[str]:
     return written
 
 
-__all__ = ["Previous", "bulk_insert", "init_db", "load_previous", "make_engine", "undo_release", "write_release"]
+__all__ = ["Previous", "bulk_insert", "init_db", "load_previous", "make_engine", "store_release", "undo_release", "write_release"]

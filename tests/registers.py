@@ -36,16 +36,14 @@ class Stored:
 
 
 def write_built(engine, built: BuiltRelease, previous=None) -> None:
-    """One transaction, as the publisher's database step: the release, and the corrections it
-    publishes. `previous` is store.load_previous's answer (loaded here when not given)."""
-    from congkhai.corrections import publish_pending
-    from publisher.store import load_previous, write_release
+    """The publisher's database step (store.store_release); `previous` is store.load_previous's
+    answer (loaded here when not given)."""
+    from publisher.store import load_previous, store_release
 
-    with engine.begin() as conn:
-        if previous is None:
+    if previous is None:
+        with engine.connect() as conn:
             previous = load_previous(conn, built.as_of, built.as_of - timedelta(days=365))
-        write_release(conn, built, previous, None)
-        publish_pending(conn, built.id)
+    store_release(engine, built, previous, None)
 
 
 def store_only(input_dir: Path, as_of: date, settings: dict, now: datetime | None = None,
@@ -126,8 +124,8 @@ _FINGERPRINTS: dict[str, str] = {}
 
 
 def fingerprint(settings: dict) -> str:
-    """A digest of the register: its database's bytes (with a write-ahead log's) and every other
-    file's name, size and modification time."""
+    """A digest of the register: every file's name, size and modification time (a write to the
+    database changes its write-ahead log's or its own; reading their bytes cost a second a test)."""
     digest = hashlib.sha256()
     for folder, subfolders, names in os.walk(settings["CONGKHAI_DATA_DIR"]):
         subfolders.sort()
@@ -135,12 +133,8 @@ def fingerprint(settings: dict) -> str:
             path = Path(folder, name)
             if name.endswith("-shm") or (name.endswith("-wal") and path.stat().st_size == 0):
                 continue  # SQLite's shared memory, and the empty log a reader opens
-            digest.update(str(path).encode() + b"\0")
-            if name.endswith((".db", "-wal")):
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
-            else:
-                stat = path.lstat()
-                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+            stat = path.lstat()
+            digest.update(f"{path}\0{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
