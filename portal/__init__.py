@@ -20,8 +20,9 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder=str(REPO_ROOT / "templates"),
-                static_folder=str(REPO_ROOT / "static"))
+    from .responses import Portal
+
+    app = Portal(__name__, template_folder=str(REPO_ROOT / "templates"), static_folder=str(REPO_ROOT / "static"))
     config = dict(config or {})
     settings = {name: config.pop(name) for name in list(config) if name in SETTING_NAMES}
     app.config.from_mapping(load_settings(**settings))  # derives paths from an overridden data dir
@@ -41,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import logging
     i18n.init_app(app)
     rendering.init_app(app)
-    guards.init_app(app)  # security headers, request bounds, 503 when the database is unreachable
+    guards.init_app(app)  # request bounds, 503 when the database is unreachable
     logging.init_app(app)
 
     from . import api, cache, data, disputes, eligibility, employers, health, inspections, lists, ratelimits
@@ -49,8 +50,10 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (search.bp, employers.bp, lists.bp, data.bp, eligibility.bp, results.bp, inspections.bp,
                       api.bp, disputes.bp, health.bp):
         app.register_blueprint(blueprint)
-    api.init_app(app)  # JSON errors and conventions under /api/, rate limits (after the blueprints)
+    api.init_app(app)  # JSON errors under /api/, rate limits (after the blueprints: batch views are wrapped)
     ratelimits.limit_disputes(app, "disputes.submit", ("disputes.lookup", "disputes.status"))
-    cache.init_app(app)  # last: looks up after the rate limiter, stores before per-client headers
-    guards.trust_proxies(app)  # outermost: the cache's shortcut sees the client's address too
+    cache.init_app(app)
+    # A request meets the proxies' fix first (every part sees the client's address), then the cache's
+    # shortcut, then Flask.
+    app.wsgi_app = guards.behind_proxies(app, cache.HitShortcut(app, app.wsgi_app))
     return app

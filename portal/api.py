@@ -19,33 +19,24 @@ from werkzeug.exceptions import HTTPException
 
 from congkhai import receipts, search as engine
 from congkhai.models import Receipt
-from congkhai.receipts import MAX_DOCUMENT_BYTES, mask_long_digits
+from congkhai.receipts import mask_long_digits
 from congkhai.rules.eligibility import tender_eligibility
 from congkhai.register import ReleaseInfo, employer_row, history_of, interval_on, state_of
 
 from . import cache, current, eligibility, openapi, params, ratelimits, release_files, rendering
+from .conventions import PREFIX, current_release_id
 from .employers import known_json
 from .lists import with_disputes
 from .search import hit_row, open_release_index, public_query, search_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-PREFIX = "/api/"
-MAX_JSON_BYTES = 1024 * 1024
 IMMUTABLE = "public, max-age=31536000, immutable"
-CORS_EXPOSED = "ETag, X-Release-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 
 
 def answer(data: dict, release_id: str | None, cache: str | None = None):
     """A JSON answer that names its release; `cache` overrides the release-tied Cache-Control."""
     return json_text_answer(current_app.json.dumps({"release_id": release_id, **data}), release_id, cache)
-
-
-def current_release_id() -> str | None:
-    if g.get("database_unavailable"):  # answering a 503: the database cannot say
-        return None
-    release = current.release()
-    return release.id if release else None
 
 
 # ---- employers ----------------------------------------------------------------------------------------
@@ -334,41 +325,8 @@ def handle_error(error: HTTPException):
     return rendering.handle_error(error)
 
 
-def finish(response):
-    """Release id and CORS on every /api/ response (ETag, Cache-Control and 304: portal.cache, for every page)."""
-    if not request.path.startswith(PREFIX):
-        return response
-    release_id = getattr(g, "release_id", None)
-    if release_id is None:
-        release_id = g.release_id = current_release_id()
-    if release_id:
-        response.headers["X-Release-Id"] = release_id
-    return cors(response, request.method)
-
-
-def cors(response, method: str):
-    """Any site may read the API's GET answers (also cache hits answered before Flask)."""
-    if method in ("GET", "HEAD", "OPTIONS"):
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
-        if method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "If-None-Match, Accept, Accept-Language"
-            response.headers["Access-Control-Max-Age"] = "86400"
-    return response
-
-
-def limit_json_size():
-    if request.endpoint == "api.verify":
-        request.max_content_length = MAX_DOCUMENT_BYTES  # a receipt of a thousand rows
-    elif request.path.startswith(PREFIX):
-        request.max_content_length = MAX_JSON_BYTES
-
-
 def init_app(app: Flask) -> None:
-    """Call after the blueprints are registered: errors, response conventions and rate limits."""
+    """Call after the blueprints are registered (batch views are wrapped in their limit): errors and rate limits."""
     app.register_error_handler(HTTPException, handle_error)
-    app.before_request(limit_json_size)
-    app.after_request(finish)
     app.add_url_rule("/api", "api_root", lambda: redirect(url_for("api.docs")))
     ratelimits.init_app(app, bp, batch_endpoints=("api.check_batch", "eligibility.check"))

@@ -38,7 +38,7 @@ from werkzeug.http import http_date
 from werkzeug.wrappers import Request, Response
 
 from congkhai.register import ReleaseInfo
-from . import current, guards, i18n, ratelimits
+from . import conventions, current, i18n, ratelimits
 from .logging import log_request
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ def _conditional(response, release_id: str | None, asked):
 
 
 def lookup():
-    """Before the view (and after the rate limiter's check): answer from the cache when it can."""
+    """In place of the view (after every before-request check): answer from the cache when it can."""
     for name in ("cache_hit", "cache_key", "cache_version", "release_id"):
         g.pop(name, None)  # g outlives a request where an app context was already pushed (tests, CLI)
     if not storable(current_app, request.endpoint, request.method):
@@ -212,8 +212,8 @@ def lookup():
     return response
 
 
-def finish(response):
-    """First after-request hook to run: conditional headers on every GET answer; store the misses.
+def store_and_validate(response):
+    """In `responses.finish`, before any per-client part: conditional headers on every GET answer; store the misses.
 
     Answers the view marked `no-store` itself, and files sent as they are (release files, static
     assets, with their own validators), are left alone."""
@@ -281,10 +281,7 @@ class HitShortcut:
     answers the next unconditional hits of that key. Tests compare its answers with Flask's."""
 
     def __init__(self, app: Flask, wsgi_app):
-        from .api import PREFIX, cors  # imported here: the API's views import this module
-
         self.app, self.wsgi_app = app, wsgi_app
-        self.api_prefix, self.cors = PREFIX, cors
 
     def __call__(self, environ, start_response):
         response = self.answer(environ) if environ.get("REQUEST_METHOD") in METHODS else None
@@ -346,9 +343,7 @@ class HitShortcut:
         if meta.get("limit") is None:
             return None
         response.headers["X-Cache"] = "hit"
-        if asked.path.startswith(self.api_prefix):
-            self.cors(response, asked.method)
-        guards.secure(response, asked.is_secure)
+        conventions.every_answer(response, asked.path, asked.method, asked.is_secure)
         return response, meta["limit"], meta["release_id"] or version.partition(".")[0]
 
     @staticmethod
@@ -361,8 +356,8 @@ class HitShortcut:
 
 
 def init_app(app: Flask) -> None:
-    """Call last in create_app: the lookup then runs after the rate limiter's check, and the store
-    hook runs before the other after-request hooks (rate-limit headers, cookies) add per-client parts."""
+    """The stores; `responses.Portal` looks answers up after the rate limiter's check and stores
+    them before per-client parts (rate-limit headers, cookies) are added."""
     seconds, max_bytes = int(app.config["CONGKHAI_CACHE_SECONDS"]), int(app.config["CONGKHAI_CACHE_BYTES"])
     url = app.config.get("REDIS_URL")
     if url:  # each worker keeps a quarter of the budget near; Redis holds the rest for all of them
@@ -371,6 +366,3 @@ def init_app(app: Flask) -> None:
         store = MemoryStore(max_bytes, seconds)
     app.extensions[EXTENSION] = store
     app.extensions[READY] = MemoryStore(max_bytes // 4, seconds)
-    app.before_request(lookup)
-    app.after_request(finish)
-    app.wsgi_app = HitShortcut(app, app.wsgi_app)

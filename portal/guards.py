@@ -73,15 +73,8 @@ def refuse_control_characters():
         abort(400, description=_("The address contains a character that is not allowed."))
 
 
-def security_headers(response):
-    return secure(response, request.is_secure)
-
-
 def secure(response, is_secure: bool):
     """The security headers of every answer (also of cache hits answered before Flask)."""
-    if response.status_code not in (429, 503):
-        # The rate limiter sends Retry-After on every answer; on a success it tells clients to wait.
-        response.headers.pop("Retry-After", None)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if is_secure:
@@ -106,12 +99,10 @@ def database_unavailable(error):
     return response
 
 
-def trust_proxies(app: Flask) -> None:
-    """Call last in create_app: ProxyFix then wraps everything else (the cache's shortcut too), so
-    every part sees the client's address and scheme."""
+def behind_proxies(app: Flask, wsgi_app):
+    """`wsgi_app` seeing the client's address and scheme through CONGKHAI_TRUSTED_PROXIES proxies."""
     proxies = int(app.config.get("CONGKHAI_TRUSTED_PROXIES") or 0)
-    if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    return ProxyFix(wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies) if proxies else wsgi_app
 
 
 def init_app(app: Flask) -> None:
@@ -120,7 +111,5 @@ def init_app(app: Flask) -> None:
     for name, value in bounds.items():
         if app.config.get(name) == Flask.default_config.get(name):  # Flask's own default: use ours
             app.config[name] = value
-    app.before_request(refuse_control_characters)
-    app.after_request(security_headers)
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, database_unavailable)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request
-from flask_babel import Babel, format_date, format_datetime, get_locale, gettext, lazy_gettext as _l, refresh
+from flask_babel import Babel, format_date, format_datetime, get_locale, gettext, lazy_gettext as _l
 
 from congkhai.text import format_int, format_vnd
 
@@ -130,10 +130,6 @@ def remember_language(response):
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
-    # flask-babel caches the locale on `g`; an app context shared by several requests (as in tests
-    # with a pushed context) must still choose the language of each request.
-    app.before_request(refresh)
-    app.after_request(remember_language)
     app.add_template_filter(money)
     app.add_template_filter(fund)
     app.add_template_filter(number)

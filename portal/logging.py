@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from congkhai.logs import check_format, configure, event
 
@@ -14,23 +14,22 @@ log = logging.getLogger("congkhai.portal.requests")
 
 
 def init_app(app: Flask) -> None:
-    if check_format(app.config["CONGKHAI_LOG_FORMAT"]) != "json":
-        return
-    configure("json")
-    app.before_request(_started)
-    app.after_request(_log_request)
+    if check_format(app.config["CONGKHAI_LOG_FORMAT"]) == "json":
+        configure("json")
 
 
-def _started() -> None:
+def started() -> None:
     g.request_started = time.perf_counter()
 
 
-def _log_request(response):
+def log_response(response) -> None:
+    """The request's line, last in responses.finish, with the release this worker last read."""
+    if current_app.config["CONGKHAI_LOG_FORMAT"] != "json":
+        return
     from . import current
 
     log_request(request.method, request.path, response.status_code, g.pop("request_started", None),
                 current.known_release_id())
-    return response
 
 
 def log_request(method: str, path: str, status: int, started: float | None, release_id: str | None) -> None:

@@ -134,7 +134,7 @@ def answering() -> tuple[ReleaseInfo, date]:
     if latest is None:
         abort(404, description=_("No release has been published yet."))
     if not raw:
-        g.release_id = latest.id  # the page's X-Release-Id (rendering.name_release)
+        g.release_id = latest.id  # the page's X-Release-Id (conventions.name_release)
         return latest, latest.as_of
     day = parse_day(raw)
     if day is None:

@@ -242,7 +242,9 @@ def init_app(app: Flask, api_blueprint: Blueprint, batch_endpoints: tuple[str, .
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "congkhai")
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     pages = ApplicationLimit(_setting("CONGKHAI_PAGE_RATE_LIMIT"), exempt_when=lambda: request.path.startswith(API))
-    limiter = Limiter(get_remote_address, app=app, application_limits=[pages])
+    # Its headers are written by `limit_headers`, in responses.finish: flask-limiter's own hook would
+    # add them, and a Retry-After on every answer, wherever its hook fell among the others.
+    limiter = Limiter(get_remote_address, app=app, application_limits=[pages], headers_enabled=False)
     limiter.request_filter(lambda: request.endpoint == "static")
     limiter.shared_limit(_setting("CONGKHAI_API_RATE_LIMIT"), scope="api", override_defaults=False)(api_blueprint)
     batch = limiter.shared_limit(_setting("CONGKHAI_BATCH_RATE_LIMIT"), scope="batch", methods=["POST"],
@@ -250,12 +252,38 @@ def init_app(app: Flask, api_blueprint: Blueprint, batch_endpoints: tuple[str, .
     for endpoint in batch_endpoints:
         app.view_functions[endpoint] = batch(app.view_functions[endpoint])
     app.extensions[LIMITER] = limiter
-    app.before_request_funcs.setdefault(None, []).insert(0, _forget_before_request)  # before the limiter's check
     return limiter
 
 
-def _forget_before_request() -> None:
+def new_request() -> None:
+    """Before the limiter's check (responses.begin): forget the counts of the thread's last request."""
     _forget_last_count(current_app.extensions[LIMITER])
+
+
+def limit_headers(response) -> None:
+    """X-RateLimit-* of the limit the request counted against, and Retry-After on a 429 (a 503 keeps
+    its own): the headers `count_cached_hit` gives a hit answered before Flask, for Flask's answers."""
+    app = current_app
+    limiter = app.extensions[LIMITER]
+    if not (limiter.enabled and app.config.get("RATELIMIT_HEADERS_ENABLED", True)):
+        return
+    try:
+        applied = limiter.current_limit
+        if applied is None:
+            return
+        reset, remaining = applied.reset_at, applied.remaining
+    except Exception:  # the storage is down: the answer goes out without the counts
+        return
+    response.headers.extend(_header_pairs(app, applied.limit.amount, remaining, reset))
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(max(1, int(reset - time.time())))
+
+
+def _header_pairs(app: Flask, amount: int, remaining: int, reset: int) -> list[tuple[str, str]]:
+    names = ((HeaderNames.LIMIT, "RATELIMIT_HEADER_LIMIT"), (HeaderNames.REMAINING, "RATELIMIT_HEADER_REMAINING"),
+             (HeaderNames.RESET, "RATELIMIT_HEADER_RESET"))
+    values = (str(amount), str(remaining), str(reset))
+    return [(app.config.get(setting) or name.value, value) for (name, setting), value in zip(names, values)]
 
 
 def _forget_last_count(limiter: Limiter) -> None:
@@ -338,7 +366,4 @@ def count_cached_hit(app: Flask, client: str, recorded: tuple) -> list[tuple[str
         return None
     if not app.config.get("RATELIMIT_HEADERS_ENABLED", True):
         return []
-    names = ((HeaderNames.LIMIT, "RATELIMIT_HEADER_LIMIT"), (HeaderNames.REMAINING, "RATELIMIT_HEADER_REMAINING"),
-             (HeaderNames.RESET, "RATELIMIT_HEADER_RESET"))
-    values = (str(item.amount), str(remaining), str(int(reset + 1)))
-    return [(app.config.get(setting) or name.value, value) for (name, setting), value in zip(names, values)]
+    return _header_pairs(app, item.amount, remaining, int(reset + 1))

@@ -10,7 +10,7 @@ import dataclasses
 from datetime import date, datetime
 from urllib.parse import urlencode
 
-from flask import Flask, g, jsonify, render_template, request, url_for
+from flask import Flask, jsonify, render_template, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
@@ -123,17 +123,7 @@ def handle_error(error: HTTPException):
                            message=message), code
 
 
-def name_release(response):
-    """Pages name the release they answer from in `X-Release-Id`, as the API does (set by
-    `params.answering`); base.html names it in the page too, so a client can tell they agree."""
-    release_id = g.get("release_id")
-    if release_id and "X-Release-Id" not in response.headers:
-        response.headers["X-Release-Id"] = release_id
-    return response
-
-
 def init_app(app: Flask) -> None:
     app.json = JSONProvider(app)
-    app.after_request(name_release)
     app.register_error_handler(HTTPException, handle_error)
     app.add_template_global(url_with)
