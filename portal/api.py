@@ -5,29 +5,25 @@ the portal's query language and filters, employers and releases through the core
 eligibility through `portal.eligibility.issue_receipt`. `portal.openapi` describes every endpoint;
 the docs page renders that document.
 
-Conventions, applied to every response under /api/ in one place (`finish`): the release id in
-`X-Release-Id` and in the body, errors as `{"error": {"code", "status", "message"}}`, CORS open for
+Each answer is its area's data function (the one its page and .json twin render) through the API's
+field names (`portal.api_fields`). Conventions, applied to every response under /api/ in one place
+(`portal.responses.finish`, `portal.conventions`): the release id in `X-Release-Id` and in the body, errors as `{"error": {"code", "status", "message"}}`, CORS open for
 GET; ETag, Cache-Control and 304 to a matching If-None-Match come from `portal.cache`, as for every page.
 """
 from __future__ import annotations
-
-from datetime import timezone
 
 from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from congkhai import receipts, search as engine
+from congkhai import receipts
 from congkhai.models import Receipt
 from congkhai.receipts import mask_long_digits
-from congkhai.rules.eligibility import tender_eligibility
-from congkhai.register import ReleaseInfo, employer_row, history_of, interval_on, state_of
 
-from . import cache, current, eligibility, openapi, params, ratelimits, release_files, rendering
+from . import api_fields, cache, current, eligibility, openapi, params, ratelimits, release_files, rendering
 from .conventions import PREFIX, current_release_id
-from .employers import known_json
-from .lists import with_disputes
-from .search import hit_row, open_release_index, public_query, search_filters
+from .employers import employer_data
+from .search import public_query, search_data, search_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -41,37 +37,14 @@ def answer(data: dict, release_id: str | None, cache: str | None = None):
 
 # ---- employers ----------------------------------------------------------------------------------------
 
-def facets_json(facets: dict) -> dict:
-    out = {}
-    for name, values in facets.items():
-        out[name] = [{"min": v.min, "max": v.max, "count": v.count} if isinstance(v, engine.Bucket)
-                     else {"value": v[0], "count": v[1]} for v in values]
-    return out
-
-
-def employer_links(key: str) -> dict:
-    return {"html": url_for("employers.employer", key=key), "api": url_for("api.employer", code=key)}
-
-
 @bp.get("/employers")
 def employers():
     q = public_query(params.query_text())
-    filters = search_filters()
     sort = params.choice("sort", openapi.SORTS, "relevance" if q else "arrears")
-    page, size = params.page_number(), params.per_page()
     release, day = params.answering()
-    index = open_release_index(release)
-    result = engine.search(index, q, {k: v for k, v in filters.items() if v not in (None, ())}, sort, page, size)
-    if page > result.pages:
-        params.check_page_exists(page, min(result.total, engine.MAX_RESULT_WINDOW), size)
-    return answer({
-        "as_of": day, "query": result.query, "sort": result.sort, "total": result.total, "page": page,
-        "per_page": size, "pages": result.pages, "fuzzy": result.fuzzy, "truncated": result.truncated,
-        "identifier": result.identifier,
-        "results": [{**row, "links": employer_links(row["key"])}
-                    for row in with_disputes([hit_row(hit) for hit in result.hits])],
-        "facets": facets_json(result.facets),
-    }, release.id)
+    data = search_data(q, search_filters(), sort, params.page_number(), params.per_page(), release, day,
+                       labelled_facets=False)
+    return answer(api_fields.search(data), release.id)
 
 
 @bp.get("/employers/<code>")
@@ -81,34 +54,15 @@ def employer(code: str):
         abort(404, description=_("No employer has the identifier %(key)s in the register.",
                                  key=mask_long_digits(code[:40])))
     release, day = params.answering()
-    interval = interval_on(found, day)
-    verdict = tender_eligibility(interval.status if interval else None, release.policy.eligibility_rule)
-    state = state_of(interval)
-    known = known_json(current.register().known_answer(found, day, params.known_at(day)))
-    return answer({
-        "as_of": day, "known_at": known["known_at"], "employer": employer_row(found, None),
-        "state": state._asdict() if state else None, "since": interval.valid_from if interval else None,
-        "disputed_since": current.register().disputed_since(found.key),
-        "known": known,
-        "eligibility": {"eligible": verdict.eligible, "reason": verdict.reason, "rule": verdict.rule},
-        "history": history_of(found), "links": employer_links(found.key),
-    }, release.id)
+    return answer(api_fields.employer(employer_data(found, release, day)), release.id)
 
 
 # ---- releases -----------------------------------------------------------------------------------------
 
-def release_json(release: ReleaseInfo) -> dict:
-    """Release metadata; `created_at` in UTC with its offset (SQLite keeps times without one)."""
-    created = release.created_at
-    return {**release.to_dict(), "created_at": created if created.tzinfo else created.replace(tzinfo=timezone.utc),
-            "datapackage_sha256": release_files.datapackage_sha256(release),
-            "links": {"html": url_for("lists.release", date_text=release.id),
-                      "api": url_for("api.release", date_text=release.id)}}
-
-
 @bp.get("/releases")
 def releases():
-    return answer({"releases": [release_json(r) for r in current.register().releases()]}, current_release_id())
+    return answer({"releases": [release_files.release_metadata(r) for r in current.register().releases()]},
+                  current_release_id())
 
 
 @bp.get("/releases/<date_text>")
@@ -117,7 +71,7 @@ def release(date_text: str):
     if found is None:
         abort(404, description=_("There is no release of %(day)s.", day=date_text[:20]))
     files = release_files.release_files(found.id)
-    return answer({"release": release_json(found), "files": files["files"], "signed": files["signed"]}, found.id)
+    return answer(api_fields.release({"release": release_files.release_metadata(found), **files}), found.id)
 
 
 # ---- daily results ------------------------------------------------------------------------------------
@@ -129,8 +83,7 @@ def results():
     period = request.args.get("period", "all")
     if period not in daily.PERIODS:
         params.bad_request(_("%(name)s must be one of: %(allowed)s.", name="period", allowed=", ".join(daily.PERIODS)))
-    data = daily.results_data(daily.scope(), period)
-    return answer(data, current_release_id())
+    return answer(api_fields.results(daily.results_data(daily.scope(), period)), current_release_id())
 
 
 @bp.get("/inspections")
@@ -138,14 +91,9 @@ def inspections():
     from . import inspections as planned
 
     release, day = params.answering()
-    months, publish = planned.inspection_policy(release)
-    page, size = params.page_number(), params.per_page()
-    result = current.register().states_on(day, planned.inspection_filters(release, day), "months", page, size)
-    params.check_page_exists(page, result.total, size)
-    return answer({"as_of": day, "policy": {"min_months": months, "publish": publish}, "total": result.total,
-                   "page": page, "per_page": size,
-                   "results": [{**row, "links": employer_links(row["key"])} for row in with_disputes(result.rows)]},
-                  release.id)
+    data = planned.inspections_data(release, day, planned.inspection_filters(release, day), "months",
+                                    params.page_number(), params.per_page())
+    return answer(api_fields.inspections(data), release.id)
 
 
 # ---- eligibility and receipts -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from congkhai.receipts import mask_long_digits
 from congkhai.search import parse_code
 from congkhai.rules.eligibility import tender_eligibility
 from congkhai.rules.enforcement import due_for_inspection, on_inspection_list, stage_of
-from congkhai.register import Filters, employer_row, history_of, interval_on, listing_episodes
+from congkhai.register import Filters, employer_row, history_of, interval_on, listing_episodes, state_of
 
 from . import charts, current, feeds, i18n, params
 from .rendering import respond
@@ -47,24 +47,21 @@ def enforcement_of(interval, policy: Policy) -> dict:
             "inspection_list": url_for("inspections.planned", province=interval.employer.province_code)}
 
 
-@bp.get("/employers/<key>", defaults={"fmt": "html"})
-@bp.get("/employers/<key>.<any(json, atom, rss):fmt>")
-def employer(key: str, fmt: str):
-    employer = employer_or_404(key)
-    release, day = params.answering()
-    if fmt in feeds.MIMETYPES:
-        events = feeds.recent(release, Filters(keys=(key,)))
-        return feeds.feed_response(fmt, employer.name, events, url_for("employers.employer", key=key))
+def employer_data(employer, release, day) -> dict:
+    """The one answer about an employer on a day: its page, the page's .json twin and the API's
+    `/employers/<code>` (through portal.api_fields) all render this dict."""
     policy = release.policy
+    key = employer.key
     interval = interval_on(employer, day)
     eligibility = tender_eligibility(interval.status if interval else None, policy.eligibility_rule)
-    history = history_of(employer)
-    known = known_json(current.register().known_answer(employer, day, params.known_at(day)))
-    data = {
+    state = state_of(interval)
+    return {
         "title": employer.name, "day": day, "is_latest": day == release.as_of and current.release() == release,
         "employer": employer_row(employer, interval),
+        "state": state._asdict() if state else None,
+        "since": interval.valid_from if interval else None,
         "reported_on_day": interval is not None,
-        "disputed_since": current.register().disputed_since(employer.key),
+        "disputed_since": current.register().disputed_since(key),
         "eligibility": {"eligible": eligibility.eligible, "reason": eligibility.reason, "rule": eligibility.rule},
         "honour_roll": {"eligible": is_commendable(employer.intervals, day, policy.commendation_window_months,
                                                    policy.commendation_requires_full_history),
@@ -73,8 +70,8 @@ def employer(key: str, fmt: str):
                                                                policy.commendation_window_months, False),
                         "window_months": policy.commendation_window_months},
         "enforcement": enforcement_of(interval, policy),
-        "known": known,
-        "history": history,
+        "known": known_json(current.register().known_answer(employer, day, params.known_at(day))),
+        "history": history_of(employer),
         "episodes": listing_episodes(employer, policy),
         "release": {"id": release.id, "as_of": release.as_of},
         "coverage": current.coverage(release, day),
@@ -84,9 +81,20 @@ def employer(key: str, fmt: str):
                   "province": url_for("lists.province", code=employer.province_code),
                   "dispute": url_for("disputes.form", key=key)},
     }
+
+
+@bp.get("/employers/<key>", defaults={"fmt": "html"})
+@bp.get("/employers/<key>.<any(json, atom, rss):fmt>")
+def employer(key: str, fmt: str):
+    employer = employer_or_404(key)
+    release, day = params.answering()
+    if fmt in feeds.MIMETYPES:
+        events = feeds.recent(release, Filters(keys=(key,)))
+        return feeds.feed_response(fmt, employer.name, events, url_for("employers.employer", key=key))
+    data = employer_data(employer, release, day)
     if fmt == "html":
         end = max(day, release.as_of)
-        steps = [(h["valid_from"], h["arrears_total"]) for h in history if h["valid_from"] <= end]
+        steps = [(h["valid_from"], h["arrears_total"]) for h in data["history"] if h["valid_from"] <= end]
         data["chart"] = charts.step_chart(_("Arrears over time"),
                                           _("Total arrears of %(name)s in each release", name=employer.name),
                                           steps, end, i18n.money, i18n.day)

@@ -30,7 +30,7 @@ def inspection_filters(release: ReleaseInfo, day) -> Filters:
     months, publish = inspection_policy(release)
     stages = tuple(text for text in current.register().stage_texts_on(day, months) if stage_qualifies(text, publish))
     return Filters(statuses=tuple(s for s in STATUSES if status_qualifies(s, publish)),
-                           provinces=params.provinces(), months_min=months, stages=stages)
+                   provinces=params.provinces(), months_min=months, stages=stages)
 
 
 def newly_on_list(event: Event, months: int, publish: str) -> bool:
@@ -38,6 +38,29 @@ def newly_on_list(event: Event, months: int, publish: str) -> bool:
         return state is not None and on_inspection_list(state.months_late, state.enforcement_stage, state.status,
                                                         months, publish)
     return on(event.change.after) and not on(event.change.before)
+
+
+def inspections_data(release: ReleaseInfo, day, filters: Filters, sort: str, page: int, size: int) -> dict:
+    """The one answer of the planned-inspections list: the page, its .json twin and the API's
+    `/inspections` (through portal.api_fields) render this dict."""
+    months, publish = inspection_policy(release)
+    result = current.register().states_on(day, filters, sort, page, size)
+    params.check_page_exists(page, result.total, size)
+    intro = (_("Employers in arrears for %(months)s months or more that the report says were inspected: the "
+               "agency publishes this list after the visit.", months=months) if publish == AFTER_VISIT else
+             _("Employers in arrears for %(months)s months or more and not yet inspected or referred to the "
+               "police: the directive asks for them to be inspected. The agency publishes this list before the "
+               "visit.", months=months))
+    return {
+        "list": "inspections", "title": _("Planned inspections"), "intro": intro, "day": day,
+        "policy": {"min_months": months, "publish": publish},
+        "coverage": current.coverage(release, day),
+        "filters": {"province": filters.provinces, "sort": sort, "as_of": day},
+        "total": result.total, "page": page, "per_page": size,
+        "rows": with_links(result.rows),
+        "pagination": pagination(page, result.total, size),
+        "links": twins("json", "csv", "atom"),
+    }
 
 
 @bp.get("/inspections", defaults={"fmt": "html"})
@@ -54,23 +77,7 @@ def planned(fmt: str):
         events = [e for e in feeds.recent(release, Filters(provinces=filters.provinces))
                   if newly_on_list(e, months, publish)]
         return feeds.feed_response(fmt, _("Planned inspections"), events, url_with(_fmt="html"))
-    page, size = params.page_number(), params.per_page()
-    result = current.register().states_on(day, filters, sort, page, size)
-    params.check_page_exists(page, result.total, size)
-    intro = (_("Employers in arrears for %(months)s months or more that the report says were inspected: the "
-               "agency publishes this list after the visit.", months=months) if publish == AFTER_VISIT else
-             _("Employers in arrears for %(months)s months or more and not yet inspected or referred to the "
-               "police: the directive asks for them to be inspected. The agency publishes this list before the "
-               "visit.", months=months))
-    data = {
-        "list": "inspections", "title": _("Planned inspections"), "intro": intro, "day": day,
-        "policy": {"min_months": months, "publish": publish},
-        "coverage": current.coverage(release, day),
-        "filters": {"province": filters.provinces, "sort": sort, "as_of": day},
-        "rows": with_links(result.rows),
-        "pagination": pagination(page, result.total, size),
-        "links": twins("json", "csv", "atom"),
-    }
+    data = inspections_data(release, day, filters, sort, params.page_number(), params.per_page())
     if fmt == "html":
         data["controls"] = {"provinces": province_options(filters.provinces),
                             "sorts": [{"value": s, "label": label, "selected": s == sort} for s, label in

@@ -15,7 +15,7 @@ from congkhai.rules.commendation import first_possible_day
 from congkhai.policy import Policy
 from congkhai.register import Figures, Filters, ReleaseInfo
 
-from . import charts, csvout, current, feeds, i18n, params
+from . import charts, csvout, current, feeds, i18n, params, release_files
 from .rendering import pagination, respond, url_with
 
 bp = Blueprint("lists", __name__)
@@ -321,9 +321,11 @@ def release(date_text: str, fmt: str):
     permalink = base + url_for("lists.release", date_text=release.id)
     chart_urls = {name: url_for("lists.release_chart_svg", date_text=release.id, name=name)
                   for name in sorted(RELEASE_CHARTS)}
+    files = release_files.release_files(release.id)
     data = {
         "title": _("Release of %(day)s", day=i18n.day(release.as_of)),
-        "release": release.to_dict(), "day": release.as_of,
+        "release": release_files.release_metadata(release), "day": release.as_of,
+        "files": files["files"], "signed": files["signed"],
         "previous_release": previous.as_of if previous else None,
         "coverage": current.coverage(release, release.as_of),
         "figures": figures.to_dict(),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from datetime import timezone
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, url_for
 
 from congkhai.config import Paths
 from congkhai.register import ReleaseInfo
@@ -51,6 +52,16 @@ def datapackage_sha256(release: ReleaseInfo) -> str | None:
         return release.datapackage_sha256
     path = release_dir(release.id) / "datapackage.json"
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def release_metadata(release: ReleaseInfo) -> dict:
+    """A release as its page, the page's .json twin and the API describe it; `created_at` in UTC with
+    its offset (SQLite keeps times without one)."""
+    created = release.created_at
+    return {**release.to_dict(), "created_at": created if created.tzinfo else created.replace(tzinfo=timezone.utc),
+            "datapackage_sha256": datapackage_sha256(release),
+            "links": {"html": url_for("lists.release", date_text=release.id),
+                      "api": url_for("api.release", date_text=release.id)}}
 
 
 def public_key_pem() -> str | None:

@@ -160,6 +160,41 @@ def public_query(q: str) -> str:
     return mask_personal_id(q) if is_personal_number(q) else q
 
 
+def facets_json(facets: dict) -> dict:
+    """The engine's facet counts as plain values (the page labels them: `facets_for`)."""
+    out = {}
+    for name, values in facets.items():
+        out[name] = [{"min": v.min, "max": v.max, "count": v.count} if isinstance(v, engine.Bucket)
+                     else {"value": v[0], "count": v[1]} for v in values]
+    return out
+
+
+def search_data(q: str, filters: dict, sort: str, page: int, size: int, release: ReleaseInfo, day,
+                labelled_facets: bool = True) -> dict:
+    """The one answer of a search: the page, its .json twin and the API's `/employers` (through
+    portal.api_fields, which needs no labelled facets) render this dict."""
+    engine_filters = {k: v for k, v in filters.items() if v not in (None, ())}
+    result = engine.search(open_release_index(release), q, engine_filters, sort, page, size)
+    if page > result.pages:
+        params.check_page_exists(page, min(result.total, engine.MAX_RESULT_WINDOW), size)
+    hint = None
+    if q and not result.total and looks_like_tax_code(q) and engine.parse_identifier(q) is None:
+        hint = _("%(q)s looks like a tax code but is not a valid one: check the digits.", q=q)
+    return {
+        "title": _("Search: %(q)s", q=q) if q else _("Search the register"),
+        "q": result.query, "day": day, "sort": result.sort,
+        "coverage": current.coverage(release, day),
+        "filters": engine_filters,
+        "total": result.total, "page": page, "per_page": size, "pages": result.pages,
+        "fuzzy": result.fuzzy, "truncated": result.truncated, "identifier": result.identifier, "hint": hint,
+        "results": with_links([hit_row(hit) for hit in result.hits]),
+        "pagination": pagination(page, min(result.total, engine.MAX_RESULT_WINDOW), size),
+        "facets": facets_for(result, filters) if labelled_facets else None,
+        "facet_counts": facets_json(result.facets),
+        "links": twins("json", "atom"),
+    }
+
+
 @bp.get("/search", defaults={"fmt": "html"})
 @bp.get("/search.<any(json, atom, rss):fmt>")
 def search(fmt: str):
@@ -176,31 +211,14 @@ def search(fmt: str):
         jump = identifier_redirect(q)
         if jump is not None:
             return jump
-    index = open_release_index(release)
-    engine_filters = {k: v for k, v in filters.items() if v not in (None, ())}
     if fmt in feeds.MIMETYPES:
-        keys = matching_keys(index, q, engine_filters, sort)
+        engine_filters = {k: v for k, v in filters.items() if v not in (None, ())}
+        keys = matching_keys(open_release_index(release), q, engine_filters, sort)
         events = feeds.recent(release, Filters(keys=keys)) if keys else []
         return feeds.feed_response(fmt, _("Search: %(q)s", q=q) if q else _("Search"), events, url_with(_fmt="html"))
-    result = engine.search(index, q, engine_filters, sort, page, size)
-    if page > result.pages:
-        params.check_page_exists(page, min(result.total, engine.MAX_RESULT_WINDOW), size)
-    hint = None
-    if q and not result.total and looks_like_tax_code(q) and engine.parse_identifier(q) is None:
-        hint = _("%(q)s looks like a tax code but is not a valid one: check the digits.", q=q)
-    data = {
-        "title": _("Search: %(q)s", q=q) if q else _("Search the register"),
-        "q": result.query, "day": day, "sort": result.sort,
-        "coverage": current.coverage(release, day),
-        "filters": {k: v for k, v in filters.items() if v not in (None, ())},
-        "total": result.total, "fuzzy": result.fuzzy, "truncated": result.truncated, "hint": hint,
-        "results": with_links([hit_row(hit) for hit in result.hits]),
-        "pagination": pagination(page, min(result.total, engine.MAX_RESULT_WINDOW), size),
-        "facets": facets_for(result, filters),
-        "links": twins("json", "atom"),
-    }
+    data = search_data(q, filters, sort, page, size, release, day)
     if fmt == "html":
-        data["sorts"] = [{"value": s, "label": SORT_LABELS[s], "selected": s == result.sort} for s in SORTS
+        data["sorts"] = [{"value": s, "label": SORT_LABELS[s], "selected": s == data["sort"]} for s in SORTS
                          if s != "relevance" or q]
         data["as_of_text"] = params.text("as_of")
         data["range_inputs"] = [(name, filters[name]) for name in ("arrears_min", "arrears_max", "months_min",
