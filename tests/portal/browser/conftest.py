@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from congkhai.config import REPO_ROOT
+from tests.registers import writable_copy
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -74,8 +75,10 @@ def _wait_until_serving(url: str, server: subprocess.Popen, log: Path, seconds: 
 
 @pytest.fixture(scope="session")
 def portal_url(published, tmp_path_factory):
-    """Base URL of a real gunicorn process serving the session's published register."""
+    """Base URL of a real gunicorn process serving a copy of the session's published register (the
+    browser's checks keep receipts: the shared register stays as other tests read it)."""
     _require_browser()
+    published = writable_copy(published, tmp_path_factory.mktemp("browser-register"))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "CONGKHAI_DATA_DIR": published["CONGKHAI_DATA_DIR"],
