@@ -1,5 +1,6 @@
 """Corrections as data: recording one, and publishing the pending ones with the next release (the
-register reads them back: congkhai.register, `Register.corrections`). A correction never touches the status intervals (what the list said).
+register reads them back: `Register.corrections`). A correction never touches the status intervals
+(what the list said).
 
 `record_correction` is the one entry point for every source: the `congkhai correct` command (a
 province's corrected report for a past date) and an upheld dispute both call it. Functions take

@@ -2,7 +2,8 @@
 
 `create_app()` follows Flask's tutorial factory: defaults from the shared settings, then the mapping
 passed in (tests pass a temporary data directory and database). Views are thin: every read goes
-through the core's Register (`congkhai.register`, on the request's session by `portal.current`), and every page is one dict rendered as HTML, JSON, CSV or Atom.
+through the core's Register (`congkhai.register`, on the request's session by `portal.current`),
+and every page is one dict rendered as HTML, JSON, CSV or Atom.
 """
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ the docs page renders that document.
 
 Each answer is its area's data function (the one its page and .json twin render) through the API's
 field names (`portal.api_fields`). Conventions, applied to every response under /api/ in one place
-(`portal.responses.finish`, `portal.conventions`): the release id in `X-Release-Id` and in the body, errors as `{"error": {"code", "status", "message"}}`, CORS open for
-GET; ETag, Cache-Control and 304 to a matching If-None-Match come from `portal.cache`, as for every page.
+(`portal.responses.finish`, `portal.conventions`): the release id in `X-Release-Id` and in the
+body, errors as `{"error": {"code", "status", "message"}}`, CORS open for GET; ETag, Cache-Control
+and 304 to a matching If-None-Match come from `portal.cache`, as for every page.
 """
 from __future__ import annotations
 
