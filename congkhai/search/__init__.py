@@ -39,6 +39,7 @@ from .index import PHRASE_CANDIDATES, SearchIndex
 from .opening import open_index, search
 from .query import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW
 from .results import Bucket, SearchResult
+from .schema import AnalysedWords  # the path every index's pickled schema names (schema.py)
 
 # What the portal, the publisher, the benchmarks and the tests use; the rest stays inside the package.
 __all__ = [
@@ -49,4 +50,6 @@ __all__ = [
     "MAX_PER_PAGE", "MAX_QUERY_CHARS", "MAX_RESULT_WINDOW", "PHRASE_CANDIDATES",
     # words and codes
     "analyse", "parse_identifier", "parse_code",
+    # named by every index's pickled schema
+    "AnalysedWords",
 ]

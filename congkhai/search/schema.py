@@ -33,6 +33,12 @@ class AnalysedWords(whoosh_fields.KEYWORD):
         return [(word.encode("utf-8"), n, float(n), pack_uint(n)) for word, n in counts.items()]
 
 
+# Whoosh pickles the schema into each index with its fields' module path. Every index written before
+# the facade became a package names congkhai.search.AnalysedWords, and past releases' indexes stay
+# readable, so the class keeps that path (congkhai/search/__init__.py imports it).
+AnalysedWords.__module__ = "congkhai.search"
+
+
 def _schema() -> whoosh_fields.Schema:
     """Few stored fields: what a result line shows beside the numpy columns (`SearchIndex._hit`)."""
     return whoosh_fields.Schema(

@@ -599,3 +599,22 @@ def test_namesakes_count_once_among_the_phrase_candidates(tmp_path):
     first = [hit.name for hit in own.search("ban quan ly du an khu vuc nhon nhon", per_page=10).hits]
     own.close()
     assert first[:3] == [names[-1]] * 3 and first[3] == names[0]
+
+
+def test_an_index_written_before_search_became_a_package_still_opens(tmp_path):
+    """Whoosh pickles the schema with its field classes' module path: an index of a past release,
+    written when the facade was one module (congkhai.search.AnalysedWords), must open and answer
+    with today's code, and today's indexes must name the same path."""
+    import pickle
+    import shutil
+    from pathlib import Path
+
+    old = tmp_path / "ix"
+    shutil.copytree(Path(__file__).with_name("data") / "index-written-before-the-package", old)
+    found = search.open_index(old).search("cong ty minh phat", {}, "relevance", 1, 10)
+    assert found.hits and found.hits[0].name == "Công ty TNHH Minh Phát"
+    built = tmp_path / "new"
+    search.build_index(built, DOCS[:2])
+    toc = next(built.glob("_MAIN_*.toc")).read_bytes()
+    assert b"congkhai.search\x94" in toc or b"congkhai.search\n" in toc
+    assert pickle.loads(pickle.dumps(search.AnalysedWords())).__class__.__module__ == "congkhai.search"
