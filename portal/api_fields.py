@@ -39,6 +39,12 @@ def inspections(data: dict) -> dict:
             "per_page": data["per_page"], "results": [row(r) for r in data["rows"]]}
 
 
+def releases(data: dict) -> dict:
+    """The releases as the open-data page lists them, less each one's files."""
+    return {"releases": [{name: value for name, value in entry.items() if name not in ("signed", "files", "url")}
+                         for entry in data["releases"]]}
+
+
 def release(data: dict) -> dict:
     return {"release": data["release"], "files": data["files"], "signed": data["signed"]}
 

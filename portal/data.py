@@ -40,11 +40,8 @@ def release_entry(release: ReleaseInfo) -> dict:
     for item in files["files"]:
         item["url"] = url_for("data.release_file", date_text=release.id, filename=item["name"])
         item["format"] = FORMATS.get(item["name"].rsplit(".", 1)[-1], "application/octet-stream")
-    listed = {item["name"]: item["sha256"] for item in files["files"]}
-    return {"id": release.id, "as_of": release.as_of, "created_at": release.created_at, "partial": release.partial,
-            "counts": release.counts, "datapackage_sha256": release.datapackage_sha256 or listed.get("datapackage.json"),
-            "signed": files["signed"], "files": files["files"], "datapackage": files["datapackage"],
-            "url": url_for("lists.release", date_text=release.id)}
+    return {**release_files.release_metadata(release), "signed": files["signed"], "files": files["files"],
+            "datapackage": files["datapackage"], "url": url_for("lists.release", date_text=release.id)}
 
 
 def schema_tables(datapackage: dict | None) -> list[dict]:
