@@ -53,6 +53,10 @@ SETTINGS = [
             "of it with Redis), plus a quarter of it for the hits each worker keeps ready to send."),
     Setting("CONGKHAI_CACHE_PREFIX", "congkhai:page",
             "Prefix of the portal's cache keys in Redis (one per register sharing a Redis)."),
+    Setting("CONGKHAI_STATEMENT_TIMEOUT_MS", 20_000,
+            "Longest a portal request's database statement may run, in milliseconds, before it is stopped and the "
+            "request answered 503 with Retry-After; under gunicorn's worker timeout, so no worker is killed "
+            "mid-answer. 0: no limit."),
     Setting("SECRET_KEY", None, "Flask secret key; required when the portal runs in production."),
     Setting("CONGKHAI_INCOMING_DIR", None,
             "Where provinces drop their reports, one directory per date (incoming/YYYY-MM-DD/); default: incoming "

@@ -35,10 +35,12 @@ def create_app(config: dict | None = None) -> Flask:
         raise ConfigurationError("SECRET_KEY is not set: the portal does not start in production without one")
 
     from . import guards, i18n, rendering
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", guards.engine_options(app.config["DATABASE_URL"]))
+    statement_ms = int(app.config["CONGKHAI_STATEMENT_TIMEOUT_MS"] or 0)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", guards.engine_options(app.config["DATABASE_URL"], statement_ms))
     db.init_app(app)
     with app.app_context():
         read_sqlite_through_mmap(db.engine)
+        guards.bound_sqlite_statements(db.engine, statement_ms)
 
     from . import logging
     i18n.init_app(app)

@@ -17,9 +17,13 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 
 from flask import Flask, abort, current_app, g, request
 from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeout
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -49,17 +53,55 @@ MAX_CONTENT_LENGTH = 1024 * 1024      # the largest body any view takes (the API
 MAX_FORM_PARTS = 20                   # the eligibility and verify forms have four fields at most
 MAX_FORM_MEMORY_SIZE = 512 * 1024     # a pasted list of 1,000 codes or a pasted receipt
 DATABASE_RETRY_SECONDS = 30
+DEADLINE = "congkhai.statement_deadline"  # in a pooled connection's info: when its statement must stop
 CONNECT_TIMEOUT_SECONDS = 5           # a database that does not answer fails a request fast, not after minutes
 DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
-def engine_options(url: str) -> dict:
-    """Pool settings that let the portal outlive a database restart without a request failing."""
+def engine_options(url: str, statement_ms: int = 0) -> dict:
+    """Pool settings that let the portal outlive a database restart without a request failing, and
+    PostgreSQL's own bound on a statement (SQLite's: `bound_sqlite_statements`)."""
     options = {"pool_pre_ping": True}
     if url.startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        if statement_ms > 0:  # beside any options the URL gives (a search_path, say), which connect_args replace
+            given = make_url(url).query.get("options") or ""
+            given = " ".join(given) if isinstance(given, tuple) else given
+            options["connect_args"]["options"] = f"{given} -c statement_timeout={int(statement_ms)}".strip()
     return options
+
+
+def bound_sqlite_statements(engine, statement_ms: int) -> None:
+    """SQLite has no statement timeout: a progress handler interrupts a statement that runs past
+    `statement_ms`. A streamed read (a whole view's CSV) is exempt: its rows are sent as they come."""
+    if engine.dialect.name != "sqlite" or statement_ms <= 0:
+        return
+    seconds = statement_ms / 1000
+
+    @event.listens_for(engine, "connect")
+    def _watch(connection, record):
+        info = record.info
+        info[DEADLINE] = None
+        connection.set_progress_handler(
+            lambda: 1 if info[DEADLINE] is not None and time.monotonic() > info[DEADLINE] else 0, 20_000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(connection, _cursor, _statement, _parameters, context, _executemany):
+        options = context.execution_options if context is not None else {}
+        streamed = options.get("stream_results") or options.get("yield_per")
+        connection.connection.info[DEADLINE] = None if streamed else time.monotonic() + seconds
+
+    @event.listens_for(engine, "checkin")
+    def _idle(_connection, record):
+        record.info[DEADLINE] = None
+
+
+def statement_timed_out(error) -> bool:
+    """The database stopped a statement that ran past CONGKHAI_STATEMENT_TIMEOUT_MS."""
+    original = getattr(error, "orig", None)
+    return (getattr(original, "sqlstate", None) == "57014"  # PostgreSQL's query_canceled
+            or (isinstance(original, sqlite3.OperationalError) and str(original) == "interrupted"))
 
 
 def refuse_control_characters():
@@ -83,16 +125,22 @@ def secure(response, is_secure: bool):
 
 
 def database_unavailable(error):
-    """A 503 page or JSON error, through the app's own error handlers, with Retry-After."""
-    current_app.logger.error("database unavailable: %s", str(error).splitlines()[0] if str(error) else error)
+    """A 503 page or JSON error, through the app's own error handlers, with Retry-After; also for a
+    statement stopped by the timeout, which says so and keeps the pool (the database is up)."""
+    timed_out = statement_timed_out(error)
+    current_app.logger.error("%s: %s", "statement timed out" if timed_out else "database unavailable",
+                             str(error).splitlines()[0] if str(error) else error)
     g.database_unavailable = True
     try:
         db.session.rollback()
         db.session.remove()
     except DATABASE_ERRORS:
         pass
-    db.engine.dispose()  # no pooled connection outlives the failure: the next request connects afresh
-    unavailable = ServiceUnavailable(_("The register cannot be read at the moment. Please try again in a minute."))
+    if timed_out:
+        unavailable = ServiceUnavailable(_("This answer took too long to prepare. Please try again in a minute."))
+    else:
+        db.engine.dispose()  # no pooled connection outlives the failure: the next request connects afresh
+        unavailable = ServiceUnavailable(_("The register cannot be read at the moment. Please try again in a minute."))
     response = current_app.make_response(current_app.handle_http_exception(unavailable))
     response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
     response.headers["Cache-Control"] = "no-store"
