@@ -28,19 +28,20 @@ def _setting(section: str, key: str, default=MISSING, **kwargs):
     return field(default=default, metadata={"file": (section, key)})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Policy:
     """What a release is made by. A release records it, and the portal reads that record back with
-    `from_dict`, so every default lives in this class only."""
+    `from_dict`, so every default lives in this class only. The fields' order is the order of the
+    keys in every release's recorded policy and datapackage.json: new settings go at the end."""
     version: str = _setting("", "version")
+    title: str = _setting("", "title", "")
     min_arrears_vnd: int = _setting("classification", "min_arrears_vnd")
     delinquent_min_months: int = _setting("classification", "delinquent_min_months")
     commendation_window_months: int = _setting("commendation", "window_months")
-    max_rejected_share: float = _setting("verification", "max_rejected_share")
-    eligibility_rule: str = _setting("eligibility", "rule")
-    title: str = _setting("", "title", "")
     commendation_requires_full_history: bool = _setting("commendation", "requires_full_history", True)
+    max_rejected_share: float = _setting("verification", "max_rejected_share")
     control_total_tolerance_vnd: int = _setting("verification", "control_total_tolerance_vnd", 0)
+    eligibility_rule: str = _setting("eligibility", "rule")
     release_every_days: int = _setting("schedule", "release_every_days", 1)
     mojibake: str = _setting("verification", "mojibake", "repair")
     inspection_min_months: int = _setting("inspection", "min_months", 3)

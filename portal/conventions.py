@@ -52,6 +52,13 @@ def every_answer(response, path: str, method: str, is_secure: bool):
     return guards.secure(response, is_secure)
 
 
+def ask_to_wait(response):
+    """Every 503 says when to come back (a database down or a statement stopped say their own)."""
+    if response.status_code == 503:
+        response.headers.setdefault("Retry-After", str(guards.DATABASE_RETRY_SECONDS))
+    return response
+
+
 def limit_json_size() -> None:
     if request.endpoint == "api.verify":
         request.max_content_length = MAX_DOCUMENT_BYTES  # a receipt of a thousand rows

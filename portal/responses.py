@@ -45,6 +45,7 @@ def finish(response):
     response = cache.store_and_validate(response)
     i18n.remember_language(response)
     ratelimits.limit_headers(response)
+    conventions.ask_to_wait(response)
     conventions.every_answer(response, request.path, request.method, request.is_secure)
     logging.log_response(response)
     return response

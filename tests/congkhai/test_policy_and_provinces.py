@@ -80,6 +80,17 @@ def test_a_setting_of_the_wrong_type_names_the_file_and_setting(tmp_path):
         load_policy(path)
 
 
+def test_a_releases_recorded_policy_keeps_its_key_order():
+    """Every release records its policy, in the database and in datapackage.json, in this order: a
+    refactoring that reorders the fields changes every new release's files byte for byte."""
+    assert list(load_policy().to_dict())[:10] == [
+        "version", "title", "min_arrears_vnd", "delinquent_min_months", "commendation_window_months",
+        "commendation_requires_full_history", "max_rejected_share", "control_total_tolerance_vnd",
+        "eligibility_rule", "release_every_days"]
+    assert list(load_policy().to_dict())[-3:] == ["min_arrears_per_employee_month_vnd", "max_amount_scale_jump",
+                                                  "amount_check_min_rows"]
+
+
 def test_34_provinces_with_unique_codes():
     provinces = all_provinces()
     assert len(provinces) == 34 == len(by_code())

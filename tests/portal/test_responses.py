@@ -54,3 +54,18 @@ def test_a_cached_answer_is_refused_once_the_client_is_over_its_limit(published,
     codes = [client.get(url) for _ in range(4)]
     assert [a.status_code for a in codes] == [200, 200, 200, 429]
     assert codes[1].headers["X-Cache"] == "hit" and 0 < int(codes[3].headers["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize("url", ["/search?q=cong+ty", "/api/v1/employers?q=cong+ty", "/readyz"])
+def test_every_503_says_when_to_come_back(published, tmp_path, url):
+    """Not only a database that is down: a release whose search index is missing too."""
+    import shutil
+
+    from tests.registers import writable_copy
+
+    copy = writable_copy(published, tmp_path)
+    shutil.rmtree(tmp_path / "data" / "indexes")
+    client = create_app({"TESTING": True, "CONGKHAI_DATA_DIR": copy["CONGKHAI_DATA_DIR"], "REDIS_URL": None}
+                        ).test_client()
+    response = client.get(url)
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) >= 30
