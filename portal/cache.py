@@ -38,7 +38,7 @@ from werkzeug.http import http_date
 from werkzeug.wrappers import Request, Response
 
 from congkhai.register import ReleaseInfo
-from . import conventions, current, i18n, ratelimits
+from . import conventions, current, i18n, parameters, ratelimits
 from .logging import log_request
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,8 @@ def page_key(prefix: str, version: str, language: str, full_path: str) -> str:
 
 
 def cache_key(version: str, language: str) -> str:
-    return page_key(current_app.config["CONGKHAI_CACHE_PREFIX"], version, language, request.full_path)
+    path = parameters.cache_path(request.endpoint, request.path, request.full_path, request.args)
+    return page_key(current_app.config["CONGKHAI_CACHE_PREFIX"], version, language, path)
 
 
 def storable(app: Flask, endpoint: str | None, method: str) -> bool:
@@ -298,12 +299,18 @@ class HitShortcut:
         if "lang" in asked.args:
             return None
         version = release_version(*register)
-        key = page_key(app.config["CONGKHAI_CACHE_PREFIX"], version, i18n.locale_of(asked), asked.full_path)
+        path, endpoint = asked.full_path, None
+        if not path.endswith("?"):  # a query: kept under its canonical form, as Flask keeps it
+            endpoint = self.endpoint_of(asked)
+            if endpoint is None:
+                return None
+            path = parameters.cache_path(endpoint, asked.path, path, asked.args)
+        key = page_key(app.config["CONGKHAI_CACHE_PREFIX"], version, i18n.locale_of(asked), path)
         plain = not any(name in environ for name in CONDITIONAL)
         slot = f"ready:{asked.method}:{int(asked.is_secure)}:{key}"
         ready = app.extensions[READY].get(slot) if plain else None
         if ready is None:
-            found = self.stored(environ, asked, key, version)
+            found = self.stored(environ, asked, key, version, endpoint)
             if found is None:
                 return None
             response, limit, release_id = found
@@ -325,14 +332,17 @@ class HitShortcut:
             log_request(asked.method, asked.path, code, started, register[0].id if register[0] is not None else None)
         return answer
 
-    def stored(self, environ, asked: Request, key: str, version: str):
+    def endpoint_of(self, asked: Request) -> str | None:
+        try:
+            return self.app.create_url_adapter(asked).match(method=asked.method)[0]
+        except HTTPException:  # no such page, a redirect, another method: Flask says so
+            return None
+
+    def stored(self, environ, asked: Request, key: str, version: str, endpoint: str | None):
         """The stored answer of a page this layer may answer, with all but its per-request headers,
         the limit it counts against and the release it names; None when Flask is to answer."""
         app = self.app
-        try:
-            endpoint, _ = app.create_url_adapter(asked).match(method=asked.method)
-        except HTTPException:  # no such page, a redirect, another method: Flask says so
-            return None
+        endpoint = endpoint or self.endpoint_of(asked)
         if not storable(app, endpoint, asked.method):
             return None
         value = app.extensions[EXTENSION].get(key)

@@ -10,10 +10,10 @@ order below. The cache's WSGI shortcut (`cache.HitShortcut`) answers hits with t
 """
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import refresh as choose_language_again
 
-from . import cache, conventions, guards, i18n, logging, ratelimits
+from . import cache, conventions, guards, i18n, logging, parameters, ratelimits
 
 
 class Portal(Flask):
@@ -36,6 +36,16 @@ def begin() -> None:
     choose_language_again()  # flask-babel keeps the locale on `g`, which a pushed app context shares
     guards.refuse_control_characters()
     conventions.limit_json_size()
+    use_canonical_parameters()
+
+
+def use_canonical_parameters() -> None:
+    """A cached view sees its parameters in their canonical form (portal/parameters.py), the one the
+    page cache keys on: what it does not read is dropped, so its links do not carry it on either."""
+    if request.method in ("GET", "HEAD"):
+        found = parameters.canonical(request.endpoint, request.args)
+        if found is not None:
+            request.args = parameters.declared(request.endpoint, found) if current_app.testing else found
 
 
 def finish(response):

@@ -39,7 +39,7 @@ def test_pages_are_rate_limited_with_a_translated_429_and_retry_after(limited):
 
 
 @pytest.mark.parametrize("query", ["q=" + "a" * 201, "page=10001", "page=0", "per_page=1000", "per_page=5",
-                                   "sector=" + "s" * 201, "&".join(["province=01"] * 51), "arrears_min=" + "9" * 19])
+                                   "sector=" + "s" * 201, "&".join(f"sector=s{i}" for i in range(51)), "arrears_min=" + "9" * 19])
 @pytest.mark.parametrize("path", ["/search", "/search.json", "/api/v1/employers"])
 def test_every_search_bound_is_the_same_on_the_page_its_twin_and_the_api(client, path, query):
     assert client.get(f"{path}?{query}").status_code == 400
