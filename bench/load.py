@@ -18,6 +18,9 @@ checkout's and TREE's (another checkout, e.g. `git worktree add /tmp/before HEAD
 the other in alternating order (A B, B A, ...) at each concurrency: a shared machine's speed drifts
 over minutes, so only runs alternated this way compare two versions of the code.
 
+With `--distinct`, the news day right after a release switch: a portal just started, every request
+a URL not asked before (names, employers, filter combinations), so nothing comes from the cache.
+
 With `--datasette`, the release's employers.csv is loaded into SQLite with an FTS5 index on the names
 (sqlite-utils, as a team would in an afternoon), served by `datasette serve`, and the same search
 and employer lookups are sent to both systems in this run: req/s and p95 side by side, and the recall
@@ -25,7 +28,7 @@ of accent-free queries (is the employer among the first page of results?) on bot
 
     .venv/bin/python bench/load.py [--employers N | --reuse DATA_DIR] [--duration S] [--concurrency 8,32,64]
                                    [--workers W] [--threads T] [--datasette] [--recall-queries N]
-                                   [--against TREE [--rounds N]]
+                                   [--against TREE [--rounds N]] [--distinct]
 
 Needs `wrk` (Debian package) and, for --datasette, the `bench` extra (`pip install -e '.[bench]'`).
 Targets: mixed workload >= 500 req/s, p95 < 100 ms, zero errors, at each concurrency.
@@ -163,6 +166,50 @@ def mixed_sequence(rng: random.Random, release: Release, mix=MIX, count: int = S
         else:
             body = json.dumps({"codes": batch_codes(rng, release.rows, BATCH_CODES), "date": release.as_of})
             out.append(Line("POST", "/api/v1/eligibility", body))
+    return out
+
+
+STATUS_CHOICES = ((), ("delinquent",), ("evading",), ("delinquent", "evading"), ("late",), ("compliant",))
+LIST_SORTS = {"offenders": ("arrears", "months", "name", "since"), "evading": ("arrears", "months", "name", "since"),
+              "honour-roll": ("name",)}
+
+
+def distinct_sequence(rng: random.Random, release: Release, count: int = SEQUENCE, mix=MIX) -> list[Line]:
+    """The news day right after a release switch: every request a different URL, so no answer can
+    come from the cache. Searches for names of the register (half typed without diacritics) with
+    filters, employers drawn at random, lists by province, sector, sort and size, batch checks of
+    other codes; every list page a first page, so that none is past the end of its list."""
+    rows, seen, out = release.rows, set(), []
+    provinces = sorted({row["province_code"] for row in rows})
+    sectors = sorted({row.get("sector") or "" for row in rows} - {""})
+
+    def draw(kind: str) -> Line:
+        row = rng.choice(rows)
+        if kind == "search":
+            name = rng.choice([row["name"], distinctive(row["name"], 3), distinctive(row["name"], 2)])
+            return Line("GET", search_path(q=fold(name) if rng.random() < 0.5 else name,
+                                           status=list(rng.choice(STATUS_CHOICES)),
+                                           province=rng.choice([None, row["province_code"]]),
+                                           sort=rng.choice([None, "arrears", "name"])))
+        if kind == "employer":
+            return Line("GET", f"/employers/{quote(row['key'])}")
+        if kind == "list":
+            name = rng.choice(list(LIST_SORTS))
+            args = {"province": rng.choice(provinces), "sort": rng.choice(LIST_SORTS[name]),
+                    "per_page": rng.choice([20, 50, 100])}
+            if sectors and rng.random() < 0.5:
+                args["sector"] = rng.choice(sectors)
+            return Line("GET", f"/lists/{name}?" + urlencode(args))
+        body = json.dumps({"codes": batch_codes(rng, rows, BATCH_CODES), "date": release.as_of})
+        return Line("POST", "/api/v1/eligibility", body)
+
+    for kind in rng.choices([k for k, _ in mix], [w for _, w in mix], k=count):
+        for _attempt in range(50):  # a small register has few list combinations: draw again
+            line = draw(kind)
+            if (line.method, line.path, line.body) not in seen:
+                seen.add((line.method, line.path, line.body))
+                out.append(line)
+                break
     return out
 
 
@@ -342,6 +389,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of each concurrency with --against")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "load")
     parser.add_argument("--keep", action="store_true", help="keep the built release in --out")
+    parser.add_argument("--distinct", action="store_true",
+                        help="every request a different URL, on a portal just started (as after a release switch)")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -386,6 +435,23 @@ def measure_portal(args, release: Release, work: Path, levels: list[int]) -> lis
         after = memory_text(server)
     lines.append(f"gunicorn -w {args.workers}; worker memory, resident of which anonymous (the rest: mapped "
                  f"database and index pages, shared): {before} at start, {after} after")
+    return lines
+
+
+def measure_distinct(args, release: Release, work: Path, levels: list[int]) -> list[str]:
+    """`--distinct`: a portal just started on the release (as right after a switch: nothing cached),
+    every request a URL not asked before, each concurrency with URLs of its own."""
+    sequence = distinct_sequence(random.Random(37), release, count=SEQUENCE * len(levels))
+    share = len(sequence) // len(levels)
+    lines = [f"distinct workload: {', '.join(f'{k} {w} %' for k, w in MIX)}; {len(sequence):,} different "
+             f"requests, {share:,} for each concurrency; a portal just started, nothing primed",
+             f"targets (issue 25): >= 300 req/s, p95 < 300 ms at c=32, zero errors", "", HEADER]
+    with portal_server(release.data_dir, args, args.out) as server:
+        for index, level in enumerate(levels):
+            own = sequence[index * share:(index + 1) * share]
+            lines.append(row(f"distinct, c={level}", run_wrk(server.port, own, level, args.duration, args.threads,
+                                                             work, server), with_verdict=False))
+        lines.append(f"gunicorn -w {args.workers}; worker memory, resident of which anonymous: {memory_text(server)}")
     return lines
 
 
@@ -469,7 +535,7 @@ def main(argv=None) -> None:
     print(f"release {release.id}: {release.employers:,} employers from {data_dir}")
     try:
         with tempfile.TemporaryDirectory(prefix="congkhai-load-") as tmp:
-            measured = compare_with_tree if args.against else measure_portal
+            measured = compare_with_tree if args.against else measure_distinct if args.distinct else measure_portal
             for line in measured(args, release, Path(tmp), levels):
                 print(line, flush=True)
             if args.datasette:

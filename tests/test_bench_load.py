@@ -101,3 +101,31 @@ def test_against_another_checkout_alternates_the_runs_and_reports_the_ratios(tmp
     assert ratios and all(0.2 < float(ratio) < 5 for ratio in ratios.groups())
     with pytest.raises(SystemExit, match="not a checkout"):
         bench.main(["--reuse", str(tmp_path), "--against", str(tmp_path), "--out", str(tmp_path / "out2")])
+
+
+def test_distinct_sequence_never_asks_the_same_url_twice():
+    bench = load_bench()
+    rows = [{"key": f"{n:010d}", "tax_code": "", "unit_code": "", "name": f"Công ty TNHH Điện {n}",
+             "province_code": f"{n % 34:02d}", "sector": f"Ngành {n % 12}", "status": "compliant"} for n in range(3000)]
+    release = bench.Release(Path("."), "2026-11-24", "2026-11-24", len(rows), rows)
+    sequence = bench.distinct_sequence(random.Random(1), release, count=2000)
+    assert len({(line.method, line.path, line.body) for line in sequence}) == len(sequence) > 1900
+    kinds = [bench.kind_of(line) for line in sequence]
+    shares = {kind: kinds.count(kind) / len(kinds) for kind in set(kinds)}
+    assert abs(shares["search"] - 0.40) < 0.04 and abs(shares["employer"] - 0.40) < 0.04
+    assert abs(shares["list"] - 0.15) < 0.04 and abs(shares["batch"] - 0.05) < 0.02
+    assert not any(f"{sep}page=" in line.path for line in sequence if line.path.startswith("/lists/") for sep in "?&")
+
+
+@pytest.mark.slow
+def test_tiny_distinct_run_reports_each_concurrency(tmp_path, capsys):
+    need("wrk", "the throughput benchmark (apt-get install wrk)")
+    bench = load_bench()
+    bench.main(["--employers", "300", "--duration", "2", "--concurrency", "2,4", "--workers", "2", "--distinct",
+                "--out", str(tmp_path / "out")])
+    report = capsys.readouterr().out
+    assert "a portal just started, nothing primed" in report
+    for label in ("distinct, c=2", "distinct, c=4"):
+        line = next(line for line in report.splitlines() if line.startswith(label + " "))
+        requests, rps, p50, p95, p99, errors = line[len(label):].split()[:6]
+        assert int(requests.replace(",", "")) > 0 and float(rps) > 0 and int(errors) == 0, line
