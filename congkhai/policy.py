@@ -19,13 +19,9 @@ class PolicyError(ValueError):
     pass
 
 
-def _setting(section: str, key: str, default=MISSING, **kwargs):
+def _setting(section: str, key: str, default=MISSING, default_factory=MISSING):
     """A policy field and where the policy file sets it: the default is written once, here."""
-    if default is MISSING and "default_factory" not in kwargs:
-        return field(metadata={"file": (section, key)})
-    if default is MISSING:
-        return field(metadata={"file": (section, key)}, **kwargs)
-    return field(default=default, metadata={"file": (section, key)})
+    return field(default=default, default_factory=default_factory, metadata={"file": (section, key)})
 
 
 @dataclass(frozen=True, kw_only=True)

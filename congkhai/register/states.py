@@ -37,12 +37,6 @@ class Filters:
     full_history: bool = True        # the register must have followed the employer for the whole window
     stages: tuple | None = None      # enforcement-stage texts as reported (None in it: no stage); None: any
 
-    @classmethod
-    def honour_roll_of(cls, policy, **filters) -> "Filters":
-        """The honour roll under a release's policy (its window, and whether it needs a full history)."""
-        return cls(honour_roll=True, window_months=policy.commendation_window_months,
-                   full_history=policy.commendation_requires_full_history, **filters)
-
 
 SORTS = {
     "arrears": lambda: (SI.arrears_total.desc(), Employer.key),
