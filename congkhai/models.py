@@ -11,7 +11,7 @@ it is current. An employer dropped from the reports has its last interval closed
 from __future__ import annotations
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        String, Text)
+                        String, Text, text)
 from sqlalchemy.orm import DeclarativeBase, relationship
 
 from .statuses import COMPLIANT, DELINQUENT, EVADING, LATE, NOTICE, OFFENDER_STATUSES, STATUSES  # noqa: F401
@@ -43,6 +43,11 @@ class Release(Base):
     # What the checks against the previous reports let through and why: provinces published without
     # a control total, removals the operator confirmed, employers not reported (publisher/compare.py).
     verification = Column(JSON)
+    # What the portal's pages need that depends only on the release, computed once in the release's
+    # own transaction (congkhai.rules.figures): counts and arrears per province and status, the
+    # honour roll per province, the facets of the lists. NULL for releases published before it was
+    # kept: the portal then computes them from the history.
+    figures = Column(JSON)
 
 
 class Employer(Base):
@@ -64,6 +69,8 @@ class Employer(Base):
 
     intervals = relationship("StatusInterval", back_populates="employer",
                                 order_by="StatusInterval.valid_from", lazy="selectin")
+
+    __table_args__ = (Index("ix_employers_name_key", "name", "key"),)  # lists sorted by name walk it
 
     @property
     def is_household(self) -> bool:
@@ -99,15 +106,40 @@ class StatusInterval(Base):
 
     employer = relationship("Employer", back_populates="intervals")
 
+    # The open intervals (the register on its newest day) in each list order, so a page of a list
+    # reads its rows in order instead of sorting every offender (congkhai/register/states.py).
     __table_args__ = (
         Index("ix_intervals_employer_from", "employer_id", "valid_from"),
         Index("ix_intervals_from", "valid_from"),
         Index("ix_intervals_to", "valid_to"),
         Index("ix_intervals_status_to", "status", "valid_to"),
+        Index("ix_open_arrears", "status", "arrears_total", "id", sqlite_where=text("valid_to IS NULL"),
+              postgresql_where=text("valid_to IS NULL")),
+        Index("ix_open_months", "status", "months_late", "arrears_total", "id", sqlite_where=text("valid_to IS NULL"),
+              postgresql_where=text("valid_to IS NULL")),
+        Index("ix_open_since", "status", "valid_from", "arrears_total", "id", sqlite_where=text("valid_to IS NULL"),
+              postgresql_where=text("valid_to IS NULL")),
     )
 
     def covers(self, day) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+class Commendation(Base):
+    """Honour-roll membership as intervals, like the status history: the publisher decides who is on
+    a release's honour roll (the same set its files publish) and writes only who joined or left, so
+    the roll of any day is one indexed read instead of the commendation rule over every history."""
+    __tablename__ = "commendations"
+
+    id = Column(Integer, primary_key=True)
+    employer_id = Column(Integer, ForeignKey("employers.id"), nullable=False)
+    valid_from = Column(Date, nullable=False)
+    valid_to = Column(Date)
+
+    __table_args__ = (
+        Index("ix_commendations_employer_from", "employer_id", "valid_from"),
+        Index("ix_commendations_to", "valid_to"),
+    )
 
 
 class Receipt(Base):

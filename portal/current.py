@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from congkhai import disputes
 from congkhai.models import Receipt
-from congkhai.policy import Policy, load_schedule
+from congkhai.policy import load_schedule
 from congkhai.provinces import by_code
 from congkhai.register import Figures, Register, ReleaseInfo
 
@@ -89,17 +89,19 @@ def known_release_id() -> str | None:
     return cached[1].id if cached is not None and cached[1] is not None else None
 
 
-def figures(day: date, policy: Policy) -> Figures:
-    """The figures of `day` under a release's honour-roll rule; cached per process, as the history
-    of a past day never changes."""
+def figures(answering: ReleaseInfo, day: date) -> Figures:
+    """The figures of `day`, which `answering` is the release in force on: those it stored when it
+    was published, or computed under its honour-roll rule for a release from before; cached per
+    process, as the history of a past day never changes."""
     cache = _cache()["figures"]
     latest = release()
+    policy = answering.policy
     window, full = policy.commendation_window_months, policy.commendation_requires_full_history
-    cache_key = (day, window, full, latest.id if latest else None)
+    cache_key = (day, answering.id, latest.id if latest else None)
     if cache_key in cache:
         cache.move_to_end(cache_key)
         return cache[cache_key]
-    cache[cache_key] = found = register().figures_on(day, window, full)
+    cache[cache_key] = found = register().figures_on(day, window, full, answering.figures)
     while len(cache) > FIGURES_CACHED:
         cache.popitem(last=False)
     return found

@@ -12,7 +12,6 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from congkhai.statuses import EVADING, OFFENDER_STATUSES
 from congkhai.provinces import all_provinces
 from congkhai.rules.commendation import first_possible_day
-from congkhai.policy import Policy
 from congkhai.register import Figures, Filters, ReleaseInfo
 
 from . import charts, csvout, current, feeds, i18n, params, release_files
@@ -60,12 +59,14 @@ CSV_COLUMNS = [
 ]
 
 
-def employer_filters(policy: Policy, statuses: tuple = (), honour_roll: bool = False) -> Filters:
-    """The filters every list and feed shares, read from the URL; the honour roll's window is the policy's."""
+def employer_filters(release: ReleaseInfo, statuses: tuple = (), honour_roll: bool = False) -> Filters:
+    """The filters every list and feed shares, read from the URL; the honour roll is the one `release`
+    stored, or for a release from before, its policy's rule applied to the history."""
+    policy = release.policy
     return Filters(statuses=statuses, provinces=params.provinces(), sectors=params.texts("sector"),
                    ownership_types=params.texts("ownership"), honour_roll=honour_roll,
                    window_months=policy.commendation_window_months,
-                   full_history=policy.commendation_requires_full_history)
+                   full_history=policy.commendation_requires_full_history, stored_roll=release.figures is not None)
 
 
 def roll_not_open_yet(release: ReleaseInfo, day: date) -> dict | None:
@@ -115,7 +116,7 @@ def twins(*formats: str) -> dict:
 def employer_list(name: str, fmt: str):
     kind = LISTS[name]
     release, day = params.answering()
-    filters = employer_filters(release.policy, params.statuses(kind.statuses) or kind.statuses, kind.honour_roll)
+    filters = employer_filters(release, params.statuses(kind.statuses) or kind.statuses, kind.honour_roll)
     sort = params.choice("sort", kind.sorts, kind.sorts[0])
     if fmt == "csv":
         rows = stream_with_disputes(current.register().iter_states_on(day, filters, sort))
@@ -123,7 +124,7 @@ def employer_list(name: str, fmt: str):
     if fmt in feeds.MIMETYPES:
         return feeds.feed_response(fmt, str(kind.title), feeds.recent(release, filters), url_with(_fmt="html"))
     page, size = params.page_number(), params.per_page()
-    result = current.register().states_on(day, filters, sort, page, size)
+    result = current.register().states_on(day, filters, sort, page, size, release.figures)
     params.check_page_exists(page, result.total, size)
     data = {
         "list": name, "title": kind.title, "intro": kind.intro, "day": day,
@@ -143,7 +144,8 @@ def employer_list(name: str, fmt: str):
     if fmt == "html":
         data["controls"] = {
             "provinces": province_options(filters.provinces),
-            "sectors": current.register().distinct_values(day, "sector", kind.statuses),
+            "sectors": current.register().distinct_values(day, "sector", kind.statuses,
+                                                                 stored=release.figures),
             "sorts": [{"value": s, "label": SORT_LABELS[s], "selected": s == sort} for s in kind.sorts],
             "statuses": kind.statuses if len(kind.statuses) > 1 else (),
         }
@@ -156,7 +158,7 @@ def changes(fmt: str):
     release, day = params.answering()
     kind = params.choice("kind", CHANGE_KINDS, "all")
     sort = params.choice("sort", ("change", "name"), "change")
-    filters = employer_filters(release.policy)
+    filters = employer_filters(release)
     if fmt in feeds.MIMETYPES:
         events = [e for e in feeds.recent(release, filters) if kind == "all" or kind in e.kinds]
         return feeds.feed_response(fmt, _("Recent changes"), events, url_with(_fmt="html"))
@@ -206,7 +208,7 @@ def province_bars(figures: Figures, title: str, description: str) -> charts.BarC
 @bp.get("/provinces.<any(json):fmt>")
 def provinces(fmt: str):
     release, day = params.answering()
-    figures = current.figures(day, release.policy)
+    figures = current.figures(release, day)
     data = {"title": _("Provinces"), "day": day, "coverage": current.coverage(release, day),
             "provinces": sorted(figures.provinces, key=lambda p: -p["arrears_total"]),
             "links": twins("json")}
@@ -227,9 +229,10 @@ def province(code: str, fmt: str):
     if code != found.slug:
         return redirect(url_for("lists.province", code=found.slug, fmt=fmt if fmt != "html" else None), 301)
     release, day = params.answering()
-    figures = current.figures(day, release.policy)
+    figures = current.figures(release, day)
     stats = next((p for p in figures.provinces if p["code"] == found.code), None)
-    top = current.register().states_on(day, Filters(statuses=OFFENDER_STATUSES, provinces=(found.code,)), "arrears", 1, 10)
+    top = current.register().states_on(day, Filters(statuses=OFFENDER_STATUSES, provinces=(found.code,)), "arrears", 1, 10,
+                                      release.figures)
     data = {
         "title": found.name, "province": {"code": found.code, "name": found.name, "name_en": found.name_en},
         "day": day, "coverage": current.coverage(release, day), "figures": stats,
@@ -267,7 +270,7 @@ def release_or_404(date_text: str) -> ReleaseInfo:
 
 def release_chart(release: ReleaseInfo, name: str) -> charts.BarChart:
     """Links in the configured base URL, never the request's Host header (which a client chooses)."""
-    figures = current.figures(release.as_of, release.policy)
+    figures = current.figures(release, release.as_of)
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
     if name == "provinces-offenders":
         items = [(p["short_name"], p["offenders"], base + url_for("lists.province", code=p["slug"]))
@@ -314,8 +317,9 @@ def release(date_text: str, fmt: str):
     resolved = sorted((e for e in events if e.change.resolved), key=lambda e: -e.change.before.arrears_total)
     increases = sorted((e for e in events if e.change.before and e.change.before.arrears_total and e.change.after
                         and e.change.arrears_delta > 0), key=lambda e: -e.change.arrears_delta)
-    figures = current.figures(release.as_of, release.policy)
-    top = current.register().states_on(release.as_of, Filters(statuses=OFFENDER_STATUSES), "arrears", 1, 10)
+    figures = current.figures(release, release.as_of)
+    top = current.register().states_on(release.as_of, Filters(statuses=OFFENDER_STATUSES), "arrears", 1, 10,
+                                      release.figures)
     previous = current.register().previous_release(release)
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
     permalink = base + url_for("lists.release", date_text=release.id)

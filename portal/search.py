@@ -28,7 +28,7 @@ def home(fmt: str):
     release = current.release()
     data = {"title": _("Employers behind on insurance contributions"), "release": None}
     if release is not None:
-        figures = current.figures(release.as_of, release.policy)
+        figures = current.figures(release, release.as_of)
         data.update(release=release.to_dict(), figures=figures.to_dict(),
                     coverage=current.coverage(release, release.as_of),
                     links={"json": url_for("search.home", fmt="json"),

@@ -17,13 +17,14 @@ from congkhai.register import Register
 from congkhai.register.employers import ATTRIBUTES, attributes_digest
 from congkhai.register.tables import E, I, R
 from congkhai import migrations
-from congkhai.models import DailyResult
+from congkhai.models import Commendation, DailyResult
 from congkhai.rules.changes import State
 from congkhai.taxcode import mask_personal_id, personal_id_hash
 
 from .records import BuiltRelease, Record
 
 D = DailyResult.__table__
+CM = Commendation.__table__
 BATCH = 20_000
 ANALYZE_AFTER = 10_000  # rows a release adds before the planner's statistics are refreshed
 
@@ -80,11 +81,18 @@ def reader(engine: Engine, name: str):
     return read
 
 
+def rewind(conn, as_of: date) -> None:
+    """The history as it was before the release of `as_of` (the latest): its daily results, the
+    status and honour-roll intervals it opened removed, those it closed open again."""
+    conn.execute(delete(D).where(D.c.as_of == as_of))
+    for table in (I, CM):
+        conn.execute(delete(table).where(table.c.valid_from == as_of))
+        conn.execute(update(table).where(table.c.valid_to == as_of).values(valid_to=None))
+
+
 def undo_release(conn, as_of: date) -> None:
     """Remove the release of `as_of` (the latest) and reopen what it closed."""
-    conn.execute(delete(D).where(D.c.as_of == as_of))
-    conn.execute(delete(I).where(I.c.valid_from == as_of))
-    conn.execute(update(I).where(I.c.valid_to == as_of).values(valid_to=None))
+    rewind(conn, as_of)
     from congkhai.corrections import C  # what this release published waits for its re-run
     orphans = select(E.c.id).where(~select(I.c.id).where(I.c.employer_id == E.c.id).exists(),
                                    ~select(C.c.id).where(C.c.employer_id == E.c.id).exists())  # corrections name it
@@ -134,14 +142,15 @@ def bulk_insert(conn, table, rows: list[dict]) -> None:
         cursor.close()
 
 
-def close_intervals(conn, employer_ids: list[int], as_of: date, progress=None) -> None:
-    """End the open interval of each employer that changed. On PostgreSQL in one set-based UPDATE
+def close_intervals(conn, employer_ids: list[int], as_of: date, progress=None, table=I) -> None:
+    """End the open interval of each employer that changed (in `table`, the status intervals or the
+    honour roll's). On PostgreSQL in one set-based UPDATE
     joined to a temporary table filled by COPY: row by row, after a first release had loaded a million
     intervals that nothing had analysed yet, each UPDATE chose a bitmap scan over every open interval
     and the next-day release spent 439 s here (BENCHMARKS.md)."""
     if conn.dialect.name != "postgresql":
         for batch in _batches(employer_ids):
-            conn.execute(update(I).where(I.c.employer_id == bindparam("b_employer"), I.c.valid_to.is_(None))
+            conn.execute(update(table).where(table.c.employer_id == bindparam("b_employer"), table.c.valid_to.is_(None))
                          .values(valid_to=as_of), [{"b_employer": employer_id} for employer_id in batch])
             if progress:
                 progress(len(batch))
@@ -157,12 +166,23 @@ def close_intervals(conn, employer_ids: list[int], as_of: date, progress=None) -
     finally:
         cursor.close()
     conn.exec_driver_sql("ANALYZE closing_employers")
-    intervals = conn.dialect.identifier_preparer.quote(I.name)
+    intervals = conn.dialect.identifier_preparer.quote(table.name)
     conn.exec_driver_sql(f"UPDATE {intervals} AS i SET valid_to = %(as_of)s FROM closing_employers AS c "
                          "WHERE i.employer_id = c.employer_id AND i.valid_to IS NULL", {"as_of": as_of})
     conn.exec_driver_sql("DROP TABLE closing_employers")
     if progress:
         progress(len(employer_ids))
+
+
+def write_honour_roll(conn, members: set[int], as_of: date) -> None:
+    """The release's honour roll, the set its files publish, as intervals: those who left it closed,
+    those who joined opened, so a day's roll is read, never recomputed over every history."""
+    on_roll = set(conn.execute(select(CM.c.employer_id).where(CM.c.valid_to.is_(None))
+                               .execution_options(yield_per=BATCH)).scalars())
+    close_intervals(conn, sorted(on_roll - members), as_of, table=CM)
+    for batch in _batches(sorted(members - on_roll)):
+        bulk_insert(conn, CM, [{"employer_id": employer_id, "valid_from": as_of, "valid_to": None}
+                               for employer_id in batch])
 
 
 def analyze(conn) -> None:
@@ -173,7 +193,7 @@ def analyze(conn) -> None:
     employer of the country (0.74 s at a million employers; 0.2 s for Hà Nội and 3 ms for a small
     province with them, which ANALYZE gathers in about half a second)."""
     quote = conn.dialect.identifier_preparer.quote
-    for table in (E, I):
+    for table in (E, I, CM):
         conn.exec_driver_sql(f"ANALYZE {quote(table.name)}")
 
 
@@ -233,13 +253,14 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         bulk_insert(conn, I, [_interval_row(ids[c.key], as_of, c.after) for c in batch])
         if progress:
             progress(len(batch))
+    write_honour_roll(conn, {ids[key] for key in built.commendable}, as_of)
     if len(new_keys) + len(opening) >= ANALYZE_AFTER:
         analyze(conn)
     conn.execute(insert(R).values(
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
         counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256,
-        verification=built.verification))
+        verification=built.verification, figures=Register(conn).release_figures(as_of)))
     if built.results:
         conn.execute(insert(D), [{"release_id": built.id, "province_code": code, "as_of": as_of, **row}
                                  for code, row in sorted(built.results.items())])

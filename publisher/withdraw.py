@@ -14,16 +14,16 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 
 from congkhai.config import Paths
 from congkhai.corrections import C, record_correction
 from congkhai.register import Register
-from congkhai.register.tables import I, R
-from congkhai.models import DailyResult
+from congkhai.register.tables import R
 
 from .errors import UsageError
 from .install import publisher_lock
+from .store import rewind
 
 WITHDRAWN = "withdrawn"
 SOURCE = "withdrawal"
@@ -77,10 +77,7 @@ def _correct_and_rewind(conn, as_of: date, before: date | None, reason: str, now
                           until_next_release=True)
     conn.execute(update(C).where(C.c.recorded_in_release.is_(None), C.c.source == SOURCE)
                  .values(recorded_in_release=as_of.isoformat()))  # published by the withdrawal itself
-    D = DailyResult.__table__
-    conn.execute(delete(D).where(D.c.as_of == as_of))
-    conn.execute(delete(I).where(I.c.valid_from == as_of))
-    conn.execute(update(I).where(I.c.valid_to == as_of).values(valid_to=None))
+    rewind(conn, as_of)
     conn.execute(update(R).where(R.c.as_of == as_of).values(state=WITHDRAWN))
     return len(changes)
 

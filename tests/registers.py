@@ -86,13 +86,13 @@ SHORT_HISTORY = {"requires_full_history = true": "requires_full_history = false"
 
 
 def build_register(root: Path, days, scenario, *, policy: dict[str, str] | None = None, classify=None,
-                   files: bool = True, **settings) -> dict:
+                   files: bool = True, rows_per_province: int = 3, **settings) -> dict:
     """Settings of a data directory under `root` holding one release for each of `days`, published
     from reports written by factory.write_all with `scenario(day)`'s overrides.
 
     `policy`: replacements in the default policy; `classify(classify_records, day)`: the classify
-    step to publish `day` with; `files=False`: the database only (store_only); further keywords are
-    settings."""
+    step to publish `day` with; `files=False`: the database only (store_only); `rows_per_province`:
+    each report's employers; further keywords are settings."""
     from publisher import pipeline
 
     if policy:
@@ -102,7 +102,7 @@ def build_register(root: Path, days, scenario, *, policy: dict[str, str] | None 
     step = pipeline.publish if files else store_only
     for day in days:
         reports = root / f"reports-{day.isoformat()}"
-        write_all(reports, as_of=day, overrides=scenario(day))
+        write_all(reports, as_of=day, rows_per_province=rows_per_province, overrides=scenario(day))
         with pytest.MonkeyPatch.context() as patch:
             if classify is not None:
                 patch.setattr(pipeline, "classify_records", classify(pipeline.classify_records, day))

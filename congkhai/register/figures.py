@@ -7,11 +7,14 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from ..models import DailyResult
+from ..models import Commendation, DailyResult, Employer, StatusInterval
 from ..provinces import by_code
+from ..rules.intervals import covers_sql
 from ..rules.results import FIGURES, tally_sql
 from ..statuses import OFFENDER_STATUSES, STATUSES
 from .states import Filters, StateReads
+
+FACETS = ("sector", "ownership_type")  # the employer attributes list pages offer as filters
 
 
 @dataclass
@@ -42,35 +45,66 @@ class Figures:
                 "provinces": self.provinces}
 
 
+def _figures(day: date, tally_rows, honour_roll: dict[str, int]) -> Figures:
+    """Figures from the tally's rows, (province, status, employers, arrears), and the honour roll per province."""
+    per_province = defaultdict(lambda: {s: [0, 0] for s in STATUSES})
+    for code, status, count, arrears in tally_rows:
+        per_province[code][status] = [int(count), int(arrears or 0)]
+    names = by_code()
+    provinces = []
+    for code, cells in sorted(per_province.items()):
+        province = names.get(code)
+        provinces.append({
+            "code": code,
+            "name": province.name if province else code,
+            "short_name": province.short_name if province else code,
+            "slug": province.slug if province else code,
+            "employers": sum(c for c, _ in cells.values()),
+            "by_status": {s: c for s, (c, _) in cells.items()},
+            "offenders": sum(cells[s][0] for s in OFFENDER_STATUSES),
+            "offender_arrears": sum(cells[s][1] for s in OFFENDER_STATUSES),
+            "arrears_total": sum(a for _, a in cells.values()),
+        })
+    return Figures(
+        day=day,
+        by_status={s: sum(p["by_status"][s] for p in provinces) for s in STATUSES},
+        arrears_by_status={s: sum(per_province[p["code"]][s][1] for p in provinces) for s in STATUSES},
+        provinces=provinces,
+        honour_roll=sum(honour_roll.values()),
+    )
+
+
 class FigureReads(StateReads):
-    def figures_on(self, day: date, window_months: int, full_history: bool = True) -> Figures:
-        """Aggregates for a day, per province from the tally rule (congkhai.rules.results.tally_sql)."""
-        per_province = defaultdict(lambda: {s: [0, 0] for s in STATUSES})
-        for code, status, count, arrears in self.session.execute(tally_sql(day)):
-            per_province[code][status] = [count, int(arrears or 0)]
-        names = by_code()
-        provinces = []
-        for code, cells in sorted(per_province.items()):
-            province = names.get(code)
-            provinces.append({
-                "code": code,
-                "name": province.name if province else code,
-                "short_name": province.short_name if province else code,
-                "slug": province.slug if province else code,
-                "employers": sum(c for c, _ in cells.values()),
-                "by_status": {s: c for s, (c, _) in cells.items()},
-                "offenders": sum(cells[s][0] for s in OFFENDER_STATUSES),
-                "offender_arrears": sum(cells[s][1] for s in OFFENDER_STATUSES),
-                "arrears_total": sum(a for _, a in cells.values()),
-            })
-        return Figures(
-            day=day,
-            by_status={s: sum(p["by_status"][s] for p in provinces) for s in STATUSES},
-            arrears_by_status={s: sum(per_province[p["code"]][s][1] for p in provinces) for s in STATUSES},
-            provinces=provinces,
-            honour_roll=self.count_on(day, Filters(honour_roll=True, window_months=window_months,
-                                                   full_history=full_history)),
-        )
+    def figures_on(self, day: date, window_months: int, full_history: bool = True,
+                   stored: dict | None = None) -> Figures:
+        """Aggregates for a day, per province from the tally rule (congkhai.rules.results.tally_sql):
+        read from `stored`, the figures its release computed when it was published (`release_figures`),
+        or computed from the history for a release published before they were kept."""
+        if stored is not None:
+            return _figures(day, stored["tally"], stored["honour_roll"])
+        roll = self.count_on(day, Filters(honour_roll=True, window_months=window_months, full_history=full_history))
+        return _figures(day, self.session.execute(tally_sql(day)), {"": roll})
+
+    def release_figures(self, day: date) -> dict:
+        """What the pages of the release of `day` read that depends only on the release, computed in the
+        release's own transaction (publisher/store.py) once its intervals and honour roll are written:
+        the tally per province and status, the honour roll per province (congkhai.models.Commendation),
+        and per status how many employers each sector and ownership type has (the lists' facets)."""
+        tally = [[code, status, int(count), int(arrears or 0)]
+                 for code, status, count, arrears in self.conn.execute(tally_sql(day))]
+        employers, commendations = Employer.__table__, Commendation.__table__
+        roll = (select(employers.c.province_code, func.count())
+                .select_from(commendations.join(employers, employers.c.id == commendations.c.employer_id))
+                .where(covers_sql(commendations, day)).group_by(employers.c.province_code))
+        intervals = StatusInterval.__table__
+        facets = {}
+        for name in FACETS:
+            column = employers.c[name]
+            stmt = (select(intervals.c.status, column, func.count())
+                    .select_from(employers.join(intervals, intervals.c.employer_id == employers.c.id))
+                    .where(covers_sql(intervals, day), column != "").group_by(intervals.c.status, column))
+            facets[name] = [[status, value, int(count)] for status, value, count in self.conn.execute(stmt)]
+        return {"tally": tally, "honour_roll": {code: int(n) for code, n in self.conn.execute(roll)}, "facets": facets}
 
     def results_series(self, province_code: str | None = None) -> list[dict]:
         """The daily results, one row per release, of a province or of the country (all its provinces)."""

@@ -25,6 +25,9 @@ class ReleaseInfo:
     counts: dict
     datapackage_sha256: str | None
     verification: dict = field(default_factory=dict)  # what the checks let through (publisher/compare.py)
+    # What its pages read, computed when it was published (FigureReads.release_figures); None for a
+    # release published before they were kept. Not part of the release's public description.
+    figures: dict | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, row: Release) -> "ReleaseInfo":
@@ -33,10 +36,12 @@ class ReleaseInfo:
             missing = {code: "" for code in missing}
         return cls(row.id, row.as_of, row.created_at, bool(row.partial), list(row.provinces or []),
                    dict(missing or {}), Policy.from_dict(row.policy), dict(row.counts or {}), row.datapackage_sha256,
-                   dict(row.verification or {}))
+                   dict(row.verification or {}), row.figures)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        described = asdict(self)
+        del described["figures"]
+        return described
 
 
 def _complete():

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import aliased, lazyload
 
 from ..models import Employer
 from ..rules.changes import State
-from ..rules.commendation import commendable_sql, followed_since_sql, in_arrears_within_sql
-from ..rules.intervals import covers_sql
+from ..rules.commendation import commendable_sql, followed_since_sql, in_arrears_within_sql, on_stored_roll_sql
+from ..rules.intervals import covers_branches_sql, covers_sql
 from ..rules.retention import completed_sql
-from ..statuses import OFFENDER_STATUSES
+from ..statuses import COMPLIANT, OFFENDER_STATUSES, STATUSES
 from .base import Reads
 from .employers import employer_row
 from .tables import E, I, SI, STATE_COLUMNS, STREAM_ROWS, batches, state_of_row
@@ -35,15 +35,25 @@ class Filters:
     honour_roll: bool = False
     window_months: int = 12
     full_history: bool = True        # the register must have followed the employer for the whole window
+    stored_roll: bool = False        # the day's release stored its honour roll: read it, do not recompute it
     stages: tuple | None = None      # enforcement-stage texts as reported (None in it: no stage); None: any
 
 
-SORTS = {
-    "arrears": lambda: (SI.arrears_total.desc(), Employer.key),
-    "months": lambda: (SI.months_late.desc(), SI.arrears_total.desc(), Employer.key),
-    "name": lambda: (Employer.name, Employer.key),
-    "since": lambda: (SI.valid_from.desc(), SI.arrears_total.desc(), Employer.key),
+# Each list order as (column, descending) pairs, made total by its last column so pages never
+# overlap: ties the latest recorded interval first (the open intervals are indexed in
+# exactly these orders, models.StatusInterval, so a page reads its rows in order, even in a tie as
+# large as every employer paid up since the first release), by name then key.
+ORDERS = {
+    "arrears": ((SI.arrears_total, True), (SI.id, True)),
+    "months": ((SI.months_late, True), (SI.arrears_total, True), (SI.id, True)),
+    "name": ((Employer.name, False), (Employer.key, False)),
+    "since": ((SI.valid_from, True), (SI.arrears_total, True), (SI.id, True)),
 }
+SORTS = {name: (lambda order=order: tuple(c.desc() if down else c for c, down in order)) for name, order in ORDERS.items()}
+# A page walks its list's order while at least this share of the rows walked (the employers, by
+# name; the statuses' open intervals, otherwise) is in the view; a rarer view is found through its
+# filters' indexes and then sorted, which costs its few rows.
+WALK_SHARE = 0.01
 
 
 @dataclass
@@ -54,23 +64,38 @@ class Page:
     per_page: int
 
 
-def employer_conditions(filters: Filters) -> list:
+def unindexed(column):
+    """`column` as an expression no index serves: a query filters on it while it walks another
+    index (a list's order) instead of starting from it."""
+    return func.coalesce(column, column)
+
+
+def employer_conditions(filters: Filters, walking: bool = False) -> list:
+    """The filters on the employers' facts; `walking`: applied along a list's order (see WALK_SHARE)."""
+    def on(column):
+        return unindexed(column) if walking else column
     conditions = []
     if filters.provinces:
-        conditions.append(Employer.province_code.in_(filters.provinces))
+        conditions.append(on(Employer.province_code).in_(filters.provinces))
     if filters.sectors:
-        conditions.append(Employer.sector.in_(filters.sectors))
+        conditions.append(on(Employer.sector).in_(filters.sectors))
     if filters.ownership_types:
-        conditions.append(Employer.ownership_type.in_(filters.ownership_types))
+        conditions.append(on(Employer.ownership_type).in_(filters.ownership_types))
     if filters.keys:
         conditions.append(Employer.key.in_(filters.keys))
     return conditions
 
 
 def state_conditions(day: date, filters: Filters) -> list:
-    conditions = [covers_sql(SI, day), *employer_conditions(filters)]
+    conditions = [covers_sql(SI, day)]
     if filters.statuses:
         conditions.append(SI.status.in_(filters.statuses))
+    return conditions + view_conditions(day, filters)
+
+
+def view_conditions(day: date, filters: Filters, walking: bool = False) -> list:
+    """Every condition of a view but the day and the statuses, which the ordered pages apply per branch."""
+    conditions = employer_conditions(filters, walking)
     if filters.arrears_min is not None:
         conditions.append(SI.arrears_total >= filters.arrears_min)
     if filters.arrears_max is not None:
@@ -84,25 +109,80 @@ def state_conditions(day: date, filters: Filters) -> list:
         conditions.append(or_(SI.enforcement_stage.in_(texts), *((SI.enforcement_stage.is_(None),
                                                                    SI.enforcement_stage == "")
                                                                   if len(texts) < len(filters.stages) else ())))
-    if filters.honour_roll:
+    if filters.honour_roll and filters.stored_roll:
+        conditions.append(on_stored_roll_sql(SI, day))
+    elif filters.honour_roll:
         conditions.append(commendable_sql(SI, day, filters.window_months, filters.full_history))
     return conditions
+
+
+def walked(stored: dict, filters: Filters, sort: str) -> int:
+    """How many rows a page walking `sort`'s order passes over at most: every employer by name, or
+    the open intervals of the view's statuses (the day's release's stored figures say how many)."""
+    statuses = set(filters.statuses or ((COMPLIANT,) if filters.honour_roll else STATUSES))
+    return sum(count for _, status, count, _ in stored["tally"] if sort == "name" or status in statuses)
 
 
 def joined(*columns):
     return select(*columns).select_from(Employer).join(SI, SI.employer_id == Employer.id)
 
 
+def stored_total(filters: Filters, stored: dict | None) -> int | None:
+    """A view's total from its release's stored figures, when the view is only statuses, provinces or
+    the honour roll (the lists' common forms); None when it must be counted."""
+    bounds = (filters.arrears_min, filters.arrears_max, filters.months_min, filters.months_max)
+    if stored is None or filters.sectors or filters.ownership_types or filters.keys or filters.stages is not None \
+            or any(bound is not None for bound in bounds):
+        return None
+    wanted = set(filters.provinces)
+    if filters.honour_roll:
+        return sum(n for code, n in stored["honour_roll"].items() if not wanted or code in wanted)
+    statuses = set(filters.statuses or STATUSES)
+    return sum(count for code, status, count, _ in stored["tally"]
+               if status in statuses and (not wanted or code in wanted))
+
+
 class StateReads(Reads):
     def states_on(self, day: date, filters: Filters, sort: str = "arrears", page: int = 1,
-                  per_page: int = 20) -> Page:
-        """One page of a filtered, sorted view of the register on `day`, with its total."""
-        conditions = state_conditions(day, filters)
-        total = self.session.scalar(joined(func.count()).where(*conditions))
-        stmt = (joined(Employer, SI).where(*conditions).order_by(*SORTS[sort]())
-                .options(lazyload(Employer.intervals)).offset((page - 1) * per_page).limit(per_page))
-        rows = [employer_row(employer, interval) for employer, interval in self.session.execute(stmt)]
+                  per_page: int = 20, stored: dict | None = None) -> Page:
+        """One page of a filtered, sorted view of the register on `day`, with its total: counted from
+        `stored`, the figures of the day's release (FigureReads.release_figures), when they answer it."""
+        total = stored_total(filters, stored)
+        if total is None:
+            total = self.count_on(day, filters)
+        offset = (page - 1) * per_page
+        if filters.keys or stored is None or total < WALK_SHARE * walked(stored, filters, sort):
+            stmt = (joined(Employer, SI).where(*state_conditions(day, filters)).order_by(*SORTS[sort]())
+                    .options(lazyload(Employer.intervals)).offset(offset).limit(per_page))
+            rows = [employer_row(employer, interval) for employer, interval in self.session.execute(stmt)]
+        else:
+            rows = self._rows_of(self._ordered_ids(day, filters, sort, offset, per_page))
         return Page(rows, total, page, per_page)
+
+    def _ordered_ids(self, day: date, filters: Filters, sort: str, offset: int, limit: int) -> list[int]:
+        """The interval ids of one page in the list's order, read along the open intervals' index of
+        that order, one branch per status (an index gives one status's rows in order; their merge is
+        the page), or for the name order along the employers' names. Each branch stops after
+        `offset + limit` rows, so the first pages cost what they show, not the whole list."""
+        order = ORDERS[sort]
+        statuses = filters.statuses or ((COMPLIANT,) if filters.honour_roll else STATUSES)
+        columns = [SI.id.label("interval_id"), *(column.label(f"k{n}") for n, (column, _) in enumerate(order))]
+        # By name, the statuses through an expression, so the planner walks the names rather than a status.
+        by_status = [func.coalesce(SI.status, SI.status).in_(statuses)] if sort == "name" \
+            else [SI.status == status for status in statuses]
+        others = view_conditions(day, filters, walking=True)
+        branches = [joined(*columns).where(on_day, status, *others)
+                    .order_by(*SORTS[sort]()).limit(offset + limit).subquery()
+                    for on_day in covers_branches_sql(SI, day) for status in by_status]
+        merged = union_all(*(select(branch) for branch in branches)).subquery()
+        keys = [merged.c[f"k{n}"].desc() if down else merged.c[f"k{n}"] for n, (_, down) in enumerate(order)]
+        return list(self.session.scalars(select(merged.c.interval_id).order_by(*keys).offset(offset).limit(limit)))
+
+    def _rows_of(self, interval_ids: list[int]) -> list[dict]:
+        """Rows of the given intervals, in the given order."""
+        stmt = joined(Employer, SI).where(SI.id.in_(interval_ids)).options(lazyload(Employer.intervals))
+        found = {interval.id: employer_row(employer, interval) for employer, interval in self.session.execute(stmt)}
+        return [found[interval_id] for interval_id in interval_ids]
 
     def iter_states_on(self, day: date, filters: Filters, sort: str = "arrears", batch: int = 2000):
         """Every row of a filtered view, in order, for CSV downloads of the whole view."""
@@ -112,10 +192,18 @@ class StateReads(Reads):
             yield employer_row(employer, interval)
 
     def count_on(self, day: date, filters: Filters) -> int:
-        return self.session.scalar(joined(func.count()).where(*state_conditions(day, filters)))
+        conditions = state_conditions(day, filters)
+        if employer_conditions(filters):
+            return self.session.scalar(joined(func.count()).where(*conditions))
+        return self.session.scalar(select(func.count()).select_from(SI).where(*conditions))
 
-    def distinct_values(self, day: date, column: str, statuses: tuple = (), limit: int = 300) -> list[str]:
-        """Sectors or ownership types present on a day, for the filter controls of list pages."""
+    def distinct_values(self, day: date, column: str, statuses: tuple = (), limit: int = 300,
+                        stored: dict | None = None) -> list[str]:
+        """Sectors or ownership types present on a day, for the filter controls of list pages: from
+        `stored`, the facets of the day's release, when it has them."""
+        if stored is not None:
+            values = {value for status, value, _ in stored["facets"][column] if not statuses or status in statuses}
+            return sorted(values)[:limit]
         attribute = {"sector": Employer.sector, "ownership_type": Employer.ownership_type}[column]
         conditions = [covers_sql(SI, day), attribute != ""]
         if statuses:

@@ -12,9 +12,9 @@ from typing import Iterable
 
 from sqlalchemy import and_, exists
 
-from ..models import StatusInterval
+from ..models import Commendation, StatusInterval
 from ..statuses import COMPLIANT
-from .intervals import Interval, overlaps, overlaps_sql
+from .intervals import Interval, covers_sql, overlaps, overlaps_sql
 
 
 def window_start(day: date, months: int) -> date:
@@ -96,3 +96,11 @@ def commendable_sql(current, day: date, window_months: int, requires_full_histor
         conditions.append(exists().where(followed.c.employer_id == current.employer_id,
                                          followed_since_sql(followed, start)))
     return and_(*conditions)
+
+
+def on_stored_roll_sql(current, day: date):
+    """`current`'s employer is on the honour roll its release published for `day`: the publisher
+    applied `is_commendable`'s rule once and stored who joined and left (congkhai.models.Commendation)."""
+    current = getattr(current, "c", current)
+    roll = Commendation.__table__.alias()
+    return exists().where(roll.c.employer_id == current.employer_id, covers_sql(roll, day))

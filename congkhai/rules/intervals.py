@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 
 
 class Interval(Protocol):
@@ -37,3 +37,15 @@ def covers(interval: Interval, day: date) -> bool:
 def covers_sql(interval, day):
     """SQL twin of `covers`."""
     return overlaps_sql(interval, day, day)
+
+
+def covers_branches_sql(interval, day):
+    """`covers_sql` as two disjoint conditions whose union it is: (still open, closed after `day`).
+    On the register's newest day every interval in force is open, and the open ones are indexed in
+    each list's order (models.StatusInterval), so a page walks that index for the first branch and
+    finds nothing in the second, through the index of `valid_to`. `valid_from` is compared through
+    an expression its index cannot serve: SQLite would otherwise scan that range (every interval of
+    the history) instead of walking the order or the few intervals closed after the day."""
+    interval = getattr(interval, "c", interval)
+    started = func.coalesce(interval.valid_from, interval.valid_from) <= day
+    return and_(interval.valid_to.is_(None), started), and_(interval.valid_to > day, started)

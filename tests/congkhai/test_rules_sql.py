@@ -13,7 +13,7 @@ from congkhai import migrations
 from congkhai.register import Register
 from congkhai.models import Employer, StatusInterval
 from congkhai.rules.commendation import commendable_sql, is_commendable, window_start
-from congkhai.rules.intervals import covers, covers_sql
+from congkhai.rules.intervals import covers, covers_branches_sql, covers_sql
 from congkhai.rules.results import empty, tally, tally_sql
 from congkhai.rules.retention import completed_on, completed_sql
 from congkhai.statuses import DELINQUENT, EVADING, OFFENDER_STATUSES, STATUSES
@@ -82,6 +82,22 @@ def test_the_honour_roll_in_sql_is_the_commendation_rule(engine, generated, day,
         in_sql = set(conn.execute(query).scalars())
     assert in_sql == {key for key, (_, intervals) in register.items()
                       if is_commendable(intervals, day, window_months, full_history)}
+
+
+@PROPERTY
+@given(histories, days)
+def test_the_open_and_closed_branches_of_a_day_are_the_intervals_in_force(engine, generated, day):
+    """The ordered list pages read a day as two branches (congkhai/register/states.py): they never
+    share an interval, and together they are exactly the intervals in force."""
+    register = stored(engine, generated)
+    still_open, closed_after = covers_branches_sql(I, day)
+    with engine.connect() as conn:
+        first = list(conn.execute(select(I.c.id).where(still_open)).scalars())
+        second = list(conn.execute(select(I.c.id).where(closed_after)).scalars())
+        in_force = set(conn.execute(select(I.c.id).where(covers_sql(I, day))).scalars())
+    assert not set(first) & set(second)
+    assert set(first) | set(second) == in_force
+    assert len(in_force) == sum(covers(i, day) for _, intervals in register.values() for i in intervals)
 
 
 @PROPERTY

@@ -1,0 +1,120 @@
+"""What a release computes once for its pages (issue 25): its figures, its honour roll as intervals,
+and the list pages read along the open intervals' indexes. Each is checked against what the
+history gives when computed at request time, the way the portal answered before."""
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from itertools import product
+
+import pytest
+from sqlalchemy import select
+
+from congkhai.models import Commendation
+from congkhai.register import Filters, Register
+from congkhai.statuses import EVADING, OFFENDER_STATUSES
+from publisher.store import make_engine
+from tests.registers import SHORT_HISTORY, build_register
+
+DAYS = (date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25))
+PROVINCES = ("01", "79", "48")
+
+
+def varied(day: date) -> dict:
+    """Rows whose arrears, months and sector vary by employer, many with equal arrears (the key must
+    break the ties). The first three rows of each province change from one day to the next (paying
+    up, falling behind); the others keep their state, as most employers do."""
+    overrides = {}
+    for code, i in product(PROVINCES + ("75", "92"), range(60)):
+        seed = hashlib.sha256(f"{code}{i}{day.isoformat() if i < 3 else ''}".encode()).digest()
+        months = (0, 0, 2, 3, 5, 14)[seed[0] % 6]
+        overrides[(code, i)] = {"arrears_bhxh": f"{(seed[1] % 4 + 1) * 10_000_000}" if months else "",
+                                "months_late": months, "sector": ("Xây dựng", "Thương mại", "Dệt may")[seed[2] % 3],
+                                "evasion_decision": "Số 12/QĐ-TTr ngày 05/03/2026" if seed[3] % 5 == 0 and months
+                                else ""}
+    return overrides
+
+
+@pytest.fixture(scope="module")
+def register(tmp_path_factory):
+    settings = build_register(tmp_path_factory.mktemp("figures"), DAYS, varied, policy=SHORT_HISTORY, files=False,
+                              rows_per_province=6)
+    engine = make_engine(settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        yield Register(conn)
+    engine.dispose()
+
+
+def releases(register: Register):
+    return sorted(register.releases(), key=lambda release: release.as_of)
+
+
+def test_every_release_stores_the_figures_its_history_gives(register):
+    for release in releases(register):
+        assert release.figures is not None
+        window = release.policy.commendation_window_months
+        full = release.policy.commendation_requires_full_history
+        stored = register.figures_on(release.as_of, window, full, release.figures)
+        assert stored.to_dict() == register.figures_on(release.as_of, window, full).to_dict()
+        assert stored.honour_roll > 0 and stored.offenders > 0
+
+
+def test_the_stored_honour_roll_is_the_commendation_rule_on_every_day(register):
+    """The roll the publisher stored as intervals is, on each release's day and the days between,
+    who the rule commends from the history (every employer reported every day here)."""
+    for release in releases(register):
+        for stored_roll in (True, False):
+            filters = Filters(honour_roll=True, window_months=release.policy.commendation_window_months,
+                              full_history=release.policy.commendation_requires_full_history, stored_roll=stored_roll)
+            keys = [row["key"] for row in register.iter_states_on(release.as_of, filters, "name")]
+            if stored_roll:
+                from_intervals = keys
+            else:
+                assert keys == from_intervals
+
+
+def test_a_rerun_of_the_same_day_leaves_one_honour_roll(tmp_path):
+    for name in ("twice", "once"):
+        (tmp_path / name).mkdir()
+    """Publishing a day again first rewinds it (publisher/store.py rewind): the roll's intervals
+    are those of one run, not two."""
+    settings = build_register(tmp_path / "twice", (DAYS[0], DAYS[1], DAYS[1]), varied, policy=SHORT_HISTORY,
+                              files=False, rows_per_province=6)
+    once = build_register(tmp_path / "once", DAYS[:2], varied, policy=SHORT_HISTORY, files=False,
+                          rows_per_province=6)
+    rows = []
+    for each in (settings, once):
+        engine = make_engine(each["DATABASE_URL"])
+        with engine.connect() as conn:
+            rows.append(sorted(conn.execute(select(Commendation.employer_id, Commendation.valid_from,
+                                                   Commendation.valid_to)).all()))
+        engine.dispose()
+    assert rows[0] == rows[1] and rows[0]
+
+
+VIEWS = {
+    "offenders": Filters(statuses=OFFENDER_STATUSES),
+    "evading": Filters(statuses=(EVADING,)),
+    "offenders in Hà Nội": Filters(statuses=OFFENDER_STATUSES, provinces=("01",)),
+    "offenders in two provinces, one sector": Filters(statuses=OFFENDER_STATUSES, provinces=("01", "79"),
+                                                      sectors=("Xây dựng",)),
+    "over a million": Filters(statuses=OFFENDER_STATUSES, arrears_min=20_000_001),
+    "everyone": Filters(),
+    "honour roll": Filters(honour_roll=True, stored_roll=True),
+    "honour roll in Đà Nẵng": Filters(honour_roll=True, stored_roll=True, provinces=("48",)),
+}
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("sort", ("arrears", "months", "since", "name"))
+def test_a_page_read_along_the_order_is_that_page_of_the_sorted_view(register, view, sort):
+    """Pages of every order, on the newest day and on past ones (read through the intervals closed
+    since), are the slices of the whole view sorted at request time; the total is the view's length."""
+    filters = VIEWS[view]
+    for release in releases(register):
+        whole = [row["key"] for row in register.iter_states_on(release.as_of, filters, sort)]
+        for per_page in (1, 4, 25):
+            for page in range(1, min(len(whole) // per_page + 2, 8)):
+                result = register.states_on(release.as_of, filters, sort, page, per_page, release.figures)
+                assert result.total == len(whole)
+                assert [row["key"] for row in result.rows] == whole[(page - 1) * per_page: page * per_page]
