@@ -151,6 +151,8 @@ class StateReads(Reads):
         if total is None:
             total = self.count_on(day, filters)
         offset = (page - 1) * per_page
+        if offset >= total:  # an empty roll or a page past the end: nothing to look for
+            return Page([], total, page, per_page)
         if filters.keys or stored is None or total < WALK_SHARE * walked(stored, filters, sort):
             stmt = (joined(Employer, SI).where(*state_conditions(day, filters)).order_by(*SORTS[sort]())
                     .options(lazyload(Employer.intervals)).offset(offset).limit(per_page))
@@ -171,9 +173,14 @@ class StateReads(Reads):
         by_status = [func.coalesce(SI.status, SI.status).in_(statuses)] if sort == "name" \
             else [SI.status == status for status in statuses]
         others = view_conditions(day, filters, walking=True)
+        still_open, closed_after = covers_branches_sql(SI, day)
+        # The intervals closed after the day are found through the index of their end, then sorted:
+        # ordered by an expression, or the planner (blind to how few they are behind a bound date)
+        # would walk the whole order looking for them.
+        sorted_after = [unindexed(column).desc() if down else unindexed(column) for column, down in order]
         branches = [joined(*columns).where(on_day, status, *others)
-                    .order_by(*SORTS[sort]()).limit(offset + limit).subquery()
-                    for on_day in covers_branches_sql(SI, day) for status in by_status]
+                    .order_by(*(SORTS[sort]() if on_day is still_open else sorted_after)).limit(offset + limit).subquery()
+                    for on_day in (still_open, closed_after) for status in by_status]
         merged = union_all(*(select(branch) for branch in branches)).subquery()
         keys = [merged.c[f"k{n}"].desc() if down else merged.c[f"k{n}"] for n, (_, down) in enumerate(order)]
         return list(self.session.scalars(select(merged.c.interval_id).order_by(*keys).offset(offset).limit(limit)))
