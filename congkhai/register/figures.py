@@ -85,11 +85,13 @@ class FigureReads(StateReads):
         roll = self.count_on(day, Filters(honour_roll=True, window_months=window_months, full_history=full_history))
         return _figures(day, self.session.execute(tally_sql(day)), {"": roll})
 
-    def release_figures(self, day: date) -> dict:
+    def release_figures(self, day: date, inspection_min_months: int) -> dict:
         """What the pages of the release of `day` read that depends only on the release, computed in the
         release's own transaction (publisher/store.py) once its intervals and honour roll are written:
         the tally per province and status, the honour roll per province (congkhai.models.Commendation),
-        and per status how many employers each sector and ownership type has (the lists' facets)."""
+        per status how many employers each sector and ownership type has (the lists' facets), and per
+        province, status and enforcement stage as reported how many are behind by the policy's
+        inspection threshold or more (the planned-inspections list's stages and totals)."""
         tally = [[code, status, int(count), int(arrears or 0)]
                  for code, status, count, arrears in self.conn.execute(tally_sql(day))]
         employers, commendations = Employer.__table__, Commendation.__table__
@@ -104,7 +106,14 @@ class FigureReads(StateReads):
                     .select_from(employers.join(intervals, intervals.c.employer_id == employers.c.id))
                     .where(covers_sql(intervals, day), column != "").group_by(intervals.c.status, column))
             facets[name] = [[status, value, int(count)] for status, value, count in self.conn.execute(stmt)]
-        return {"tally": tally, "honour_roll": {code: int(n) for code, n in self.conn.execute(roll)}, "facets": facets}
+        behind = (select(employers.c.province_code, intervals.c.status, intervals.c.enforcement_stage, func.count())
+                  .select_from(employers.join(intervals, intervals.c.employer_id == employers.c.id))
+                  .where(covers_sql(intervals, day), intervals.c.months_late >= inspection_min_months)
+                  .group_by(employers.c.province_code, intervals.c.status, intervals.c.enforcement_stage))
+        stages = {"months_min": inspection_min_months,
+                  "rows": [[code, status, text, int(count)] for code, status, text, count in self.conn.execute(behind)]}
+        return {"tally": tally, "honour_roll": {code: int(n) for code, n in self.conn.execute(roll)}, "facets": facets,
+                "stages": stages}
 
     def results_series(self, province_code: str | None = None) -> list[dict]:
         """The daily results, one row per release, of a province or of the country (all its provinces)."""

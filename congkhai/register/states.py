@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import aliased, lazyload
 
-from ..models import Employer
+from ..models import Employer, Release
 from ..rules.changes import State
 from ..rules.commendation import commendable_sql, followed_since_sql, in_arrears_within_sql, on_stored_roll_sql
 from ..rules.intervals import covers_branches_sql, covers_sql
@@ -127,19 +127,46 @@ def joined(*columns):
     return select(*columns).select_from(Employer).join(SI, SI.employer_id == Employer.id)
 
 
-def stored_total(filters: Filters, stored: dict | None) -> int | None:
-    """A view's total from its release's stored figures, when the view is only statuses, provinces or
-    the honour roll (the lists' common forms); None when it must be counted."""
-    bounds = (filters.arrears_min, filters.arrears_max, filters.months_min, filters.months_max)
-    if stored is None or filters.sectors or filters.ownership_types or filters.keys or filters.stages is not None \
-            or any(bound is not None for bound in bounds):
+def stored_total(filters: Filters, stored: dict | None, newest: bool = True) -> int | None:
+    """A view's total from its release's stored figures, when the view is statuses, provinces, one
+    facet, the honour roll or the planned inspections (the lists' common forms); None when it must
+    be counted. The figures count each employer by its province and sector on the release's day;
+    the register keeps only the latest, so a filter on them is answered from the figures of the
+    `newest` release only."""
+    if stored is None or filters.keys or any(bound is not None for bound in
+                                             (filters.arrears_min, filters.arrears_max, filters.months_max)):
         return None
-    wanted = set(filters.provinces)
+    if not newest and (filters.provinces or filters.sectors or filters.ownership_types):
+        return None
+    wanted, statuses = set(filters.provinces), set(filters.statuses or STATUSES)
+    if filters.stages is not None or filters.months_min is not None:
+        return _stored_inspection_total(filters, stored, wanted, statuses)
+    facets = [name for name, values in (("sector", filters.sectors), ("ownership_type", filters.ownership_types))
+              if values]
+    if facets:
+        if len(facets) > 1 or wanted or filters.honour_roll or "facets" not in stored:
+            return None
+        chosen = set(filters.sectors or filters.ownership_types)
+        return sum(count for status, value, count in stored["facets"][facets[0]]
+                   if status in statuses and value in chosen)
     if filters.honour_roll:
         return sum(n for code, n in stored["honour_roll"].items() if not wanted or code in wanted)
-    statuses = set(filters.statuses or STATUSES)
     return sum(count for code, status, count, _ in stored["tally"]
                if status in statuses and (not wanted or code in wanted))
+
+
+def _stored_inspection_total(filters: Filters, stored: dict, wanted: set, statuses: set) -> int | None:
+    """The planned-inspections view's total (its release's threshold and stages), from the stored
+    counts per province, status and stage; None for any other view with a threshold or stages."""
+    stages = stored.get("stages")
+    if stages is None or filters.stages is None or filters.months_min != stages["months_min"] \
+            or filters.sectors or filters.ownership_types or filters.honour_roll:
+        return None
+    texts = {text for text in filters.stages if text}
+    without_stage = len(texts) < len(filters.stages)
+    return sum(count for code, status, text, count in stages["rows"]
+               if status in statuses and (not wanted or code in wanted)
+               and (text in texts or (without_stage and not text)))
 
 
 class StateReads(Reads):
@@ -147,7 +174,7 @@ class StateReads(Reads):
                   per_page: int = 20, stored: dict | None = None) -> Page:
         """One page of a filtered, sorted view of the register on `day`, with its total: counted from
         `stored`, the figures of the day's release (FigureReads.release_figures), when they answer it."""
-        total = stored_total(filters, stored)
+        total = stored_total(filters, stored, stored is not None and self.is_newest_day(day))
         if total is None:
             total = self.count_on(day, filters)
         offset = (page - 1) * per_page
@@ -160,6 +187,12 @@ class StateReads(Reads):
         else:
             rows = self._rows_of(self._ordered_ids(day, filters, sort, offset, per_page))
         return Page(rows, total, page, per_page)
+
+    def is_newest_day(self, day: date) -> bool:
+        """Whether `day` is on or after the newest complete release's: the employers' facts as kept
+        are those of that day."""
+        newest = self.session.scalar(select(func.max(Release.as_of)).where(Release.state == "complete"))
+        return newest is not None and day >= newest
 
     def _ordered_ids(self, day: date, filters: Filters, sort: str, offset: int, limit: int) -> list[int]:
         """The interval ids of one page in the list's order, read along the open intervals' index of
@@ -239,9 +272,13 @@ class StateReads(Reads):
         return [{**employer_row(employer, interval), "completed_on": completed_on}
                 for employer, interval, completed_on in self.session.execute(stmt)]
 
-    def stage_texts_on(self, day: date, months_min: int) -> list[str | None]:
+    def stage_texts_on(self, day: date, months_min: int, stored: dict | None = None) -> list[str | None]:
         """The enforcement stages, as reported, of employers at least `months_min` months behind on
-        `day`: a handful of texts, which the rules read into stages."""
+        `day`: a handful of texts, which the rules read into stages. From `stored`, the figures of the
+        day's release, when they were counted with that threshold."""
+        stages = (stored or {}).get("stages")
+        if stages is not None and stages["months_min"] == months_min:
+            return list(dict.fromkeys(text for _, _, text, _ in stages["rows"]))
         stmt = (select(SI.enforcement_stage).where(covers_sql(SI, day), SI.months_late >= months_min)
                 .group_by(SI.enforcement_stage))
         return list(self.session.scalars(stmt))
