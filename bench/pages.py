@@ -28,6 +28,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from congkhai.provinces import all_provinces  # noqa: E402
+
 TARGET_P95_MS, TARGET_MAX_MS = 300, 1000
 COMMON_WORDS = ("cong ty", "xay dung", "thuong mai", "dich vu", "san xuat", "tnhh", "co phan", "viet nam")
 SORTS = ("arrears", "months", "since", "name")
@@ -55,6 +57,7 @@ def sample(data_dir: Path, size: int = 2000, seed: int = 3) -> tuple[dict, list[
 def page_types(rng: random.Random, index: dict, rows: list[dict]) -> dict:
     """Per page type, a function drawing one URL of that type."""
     provinces = sorted({r["province_code"] for r in rows})
+    slugs = [p.slug for p in all_provinces() if p.code in provinces]  # the page's own address, not a redirect
     sectors = sorted({r["sector"] for r in rows if r.get("sector")})
     days = [r["as_of"] for r in index["releases"]]
     names = [r["name"] for r in rows]
@@ -79,7 +82,7 @@ def page_types(rng: random.Random, index: dict, rows: list[dict]) -> dict:
                                page=pick([1, 2])),
         "changes": lambda: url("/lists/changes", province=pick([None, pick(provinces)]),
                                kind=pick(["all", "newly_listed", "resolved"]), sort=pick(["change", "name"])),
-        "province": lambda: url(f"/provinces/{pick(provinces)}"),
+        "province": lambda: url(f"/provinces/{pick(slugs)}"),
         "provinces": lambda: url("/provinces", as_of=pick([None, pick(days)])),
         "search-common": lambda: url("/search", q=pick(COMMON_WORDS), province=pick([None, pick(provinces)]),
                                      sort=pick(["relevance", "arrears", "name"])),

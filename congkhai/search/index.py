@@ -40,6 +40,7 @@ _K1, _B = 1.2, 0.75
 EXACT_WEIGHT = 0.5
 LEGAL_WEIGHT = 0.1
 FUZZY_WEIGHT = 0.5
+FUZZY_MAX_WORDS = 6  # a typo is looked for in a name typed, not in a paragraph pasted
 # Names holding the query's words side by side, in its order ("duc truong" in "Đức Trường") rise
 # above names holding them apart; checked on the best PHRASE_CANDIDATES distinct names only, whose
 # stored names are read, so the cost stays a few milliseconds.
@@ -204,9 +205,18 @@ class SearchIndex:
         """Live documents having every distinctive word (or, without any, every legal form), scored."""
         return self._matches.get((analysed, fuzzy), lambda: self._match(analysed, fuzzy))
 
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        with self.reader() as reader:
+            return reader.doc_frequency(fieldname, text)
+
     def _match(self, analysed: Analysed, fuzzy: bool):
+        pairs = list(dict.fromkeys(zip(analysed.exact, analysed.folded)))
+        if fuzzy and len(pairs) > FUZZY_MAX_WORDS:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        if not fuzzy and pairs and not len(self._rarest_first(pairs)):
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
         required = []   # per word: [(docs, weight)] alternatives, the first being the main one
-        for exact, folded in dict.fromkeys(zip(analysed.exact, analysed.folded)):
+        for exact, folded in pairs:
             options = [(self.postings("name_fold", folded), 1.0)]
             if fuzzy and _max_edits(folded):
                 options += [(self.postings("name_fold", term), FUZZY_WEIGHT)
@@ -241,6 +251,21 @@ class SearchIndex:
         for form in legal:
             scores += LEGAL_WEIGHT * max(self.legal_idf[form], 1.0) * ((doc_legal & LEGAL_BITS[form]) != 0)
         return matched, self._length_scaled(matched, scores)
+
+    def _rarest_first(self, pairs) -> np.ndarray:
+        """The documents having every word, intersected from the rarest word on and given up as soon
+        as it is empty: a long query (a pasted paragraph, 200 characters) that no name holds whole is
+        answered from its two or three rarest words' short postings, never reading the long ones of
+        "công", "ty", "tnhh"."""
+        ranked = sorted((self.doc_frequency("name_fold", folded), folded) for _, folded in pairs)
+        if ranked[0][0] == 0:
+            return np.zeros(0, dtype=np.int32)
+        matched = self.postings("name_fold", ranked[0][1])
+        for _, folded in ranked[1:]:
+            if not len(matched):
+                break
+            matched = matched[_sorted_contains(self.postings("name_fold", folded), matched)]
+        return matched
 
     def _length_scaled(self, matched, scores):
         lengths = self.name_len[matched]

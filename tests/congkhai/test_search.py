@@ -258,6 +258,22 @@ def test_no_fuzzy_retry_when_exact_terms_match(index):
     assert not result.fuzzy and keys(result) == [key_of(9)]
 
 
+def test_a_pasted_paragraph_reads_only_its_rarest_words_postings(index, monkeypatch):
+    """Words no name holds together end the match at the rarest ones: the long postings of the
+    common words are never read, and a paragraph gets no fuzzy retry (FUZZY_MAX_WORDS)."""
+    from congkhai.search.index import SearchIndex
+
+    read = []
+    original = SearchIndex.postings
+    monkeypatch.setattr(SearchIndex, "postings",
+                        lambda self, field, text: read.append(text) or original(self, field, text))
+    index._matches.items.clear()
+    result = search.search(index, "hoang long truong tho nguyen kim quyet thang cong ty")
+    assert not result.hits and not result.fuzzy
+    frequencies = {word: index.doc_frequency("name_fold", word) for word in set(read)}
+    assert len(read) < 6 and max(frequencies.values()) < max(index.doc_frequency("name_fold", w) for w in ("hoang", "truong", "nguyen")), (read, frequencies)
+
+
 @pytest.mark.parametrize("q, expected", [
     (tax_code(0), 0),
     (tax_code(0)[:4] + "-" + tax_code(0)[4:], 0),
