@@ -101,10 +101,22 @@ def figures(answering: ReleaseInfo, day: date) -> Figures:
     if cache_key in cache:
         cache.move_to_end(cache_key)
         return cache[cache_key]
-    cache[cache_key] = found = register().figures_on(day, window, full, answering.figures)
+    cache[cache_key] = found = register().figures_on(day, window, full, stored_figures(answering))
     while len(cache) > FIGURES_CACHED:
         cache.popitem(last=False)
     return found
+
+
+def stored_figures(answering: ReleaseInfo) -> dict | None:
+    """The figures `answering` stored when it was published (None before they were kept); read
+    once per release and process, as a release never changes."""
+    cache = _cache().setdefault("stored_figures", OrderedDict())
+    if answering.id not in cache:
+        cache[answering.id] = register().stored_figures(answering.id)
+        while len(cache) > FIGURES_CACHED:
+            cache.popitem(last=False)
+    cache.move_to_end(answering.id)
+    return cache[answering.id]
 
 
 def any_published_correction() -> bool:

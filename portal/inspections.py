@@ -28,8 +28,8 @@ def inspection_policy(release: ReleaseInfo) -> tuple[int, str]:
 
 def inspection_filters(release: ReleaseInfo, day) -> Filters:
     months, publish = inspection_policy(release)
-    stages = tuple(text for text in current.register().stage_texts_on(day, months, release.figures)
-                   if stage_qualifies(text, publish))
+    texts = current.register().stage_texts_on(day, months, current.stored_figures(release))
+    stages = tuple(text for text in texts if stage_qualifies(text, publish))
     return Filters(statuses=tuple(s for s in STATUSES if status_qualifies(s, publish)),
                    provinces=params.provinces(), months_min=months, stages=stages)
 
@@ -45,7 +45,7 @@ def inspections_data(release: ReleaseInfo, day, filters: Filters, sort: str, pag
     """The one answer of the planned-inspections list: the page, its .json twin and the API's
     `/inspections` (through portal.api_fields) render this dict."""
     months, publish = inspection_policy(release)
-    result = current.register().states_on(day, filters, sort, page, size, release.figures)
+    result = current.register().states_on(day, filters, sort, page, size, current.stored_figures(release))
     params.check_page_exists(page, result.total, size)
     intro = (_("Employers in arrears for %(months)s months or more that the report says were inspected: the "
                "agency publishes this list after the visit.", months=months) if publish == AFTER_VISIT else

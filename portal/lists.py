@@ -66,7 +66,8 @@ def employer_filters(release: ReleaseInfo, statuses: tuple = (), honour_roll: bo
     return Filters(statuses=statuses, provinces=params.provinces(), sectors=params.texts("sector"),
                    ownership_types=params.texts("ownership"), honour_roll=honour_roll,
                    window_months=policy.commendation_window_months,
-                   full_history=policy.commendation_requires_full_history, stored_roll=release.figures is not None)
+                   full_history=policy.commendation_requires_full_history,
+                   stored_roll=current.stored_figures(release) is not None)
 
 
 def roll_not_open_yet(release: ReleaseInfo, day: date) -> dict | None:
@@ -124,7 +125,7 @@ def employer_list(name: str, fmt: str):
     if fmt in feeds.MIMETYPES:
         return feeds.feed_response(fmt, str(kind.title), feeds.recent(release, filters), url_with(_fmt="html"))
     page, size = params.page_number(), params.per_page()
-    result = current.register().states_on(day, filters, sort, page, size, release.figures)
+    result = current.register().states_on(day, filters, sort, page, size, current.stored_figures(release))
     params.check_page_exists(page, result.total, size)
     data = {
         "list": name, "title": kind.title, "intro": kind.intro, "day": day,
@@ -145,7 +146,7 @@ def employer_list(name: str, fmt: str):
         data["controls"] = {
             "provinces": province_options(filters.provinces),
             "sectors": current.register().distinct_values(day, "sector", kind.statuses,
-                                                                 stored=release.figures),
+                                                                 stored=current.stored_figures(release)),
             "sorts": [{"value": s, "label": SORT_LABELS[s], "selected": s == sort} for s in kind.sorts],
             "statuses": kind.statuses if len(kind.statuses) > 1 else (),
         }
@@ -232,7 +233,7 @@ def province(code: str, fmt: str):
     figures = current.figures(release, day)
     stats = next((p for p in figures.provinces if p["code"] == found.code), None)
     top = current.register().states_on(day, Filters(statuses=OFFENDER_STATUSES, provinces=(found.code,)), "arrears", 1, 10,
-                                      release.figures)
+                                      current.stored_figures(release))
     data = {
         "title": found.name, "province": {"code": found.code, "name": found.name, "name_en": found.name_en},
         "day": day, "coverage": current.coverage(release, day), "figures": stats,
@@ -319,7 +320,7 @@ def release(date_text: str, fmt: str):
                         and e.change.arrears_delta > 0), key=lambda e: -e.change.arrears_delta)
     figures = current.figures(release, release.as_of)
     top = current.register().states_on(release.as_of, Filters(statuses=OFFENDER_STATUSES), "arrears", 1, 10,
-                                      release.figures)
+                                      current.stored_figures(release))
     previous = current.register().previous_release(release)
     base = current_app.config["CONGKHAI_BASE_URL"].rstrip("/")
     permalink = base + url_for("lists.release", date_text=release.id)

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from ..models import Release
 from ..policy import Policy
@@ -25,9 +26,6 @@ class ReleaseInfo:
     counts: dict
     datapackage_sha256: str | None
     verification: dict = field(default_factory=dict)  # what the checks let through (publisher/compare.py)
-    # What its pages read, computed when it was published (FigureReads.release_figures); None for a
-    # release published before they were kept. Not part of the release's public description.
-    figures: dict | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, row: Release) -> "ReleaseInfo":
@@ -36,16 +34,15 @@ class ReleaseInfo:
             missing = {code: "" for code in missing}
         return cls(row.id, row.as_of, row.created_at, bool(row.partial), list(row.provinces or []),
                    dict(missing or {}), Policy.from_dict(row.policy), dict(row.counts or {}), row.datapackage_sha256,
-                   dict(row.verification or {}), row.figures)
+                   dict(row.verification or {}))
 
     def to_dict(self) -> dict:
-        described = asdict(self)
-        del described["figures"]
-        return described
+        return asdict(self)
 
 
 def _complete():
-    return select(Release).where(Release.state == "complete")
+    """Complete releases, without their stored figures: read apart, once per release (`stored_figures`)."""
+    return select(Release).options(defer(Release.figures)).where(Release.state == "complete")
 
 
 class ReleaseReads(Reads):
@@ -53,6 +50,12 @@ class ReleaseReads(Reads):
         """The newest complete release (the portal caches it for a few seconds per process)."""
         row = self.session.scalars(_complete().order_by(Release.as_of.desc()).limit(1)).first()
         return ReleaseInfo.of(row) if row else None
+
+    def stored_figures(self, release_id: str) -> dict | None:
+        """What the release computed for its pages when it was published (FigureReads.release_figures),
+        or None for a release published before they were kept. A few tens of kilobytes: the portal
+        keeps them per release rather than reading them with every request's release."""
+        return self.session.scalar(select(Release.figures).where(Release.id == release_id))
 
     def release(self, release_id: str) -> ReleaseInfo | None:
         row = self.session.scalars(_complete().where(Release.id == release_id)).first()

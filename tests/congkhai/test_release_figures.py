@@ -49,7 +49,11 @@ def register(tmp_path_factory):
 
 
 def releases(register: Register):
-    return sorted(register.releases(), key=lambda release: release.as_of)
+    """The releases, oldest first, each with the figures it stored (`figures`)."""
+    found = sorted(register.releases(), key=lambda release: release.as_of)
+    for release in found:
+        object.__setattr__(release, "figures", register.stored_figures(release.id))
+    return found
 
 
 def test_every_release_stores_the_figures_its_history_gives(register):
