@@ -6,6 +6,7 @@ transaction, so the result is the same as if it had run once.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import date
@@ -14,6 +15,7 @@ from sqlalchemy import bindparam, create_engine, delete, event, insert, select, 
 from sqlalchemy.engine import Engine
 
 from congkhai.register import Register
+from congkhai.register.figures import figures_after
 from congkhai.register.employers import ATTRIBUTES, attributes_digest
 from congkhai.register.tables import E, I, R
 from congkhai import migrations
@@ -174,6 +176,46 @@ def close_intervals(conn, employer_ids: list[int], as_of: date, progress=None, t
         progress(len(employer_ids))
 
 
+def previous_facts(conn, previous: Previous, built: BuiltRelease, changed_keys: list[str]) -> dict | None:
+    """Key -> (province, sector, ownership type) before this release, of every known employer whose
+    state or facts it changes: what `release_figures` takes out of the previous release's figures.
+    None when those figures cannot be carried forward (see `release_figures`)."""
+    figures = (previous.release or {}).get("figures")
+    if previous.same_date is not None or not figures \
+            or figures["stages"]["months_min"] != built.policy.inspection_min_months:
+        return None
+    keys = sorted(({c.key for c in built.changes} | set(changed_keys)) & previous.employers.keys())
+    found = {}
+    for batch in _batches(keys):
+        query = select(E.c.key, E.c.province_code, E.c.sector, E.c.ownership_type).where(E.c.key.in_(batch))
+        found.update((key, (province, sector, ownership)) for key, province, sector, ownership in conn.execute(query))
+    return found
+
+
+def release_figures(conn, built: BuiltRelease, previous: Previous, records: dict, known_before: dict | None) -> dict:
+    """The figures the release's pages read (FigureReads.release_figures): the previous release's
+    carried forward through the day's changes when they can be (`figures_after`), else counted
+    from the register (the first release, a re-run, a release after one published before figures
+    were kept, or a changed inspection threshold)."""
+    if known_before is None:
+        return Register(conn).release_figures(built.as_of, built.policy.inspection_min_months)
+    after = {c.key: c.after for c in built.changes}
+    leaving, arriving = [], []
+    for key, facts in known_before.items():
+        before = previous.states.get(key)
+        if before is not None:
+            leaving.append((*facts, before))
+    for key in after.keys() | known_before.keys():
+        state = after[key] if key in after else previous.states.get(key)
+        if state is None:
+            continue
+        record = records.get(key)
+        facts = (record.province_code, record.sector, record.ownership_type) if record else known_before[key]
+        arriving.append((*facts, state))
+    roll = Counter(records[key].province_code for key in built.commendable)
+    return figures_after(previous.release["figures"], leaving, arriving, dict(roll))
+
+
 def write_honour_roll(conn, members: set[int], as_of: date) -> None:
     """The release's honour roll, the set its files publish, as intervals: those who left it closed,
     those who joined opened, so a day's roll is read, never recomputed over every history."""
@@ -234,6 +276,7 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         employer_changes = None
     records = {r.key: r for r in built.records}
     new_keys, changed_keys = employer_changes or attribute_changes(previous.employers, built.records)
+    known_before = previous_facts(conn, previous, built, changed_keys)
     # Rows are made batch by batch: a million dicts at once would double the run's peak memory.
     for batch in _batches(new_keys):
         bulk_insert(conn, E, [_employer_row(records[key]) for key in batch])
@@ -260,8 +303,7 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
         counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256,
-        verification=built.verification,
-        figures=Register(conn).release_figures(as_of, built.policy.inspection_min_months)))
+        verification=built.verification, figures=release_figures(conn, built, previous, records, known_before)))
     if built.results:
         conn.execute(insert(D), [{"release_id": built.id, "province_code": code, "as_of": as_of, **row}
                                  for code, row in sorted(built.results.items())])

@@ -66,6 +66,21 @@ def test_every_release_stores_the_figures_its_history_gives(register):
         assert stored.honour_roll > 0 and stored.offenders > 0
 
 
+def normalised(figures: dict) -> dict:
+    return {"tally": sorted(map(tuple, figures["tally"])), "honour_roll": dict(sorted(figures["honour_roll"].items())),
+            "facets": {name: sorted(map(tuple, rows)) for name, rows in figures["facets"].items()},
+            "stages": (figures["stages"]["months_min"], sorted(map(tuple, figures["stages"]["rows"]), key=str))}
+
+
+def test_figures_carried_forward_through_the_changes_are_the_registers_counted_again(register):
+    """The second and third releases carry their figures forward from the day before through that
+    day's changes (publisher/store.py release_figures); the newest must equal counting the register
+    again, facets and stages included (the employers' facts as kept are the newest release's)."""
+    newest = releases(register)[-1]
+    counted = register.release_figures(newest.as_of, newest.policy.inspection_min_months)
+    assert normalised(newest.figures) == normalised(counted)
+
+
 def test_the_stored_honour_roll_is_the_commendation_rule_on_every_day(register):
     """The roll the publisher stored as intervals is, on each release's day and the days between,
     who the rule commends from the history (every employer reported every day here)."""
