@@ -179,11 +179,15 @@ def close_intervals(conn, employer_ids: list[int], as_of: date, progress=None, t
 def previous_facts(conn, previous: Previous, built: BuiltRelease, changed_keys: list[str]) -> dict | None:
     """Key -> (province, sector, ownership type) before this release, of every known employer whose
     state or facts it changes: what `release_figures` takes out of the previous release's figures.
-    None when those figures cannot be carried forward (see `release_figures`)."""
+    None when those figures cannot be carried forward (see `release_figures`), or a release after them
+    was withdrawn."""
     figures = (previous.release or {}).get("figures")
     if previous.same_date is not None or not figures \
             or figures["stages"]["months_min"] != built.policy.inspection_min_months:
         return None
+    withdrawn_since = select(R.c.id).where(R.c.state != "complete", R.c.as_of > previous.release["as_of"])
+    if conn.execute(withdrawn_since.limit(1)).first() is not None:
+        return None  # a withdrawn release rewound the history but not the employers' facts it changed
     keys = sorted(({c.key for c in built.changes} | set(changed_keys)) & previous.employers.keys())
     found = {}
     for batch in _batches(keys):
@@ -196,7 +200,7 @@ def release_figures(conn, built: BuiltRelease, previous: Previous, records: dict
     """The figures the release's pages read (FigureReads.release_figures): the previous release's
     carried forward through the day's changes when they can be (`figures_after`), else counted
     from the register (the first release, a re-run, a release after one published before figures
-    were kept, or a changed inspection threshold)."""
+    were kept or after a withdrawal, or a changed inspection threshold)."""
     if known_before is None:
         return Register(conn).release_figures(built.as_of, built.policy.inspection_min_months)
     after = {c.key: c.after for c in built.changes}

@@ -73,6 +73,25 @@ def test_a_withdrawn_date_can_be_published_again_from_corrected_reports(tmp_path
     assert current_release_id(Paths(settings["CONGKHAI_DATA_DIR"]).releases) == DAY2.isoformat()
 
 
+def test_the_release_after_a_withdrawal_counts_its_figures_afresh(tmp_path, settings):
+    """A withdrawal rewinds the history but not the facts the withdrawn release changed (here an
+    employer's sector): the next release counts its figures from the register rather than carry
+    forward those of the release that serves again (publisher/store.py release_figures)."""
+    moved = {("01", 1): {"sector": "Khai khoáng"}}
+    published(tmp_path, settings, AS_OF)
+    published(tmp_path, settings, DAY2, {**WRONG, **moved})
+    withdraw(DAY2, "wrong file", settings)
+    published(tmp_path, settings, DAY3, moved)
+    engine = sa.create_engine(settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        register = Register(conn)
+        stored = register.stored_figures(DAY3.isoformat())
+        counted = register.release_figures(DAY3, register.current_release().policy.inspection_min_months)
+    engine.dispose()
+    assert sorted(map(tuple, stored["facets"]["sector"])) == sorted(map(tuple, counted["facets"]["sector"]))
+    assert ["compliant", "Khai khoáng", 1] in counted["facets"]["sector"]
+
+
 def test_only_the_latest_release_can_be_withdrawn(tmp_path, settings):
     published(tmp_path, settings, AS_OF)
     published(tmp_path, settings, DAY2)
