@@ -203,19 +203,18 @@ def release_figures(conn, built: BuiltRelease, previous: Previous, records: dict
     were kept or after a withdrawal, or a changed inspection threshold)."""
     if known_before is None:
         return Register(conn).release_figures(built.as_of, built.policy.inspection_min_months)
-    after = {c.key: c.after for c in built.changes}
+    # By the database step the build has let go of the previous states (a million of them): the
+    # changes carry what was before, and an employer whose facts alone changed kept its state.
+    changes = {c.key: c for c in built.changes}
     leaving, arriving = [], []
-    for key, facts in known_before.items():
-        before = previous.states.get(key)
-        if before is not None:
-            leaving.append((*facts, before))
-    for key in after.keys() | known_before.keys():
-        state = after[key] if key in after else previous.states.get(key)
-        if state is None:
-            continue
-        record = records.get(key)
-        facts = (record.province_code, record.sector, record.ownership_type) if record else known_before[key]
-        arriving.append((*facts, state))
+    for key in changes.keys() | known_before.keys():
+        change, record = changes.get(key), records.get(key)
+        before, after = (change.before, change.after) if change else ((record.state(),) * 2 if record else (None,) * 2)
+        if before is not None and key in known_before:
+            leaving.append((*known_before[key], before))
+        if after is not None:
+            facts = (record.province_code, record.sector, record.ownership_type) if record else known_before[key]
+            arriving.append((*facts, after))
     roll = Counter(records[key].province_code for key in built.commendable)
     return figures_after(previous.release["figures"], leaving, arriving, dict(roll))
 

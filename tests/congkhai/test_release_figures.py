@@ -81,6 +81,19 @@ def test_figures_carried_forward_through_the_changes_are_the_registers_counted_a
     assert normalised(newest.figures) == normalised(counted)
 
 
+def test_figures_carried_forward_by_the_whole_publish_are_the_registers_counted_again(tmp_path):
+    """Through `publish` itself, which lets go of the previous states before its database step (the
+    regression: the figures then kept every employer that had left a status)."""
+    settings = build_register(tmp_path, DAYS, varied, policy=SHORT_HISTORY, rows_per_province=6)
+    engine = make_engine(settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        register = Register(conn)
+        newest = register.current_release()
+        counted = register.release_figures(newest.as_of, newest.policy.inspection_min_months)
+        assert normalised(register.stored_figures(newest.id)) == normalised(counted)
+    engine.dispose()
+
+
 def test_the_stored_honour_roll_is_the_commendation_rule_on_every_day(register):
     """The roll the publisher stored as intervals is, on each release's day and the days between,
     who the rule commends from the history (every employer reported every day here)."""
