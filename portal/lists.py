@@ -146,7 +146,7 @@ def employer_list(name: str, fmt: str):
         data["controls"] = {
             "provinces": province_options(filters.provinces),
             "sectors": current.register().distinct_values(day, "sector", kind.statuses,
-                                                                 stored=current.stored_figures(release)),
+                                                          stored=current.stored_figures(release)),
             "sorts": [{"value": s, "label": SORT_LABELS[s], "selected": s == sort} for s in kind.sorts],
             "statuses": kind.statuses if len(kind.statuses) > 1 else (),
         }

@@ -178,8 +178,8 @@ def close_intervals(conn, employer_ids: list[int], as_of: date, progress=None, t
 
 def previous_facts(conn, previous: Previous, built: BuiltRelease, changed_keys: list[str]) -> dict | None:
     """Key -> (province, sector, ownership type) before this release, of every known employer whose
-    state or facts it changes: what `release_figures` takes out of the previous release's figures.
-    None when those figures cannot be carried forward (see `release_figures`), or a release after them
+    state or facts it changes: what `figures_for` takes out of the previous release's figures.
+    None when those figures cannot be carried forward (see `figures_for`), or a release after them
     was withdrawn."""
     figures = (previous.release or {}).get("figures")
     if previous.same_date is not None or not figures \
@@ -196,7 +196,7 @@ def previous_facts(conn, previous: Previous, built: BuiltRelease, changed_keys: 
     return found
 
 
-def release_figures(conn, built: BuiltRelease, previous: Previous, records: dict, known_before: dict | None) -> dict:
+def figures_for(conn, built: BuiltRelease, previous: Previous, records: dict, known_before: dict | None) -> dict:
     """The figures the release's pages read (FigureReads.release_figures): the previous release's
     carried forward through the day's changes when they can be (`figures_after`), else counted
     from the register (the first release, a re-run, a release after one published before figures
@@ -306,7 +306,7 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
         counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256,
-        verification=built.verification, figures=release_figures(conn, built, previous, records, known_before)))
+        verification=built.verification, figures=figures_for(conn, built, previous, records, known_before)))
     if built.results:
         conn.execute(insert(D), [{"release_id": built.id, "province_code": code, "as_of": as_of, **row}
                                  for code, row in sorted(built.results.items())])

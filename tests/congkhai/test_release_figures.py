@@ -74,7 +74,7 @@ def normalised(figures: dict) -> dict:
 
 def test_figures_carried_forward_through_the_changes_are_the_registers_counted_again(register):
     """The second and third releases carry their figures forward from the day before through that
-    day's changes (publisher/store.py release_figures); the newest must equal counting the register
+    day's changes (publisher/store.py figures_for); the newest must equal counting the register
     again, facets and stages included (the employers' facts as kept are the newest release's)."""
     newest = releases(register)[-1]
     counted = register.release_figures(newest.as_of, newest.policy.inspection_min_months)

@@ -76,7 +76,7 @@ def test_a_withdrawn_date_can_be_published_again_from_corrected_reports(tmp_path
 def test_the_release_after_a_withdrawal_counts_its_figures_afresh(tmp_path, settings):
     """A withdrawal rewinds the history but not the facts the withdrawn release changed (here an
     employer's sector): the next release counts its figures from the register rather than carry
-    forward those of the release that serves again (publisher/store.py release_figures)."""
+    forward those of the release that serves again (publisher/store.py figures_for)."""
     moved = {("01", 1): {"sector": "Khai khoáng"}}
     published(tmp_path, settings, AS_OF)
     published(tmp_path, settings, DAY2, {**WRONG, **moved})
