@@ -35,6 +35,10 @@ SETTINGS = [
             "SPDX identifier of the licence of the published data."),
     Setting("CONGKHAI_FEED_MAX_ENTRIES", 200, "Most entries a feed holds."),
     Setting("CONGKHAI_FEED_MAX_DAYS", 90, "Oldest entry a feed holds, in days before its release."),
+    Setting("CONGKHAI_ARCHIVE_KEYFRAME_EVERY", 7,
+            "Past releases are archived as patches against a whole copy kept every this many releases."),
+    Setting("CONGKHAI_RESTORE_CACHE_MB", 2048,
+            "Disk the portal may fill with files of archived releases restored for download."),
     Setting("REDIS_URL", None, "Redis URL for the portal's rate limits and rendered-answer cache; per-process memory when unset."),
     Setting("CONGKHAI_PAGE_RATE_LIMIT", "300 per minute",
             "Requests per client to the pages, feeds and downloads (everything but /api/ and static files)."),
@@ -129,6 +133,19 @@ class Paths:
     def row_memo(self) -> Path:
         """The rows each province's last run validated (publisher/memo.py); safe to delete."""
         return self.data_dir / "row-memo"
+
+    @property
+    def archive(self) -> Path:
+        """Past releases, compressed and patched (congkhai.release_archive)."""
+        return self.data_dir / "archive"
+
+    def archived(self, as_of: str) -> Path:
+        return self.archive / as_of
+
+    @property
+    def restored(self) -> Path:
+        """Files of archived releases the portal restored for download; safe to delete."""
+        return self.data_dir / "cache" / "restored"
 
     @property
     def indexes(self) -> Path:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, send_from_directory, url_for
+from flask import Blueprint, Response, abort, current_app, send_file, send_from_directory, url_for
 from flask_babel import gettext as _
 
 from congkhai.config import DATASETS_DIR
 from congkhai.policy import load_policy
 from congkhai.feeds import STATIC_FEEDS
 from congkhai.register import ReleaseInfo
+from congkhai.release_archive import ArchiveError
 
 from . import current, i18n, params, release_files
 from .rendering import respond
@@ -41,6 +42,7 @@ def release_entry(release: ReleaseInfo) -> dict:
         item["url"] = url_for("data.release_file", date_text=release.id, filename=item["name"])
         item["format"] = FORMATS.get(item["name"].rsplit(".", 1)[-1], "application/octet-stream")
     return {**release_files.release_metadata(release), "signed": files["signed"], "files": files["files"],
+            "archived": files.get("archived", False),
             "datapackage": files["datapackage"], "url": url_for("lists.release", date_text=release.id)}
 
 
@@ -162,7 +164,15 @@ def catalog_jsonld():
 def release_file(date_text: str, filename: str):
     if current.register().release(date_text) is None:
         abort(404, description=_("There is no release of %(date)s.", date=date_text))
-    return send_from_directory(release_files.release_dir(date_text), filename, max_age=86400)
+    try:
+        path = release_files.file_path(date_text, filename)
+    except ArchiveError as error:  # never a file other than the one signed; the operators must look
+        current_app.logger.error("release %s, file %s: not restored from the archive: %s", date_text, filename, error)
+        abort(503, description=_("The file %(name)s of the release of %(date)s cannot be restored from the archive "
+                                 "just now; the operators have been told.", name=filename[:100], date=date_text))
+    if path is None:
+        abort(404, description=_("The release of %(date)s has no file %(name)s.", date=date_text, name=filename[:100]))
+    return send_file(path, max_age=86400)
 
 
 @bp.get("/releases/current/feeds/<path:filename>")

@@ -88,6 +88,7 @@ class DailyResult:
     arrivals: Arrivals
     deadline: datetime
     published: PublishResult | None = None
+    compaction: object | None = None      # publisher.compact.Compaction of the tick after a release
 
 
 def run_daily(settings: dict, now: datetime, day: date | None = None, incoming: Path | None = None,
@@ -113,6 +114,7 @@ def run_daily(settings: dict, now: datetime, day: date | None = None, incoming: 
         return result
     if _already_published(settings, day, arrivals.complete):
         result.decision = NOTHING_NEW
+        result.compaction = _compact_if_pending(paths, settings)
         return result
     with tempfile.TemporaryDirectory(prefix=f"congkhai-{day.isoformat()}-") as snapshot:
         for path in arrivals.complete:
@@ -121,6 +123,16 @@ def run_daily(settings: dict, now: datetime, day: date | None = None, incoming: 
                                    progress=progress, now=local.astimezone(timezone.utc).replace(microsecond=0),
                                    command="run-daily", source=directory)
     return result
+
+
+def _compact_if_pending(paths: Paths, settings: dict):
+    """The first tick after a release archives what no longer serves, in this process of its own
+    rather than the publish's (publisher.compact)."""
+    from .compact import compact_locked, pending
+
+    if not pending(paths):
+        return None
+    return compact_locked(paths, int(settings["CONGKHAI_ARCHIVE_KEYFRAME_EVERY"]))
 
 
 def _already_published(settings: dict, day: date, files: list[Path]) -> bool:

@@ -27,6 +27,7 @@ log = logging.getLogger("congkhai.publisher")
 TAIL_BYTES = 1 << 20
 
 PUBLISHED, UNCHANGED, WAITING, FAILED, INTERRUPTED = "published", "unchanged", "waiting", "failed", "interrupted"
+ARCHIVED = "archived"  # `congkhai compact`: past releases moved into the archive
 
 
 def _now() -> datetime:

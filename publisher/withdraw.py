@@ -20,6 +20,7 @@ from congkhai.config import Paths
 from congkhai.corrections import C, record_correction
 from congkhai.register import Register
 from congkhai.register.tables import R
+from congkhai.release_archive import ArchiveError
 
 from .errors import UsageError
 from .install import publisher_lock
@@ -49,6 +50,7 @@ def withdraw(as_of: date, reason: str, settings: dict, now: datetime | None = No
     engine = make_engine(settings["DATABASE_URL"])
     try:
         with publisher_lock(paths, run):
+            _make_whole_before(engine, paths, as_of)
             with engine.begin() as conn:  # the moment the release stops being served
                 releases = Register(conn).complete_releases()
                 if not releases or releases[-1]["as_of"] != as_of:
@@ -66,6 +68,20 @@ def withdraw(as_of: date, reason: str, settings: dict, now: datetime | None = No
         engine.dispose()
     run.finish(PUBLISHED, withdrawn=as_of.isoformat(), back_to=back_to, corrections=count, reason=reason.strip())
     return Withdrawal(as_of.isoformat(), back_to, count)
+
+
+def _make_whole_before(engine, paths: Paths, as_of: date) -> None:
+    """The release that is to serve again, brought back from the archive first when it was moved
+    there (a second withdrawal in a row): withdrawing never switches to files that are not there."""
+    from .compact import make_whole
+
+    with engine.connect() as conn:
+        releases = Register(conn).complete_releases()
+    if len(releases) > 1 and releases[-1]["as_of"] == as_of:
+        try:
+            make_whole(paths, releases[-2]["id"])
+        except ArchiveError as error:
+            raise UsageError(f"release {releases[-2]['id']} cannot serve again: {error}") from None
 
 
 def _correct_and_rewind(conn, as_of: date, before: date | None, reason: str, now: datetime) -> int:

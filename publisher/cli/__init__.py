@@ -22,7 +22,7 @@ from .daily import cmd_run_daily, cmd_status
 from .disputes import cmd_disputes
 from .parser import build_parser
 from .register import cmd_backfill_results, cmd_db, cmd_diff, cmd_notices
-from .releases import cmd_correct, cmd_inspect, cmd_publish, cmd_withdraw
+from .releases import cmd_compact, cmd_correct, cmd_inspect, cmd_publish, cmd_restore, cmd_withdraw
 from .samples import cmd_sample
 from .signing import cmd_keygen, cmd_verify
 
@@ -55,5 +55,5 @@ def main(argv: list[str] | None = None) -> int:
 COMMANDS = {"db": cmd_db, "sample": cmd_sample, "publish": cmd_publish, "inspect": cmd_inspect,
             "withdraw": cmd_withdraw, "run-daily": cmd_run_daily, "status": cmd_status, "diff": cmd_diff, "keygen": cmd_keygen, "verify": cmd_verify,
             "disputes": cmd_disputes, "backfill-results": cmd_backfill_results,
-            "correct": cmd_correct, "notices": cmd_notices}
+            "correct": cmd_correct, "notices": cmd_notices, "compact": cmd_compact, "restore": cmd_restore}
 

@@ -79,3 +79,11 @@ def in_utc(moment: datetime) -> datetime:
     """A stored moment in UTC: SQLite gives it back without its zone, PostgreSQL in the session's."""
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
+
+
+def describe_compaction(done) -> str:
+    if not done.archived and not done.indexes_removed:
+        return "Nothing to compact: only the current and the previous release are kept whole."
+    return (f"Archived {len(done.archived)} release(s) ({', '.join(done.archived) or 'none'}; whole copies: "
+            f"{', '.join(done.keyframes) or 'none'}): {done.bytes_before / 1e6:,.1f} MB now take "
+            f"{done.bytes_after / 1e6:,.1f} MB; search indexes removed: {', '.join(done.indexes_removed) or 'none'}")

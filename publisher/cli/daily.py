@@ -6,7 +6,7 @@ import sys
 from datetime import date, datetime
 
 from ..errors import VerificationError
-from .common import EXIT_WAITING, TqdmProgress, in_utc, now_of, print_published, verification_failed
+from .common import EXIT_WAITING, describe_compaction, TqdmProgress, in_utc, now_of, print_published, verification_failed
 
 
 def cmd_run_daily(args, settings) -> int:
@@ -30,6 +30,8 @@ def cmd_run_daily(args, settings) -> int:
         return EXIT_WAITING
     if outcome.decision == NOTHING_NEW:
         print(f"Release {day} is already published from the reports now in {arrivals.directory}; nothing to do.")
+        if outcome.compaction is not None:
+            print(describe_compaction(outcome.compaction))
         return 0
     if arrivals.missing:
         print(f"Deadline {deadline} passed: publishing {day} without {len(arrivals.missing)} province(s): "

@@ -93,11 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("keygen", help="create the Ed25519 key that signs releases and receipts")
     p.add_argument("--force", action="store_true", help="replace an existing key")
 
-    p = sub.add_parser("verify", help="check every hash and the signature of a release directory")
-    p.add_argument("release_dir", type=Path)
+    p = sub.add_parser("verify", help="check every hash and the signature of a release: its directory, its archive, "
+                                      "or its date (found in the data directory, restored first when archived)")
+    p.add_argument("release_dir", type=Path, metavar="RELEASE", help="a release directory, archive/<date> or a date")
     p.add_argument("--public-key", type=Path, help="PEM file of the agency's public key (the portal serves it at "
                                                     "/data/public-key.pem); default: the public half of the "
                                                     "configured signing key, when there is one")
+
+    sub.add_parser("compact", help="move every release but the current and the previous one into the archive "
+                                   "(patches against a weekly whole copy, checked byte for byte) and delete the search "
+                                   "indexes no release serves; run-daily does it after each release")
+    p = sub.add_parser("restore", help="write an archived release's directory back, byte for byte, checked against "
+                                       "its SHA256SUMS")
+    p.add_argument("date", type=_date)
+    p.add_argument("--out", type=Path, required=True, help="directory to create")
 
     sub.add_parser("backfill-results", help="compute from the status history the daily results of releases "
                                             "published without them")

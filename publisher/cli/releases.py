@@ -7,7 +7,7 @@ import sys
 
 from ..errors import VerificationError
 from ..errors import UsageError
-from .common import TqdmProgress, print_published, verification_failed
+from .common import TqdmProgress, describe_compaction, print_published, verification_failed
 
 
 def cmd_publish(args, settings) -> int:
@@ -61,3 +61,32 @@ def cmd_correct(args, settings) -> int:
         print(f"  skipped {key}: never published, so there is nothing to correct")
     return 0
 
+
+
+def cmd_compact(args, settings) -> int:
+    from congkhai.config import Paths
+
+    from ..compact import compact_locked
+
+    done = compact_locked(Paths(settings["CONGKHAI_DATA_DIR"]), int(settings["CONGKHAI_ARCHIVE_KEYFRAME_EVERY"]))
+    print(describe_compaction(done))
+    return 0
+
+
+def cmd_restore(args, settings) -> int:
+    from congkhai.config import Paths
+    from congkhai.release_archive import ArchiveError, is_archived, restore_release
+
+    archived = Paths(settings["CONGKHAI_DATA_DIR"]).archived(args.date.isoformat())
+    if not is_archived(archived):
+        raise UsageError(f"no archived release of {args.date.isoformat()} in {archived.parent}")
+    if args.out.exists():
+        raise UsageError(f"--out {args.out}: already exists; give a new directory")
+    try:
+        restore_release(archived, args.out)
+    except ArchiveError as error:
+        print(f"{archived}: NOT restored: {error}", file=sys.stderr)
+        return 1
+    print(f"Release {args.date.isoformat()} restored to {args.out}; every file matches its SHA256SUMS "
+          f"(`congkhai verify {args.out}` checks the signature too)")
+    return 0

@@ -21,29 +21,56 @@ def cmd_keygen(args, settings) -> int:
 
 
 def cmd_verify(args, settings) -> int:
-    from congkhai.release_format import verify_release
-
     from congkhai.signing import public_key_path
 
-    if not args.release_dir.is_dir():
-        raise UsageError(f"{args.release_dir}: not a release directory")
     trusted = args.public_key or public_key_path(settings["CONGKHAI_SIGNING_KEY"])
     if args.public_key and not args.public_key.is_file():
         raise UsageError(f"{args.public_key}: no such public key file")
     expected = trusted.read_text(encoding="ascii") if trusted.is_file() else None
-    problems = verify_release(args.release_dir, expected)
+    target, problems = _verify_target(args.release_dir, settings, expected)
     if problems:
-        print(f"{args.release_dir}: NOT verified", file=sys.stderr)
+        print(f"{target}: NOT verified", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
     if expected is None:
         # Anyone can re-sign a copy with a key of their own and ship it inside: only the agency's
         # published key proves who signed, so without one the check cannot pass.
-        print(f"{args.release_dir}: the files match SHA256SUMS and its signature matches the key shipped inside the "
+        print(f"{target}: the files match SHA256SUMS and its signature matches the key shipped inside the "
               f"release, but that does not prove who signed it. Download the agency's public key (the portal's "
               f"/data/public-key.pem) and run again with --public-key.", file=sys.stderr)
         return 1
-    print(f"{args.release_dir}: every file matches SHA256SUMS and the signature is the agency's ({trusted})")
+    print(f"{target}: every file matches SHA256SUMS and the signature is the agency's ({trusted})")
     return 0
 
+
+def _verify_target(given: Path, settings, expected: str | None) -> tuple[Path, list[str]]:
+    """(what was checked, its problems) for a release directory, an archived release, or a date
+    found in the data directory; an archived release is restored aside, checked, and deleted."""
+    import tempfile
+    from datetime import date
+
+    from congkhai.config import Paths
+    from congkhai.release_archive import ArchiveError, is_archived, restore_release
+    from congkhai.release_format import verify_release
+
+    if not given.exists():
+        try:
+            day = date.fromisoformat(str(given)).isoformat()
+        except ValueError:
+            raise UsageError(f"{given}: neither a release directory, an archived release nor a date") from None
+        paths = Paths(settings["CONGKHAI_DATA_DIR"])
+        given = paths.release(day) if paths.release(day).is_dir() else paths.archived(day)
+        if not given.is_dir():
+            raise UsageError(f"no release of {day} in {paths.releases} or {paths.archive}")
+    if not given.is_dir():
+        raise UsageError(f"{given}: not a release directory")
+    if not is_archived(given):
+        return given, verify_release(given, expected)
+    with tempfile.TemporaryDirectory(dir=given.parent, prefix=".verify.tmp-") as scratch:
+        restored = Path(scratch) / given.name
+        try:
+            restore_release(given, restored)
+        except ArchiveError as error:
+            return given, [str(error)]
+        return given, verify_release(restored, expected)
