@@ -37,6 +37,8 @@ SETTINGS = [
     Setting("CONGKHAI_FEED_MAX_DAYS", 90, "Oldest entry a feed holds, in days before its release."),
     Setting("CONGKHAI_ARCHIVE_KEYFRAME_EVERY", 7,
             "Past releases are archived as patches against a whole copy kept every this many releases."),
+    Setting("CONGKHAI_WARM_ON_SWITCH", 1,
+            "1: a portal process serves a new release once its search index is open and its most-read pages are cached."),
     Setting("CONGKHAI_RESTORE_CACHE_MB", 2048,
             "Disk the portal may fill with files of archived releases restored for download."),
     Setting("REDIS_URL", None, "Redis URL for the portal's rate limits and rendered-answer cache; per-process memory when unset."),
@@ -153,6 +155,11 @@ class Paths:
 
     def search_index(self, as_of: str) -> Path:
         return self.indexes / as_of
+
+    def search_base(self, as_of: str) -> Path:
+        """The release's index built again without its dead rows, for the next release to update
+        (publisher/compact.py); never served."""
+        return self.indexes / f"{as_of}.base"
 
     def rejects(self, as_of: str) -> Path:
         return self.data_dir / "rejects" / as_of

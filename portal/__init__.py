@@ -28,6 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
     settings = {name: config.pop(name) for name in list(config) if name in SETTING_NAMES}
     app.config.from_mapping(load_settings(**settings))  # derives paths from an overridden data dir
     app.config.from_mapping(config)
+    if app.testing and "CONGKHAI_WARM_ON_SWITCH" not in settings:
+        app.config["CONGKHAI_WARM_ON_SWITCH"] = 0  # tests switch releases and read the new one at once
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")

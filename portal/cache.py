@@ -38,7 +38,7 @@ from werkzeug.http import http_date
 from werkzeug.wrappers import Request, Response
 
 from congkhai.register import ReleaseInfo
-from . import conventions, current, i18n, parameters, ratelimits
+from . import conventions, current, i18n, parameters, ratelimits, warm
 from .logging import log_request
 
 log = logging.getLogger(__name__)
@@ -296,6 +296,8 @@ class HitShortcut:
 
     def answer(self, environ):
         started, app = time.perf_counter(), self.app
+        if warm.WARMING in environ:  # a warm-up asks for another release than this process serves
+            return None
         register = current.fresh(app)
         if register is None:
             return None

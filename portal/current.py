@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from datetime import date, datetime
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +22,7 @@ from congkhai.policy import load_schedule
 from congkhai.provinces import by_code
 from congkhai.register import Figures, Register, ReleaseInfo
 
+from . import warm
 from .database import db
 
 CURRENT_RELEASE_SECONDS = 10
@@ -44,13 +45,22 @@ def _cache() -> dict:
 def release() -> ReleaseInfo | None:
     """The newest complete release, re-read at most every CURRENT_RELEASE_SECONDS per process, and
     the same one for the rest of a request once read: a page that straddles the refresh moment
-    does not answer from one release and call another the latest."""
-    if has_request_context() and "current_release" in g:
-        return g.current_release
+    does not answer from one release and call another the latest. A newer release is served once
+    this process has warmed it (portal/warm.py), the one before until then."""
+    if has_request_context():
+        if "current_release" in g:
+            return g.current_release
+        if warm.WARMING in request.environ:  # a warm-up renders the release this process does not serve yet
+            g.current_release = request.environ[warm.WARMING]
+            return g.current_release
     cache = _cache()
     cached = cache["current"]
     if cached is None or time.monotonic() - cached[0] > CURRENT_RELEASE_SECONDS:
-        cached = cache["current"] = (time.monotonic(), register().current_release())
+        latest = register().current_release()
+        serving = warm.serving(current_app._get_current_object(), cached[1] if cached else None, latest)
+        # While the new release warms, look again within a second rather than CURRENT_RELEASE_SECONDS.
+        checked = time.monotonic() - (CURRENT_RELEASE_SECONDS - 1 if serving is not latest else 0)
+        cached = cache["current"] = (checked, serving)
     if has_request_context():
         g.current_release = cached[1]
     return cached[1]

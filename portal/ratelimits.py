@@ -27,6 +27,8 @@ from flask_limiter.util import get_remote_address
 from limits import parse_many
 from limits.storage import RedisStorage
 
+from .warm import WARMING
+
 LIMITER = "congkhai.limiter"
 API = "/api/"
 SCHEME = "congkhai+"
@@ -245,7 +247,7 @@ def init_app(app: Flask, api_blueprint: Blueprint, batch_endpoints: tuple[str, .
     # Its headers are written by `limit_headers`, in responses.finish: flask-limiter's own hook would
     # add them, and a Retry-After on every answer, wherever its hook fell among the others.
     limiter = Limiter(get_remote_address, app=app, application_limits=[pages], headers_enabled=False)
-    limiter.request_filter(lambda: request.endpoint == "static")
+    limiter.request_filter(lambda: request.endpoint == "static" or WARMING in request.environ)  # portal/warm.py
     limiter.shared_limit(_setting("CONGKHAI_API_RATE_LIMIT"), scope="api", override_defaults=False)(api_blueprint)
     batch = limiter.shared_limit(_setting("CONGKHAI_BATCH_RATE_LIMIT"), scope="batch", methods=["POST"],
                                  override_defaults=False)

@@ -1,6 +1,9 @@
 """Bounded disk for a year of daily releases: every release but the two that serve (the current one
 and the one before, which a withdrawal switches back to and the next release's index is built
 from) moves into the archive (congkhai.release_archive), and only those two keep a search index.
+When the current index holds too many dead rows (INDEX_DEAD_SHARE_MAX), it is built again aside from
+the release's employers.jsonl, as the base the next release updates: searches and the index step
+then cost what the employers cost, not what the days added.
 
 Every `CONGKHAI_ARCHIVE_KEYFRAME_EVERY`-th archived release is a keyframe, stored whole; the others
 are patches against the last keyframe before them. A release directory is deleted only after its
@@ -29,6 +32,10 @@ from .archive import INDEX, current_release_id, fsync_tree, remove_stale_tempora
 from .errors import RunFailed, UsageError
 
 _RELEASE_ID = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INDEX_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})(\.base)?")
+# An index updated day after day keeps a dead row for every change; past this share of dead rows
+# the current release's index is built again aside, as the base the next release updates.
+INDEX_DEAD_SHARE_MAX = 0.25
 
 
 @dataclass
@@ -36,6 +43,7 @@ class Compaction:
     archived: list[str] = field(default_factory=list)   # release ids moved into the archive, oldest first
     keyframes: list[str] = field(default_factory=list)  # of those, the ones stored whole
     indexes_removed: list[str] = field(default_factory=list)
+    index_rebuilt: float | None = None   # the dead share of the current index, when it was built again
     bytes_before: int = 0
     bytes_after: int = 0
 
@@ -125,16 +133,32 @@ def _release_dirs(paths: Paths) -> list[str]:
                   if _RELEASE_ID.fullmatch(d.name) and d.is_dir() and not d.is_symlink())
 
 
-def _index_dirs(paths: Paths) -> list[str]:
+def _index_dirs(paths: Paths) -> list[tuple[str, str]]:
+    """(directory name, release id) of the indexes and rebuilt bases."""
     if not paths.indexes.is_dir():
         return []
-    return sorted(d.name for d in paths.indexes.iterdir() if _RELEASE_ID.fullmatch(d.name) and d.is_dir())
+    found = ((d.name, _INDEX_NAME.fullmatch(d.name)) for d in paths.indexes.iterdir() if d.is_dir())
+    return sorted((name, match.group(1)) for name, match in found if match)
+
+
+def _needs_base(paths: Paths) -> str | None:
+    """The current release, when its index has more dead rows than INDEX_DEAD_SHARE_MAX and no base yet."""
+    from congkhai import search
+
+    current = current_release_id(paths.releases)
+    if current is None or paths.search_base(current).is_dir() or not paths.release(current).is_dir():
+        return None
+    index = paths.search_index(current)
+    return current if index.is_dir() and search.dead_share(index) > INDEX_DEAD_SHARE_MAX else None
 
 
 def pending(paths: Paths) -> bool:
     """Whether `compact` has anything to do: a cheap look, for the daily timer's every tick."""
     keep = serving(paths.releases)
-    return any(name not in keep for name in _release_dirs(paths) + _index_dirs(paths))
+    return (any(name not in keep for name in _release_dirs(paths))
+            or any(release_id not in keep or (name.endswith(".base") and release_id != current_release_id(paths.releases))
+                   for name, release_id in _index_dirs(paths))
+            or _needs_base(paths) is not None)
 
 
 def compact(paths: Paths, keyframe_every: int) -> Compaction:
@@ -160,10 +184,17 @@ def compact(paths: Paths, keyframe_every: int) -> Compaction:
                 result.keyframes.append(release_id)
         result.bytes_after += _size(paths.archived(release_id))
         _remove(directory)
-    for name in _index_dirs(paths):
-        if name not in keep:
-            _remove(paths.search_index(name))
+    current = current_release_id(paths.releases)
+    for name, release_id in _index_dirs(paths):
+        if release_id not in keep or (name.endswith(".base") and release_id != current):  # a base served its day
+            _remove(paths.indexes / name)
             result.indexes_removed.append(name)
+    rebuild = _needs_base(paths)
+    if rebuild is not None:
+        from congkhai import search
+
+        result.index_rebuilt = search.dead_share(paths.search_index(rebuild))
+        index_from_release(paths, rebuild, paths.search_base(rebuild))
     return result
 
 def make_whole(paths: Paths, release_id: str) -> list[str]:
@@ -187,12 +218,18 @@ def make_whole(paths: Paths, release_id: str) -> list[str]:
         done.append(f"releases/{release_id}")
     index = paths.search_index(release_id)
     if not index.is_dir():
-        from congkhai import search
-
-        with (directory / "employers.jsonl").open("rb") as lines:  # staged: no half index is ever seen
-            search.build_index(index, (_searchable(json.loads(line)) for line in lines))
+        index_from_release(paths, release_id, index)
         done.append(f"indexes/{release_id}")
     return done
+
+
+def index_from_release(paths: Paths, release_id: str, target: Path) -> None:
+    """A search index of the release's employers as its own employers.jsonl publishes them; staged,
+    so no half index is ever seen."""
+    from congkhai import search
+
+    with (paths.release(release_id) / "employers.jsonl").open("rb") as lines:
+        search.build_index(target, (_searchable(json.loads(line)) for line in lines), procs=2)
 
 
 def _searchable(line: dict) -> dict:
@@ -201,8 +238,8 @@ def _searchable(line: dict) -> dict:
     from congkhai import search
     from congkhai.taxcode import InvalidTaxCode, parse_tax_code
 
-    try:
-        tax_code = parse_tax_code(line["tax_code"]).public
+    try:  # a unit code that happens to read as a tax code is still no tax code
+        tax_code = parse_tax_code(line["tax_code"]).public if line["tax_code"] != line["unit_code"] else None
     except InvalidTaxCode:
         tax_code = None
     return search.document(SimpleNamespace(**{**line, "tax_code": tax_code}))

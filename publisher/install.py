@@ -166,6 +166,8 @@ def write_index(built: BuiltRelease, previous, paths, progress: Progress,
     staging = target.with_name(f".{built.id}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     base = paths.search_index(previous.release["id"]) if previous.release else None
+    if base is not None and search.updatable(paths.search_base(previous.release["id"])):
+        base = paths.search_base(previous.release["id"])  # the same documents without dead rows (compact.py)
     if base is not None and employer_changes is not None and search.updatable(base):
         changed_keys = employer_changes[1]
         touched = {c.key for c in built.changes if c.after is not None} | set(changed_keys)  # new ones are changes

@@ -29,7 +29,8 @@ def test_publish_bench_reports_both_releases_step_by_step_and_drops_its_schema(t
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
     for label in ("first release", "next-day release"):
-        line = re.search(rf"^{label} \(.*\): [\d.]+ s \([\d.]+ CPU s; load .* peak memory [\d,]+ MB.*$", output, re.M)
+        line = re.search(rf"^{label} \(.*\): [\d.]+ s \([\d.]+ CPU s; load .*process tree's sampled peak [\d,]+ MB.*$",
+                         output, re.M)
         assert line, output
     assert re.findall(r"^next-day release \((2026-11-2\d)\)", output, re.M) == ["2026-11-25", "2026-11-26"]
     assert len(re.findall(r"^  (index|database) +[\d.]+ s$", output, re.M)) == 6
@@ -48,11 +49,13 @@ def test_publish_bench_against_another_checkout_publishes_the_same_reports_with_
     command = [sys.executable, str(BENCH), "--employers", "200", "--out", str(tmp_path / "out"), "--next-days", "1",
                "--against", str(BENCH.parent.parent)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    against = re.findall(r"^  against .* \((after|before) this one\): [\d.]+ s \([\d.]+ CPU s; load .*\), peak memory "
-                         r"[\d,]+ MB .*, ([\d,]+) employers; this / against: wall [\d.]+, CPU [\d.]+$", output, re.M)
+    against = re.findall(r"^  against .* \((after|before) this one; its steps in the second column\): [\d.]+ s "
+                         r"\([\d.]+ CPU s; load .*\), process tree [\d,]+ MB .*, ([\d,]+) employers; "
+                         r"this / against: wall [\d.]+, CPU [\d.]+$", output, re.M)
     assert [when for when, _ in against] == ["after", "before"], output
     employers = re.findall(r"^(?:first|next-day) release \(.*?\): .*?, ([\d,]+) employers", output, re.M)
     assert employers == [count for _, count in against]
+    assert len(re.findall(r"^  index +[\d.]+ s +[\d.]+ s$", output, re.M)) == 2  # both checkouts' step times
 
 
 def test_publish_bench_refuses_a_directory_that_is_no_checkout(tmp_path):

@@ -32,7 +32,7 @@ for, cleaned and bounded), `index` (an open index: matching, scoring, filters, f
 its tests import Whoosh.
 """
 from .analysis import analyse
-from .build import build_index, updatable, update_index
+from .build import build_index, dead_share, updatable, update_index
 from .documents import document
 from .identifiers import parse_code, parse_identifier
 from .index import PHRASE_CANDIDATES, SearchIndex
@@ -44,7 +44,7 @@ from .schema import AnalysedWords  # the path every index's pickled schema names
 # What the portal, the publisher, the benchmarks and the tests use; the rest stays inside the package.
 __all__ = [
     # building and updating a release's index
-    "document", "build_index", "updatable", "update_index",
+    "document", "build_index", "dead_share", "updatable", "update_index",
     # reading it
     "open_index", "search", "SearchIndex", "SearchResult", "Bucket",
     "MAX_PER_PAGE", "MAX_QUERY_CHARS", "MAX_RESULT_WINDOW", "PHRASE_CANDIDATES",

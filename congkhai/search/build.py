@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable
 
+import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
 from congkhai.text import clean
 
 from .analysis import analyse
-from .columns import FORMAT_VERSION, VOCAB_FILE, _Columns, _docnums_by_seq
+from .columns import COLUMNS_FILE, FORMAT_VERSION, VOCAB_FILE, _Columns, _docnums_by_seq
 from .documents import _checked
 from .schema import _codec, _read_doc_seq, _schema, _whoosh_doc
 
@@ -107,6 +108,15 @@ def updatable(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(meta, dict) and meta.get("version") == FORMAT_VERSION
+
+
+def dead_share(path: Path) -> float:
+    """The share of an index's rows that are replaced or deleted documents: every update adds a row
+    for each changed employer and keeps the old one dead, so a chain of daily updates grows with the
+    days, not with the employers, until it is built again (publisher/compact.py does, aside)."""
+    with np.load(Path(path) / COLUMNS_FILE) as data:
+        live = data["live"]
+    return 1 - float(live.sum()) / len(live) if len(live) else 0.0
 
 
 def update_index(previous: Path, path: Path, upserts: Iterable[dict], deletes: Iterable[str],

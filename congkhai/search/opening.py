@@ -23,10 +23,16 @@ def open_index(path) -> SearchIndex:
     path = Path(path).resolve()
     with _OPEN_LOCK:
         index = _OPEN.get(path)
-        if index is None:
-            index = _OPEN[path] = SearchIndex(path)
-            while len(_OPEN) > KEEP_OPEN:
-                _OPEN.popitem(last=False)[1].close()
+        if index is not None:
+            _OPEN.move_to_end(path)
+            return index
+    opened = SearchIndex(path)  # outside the lock: a second at a million employers, while searches go on
+    with _OPEN_LOCK:
+        index = _OPEN.setdefault(path, opened)
+        if index is not opened:  # another thread opened it meanwhile
+            opened.close()
+        while len(_OPEN) > KEEP_OPEN:
+            _OPEN.popitem(last=False)[1].close()
         _OPEN.move_to_end(path)
         return index
 

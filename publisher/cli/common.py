@@ -82,8 +82,11 @@ def in_utc(moment: datetime) -> datetime:
 
 
 def describe_compaction(done) -> str:
-    if not done.archived and not done.indexes_removed:
+    if not done.archived and not done.indexes_removed and done.index_rebuilt is None:
         return "Nothing to compact: only the current and the previous release are kept whole."
+    rebuilt = ("" if done.index_rebuilt is None else
+               f"; the current search index ({done.index_rebuilt:.0%} dead rows) built again as the next one's base")
     return (f"Archived {len(done.archived)} release(s) ({', '.join(done.archived) or 'none'}; whole copies: "
             f"{', '.join(done.keyframes) or 'none'}): {done.bytes_before / 1e6:,.1f} MB now take "
-            f"{done.bytes_after / 1e6:,.1f} MB; search indexes removed: {', '.join(done.indexes_removed) or 'none'}")
+            f"{done.bytes_after / 1e6:,.1f} MB; search indexes removed: {', '.join(done.indexes_removed) or 'none'}"
+            f"{rebuilt}")

@@ -73,6 +73,8 @@ def test_a_damaged_archive_is_never_served(archived):
     stored.write_bytes(bytes(data))
     app = make_app(settings)
     response = app.test_client().get(f"/data/releases/{DAY_1.isoformat()}/employers.csv")
-    assert response.status_code == 503 and "cannot be restored from the archive" in response.get_data(as_text=True)
+    assert response.status_code == 503 and "khôi phục tệp employers.csv" in response.get_data(as_text=True)
+    english = app.test_client().get(f"/data/releases/{DAY_1.isoformat()}/employers.csv?lang=en")
+    assert "cannot be restored from the archive" in english.get_data(as_text=True)
     assert not list(Paths(settings["CONGKHAI_DATA_DIR"]).restored.rglob("employers.csv"))
     assert app.test_client().get(f"/data/releases/{DAY_3.isoformat()}/employers.csv").status_code == 200

@@ -14,7 +14,7 @@ from congkhai.release_archive import is_archived, read_manifest
 from congkhai.release_format import verify_release
 from publisher.archive import current_release_id
 from publisher.cli import main
-from publisher.compact import compact, make_whole, pending, serving
+from publisher.compact import compact, index_from_release, make_whole, pending, serving
 from publisher.daily import NOTHING_NEW, run_daily
 from publisher.pipeline import publish
 from publisher.withdraw import withdraw
@@ -26,7 +26,8 @@ DAYS = [AS_OF + timedelta(days) for days in range(5)]
 
 
 def publish_days(tmp_path, settings, days):
-    for number, day in enumerate(days):
+    for day in days:
+        number = (day - AS_OF).days
         reports = tmp_path / "reports" / day.isoformat()
         write_all(reports, as_of=day, overrides={("01", number % 3): {"arrears_bhxh": 1_000_000 * (number + 1),
                                                                        "months_late": 1}})
@@ -157,3 +158,32 @@ def test_the_daily_timer_compacts_on_its_first_tick_after_a_release(tmp_path, se
     assert runs[-1]["command"] == "compact" and runs[-1]["outcome"] == "archived"
     third = run_daily(settings, late + timedelta(minutes=10), day=day, incoming=incoming)
     assert third.compaction is None  # nothing left: no run logged each tick
+
+
+def test_an_index_full_of_dead_rows_is_built_again_aside_and_the_next_release_updates_that(
+        tmp_path, settings, monkeypatch):
+    """Each daily update keeps a dead row per change, so a chain of them grows with the days; past
+    INDEX_DEAD_SHARE_MAX the current index is built again from its employers.jsonl as the base the
+    next release updates, with the same documents."""
+    monkeypatch.setattr("publisher.compact.INDEX_DEAD_SHARE_MAX", 0.0)
+    publish_days(tmp_path, settings, DAYS[:3])
+    paths = Paths(settings["CONGKHAI_DATA_DIR"])
+    third = DAYS[2].isoformat()
+    grown = search.dead_share(paths.search_index(third))
+    assert grown > 0 and pending(paths)
+
+    done = compact(paths, keyframe_every=7)
+    assert done.index_rebuilt == grown
+    assert search.dead_share(paths.search_base(third)) == 0
+    assert index_documents(paths.search_base(third)) == index_documents(paths.search_index(third))
+    assert not pending(paths)
+
+    publish_days(tmp_path, settings, DAYS[3:4])
+    fourth = paths.search_index(DAYS[3].isoformat())
+    assert search.dead_share(fourth) < grown
+    rebuilt = tmp_path / "rebuilt"
+    index_from_release(paths, DAYS[3].isoformat(), rebuilt)
+    assert index_documents(fourth) == index_documents(rebuilt)
+
+    compact(paths, keyframe_every=7)  # the fourth was built from the base, which has served its day
+    assert not paths.search_base(third).exists() and paths.search_index(third).exists()
