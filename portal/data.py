@@ -15,7 +15,7 @@ from congkhai.register import ReleaseInfo
 from congkhai.release_archive import ArchiveError
 
 from . import current, i18n, params, release_files
-from .rendering import respond
+from .rendering import pagination, respond
 
 bp = Blueprint("data", __name__)
 
@@ -105,16 +105,26 @@ def dataset_jsonld(entry: dict) -> dict:
     }
 
 
+RELEASES_PER_PAGE = 30
+
+
 @bp.get("/data", defaults={"fmt": "html"})
 @bp.get("/data.<any(json):fmt>")
 def catalogue(fmt: str):
-    releases = [release_entry(r) for r in current.register().releases()]
+    """The releases newest first, RELEASES_PER_PAGE a page: the page costs the same on the tenth day
+    and the thousandth (a page of every release took 0.5 s at 120 and grew with each one)."""
+    every = sorted(current.register().releases(), key=lambda r: r.as_of, reverse=True)
+    page = params.page_number()
+    params.check_page_exists(page, len(every), RELEASES_PER_PAGE)
+    releases = [release_entry(r) for r in every[(page - 1) * RELEASES_PER_PAGE:page * RELEASES_PER_PAGE]]
+    newest = release_entry(every[0]) if every and page > 1 else (releases[0] if releases else None)
     data = {
         "title": _("Open data"),
         "licence": licence(),
         "releases": [{k: v for k, v in entry.items() if k != "datapackage"} for entry in releases],
+        "pagination": pagination(page, len(every), RELEASES_PER_PAGE),
         "public_key": release_files.public_key_pem(),
-        "schema": field_rows(schema_tables(releases[0]["datapackage"] if releases else None)),
+        "schema": field_rows(schema_tables(newest["datapackage"] if newest else None)),
         "feeds": [{"name": name, "title": title, "url": url_for("data.static_feed", filename=f"{name}.atom")}
                   for name, (title, _description, _keep) in STATIC_FEEDS.items()],
         "links": {"json": url_for("data.catalogue", fmt="json"), "catalog": url_for("data.catalog_jsonld"),

@@ -43,7 +43,7 @@ ACCEPTED: dict[str, frozenset] = {endpoint: frozenset((*LANG, *names)) for endpo
     "lists.corrections": (*DAY, "known_at"),
     "inspections.planned": (*DAY, "province", "sort", *PAGING),
     "results.results": ("period", "province"),
-    "data.catalogue": (),
+    "data.catalogue": ("page",),
     "data.about": DAY,
     "data.catalog_jsonld": (),
     "data.public_key": (),

@@ -93,3 +93,14 @@ def test_the_release_hour_shown_is_the_deadline_the_publisher_keeps(published, t
     offenders = soup(app.test_client().get("/lists/offenders")).get_text(" ", strip=True)
     assert "17:45" in about and "18:30" not in about
     assert "17:45" in offenders and "18:30" not in offenders
+
+
+def test_the_releases_are_paged_newest_first_so_the_page_does_not_grow_with_the_days(client, monkeypatch):
+    monkeypatch.setattr("portal.data.RELEASES_PER_PAGE", 1)
+    first, second = soup(client.get("/data")), soup(client.get("/data?page=2"))
+    assert [a["id"] for a in first.select("article.release")] == ["release-2026-11-25"]
+    assert [a["id"] for a in second.select("article.release")] == ["release-2026-11-24"]
+    assert first.select_one("nav.pagination a[rel=next]")["href"].endswith("page=2")
+    assert "employers" in [c.get_text() for c in second.select("table.schema caption")]  # the newest's schema
+    assert client.get("/data?page=3").status_code == 404
+    assert client.get("/data.json?page=2").get_json()["releases"][0]["id"] == "2026-11-24"
