@@ -41,7 +41,8 @@ def inspections(data: dict) -> dict:
 
 def releases(data: dict) -> dict:
     """The releases as the open-data page lists them, less each one's files."""
-    return {"releases": [{name: value for name, value in entry.items() if name not in ("signed", "files", "url")}
+    return {"releases": [{name: value for name, value in entry.items()
+                          if name not in ("signed", "files", "url", "archived")}
                          for entry in data["releases"]]}
 
 

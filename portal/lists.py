@@ -311,13 +311,9 @@ def latest_release():
 @bp.get("/releases/<date_text>.<any(json):fmt>")
 def release(date_text: str, fmt: str):
     release = release_or_404(date_text)
-    events = current.register().changes_in_release(release)
-    for event in events:
+    counts, shown = current.register().release_summary(release, current.stored_figures(release))
+    for event in (event for events in shown.values() for event in events):
         event.row["url"] = url_for("employers.employer", key=event.row["key"])
-    newly = sorted((e for e in events if e.change.newly_listed), key=lambda e: -e.change.after.arrears_total)
-    resolved = sorted((e for e in events if e.change.resolved), key=lambda e: -e.change.before.arrears_total)
-    increases = sorted((e for e in events if e.change.before and e.change.before.arrears_total and e.change.after
-                        and e.change.arrears_delta > 0), key=lambda e: -e.change.arrears_delta)
     figures = current.figures(release, release.as_of)
     top = current.register().states_on(release.as_of, Filters(statuses=OFFENDER_STATUSES), "arrears", 1, 10,
                                       current.stored_figures(release))
@@ -334,11 +330,8 @@ def release(date_text: str, fmt: str):
         "previous_release": previous.as_of if previous else None,
         "coverage": current.coverage(release, release.as_of),
         "figures": figures.to_dict(),
-        "counts": {"newly_listed": len(newly), "resolved": len(resolved), "increases": len(increases),
-                   "changes": len(events)},
-        "newly_listed": [e.to_dict() for e in newly[:20]],
-        "resolved": [e.to_dict() for e in resolved[:20]],
-        "largest_increases": [e.to_dict() for e in increases[:20]],
+        "counts": counts,
+        **{name: [e.to_dict() for e in events] for name, events in shown.items()},
         "top_offenders": with_links(top.rows),
         "provinces_ranked": sorted(figures.provinces, key=lambda p: (-p["offender_arrears"], p["code"])),
         "charts": {name: base + url for name, url in chart_urls.items()},

@@ -20,7 +20,7 @@ from congkhai.register.employers import ATTRIBUTES, attributes_digest
 from congkhai.register.tables import E, I, R
 from congkhai import migrations
 from congkhai.models import Commendation, DailyResult
-from congkhai.rules.changes import State
+from congkhai.rules.changes import State, release_summary
 from congkhai.taxcode import mask_personal_id, personal_id_hash
 
 from .records import BuiltRelease, Record
@@ -306,7 +306,8 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
         counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256,
-        verification=built.verification, figures=figures_for(conn, built, previous, records, known_before)))
+        verification=built.verification,
+        figures={**figures_for(conn, built, previous, records, known_before), "changes": release_summary(built.changes)}))
     if built.results:
         conn.execute(insert(D), [{"release_id": built.id, "province_code": code, "as_of": as_of, **row}
                                  for code, row in sorted(built.results.items())])

@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import lazyload
 
 from ..models import Employer
-from ..rules.changes import Change, State, diff_states, leaving_reason
+from ..rules.changes import SUMMARY_LISTS, Change, State, diff_states, leaving_reason, release_summary
 from .employers import employer_row
 from .releases import ReleaseInfo, ReleaseReads
 from .states import Filters, StateReads, employer_conditions
@@ -143,6 +143,25 @@ class ChangeReads(ReleaseReads, StateReads):
         changes = self.release_changes(release.as_of, previous.as_of, province_codes=tuple(filters.provinces),
                                        keys=tuple(filters.keys))
         return self._events(changes, filters)
+
+    def release_summary(self, release: ReleaseInfo, stored: dict | None) -> tuple[dict, dict[str, list[Event]]]:
+        """(counts, {list: events}) of a release's page (rules.changes.release_summary): from the
+        summary its figures stored when it was published, so only the few employers shown are
+        read, or ranked here from every change for a release published before summaries were kept."""
+        previous = self.previous_release(release)
+        summary = (stored or {}).get("changes")
+        if previous is None:
+            summary = release_summary([])
+            by_key = {}
+        elif summary is None:
+            events = self.changes_in_release(release)
+            summary, by_key = release_summary(e.change for e in events), {e.source.key: e for e in events}
+        else:
+            keys = sorted({key for name in SUMMARY_LISTS for key in summary[name]})
+            changes = self.release_changes(release.as_of, previous.as_of, keys=tuple(keys)) if keys else []
+            by_key = {e.source.key: e for e in self._events(changes, Filters())}
+        return summary["counts"], {name: [by_key[key] for key in summary[name] if key in by_key]
+                                   for name in SUMMARY_LISTS}
 
     def recent_events(self, until: date, since: date, filters: Filters, limit: int) -> list[Event]:
         """Changes of the releases in (since, until], newest first, for feeds; never the first release."""

@@ -93,3 +93,24 @@ def leaving_reason(before: State, after: State | None) -> str:
     if before.status == "evading" and after.status != "evading":
         return "decision_annulled" if after.arrears_total else "paid"
     return "paid"
+
+
+SUMMARY_TOP = 20
+SUMMARY_LISTS = ("newly_listed", "resolved", "largest_increases")
+
+
+def release_summary(changes) -> dict:
+    """What a release's page says of its day's changes: how many of each kind, and the keys of the
+    SUMMARY_TOP largest newly listed, resolved and increased, largest first, ties by key. Computed
+    once when the release is published (its figures keep it): a day's changes are tens of thousands
+    at a million employers, too many to rank on every first reading of the page."""
+    changes = list(changes)
+    ranked = {
+        "newly_listed": sorted((c for c in changes if c.newly_listed), key=lambda c: (-c.after.arrears_total, c.key)),
+        "resolved": sorted((c for c in changes if c.resolved), key=lambda c: (-c.before.arrears_total, c.key)),
+        "largest_increases": sorted((c for c in changes if c.before and c.before.arrears_total and c.after
+                                     and c.arrears_delta > 0), key=lambda c: (-c.arrears_delta, c.key)),
+    }
+    counts = {"newly_listed": len(ranked["newly_listed"]), "resolved": len(ranked["resolved"]),
+              "increases": len(ranked["largest_increases"]), "changes": len(changes)}
+    return {"counts": counts, **{name: [c.key for c in ranked[name][:SUMMARY_TOP]] for name in SUMMARY_LISTS}}

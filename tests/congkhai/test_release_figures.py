@@ -176,3 +176,18 @@ def test_a_page_read_along_the_order_is_that_page_of_the_sorted_view(register, v
                 result = register.states_on(release.as_of, filters, sort, page, per_page, release.figures)
                 assert result.total == len(whole)
                 assert [row["key"] for row in result.rows] == whole[(page - 1) * per_page: page * per_page]
+
+
+def test_the_release_summary_stored_when_publishing_is_every_change_ranked_again(register):
+    """A release's page reads the counts and the twenty largest of each list it stored
+    (rules.changes.release_summary) and only those employers; ranking every change of its day gives
+    the same, ties (equal arrears abound here) broken by key."""
+    for release in releases(register)[1:]:
+        assert release.figures["changes"]["counts"]["changes"] > 0
+        stored_counts, stored = register.release_summary(release, release.figures)
+        counts, ranked = register.release_summary(release, None)
+        assert stored_counts == counts
+        keys = {name: [event.source.key for event in events] for name, events in ranked.items()}
+        assert {name: [event.source.key for event in events] for name, events in stored.items()} == keys
+        assert keys["newly_listed"] and keys["resolved"]
+        assert all(event.row["key"] == event.source.key for events in stored.values() for event in events)
