@@ -94,7 +94,8 @@ def tree_rss_kb(root: int) -> int:
     return total
 
 
-def run_sampled(command: list[str], env: dict | None = None, every: float = 0.2) -> tuple[subprocess.CompletedProcess, int]:
+def run_sampled(command: list[str], env: dict | None = None,
+                every: float = 0.2) -> tuple[subprocess.CompletedProcess, int]:
     """Run a command and sample the summed resident size of its whole process tree (workers, zstd)
     every `every` seconds; returns (its result, the largest sum in MB)."""
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as child:
@@ -219,7 +220,8 @@ def main() -> None:
             print(f"\n{label} ({day}): {result['total']:.1f} s ({result['cpu']:.1f} CPU s; {result['load']}), "
                   f"whole process tree's sampled peak {result['tree_peak_mb']:,} MB (largest process "
                   f"{result['peak_mb']:,} MB, largest worker {result['workers_peak_mb']:,} MB), "
-                  f"{counts['employers']:,} employers, {counts['rows_rejected']:,} rejected, {counts['changes']:,} changes")
+                  f"{counts['employers']:,} employers, {counts['rows_rejected']:,} rejected, "
+                  f"{counts['changes']:,} changes")
             other = results.get("against")
             for step, seconds in result["steps"].items():
                 second = f"{other['steps'][step]:>8.1f} s" if other and step in other["steps"] else ""

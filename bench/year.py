@@ -127,7 +127,8 @@ def main() -> None:
             previous = reports
             row = {"day": number, "publish": published["total"], "publish_cpu": published["cpu"],
                    "publish_peak_mb": published["tree_peak_mb"],
-                   "compact": compacted["wall"], "compact_cpu": compacted["cpu"], "compact_peak_mb": compacted["peak_mb"],
+                   "compact": compacted["wall"], "compact_cpu": compacted["cpu"],
+                   "compact_peak_mb": compacted["peak_mb"],
                    **sizes(data), "load": load()}
             rows.append(row)
             print(f"{number:>4} {row['publish']:>9.1f} {row['publish_cpu']:>6.1f} {published['tree_peak_mb']:>7} "
@@ -153,7 +154,8 @@ def report(args, rows: list[dict], data: Path, early_pages: str | None, seconds:
         fixed = last["releases"] + last["indexes"]  # the two serving releases and their indexes
         year = fixed * scale + per_day["archive"] * 365 * scale
         print(f"archive grows {per_day['archive'] / 1e6:.2f} MB a day at {args.employers:,} employers "
-              f"(least squares over days {STEADY_FROM}-{last['day']}); the database {per_day['database'] / 1e6:.2f} MB a day")
+              f"(least squares over days {STEADY_FROM}-{last['day']}); the database "
+              f"{per_day['database'] / 1e6:.2f} MB a day")
         print(f"serving releases and indexes: {fixed / 1e6:,.0f} MB")
         print(f"a year at {args.year_employers:,} employers, sizes scaled by {scale:g}: "
               f"{year / 1e9:,.1f} GB of releases, archive and indexes (target < {YEAR_TARGET_GB} GB: "
@@ -170,7 +172,8 @@ def report(args, rows: list[dict], data: Path, early_pages: str | None, seconds:
               f"compaction {max(r['compact_peak_mb'] for r in rows):,} MB")
     archived = sorted(p.name for p in (data / "archive").iterdir() if not p.name.startswith("."))
     if archived:
-        patched = [rid for rid in archived if json.loads((data / "archive" / rid / "manifest.json").read_text())["base"]]
+        patched = [rid for rid in archived
+                   if json.loads((data / "archive" / rid / "manifest.json").read_text())["base"]]
         for release_id in [archived[0]] + patched[-1:]:
             print(restore_and_verify(data, release_id))
     if early_pages:

@@ -152,12 +152,17 @@ def _needs_base(paths: Paths) -> str | None:
     return current if index.is_dir() and search.dead_share(index) > INDEX_DEAD_SHARE_MAX else None
 
 
+def _unserved_indexes(paths: Paths, keep: set[str]) -> list[str]:
+    """Indexes of releases that do not serve, and bases the next release has already been built from."""
+    current = current_release_id(paths.releases)
+    return [name for name, release_id in _index_dirs(paths)
+            if release_id not in keep or (name.endswith(".base") and release_id != current)]
+
+
 def pending(paths: Paths) -> bool:
     """Whether `compact` has anything to do: a cheap look, for the daily timer's every tick."""
     keep = serving(paths.releases)
-    return (any(name not in keep for name in _release_dirs(paths))
-            or any(release_id not in keep or (name.endswith(".base") and release_id != current_release_id(paths.releases))
-                   for name, release_id in _index_dirs(paths))
+    return (any(name not in keep for name in _release_dirs(paths)) or bool(_unserved_indexes(paths, keep))
             or _needs_base(paths) is not None)
 
 
@@ -184,11 +189,9 @@ def compact(paths: Paths, keyframe_every: int) -> Compaction:
                 result.keyframes.append(release_id)
         result.bytes_after += _size(paths.archived(release_id))
         _remove(directory)
-    current = current_release_id(paths.releases)
-    for name, release_id in _index_dirs(paths):
-        if release_id not in keep or (name.endswith(".base") and release_id != current):  # a base served its day
-            _remove(paths.indexes / name)
-            result.indexes_removed.append(name)
+    for name in _unserved_indexes(paths, keep):
+        _remove(paths.indexes / name)
+        result.indexes_removed.append(name)
     rebuild = _needs_base(paths)
     if rebuild is not None:
         from congkhai import search
@@ -196,6 +199,7 @@ def compact(paths: Paths, keyframe_every: int) -> Compaction:
         result.index_rebuilt = search.dead_share(paths.search_index(rebuild))
         index_from_release(paths, rebuild, paths.search_base(rebuild))
     return result
+
 
 def make_whole(paths: Paths, release_id: str) -> list[str]:
     """Bring an archived release back to serve (a withdrawal switching back to it): its directory

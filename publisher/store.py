@@ -302,12 +302,12 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
     write_honour_roll(conn, {ids[key] for key in built.commendable}, as_of)
     if len(new_keys) + len(opening) >= ANALYZE_AFTER:
         analyze(conn)
+    figures = {**figures_for(conn, built, previous, records, known_before), "changes": release_summary(built.changes)}
     conn.execute(insert(R).values(
         id=built.id, as_of=as_of, created_at=built.created_at, state="complete", partial=built.partial,
         provinces=built.provinces, missing_provinces=built.missing_provinces, policy=built.policy.to_dict(),
         counts=built.counts(), input_digest=built.input_digest, datapackage_sha256=datapackage_sha256,
-        verification=built.verification,
-        figures={**figures_for(conn, built, previous, records, known_before), "changes": release_summary(built.changes)}))
+        verification=built.verification, figures=figures))
     if built.results:
         conn.execute(insert(D), [{"release_id": built.id, "province_code": code, "as_of": as_of, **row}
                                  for code, row in sorted(built.results.items())])
