@@ -15,6 +15,7 @@ import time
 from flask import Flask
 
 from congkhai import search as engine
+from congkhai.config import Paths
 from congkhai.provinces import all_provinces
 from congkhai.register import ReleaseInfo
 
@@ -35,14 +36,11 @@ def most_read(release: ReleaseInfo) -> list[str]:
 def warm(app: Flask, release: ReleaseInfo) -> dict:
     """Open `release`'s search index in this process and render its most-read pages in both
     languages into the cache, as answering that release; returns how the pages answered."""
-    from . import release_files  # here: current.py, which imports this module, is imported by it
-
     answered: dict[int, int] = {}
     started = time.perf_counter()
-    with app.app_context():
-        path = release_files.search_index_dir(release.id)
-        if path.is_dir():
-            engine.open_index(path)
+    path = Paths(app.config["CONGKHAI_DATA_DIR"]).search_index(release.id)
+    if path.is_dir():
+        engine.open_index(path)
     client = app.test_client(use_cookies=False)
     for language in LANGUAGES:
         for url in most_read(release):
