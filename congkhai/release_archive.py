@@ -68,13 +68,10 @@ def read_manifest(archive_dir: Path) -> dict:
 
 
 def archived_files(archive_dir: Path) -> list[ArchivedFile]:
-    """The release's files as its archive lists them (the sealing files included), sorted by name."""
+    """The release's files as its manifest lists them (the sealing files included), sorted by name."""
     manifest = read_manifest(archive_dir)
-    files = [ArchivedFile(name, entry["sha256"], entry["bytes"], entry["stored"], entry.get("base"))
-             for name, entry in manifest["files"].items()]
-    files += [ArchivedFile(name, file_sha256(archive_dir / name), (archive_dir / name).stat().st_size, name, None)
-              for name in KEEP_VERBATIM if (archive_dir / name).is_file()]
-    return sorted(files, key=lambda f: f.name)
+    return sorted((ArchivedFile(name, entry["sha256"], entry["bytes"], entry["stored"], entry.get("base"))
+                   for name, entry in manifest["files"].items()), key=lambda f: f.name)
 
 
 def write_archive(release_dir: Path, target: Path, base: str | None, scratch: Path) -> None:
@@ -100,7 +97,7 @@ def write_archive(release_dir: Path, target: Path, base: str | None, scratch: Pa
         stored = f"files/{name}.zst"
         (target / stored).parent.mkdir(parents=True, exist_ok=True)
         base_file = base_files.get(name)
-        if base_file is not None and base_file.base is None and base_file.name not in KEEP_VERBATIM:
+        if base_file is not None and base_file.base is None:
             base_copy = scratch / name
             if not base_copy.is_file():
                 restore_file(base_dir, base_file, base_copy)
@@ -109,9 +106,11 @@ def write_archive(release_dir: Path, target: Path, base: str | None, scratch: Pa
         else:
             _zstd(f"-{FULL_LEVEL}", str(source), "-o", str(target / stored))
             entries[name] = {"sha256": digest, "bytes": source.stat().st_size, "stored": stored}
-    for name in KEEP_VERBATIM:
+    for name in KEEP_VERBATIM:  # listed like the others, so a restored copy is checked too
         if (release_dir / name).is_file():
             shutil.copy2(release_dir / name, target / name)
+            entries[name] = {"sha256": file_sha256(target / name), "bytes": (target / name).stat().st_size,
+                             "stored": name}
     manifest = {"format": FORMAT, "release": release_dir.name, "base": base, "files": entries}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     with tempfile.TemporaryDirectory(dir=scratch) as check:
