@@ -71,53 +71,69 @@ def run_one(input_dir: str, as_of: str, data_dir: str, database_url: str | None)
                       "counts": result.release.counts()}))
 
 
-def tree_rss_kb(root: int) -> int:
-    """Resident kilobytes of process `root` and every process below it, read now from /proc."""
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_sample(root: int) -> tuple[int, float]:
+    """Resident kilobytes of process `root` and every process below it, and the CPU seconds they
+    used (each one's own and that of the children it reaped), read now from /proc/<pid>/stat. The
+    CPU sum counts what os.times() in the root misses: processes that are not its children, such
+    as workers forked by a multiprocessing server."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as status:
-                fields = dict(line.split(":", 1) for line in status if ":" in line)
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                text = stat.read()
         except OSError:
             continue  # ended while read
+        fields = text[text.rindex(")") + 2:].split()  # the name, in brackets, may hold spaces
         pid = int(entry.name)
-        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
-    total, todo = 0, [root]
+        children.setdefault(int(fields[1]), []).append(pid)
+        sizes[pid] = (int(fields[21]) * PAGE_KB, sum(int(value) for value in fields[11:15]))
+    rss = ticks = 0
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        size, used = sizes.get(pid, (0, 0))
+        rss, ticks = rss + size, ticks + used
         todo += children.get(pid, [])
-    return total
+    return rss, ticks / TICKS
 
 
-def run_sampled(command: list[str], env: dict | None = None,
-                every: float = 0.2) -> tuple[subprocess.CompletedProcess, int]:
-    """Run a command and sample the summed resident size of its whole process tree (workers, zstd)
-    every `every` seconds; returns (its result, the largest sum in MB)."""
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as child:
-        peak, outputs = 0, {}
+def run_sampled(command: list[str], env: dict | None = None, every: float = 0.2,
+                cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, int, float]:
+    """Run a command and sample its whole process tree (workers, zstd) every `every` seconds;
+    returns (its result, the largest summed resident size in MB, the most CPU seconds the tree was
+    seen to have used: the last `every` seconds of a process that no process of the tree reaps are missed)."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          cwd=cwd) as child:
+        peak, cpu, outputs = 0, 0.0, {}
         reader = threading.Thread(target=lambda: outputs.update(zip(("out", "err"), child.communicate())))
         reader.start()
         while reader.is_alive():
-            peak = max(peak, tree_rss_kb(child.pid))
+            rss, used = tree_sample(child.pid)
+            peak, cpu = max(peak, rss), max(cpu, used)
             reader.join(every)
-    return subprocess.CompletedProcess(command, child.returncode, outputs["out"], outputs["err"]), round(peak / 1024)
+    return (subprocess.CompletedProcess(command, child.returncode, outputs["out"], outputs["err"]), round(peak / 1024),
+            cpu)
 
 
 def publish_in_child(input_dir: Path, as_of: date, data_dir: Path, database_url: str | None,
                      tree: Path = ROOT) -> dict:
     """Publish in a child process running the code of checkout `tree` (its own bench/publish.py);
-    `tree_peak_mb` is the whole process tree's resident size at its sampled peak."""
+    `tree_peak_mb` is the whole process tree's resident size at its sampled peak, `cpu` the CPU
+    seconds of the whole tree (the child's own figure, or the sampled one when that is larger)."""
     command = [sys.executable, str(tree / "bench" / "publish.py"), "--run-one", str(input_dir), as_of.isoformat(),
                str(data_dir), database_url or ""]
-    done, tree_peak_mb = run_sampled(command)
+    done, tree_peak_mb, tree_cpu = run_sampled(command)
     if done.returncode:
         sys.exit(f"publishing {as_of} failed:\n{done.stderr[-4000:]}")
-    return {**json.loads(done.stdout.strip().splitlines()[-1]), "tree_peak_mb": tree_peak_mb}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**result, "cpu": round(max(result["cpu"], tree_cpu), 1), "tree_peak_mb": tree_peak_mb}
 
 
 def directory_size(path: Path) -> int:

@@ -6,8 +6,8 @@ first step does (publisher.read_reports.read_all, its worker processes included,
 run), in a child process per round. With `--against TREE` (another checkout, e.g. `git worktree
 add /tmp/before HEAD~5`), each round runs this checkout's code and TREE's, alternated (this one
 first on odd rounds), and prints the ratios of wall and CPU time. Each line gives wall seconds,
-CPU seconds of the child and its workers, the peak resident memory of the whole process tree
-(summed over its processes, sampled every 0.1 s), the records read, the load average before and
+CPU seconds of the child and its workers (sampled from /proc, as bench/publish.py does), the peak
+resident memory of the whole process tree (summed over its processes, sampled every 0.1 s), the records read, the load average before and
 after, and the CPU pressure (/proc/pressure/cpu, avg10) after.
 
     python bench/read.py [--employers N] [--layout standard|mixed|NAME,…] [--rounds 3] [--against TREE]
@@ -23,11 +23,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from publish import run_sampled  # noqa: E402  (bench/publish.py: the whole process tree sampled from /proc)
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 25)
 CHILD = """
@@ -57,30 +57,6 @@ print(json.dumps({{"wall": round(wall, 2), "cpu": round(cpu, 1), "records": reco
 """
 
 
-def tree_rss_mb(root_pid: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    members, frontier = {root_pid}, [root_pid]
-    while frontier:
-        pid = frontier.pop()
-        for child, parent in parents.items():
-            if parent == pid and child not in members:
-                members.add(child)
-                frontier.append(child)
-    return sum(rss.get(pid, 0) for pid in members) / 2**20
-
-
 def pressure() -> str:
     try:
         line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
@@ -97,26 +73,13 @@ def read_in_child(tree: Path, reports: Path) -> dict:
     """Read the reports with checkout `tree`'s code; wall, CPU, peak tree memory and counts."""
     code = CHILD.format(tree=str(tree), reports=str(reports), as_of=AS_OF.isoformat())
     before = load()
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=str(tree))
-    peak = 0.0
-    done = threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, tree_rss_mb(process.pid))
-            time.sleep(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = process.communicate()
-    done.set()
-    sampler.join()
-    if process.returncode:
-        sys.exit(f"reading with {tree} failed:\n{err[-4000:]}")
+    done, peak, tree_cpu = run_sampled([sys.executable, "-c", code], cwd=tree, every=0.1)
+    if done.returncode:
+        sys.exit(f"reading with {tree} failed:\n{done.stderr[-4000:]}")
+    out = done.stdout
     result = json.loads(out.strip().splitlines()[-1])
-    return {**result, "peak_tree_mb": round(peak), "load_before": before, "load_after": load(),
+    return {**result, "cpu": round(max(result["cpu"], tree_cpu), 1), "peak_tree_mb": peak, "load_before": before,
+            "load_after": load(),
             "pressure_after": pressure()}
 
 

@@ -137,6 +137,14 @@ class Paths:
         return self.data_dir / "row-memo"
 
     @property
+    def feed_windows(self) -> Path:
+        """The entries each recent release's feeds show (publisher/feed_window.py); safe to delete."""
+        return self.data_dir / "feed-window"
+
+    def feed_window(self, as_of: str) -> Path:
+        return self.feed_windows / f"{as_of}.json"
+
+    @property
     def archive(self) -> Path:
         """Past releases, compressed and patched (congkhai.release_archive)."""
         return self.data_dir / "archive"

@@ -280,8 +280,9 @@ STATIC_FEEDS: dict[str, tuple[str, str, Callable[[FeedItem], bool]]] = {
 
 
 def write_feeds(out_dir: Path, items: Iterable[FeedItem], *, as_of: date, updated: datetime,
-                settings: dict) -> list[Path]:
-    """Write feeds/<name>.rss|.atom and feeds/provinces/<code>.rss|.atom under `out_dir`."""
+                settings: dict) -> list[FeedItem]:
+    """Write feeds/<name>.rss|.atom and feeds/provinces/<code>.rss|.atom under `out_dir`; returns the
+    entries any of them shows, newest first (what the next release's feeds can still show of these)."""
     base_url = settings["CONGKHAI_BASE_URL"].rstrip("/")
     window = recent(items, as_of, max_days=int(settings["CONGKHAI_FEED_MAX_DAYS"]))
     max_entries = int(settings["CONGKHAI_FEED_MAX_ENTRIES"])
@@ -291,15 +292,15 @@ def write_feeds(out_dir: Path, items: Iterable[FeedItem], *, as_of: date, update
         targets.append((f"provinces/{province.code}", f"Công khai: {province.name}",
                         f"Thay đổi về tình trạng đóng bảo hiểm của các đơn vị tại {province.name}.",
                         lambda item, code=province.code: item.province_code == code))
-    written = []
+    shown: set[int] = set()
     for name, title, description, keep in targets:
         selected = [item for item in window if keep(item)][:max_entries]
+        shown.update(map(id, selected))
         for fmt in FORMATS:
             path = out_dir / "feeds" / f"{name}.{fmt}"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(render_feed(selected, fmt=fmt, feed_id=f"{feeds_url}/{name}.atom", title=title,
                                      subtitle=description, self_url=f"{feeds_url}/{name}.{fmt}",
                                      alternate_url=base_url, updated=updated, base_url=base_url))
-            written.append(path)
-    return written
+    return [item for item in window if id(item) in shown]
 

@@ -101,9 +101,10 @@ def take_back(installed: list[tuple[Path, Path | None]], committed: bool = False
             event(log, f"could not clean up {final} after the run: {error}; the next run sweeps it", logging.WARNING)
 
 
-# Changes of earlier releases loaded for the feeds' window. One busy day of a national register
-# brings ~20,000 changes, so this keeps the latest day or two whole; quieter feeds (newly evading)
-# may then reach back less than the window's 90 days.
+# Changes of earlier releases loaded for the feeds' window when the release before left no feed
+# window (publisher/feed_window.py). One busy day of a national register brings ~20,000 changes, so
+# this keeps the latest day or two whole; quieter feeds (newly evading) may then reach back less
+# than the window's 90 days.
 FEED_HISTORY_LIMIT = 50_000
 
 
@@ -126,7 +127,7 @@ def write_files(built: BuiltRelease, previous, settings: dict, signer, paths, en
     from congkhai.disputes import disputed_since_by_key
     from congkhai.register import Register
 
-    from . import store
+    from . import feed_window, store
     from .archive import install_release_dir, make_temp_release_dir
     from .package import write_release_files
 
@@ -134,8 +135,10 @@ def write_files(built: BuiltRelease, previous, settings: dict, signer, paths, en
     earlier = []
     with engine.connect() as conn:
         if previous.release is not None:
-            since = built.as_of - timedelta(days=int(settings["CONGKHAI_FEED_MAX_DAYS"]))
-            earlier = Register(conn).recent_changes(previous.release["as_of"], since, FEED_HISTORY_LIMIT)
+            earlier = feed_window.load(paths.feed_window(previous.release["id"]), settings)
+            if earlier is None:
+                since = built.as_of - timedelta(days=int(settings["CONGKHAI_FEED_MAX_DAYS"]))
+                earlier = Register(conn).recent_changes(previous.release["as_of"], since, FEED_HISTORY_LIMIT)
         removed = store.employer_refs(conn, [c.key for c in built.changes if c.after is None])
         disputed = disputed_since_by_key(conn)
     tmp = make_temp_release_dir(paths.releases, built.id)

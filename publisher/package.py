@@ -14,7 +14,8 @@ import csv
 import json
 import os
 import time
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable
 
@@ -74,27 +75,27 @@ def _count(stats: dict, record: Record, commended: bool) -> None:
     counts["honour_roll_count"] += commended
 
 
-def _write_intro_sheet(sheet: Sheet, built: BuiltRelease, settings: dict, tables: dict[str, CsvTable]) -> None:
+def _write_intro_sheet(sheet: Sheet, job: "WorkbookJob", settings: dict) -> None:
     license_ = license_of(settings)
     lines = [
-        [f"Danh sách đơn vị chậm đóng, trốn đóng BHXH, BHYT, BHTN tính đến ngày {vi_date(built.as_of)}"],
+        [f"Danh sách đơn vị chậm đóng, trốn đóng BHXH, BHYT, BHTN tính đến ngày {vi_date(job.as_of)}"],
         [f"Đơn vị công bố: {PUBLISHER}"],
         [f"Giấy phép: {license_['title']} ({license_['path']})"],
         [f"Cổng thông tin: {settings['CONGKHAI_BASE_URL']}"],
         ["Giá trị bắt đầu bằng =, +, -, @ được thêm dấu ' ở đầu để Excel không chạy công thức."],
     ]
-    if built.partial:
-        missing = ", ".join(f"{code} ({why})" for code, why in sorted(built.missing_provinces.items()))
+    if job.missing_provinces:
+        missing = ", ".join(f"{code} ({why})" for code, why in sorted(job.missing_provinces.items()))
         lines.append([f"Công bố một phần: thiếu báo cáo của {missing}."])
     lines.append([])
     lines.append(["Trang", "Nội dung", "Số dòng", "Tệp CSV đầy đủ"])
-    for table in tables.values():
-        if not TABLES[table.resource][5]:
+    for resource, rows in job.table_rows.items():
+        if not TABLES[resource][5]:
             continue
-        shown = min(table.rows, XLSX_MAX_ROWS)
-        note = f"{shown:,} / {table.rows:,} (chỉ {shown:,} dòng đầu)".replace(",", ".") if _truncated(table) \
-            else f"{table.rows:,}".replace(",", ".")
-        lines.append([TABLES[table.resource][5], TABLES[table.resource][3], note, table.path.name])
+        shown = min(rows, XLSX_MAX_ROWS)
+        note = f"{shown:,} / {rows:,} (chỉ {shown:,} dòng đầu)".replace(",", ".") if rows > XLSX_MAX_ROWS \
+            else f"{rows:,}".replace(",", ".")
+        lines.append([TABLES[resource][5], TABLES[resource][3], note, TABLES[resource][0]])
     for line in lines:
         sheet.append([neutralise(value) for value in line])
 
@@ -143,10 +144,21 @@ def _sheet_value(text: str, kind: str):
     return text  # already neutralised when the CSV was written
 
 
-def write_workbook(built: BuiltRelease, out_dir: Path, settings: dict, tables: dict[str, "CsvTable"]) -> None:
+@dataclass(frozen=True)
+class WorkbookJob:
+    """What the workbook needs of a release besides its CSV files: small, so that a process of its
+    own gets it without the release's records."""
+    release_id: str
+    as_of: date
+    created_at: datetime
+    missing_provinces: dict
+    table_rows: dict  # resource -> rows of its CSV file, in the order the files were written
+
+
+def write_workbook(job: WorkbookJob, out_dir: Path, settings: dict) -> None:
     """The workbook of the lists, read back from their CSV files: one sheet per list, typed cells,
     at most Excel's row limit each (the CSV holds everything), and an introduction sheet."""
-    workbook = Workbook(out_dir / f"congkhai-{built.id}.xlsx", utc(built.created_at), PUBLISHER)
+    workbook = Workbook(out_dir / f"congkhai-{job.release_id}.xlsx", utc(job.created_at), PUBLISHER)
     for resource in LIST_RESOURCES:
         fields = load_schema(resource)["fields"]
         kinds = [field["type"] for field in fields]
@@ -161,14 +173,14 @@ def write_workbook(built: BuiltRelease, out_dir: Path, settings: dict, tables: d
                 sheet.append([_sheet_value(text, kind) for text, kind in zip(row, kinds)])
         sheet.close()
     intro = workbook.add_sheet("Giới thiệu", order=-1, freeze_header=False)
-    _write_intro_sheet(intro, built, settings, tables)
+    _write_intro_sheet(intro, job, settings)
     intro.close()
     workbook.close()
 
 
 LIST_RESOURCES = ("delinquent", "evading", "compliant", "changes", "provinces", "corrections")
 # From this many employers on, the workbook is written by a second process while this one writes
-# employers.csv and .jsonl; below it, a process costs more than it saves.
+# employers.csv and .jsonl; below it, starting a process costs more than it saves.
 PARALLEL_WORKBOOK_MIN = 50_000
 
 
@@ -190,18 +202,19 @@ def _groups(built: BuiltRelease) -> tuple[dict, dict]:
 
 
 def _start_workbook(built: BuiltRelease, out_dir: Path, settings: dict, tables: dict):
-    """Write the workbook now, in a forked process when the release is large; returns a join()."""
+    """Write the workbook now, or for a large release in a process of its own while this one writes
+    employers.csv and .jsonl; returns a join(). The process is forked from multiprocessing's small
+    server, not from this one: a fork of this one would share, and count in its resident size, the
+    million records it never reads (spawning would import the caller's main module again)."""
+    job = WorkbookJob(built.id, built.as_of, built.created_at, dict(built.missing_provinces),
+                      {resource: table.rows for resource, table in tables.items()})
     if len(built.records) < PARALLEL_WORKBOOK_MIN:
-        write_workbook(built, out_dir, settings, tables)
+        write_workbook(job, out_dir, settings)
         return lambda: None
-    import gc
     import multiprocessing
 
-    gc.freeze()  # the child's collector then leaves the parent's objects (and their pages) alone
-    process = multiprocessing.get_context("fork").Process(target=write_workbook,
-                                                          args=(built, out_dir, settings, tables))
+    process = multiprocessing.get_context("forkserver").Process(target=write_workbook, args=(job, out_dir, settings))
     process.start()
-    gc.unfreeze()
 
     def join():
         process.join()
@@ -268,7 +281,8 @@ def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, sign
     entries their employers dispute (open disputes at publish time) to the day since when.
 
     Returns {'id', 'files': {path: sha256}, 'datapackage_sha256', 'signing_key_id', 'tables',
-    'truncated', 'timings', 'index_entry'} — `index_entry` is what update_release_index takes.
+    'truncated', 'timings', 'index_entry', 'feed_window'} — `index_entry` is what update_release_index
+    takes, `feed_window` the entries the feeds show (publisher/feed_window.py).
     """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
@@ -284,7 +298,8 @@ def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, sign
     written = write_data_files(built, out_dir, settings, feed_items=own_items, disputed=disputed)
     timings = dict(written["timings"])
     moment = time.perf_counter()
-    write_feeds(out_dir, earlier + own_items, as_of=built.as_of, updated=utc(built.created_at), settings=settings)
+    shown = write_feeds(out_dir, earlier + own_items, as_of=built.as_of, updated=utc(built.created_at),
+                        settings=settings)
     timings["feeds"] = time.perf_counter() - moment
 
     moment = time.perf_counter()
@@ -305,6 +320,7 @@ def write_release_files(built: BuiltRelease, out_dir: Path, settings: dict, sign
         "truncated": written["truncated"],
         "timings": timings,
         "index_entry": index_entry(descriptor, files[DATAPACKAGE]),
+        "feed_window": shown,
     }
 
 

@@ -30,13 +30,14 @@ from congkhai.rules.changes import diff_states
 from congkhai.rules.commendation import window_start
 from congkhai.rules.results import daily_results
 
+from . import feed_window
 from .classify import apply_notices, classify_records, honour_roll
 from .identity import match_identities
 from .errors import Problem, RunFailed, UsageError, VerificationError, describe_fault
 from .install import (FAILED_REJECTS, point_at, publisher_lock, signer_of, take_back, write_files, write_index,
                       write_rejects)
 from .read import discover_reports
-from .read_reports import no_garbage_collection, read_all
+from .read_reports import frozen_heap, no_garbage_collection, read_all
 from .reconcile import reconcile
 from .records import BuiltRelease, problem_rejects
 
@@ -291,7 +292,7 @@ def publish(input_dir: Path, as_of: date, settings: dict, allow_partial: bool = 
         now = now or utcnow()
         refuse_future(as_of, now, schedule)
         signer = signer_of(settings)
-        with publisher_lock(paths, run):
+        with publisher_lock(paths, run), frozen_heap():
             result = _publish_locked(input_dir, as_of, settings, allow_partial, _RecordedSteps(progress or Progress(),
                                      run), now, policy, paths, signer, accepted)
     except VerificationError as error:
@@ -379,6 +380,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
             take_back(installed)
             raise
         take_back(installed, committed=True)
+        feed_window.save(paths.feed_window(built.id), files["feed_window"], settings)
+        feed_window.prune(paths.feed_windows, {built.id, *([previous.release["id"]] if previous.release else [])})
         with engine.connect() as conn:
             from .notices import write_notices
             write_notices(conn, built.as_of, paths.rejects(built.id) / "notices.csv")
