@@ -36,8 +36,7 @@ from .identity import match_identities
 from .errors import Problem, RunFailed, UsageError, VerificationError, describe_fault
 from .install import (FAILED_REJECTS, point_at, publisher_lock, signer_of, take_back, write_files, write_index,
                       write_rejects)
-from .read import discover_reports
-from .read_reports import frozen_heap, no_garbage_collection, read_all
+from .read_reports import Reading, frozen_heap, no_garbage_collection
 from .reconcile import reconcile
 from .records import BuiltRelease, problem_rejects
 
@@ -81,7 +80,8 @@ class PreviousView:
 
 def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, previous: PreviousView,
                   allow_partial: bool = False, progress: Progress | None = None,
-                  on_rejects=None, memo_dir: Path | None = None, accept_removals=frozenset()) -> BuiltRelease:
+                  on_rejects=None, memo_dir: Path | None = None, accept_removals=frozenset(),
+                  reading: Reading | None = None) -> BuiltRelease:
     """Read, validate, reconcile and classify the reports of one date; check each province against
     its last report (publisher/compare.py) and compare with the previous release.
 
@@ -89,13 +89,15 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
     the rejects report can be written even when nothing is published, and otherwise once the rows
     are checked (failed=False). `memo_dir` holds the rows each province's last run validated
     (publisher/memo.py); without it every row is validated. `accept_removals` are the provinces
-    whose removals the operator confirmed.
+    whose removals the operator confirmed. `reading`: the reports of `input_dir` already being read
+    (read_reports.Reading), else they are read here.
     """
     progress = progress or Progress()
-    found, read_problems = discover_reports(input_dir)
+    reading = reading or Reading(input_dir, as_of, policy.mojibake, memo_dir)
+    found, read_problems = reading.found, list(reading.problems)
     validated = []
     tick = progress.step("read+validate", len(found))
-    for outcome in read_all(found, as_of, policy.mojibake, memo_dir):
+    for outcome in reading.outcomes:
         if isinstance(outcome, Problem):
             read_problems.append(outcome)
         else:
@@ -127,7 +129,7 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
                                               frozenset(accept_removals), on_rejects)
     progress.done("plausibility")
     progress.step("compare")
-    new_states = {r.key: r.state() for r in records}
+    new_states = _interned_states(records)
     published = set(reconciled.provinces)
     keys = set(new_states) | {k for k, code in previous.province_of.items() if code in published}
     changes = diff_states(previous.states, new_states, keys=keys)
@@ -144,6 +146,16 @@ def build_release(input_dir: Path, as_of: date, policy: Policy, now: datetime, p
                                 previous.followed if policy.commendation_requires_full_history else None), input_digest=input_digest(list(found.values())),
         previous_as_of=previous.as_of, rows_read=reconciled.rows_read, results=results, verification=verification,
         problems=reconciled.problems, reports=summaries)
+
+
+def _interned_states(records) -> dict:
+    """key -> State of each record, equal states one object: most of a register's employers are
+    compliant with nothing owed, and a million separate tuples were the compare step's peak memory."""
+    states, seen = {}, {}
+    for record in records:
+        state = record.state()
+        states[record.key] = seen.setdefault(state, state)
+    return states
 
 
 def _report_summaries(validated, problems) -> dict:
@@ -335,8 +347,11 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
     from . import store
 
     engine = store.make_engine(settings["DATABASE_URL"])
+    reading = None
     try:
         store.init_db(engine)
+        # The reports are read by worker processes while this one loads the register.
+        reading = Reading(Path(input_dir), as_of, policy.mojibake, paths.row_memo)
         progress.step("previous")  # the register as the last release left it, to compare with
         previous, view = load_previous_view(engine, as_of, policy)
         progress.done("previous")
@@ -348,7 +363,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
 
         with no_garbage_collection():
             built = build_release(Path(input_dir), as_of, policy, now or utcnow(), view, allow_partial, progress,
-                                  on_rejects=keep_rejects, memo_dir=paths.row_memo, accept_removals=accept_removals)
+                                  on_rejects=keep_rejects, memo_dir=paths.row_memo, accept_removals=accept_removals,
+                                  reading=reading)
         previous.states.clear()  # compared; the changes keep the few states they need
         result = PublishResult(built, False, *written["paths"], paths.release(built.id))
         same = previous.same_date
@@ -388,6 +404,8 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
         point_at(paths, progress, files["index_entry"])
         return result
     finally:
+        if reading is not None:
+            reading.close()
         engine.dispose()
 
 

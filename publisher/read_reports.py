@@ -41,7 +41,8 @@ def _read_one_apart(job):
 
 def read_all(found: dict[str, Path], as_of: date, mojibake: str = "repair", memo_dir: Path | None = None):
     """Read and validate every report, on every core for a national-size input (largest first, so
-    the big provinces do not finish last); results arrive as they complete.
+    the big provinces do not finish last); results arrive as they complete. The workers start at
+    once, before the first result is asked for (Reading: the publisher loads the register meanwhile).
 
     The workers are forked from a small server process, not from this one, and each reads one
     report and exits: a worker forked from the publisher would share, and count in its resident
@@ -54,12 +55,38 @@ def read_all(found: dict[str, Path], as_of: date, mojibake: str = "repair", memo
                   key=lambda j: -j[1].stat().st_size)
     workers = min(os.cpu_count() or 1, 4, len(jobs))
     if workers < 2 or sum(j[1].stat().st_size for j in jobs) < PARALLEL_MIN_BYTES:
-        yield from map(read_one, jobs)
-        return
+        return map(read_one, jobs)
     context = get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with context.Pool(workers, maxtasksperchild=1) as pool:
-        yield from pool.imap_unordered(_read_one_apart, jobs)
+    pool = context.Pool(workers, maxtasksperchild=1)
+    return _until_done(pool, pool.imap_unordered(_read_one_apart, jobs))
+
+
+def _until_done(pool, results):
+    """The results, then the pool shut down (also when the reader stops early or is closed)."""
+    try:
+        yield from results
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+class Reading:
+    """A day's reports found and being read: `outcomes` yields each province's ValidatedReport or
+    the Problem that makes it unreadable, `problems` are those of the directory itself. Made
+    before the register is loaded, so that the workers read while the publisher loads it."""
+
+    def __init__(self, input_dir: Path, as_of: date, mojibake: str = "repair", memo_dir: Path | None = None):
+        from .read import discover_reports
+
+        self.found, self.problems = discover_reports(input_dir)
+        self.outcomes = read_all(self.found, as_of, mojibake, memo_dir)
+
+    def close(self) -> None:
+        """Stop the workers, if the run ends before every report was read."""
+        close = getattr(self.outcomes, "close", None)
+        if close is not None:
+            close()
 
 
 @contextmanager

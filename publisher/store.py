@@ -277,9 +277,11 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         undo_release(conn, as_of)
         previous.employers = Register(conn).employers_and_states(None)[0]
         employer_changes = None
-    records = {r.key: r for r in built.records}
     new_keys, changed_keys = employer_changes or attribute_changes(previous.employers, built.records)
     known_before = previous_facts(conn, previous, built, changed_keys)
+    # Only the records this step reads, not a second index of a million (the step's peak memory).
+    wanted = {*new_keys, *changed_keys, *(c.key for c in built.changes), *(known_before or ()), *built.commendable}
+    records = {r.key: r for r in built.records if r.key in wanted}
     # Rows are made batch by batch: a million dicts at once would double the run's peak memory.
     for batch in _batches(new_keys):
         bulk_insert(conn, E, [_employer_row(records[key]) for key in batch])
@@ -289,17 +291,22 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
         conn.execute(update(E).where(E.c.id == bindparam("b_id")).values({a: bindparam(a) for a in ATTRIBUTES}),
                      [{"b_id": previous.employers[key][0], **{a: getattr(records[key], a) for a in ATTRIBUTES}}
                       for key in batch])
-    ids = {key: row[0] for key, row in previous.employers.items()}
+    new_ids: dict[str, int] = {}
     for batch in _batches(new_keys):
-        ids.update(conn.execute(select(E.c.key, E.c.id).where(E.c.key.in_(batch))).all())
+        new_ids.update(conn.execute(select(E.c.key, E.c.id).where(E.c.key.in_(batch))).all())
+
+    def id_of(key: str) -> int:  # looked up, not copied from previous.employers into a dict of a million
+        found = new_ids.get(key)
+        return previous.employers[key][0] if found is None else found
+
     closing = [c for c in built.changes if c.before is not None]
     opening = [c for c in built.changes if c.after is not None]
-    close_intervals(conn, [ids[c.key] for c in closing], as_of, progress)
+    close_intervals(conn, [id_of(c.key) for c in closing], as_of, progress)
     for batch in _batches(opening):
-        bulk_insert(conn, I, [_interval_row(ids[c.key], as_of, c.after) for c in batch])
+        bulk_insert(conn, I, [_interval_row(id_of(c.key), as_of, c.after) for c in batch])
         if progress:
             progress(len(batch))
-    write_honour_roll(conn, {ids[key] for key in built.commendable}, as_of)
+    write_honour_roll(conn, {id_of(key) for key in built.commendable}, as_of)
     if len(new_keys) + len(opening) >= ANALYZE_AFTER:
         analyze(conn)
     figures = {**figures_for(conn, built, previous, records, known_before), "changes": release_summary(built.changes)}

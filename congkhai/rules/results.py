@@ -107,10 +107,17 @@ def daily_results(states: Iterable[tuple[str, State]], changes: Iterable[tuple[s
     """Figures per province from (province, state) of every employer reported and (province,
     change) of the day's changes; every province in `provinces` has a row, even an empty one."""
     rows = {code: empty() for code in provinces}
+
+    def row_of(code: str) -> dict:  # not rows.setdefault(code, empty()): that makes a row per employer
+        row = rows.get(code)
+        if row is None:
+            row = rows[code] = empty()
+        return row
+
     for code, state in states:
-        tally(rows.setdefault(code, empty()), state)
+        tally(row_of(code), state)
     for code, change in changes:
-        row = rows.setdefault(code, empty())
+        row = row_of(code)
         row["new_offenders"] += change.newly_listed
         row["resolved_offenders"] += change.resolved
         row["to_inspection"] += moved_to(change, INSPECTION)
