@@ -154,39 +154,75 @@ def write_files(built: BuiltRelease, previous, settings: dict, signer, paths, en
     return files
 
 
-def write_index(built: BuiltRelease, previous, paths, progress: Progress,
-                 employer_changes: tuple[list[str], list[str]] | None, installed: list) -> None:
-    """The release's search index: yesterday's plus today's changes, or built whole the first time
-    (and for a re-run of a date, when `employer_changes` is None, or when yesterday's index is in
-    an older format)."""
-    import shutil
+# From this many employers on, the day's index update runs in a process of its own while the files
+# are written; below it, starting a process costs more than it saves.
+PARALLEL_INDEX_MIN = 50_000
 
-    from congkhai import search
 
-    from .archive import install_release_dir
+class IndexWrite:
+    """The release's search index written aside (staged), then installed by `finish`: yesterday's
+    plus today's changes, in a process of its own for a large register while this one writes the
+    files (4 s of a million's next day), or built whole the first time (and for a re-run of a date,
+    when `employer_changes` is None, or when yesterday's index is in an older format)."""
 
-    target = paths.search_index(built.id)
-    staging = target.with_name(f".{built.id}.tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    base = paths.search_index(previous.release["id"]) if previous.release else None
-    if base is not None and search.updatable(paths.search_base(previous.release["id"])):
-        base = paths.search_base(previous.release["id"])  # the same documents without dead rows (compact.py)
-    if base is not None and employer_changes is not None and search.updatable(base):
-        changed_keys = employer_changes[1]
-        touched = {c.key for c in built.changes if c.after is not None} | set(changed_keys)  # new ones are changes
-        upserts = [search.document(r) for r in built.records if r.key in touched]
-        deletes = [c.key for c in built.changes if c.after is None]
-        tick = progress.step("index", len(upserts))
-        search.update_index(base, staging, upserts, deletes, progress=lambda n: None)
-        tick(len(upserts))
-    else:
-        tick = progress.step("index", len(built.records))
-        search.build_index(staging, (search.document(r) for r in built.records), procs=2)
-        tick(len(built.records))
-    try:
-        installed.append((target, install_release_dir(staging, target, keep_replaced=True)))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    progress.done("index")
+    def __init__(self, built: BuiltRelease, previous, paths, employer_changes: tuple[list[str], list[str]] | None):
+        import shutil
 
+        from congkhai import search
+
+        self.target = paths.search_index(built.id)
+        self.staging = self.target.with_name(f".{built.id}.tmp-{os.getpid()}")
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.process = None
+        base = paths.search_index(previous.release["id"]) if previous.release else None
+        if base is not None and search.updatable(paths.search_base(previous.release["id"])):
+            base = paths.search_base(previous.release["id"])  # the same documents without dead rows (compact.py)
+        if base is not None and employer_changes is not None and search.updatable(base):
+            changed_keys = employer_changes[1]
+            touched = {c.key for c in built.changes if c.after is not None} | set(changed_keys)  # new ones are changes
+            upserts = [search.document(r) for r in built.records if r.key in touched]
+            deletes = [c.key for c in built.changes if c.after is None]
+            self.documents = len(upserts)
+            if len(built.records) >= PARALLEL_INDEX_MIN:
+                import multiprocessing
+
+                # Forked from multiprocessing's small server: a fork of this process would count its heap again.
+                self.process = multiprocessing.get_context("forkserver").Process(
+                    target=search.update_index, args=(base, self.staging, upserts, deletes))
+                self.process.start()
+            else:
+                self.write = lambda: search.update_index(base, self.staging, upserts, deletes, progress=lambda n: None)
+        else:
+            self.documents = len(built.records)
+            self.write = lambda: search.build_index(self.staging, (search.document(r) for r in built.records), procs=2)
+
+    def finish(self, progress: Progress, installed: list) -> None:
+        """Wait for the index (or write it now) and install it; (final, replaced) goes to `installed`."""
+        import shutil
+
+        from .archive import install_release_dir
+
+        tick = progress.step("index", self.documents)
+        if self.process is not None:
+            self.process.join()
+            if self.process.exitcode != 0:
+                raise RuntimeError(f"the search index writer failed (exit status {self.process.exitcode}); "
+                                   f"see its error above")
+        else:
+            self.write()
+        tick(self.documents)
+        try:
+            installed.append((self.target, install_release_dir(self.staging, self.target, keep_replaced=True)))
+        except BaseException:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
+        progress.done("index")
+
+    def cancel(self) -> None:
+        """The run failed before the index was installed: stop its writer and delete what it staged."""
+        import shutil
+
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+        shutil.rmtree(self.staging, ignore_errors=True)

@@ -34,7 +34,7 @@ from . import feed_window
 from .classify import apply_notices, classify_records, honour_roll
 from .identity import match_identities
 from .errors import Problem, RunFailed, UsageError, VerificationError, describe_fault
-from .install import (FAILED_REJECTS, point_at, publisher_lock, signer_of, take_back, write_files, write_index,
+from .install import (FAILED_REJECTS, IndexWrite, point_at, publisher_lock, signer_of, take_back, write_files,
                       write_rejects)
 from .read_reports import Reading, frozen_heap, no_garbage_collection
 from .reconcile import reconcile
@@ -385,14 +385,16 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
             from congkhai.register import Register
             built.corrections = Register(conn).corrections(include_pending=True)
         installed: list[tuple[Path, Path | None]] = []
+        index = IndexWrite(built, previous, paths, employer_changes)
         try:
             files = write_files(built, previous, settings, signer, paths, engine, progress, installed)
-            write_index(built, previous, paths, progress, employer_changes, installed)
+            index.finish(progress, installed)
             tick = progress.step("database", len(built.records) + 2 * len(built.changes))
             store.store_release(engine, built, previous, files["datapackage_sha256"], progress=tick,
                                 employer_changes=employer_changes)
             progress.done("database")
         except BaseException:
+            index.cancel()
             take_back(installed)
             raise
         take_back(installed, committed=True)

@@ -15,7 +15,7 @@ from congkhai.config import REPO_ROOT, Paths
 from congkhai.register import Register
 from congkhai.search import search
 from congkhai.signing import load_signer
-from publisher import runlog, store
+from publisher import install, runlog, store
 from congkhai.release_format import file_sha256, verify_release
 from publisher.archive import current_release_id
 from publisher.cli import EXIT_FAULT, main
@@ -245,6 +245,33 @@ def test_a_fault_is_a_run_failed_with_its_step_not_a_traceback(two_days, setting
     monkeypatch.undo()
     publish(two_days, DAY2, settings)
     check_serving(settings, "2026-11-26")
+
+
+def test_an_index_written_in_its_own_process_is_stopped_and_removed_when_the_files_fail(two_days, settings,
+                                                                                         monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(install, "PARALLEL_INDEX_MIN", 0)
+    monkeypatch.setattr("publisher.package.write_release_files", broken)
+    with pytest.raises(RunFailed, match="step 'files'"):
+        publish(two_days, DAY2, settings)
+    check_serving(settings, "2026-11-25")
+    no_leftovers(settings)
+    assert not Paths(settings["CONGKHAI_DATA_DIR"]).search_index("2026-11-26").exists()
+
+
+def test_an_index_writer_process_that_fails_fails_the_run_in_its_step(two_days, settings, monkeypatch):
+    """Yesterday's index lost a segment: the writer process exits with an error, nothing is published."""
+    paths = Paths(settings["CONGKHAI_DATA_DIR"])
+    for segment in paths.search_index("2026-11-25").glob("*.seg"):
+        segment.unlink()
+    monkeypatch.setattr(install, "PARALLEL_INDEX_MIN", 0)
+    with pytest.raises(RunFailed, match=r"unexpected error in step 'index': RuntimeError: the search index writer "
+                                        r"failed \(exit status 1\)"):
+        publish(two_days, DAY2, settings)
+    assert not paths.release("2026-11-26").exists() and not paths.search_index("2026-11-26").exists()
+    no_leftovers(settings)
 
 
 def test_a_correction_failing_in_the_database_step_puts_the_published_files_back(tmp_path, settings, monkeypatch):

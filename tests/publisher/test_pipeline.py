@@ -10,7 +10,7 @@ import pytest
 from congkhai.config import Paths
 from congkhai.policy import load_schedule
 from congkhai.search import search
-from publisher import runlog
+from publisher import install, runlog
 from congkhai.release_format import file_sha256, verify_release
 from publisher.archive import current_release_id
 from publisher.errors import VerificationError
@@ -39,7 +39,11 @@ def test_a_release_on_disk(tmp_path, settings):
     assert (paths.rejects("2026-11-25") / "rejects.json").is_file()
 
 
-def test_next_day_index_is_updated_not_rebuilt(tmp_path, settings):
+@pytest.mark.parametrize("apart", [False, True], ids=["in-process", "in-its-own-process"])
+def test_next_day_index_is_updated_not_rebuilt(tmp_path, settings, monkeypatch, apart):
+    """A large register's update runs in a process of its own while the files are written: the same index."""
+    if apart:
+        monkeypatch.setattr(install, "PARALLEL_INDEX_MIN", 0)
     write_all(tmp_path / "d1")
     publish(tmp_path / "d1", AS_OF, settings)
     write_all(tmp_path / "d2", as_of=DAY2, overrides={("01", 0): dict(name="Công ty Cổ phần Đổi Tên", arrears_bhyt=9,
