@@ -163,17 +163,20 @@ class IndexWrite:
     """The release's search index written aside (staged), then installed by `finish`: yesterday's
     plus today's changes, in a process of its own for a large register while this one writes the
     files (4 s of a million's next day), or built whole the first time (and for a re-run of a date,
-    when `employer_changes` is None, or when yesterday's index is in an older format)."""
+    when `employer_changes` is None, or when yesterday's index is in an older format), for a large
+    register in a process of its own from `start()` on, while the database step runs."""
 
     def __init__(self, built: BuiltRelease, previous, paths, employer_changes: tuple[list[str], list[str]] | None):
         import shutil
 
         from congkhai import search
 
+        from .compact import index_from_release
+
         self.target = paths.search_index(built.id)
         self.staging = self.target.with_name(f".{built.id}.tmp-{os.getpid()}")
         shutil.rmtree(self.staging, ignore_errors=True)
-        self.process = None
+        self.process = self.later = None
         base = paths.search_index(previous.release["id"]) if previous.release else None
         if base is not None and search.updatable(paths.search_base(previous.release["id"])):
             base = paths.search_base(previous.release["id"])  # the same documents without dead rows (compact.py)
@@ -184,17 +187,39 @@ class IndexWrite:
             deletes = [c.key for c in built.changes if c.after is None]
             self.documents = len(upserts)
             if len(built.records) >= PARALLEL_INDEX_MIN:
-                import multiprocessing
-
-                # Forked from multiprocessing's small server: a fork of this process would count its heap again.
-                self.process = multiprocessing.get_context("forkserver").Process(
-                    target=search.update_index, args=(base, self.staging, upserts, deletes))
-                self.process.start()
+                self.process = self._start(search.update_index, base, self.staging, upserts, deletes)
             else:
                 self.write = lambda: search.update_index(base, self.staging, upserts, deletes, progress=lambda n: None)
         else:
             self.documents = len(built.records)
-            self.write = lambda: search.build_index(self.staging, (search.document(r) for r in built.records), procs=2)
+            if len(built.records) >= PARALLEL_INDEX_MIN:  # from the employers.jsonl installed, as compact does
+                self.later = (index_from_release, paths, built.id, self.staging)
+            else:
+                self.write = lambda: search.build_index(self.staging, (search.document(r) for r in built.records),
+                                                        procs=2)
+
+    @staticmethod
+    def _start(target, *args):
+        """`target(*args)` in a process forked from multiprocessing's small server: a fork of this
+        process would share, and count in its resident size, the heap of the release's records
+        (the first release's index, built with two processes forked from here: 4.9 GB in all)."""
+        import multiprocessing
+
+        process = multiprocessing.get_context("forkserver").Process(target=target, args=args)
+        process.start()
+        return process
+
+    def start(self) -> None:
+        """Once the release's files are installed: a whole index of a large register starts building
+        from its employers.jsonl, on the other core while the database step runs."""
+        if self.later is not None:
+            self.process, self.later = self._start(*self.later), None
+
+    def _wait(self) -> None:
+        self.process.join()
+        if self.process.exitcode != 0:
+            raise RuntimeError(f"the search index writer failed (exit status {self.process.exitcode}); "
+                               f"see its error above")
 
     def finish(self, progress: Progress, installed: list) -> None:
         """Wait for the index (or write it now) and install it; (final, replaced) goes to `installed`."""
@@ -204,10 +229,7 @@ class IndexWrite:
 
         tick = progress.step("index", self.documents)
         if self.process is not None:
-            self.process.join()
-            if self.process.exitcode != 0:
-                raise RuntimeError(f"the search index writer failed (exit status {self.process.exitcode}); "
-                                   f"see its error above")
+            self._wait()
         else:
             self.write()
         tick(self.documents)

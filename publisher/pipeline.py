@@ -388,10 +388,12 @@ def _publish_locked(input_dir, as_of, settings, allow_partial, progress, now, po
         index = IndexWrite(built, previous, paths, employer_changes)
         try:
             files = write_files(built, previous, settings, signer, paths, engine, progress, installed)
-            index.finish(progress, installed)
+            index.start()
             tick = progress.step("database", len(built.records) + 2 * len(built.changes))
+            # The index is installed before the transaction commits: the commit makes the release current.
             store.store_release(engine, built, previous, files["datapackage_sha256"], progress=tick,
-                                employer_changes=employer_changes)
+                                employer_changes=employer_changes,
+                                before_commit=lambda: index.finish(progress, installed))
             progress.done("database")
         except BaseException:
             index.cancel()

@@ -321,14 +321,17 @@ def write_release(conn, built: BuiltRelease, previous: Previous, datapackage_sha
 
 
 def store_release(engine: Engine, built: BuiltRelease, previous: Previous, datapackage_sha256: str | None,
-                  progress=None, employer_changes=None) -> None:
+                  progress=None, employer_changes=None, before_commit=None) -> None:
     """The database step: the release and the corrections it publishes, in one transaction, the
-    moment the release becomes current for the portal."""
+    moment the release becomes current for the portal. `before_commit()` runs last inside it (the
+    search index installed): if it fails, nothing is committed."""
     from congkhai.corrections import publish_pending
 
     with engine.begin() as conn:
         write_release(conn, built, previous, datapackage_sha256, progress=progress, employer_changes=employer_changes)
         publish_pending(conn, built.id)
+        if before_commit is not None:
+            before_commit()
 
 
 def results_from_history(conn, release: dict, previous_day: date | None) -> dict[str, dict]:

@@ -147,3 +147,23 @@ def test_the_policy_may_allow_days_ahead(tmp_path, settings):
                                          r"Asia/Ho_Chi_Minh, and the policy \(\[schedule\] max_days_ahead\) allows 1 "
                                          r"day\(s\) ahead"):
         refuse_future(AS_OF + timedelta(days=2), moment_on(AS_OF), schedule)
+
+
+def test_a_large_first_release_builds_its_index_apart_from_its_own_employers_jsonl(tmp_path, settings, monkeypatch):
+    """In a process of its own (forked from the small server, not from the publisher's heap) and
+    from the file just published, as compaction rebuilds one: the same documents and searches as
+    the index built from the records in the publisher."""
+    from congkhai.config import load_settings
+    from congkhai.signing import generate_key
+
+    from .test_compact import index_documents
+
+    write_all(tmp_path / "d1", overrides={("79", 0): dict(name="Hộ kinh doanh Nguyễn Văn Đức", months_late=4,
+                                                          arrears_bhxh=7_000_000)})
+    publish(tmp_path / "d1", AS_OF, settings)
+    apart = load_settings(env={}, CONGKHAI_DATA_DIR=str(tmp_path / "apart"))
+    generate_key(apart["CONGKHAI_SIGNING_KEY"])
+    monkeypatch.setattr(install, "PARALLEL_INDEX_MIN", 0)
+    publish(tmp_path / "d1", AS_OF, apart)
+    here, there = (Paths(s["CONGKHAI_DATA_DIR"]).search_index("2026-11-25") for s in (settings, apart))
+    assert index_documents(there) == index_documents(here) and len(index_documents(here)) == 102
