@@ -1,7 +1,8 @@
 """The whole run: `build_release` is the pure part (inputs -> BuiltRelease), `publish` adds the
 side effects in the order that keeps the previous release serving until the new one is complete:
-rejects report -> release files (temporary dir, then atomic swap) -> search index -> one database
-transaction (the moment the release becomes current) -> `current` pointer and releases/index.json.
+rejects report -> release files (temporary dir, then atomic swap) -> one database transaction, in
+which the search index (written aside meanwhile, install.IndexWrite) is swapped in before the commit
+(the moment the release becomes current) -> `current` pointer and releases/index.json.
 
 Every attempt is recorded in the run log (`runlog.py`); a fault (full disk, lost database, any
 unexpected error) is raised as RunFailed with a message that says what happened and in which step,
