@@ -13,6 +13,7 @@ by older code) the publisher reads the database as before.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -36,7 +37,8 @@ def _settings(settings: dict) -> dict:
 
 
 def save(path: Path, items: list[FeedItem], settings: dict) -> None:
-    """Write the entries the release's feeds show, atomically; a failure costs the next run time only."""
+    """Write the entries the release's feeds show, atomically. Runs after the release is committed,
+    so it never raises: a failure costs the next run time only."""
     rows = [[item.release_date, item.key, item.name, item.province_code, item.public_tax_id, item.sector,
              item.published_at, item.change.kind, state_to_json(item.change.before), state_to_json(item.change.after)]
             for item in items]
@@ -47,7 +49,8 @@ def save(path: Path, items: list[FeedItem], settings: dict) -> None:
         os.replace(tmp, path)
     except OSError as error:
         log.warning("feed window %s not written (%s): the next release reads the database instead", path, error)
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def load(path: Path, settings: dict) -> list[FeedItem] | None:
@@ -79,9 +82,11 @@ def load(path: Path, settings: dict) -> list[FeedItem] | None:
 
 def prune(directory: Path, keep: set[str]) -> None:
     """Delete the windows of releases other than `keep` (the new one and the one before it, which a
-    withdrawal makes current again)."""
-    if not directory.is_dir():
-        return
-    for entry in directory.iterdir():
-        if entry.suffix == ".json" and entry.stem not in keep:
-            entry.unlink(missing_ok=True)
+    withdrawal makes current again). Runs after the release is committed, so it never raises: a
+    file left behind costs a few MB until the next run."""
+    try:
+        for entry in directory.iterdir() if directory.is_dir() else ():
+            if entry.suffix == ".json" and entry.stem not in keep:
+                entry.unlink(missing_ok=True)
+    except OSError as error:
+        log.warning("feed windows in %s not pruned (%s)", directory, error)

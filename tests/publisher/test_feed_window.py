@@ -1,6 +1,7 @@
 """The feeds' window carried from release to release (publisher/feed_window.py): the same feeds as
 when every earlier change is read from the database, without reading it."""
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import feedparser
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
@@ -108,3 +109,24 @@ def test_the_next_release_reads_its_feeds_window_not_the_database(tmp_path, sett
         assert [(e.id, e.title, e.summary) for e in feedparser.parse(ours[name]).entries] == \
                [(e.id, e.title, e.summary) for e in feedparser.parse(theirs[name]).entries], name
     assert sorted(p.name for p in paths.feed_windows.iterdir()) == ["2026-11-25.json", "2026-11-26.json"]
+
+
+def test_saving_and_pruning_after_the_commit_never_fail_the_run(tmp_path, settings, caplog, monkeypatch):
+    """Both run once the release is current: a disk that refuses is a warning, not a failed run."""
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    directory = tmp_path / "feed-window"
+    directory.mkdir()
+    (directory / "2026-11-20.json").write_text("{}")
+    shown = [item(AS_OF, "0100109106", "01", STATES[1], STATES[2])]
+    monkeypatch.setattr(feed_window.os, "replace", refused)
+    feed_window.save(directory / "2026-11-25.json", shown, settings)
+    assert "not written (" in caplog.text
+    assert [p.name for p in directory.iterdir()] == ["2026-11-20.json"]  # its temporary file removed
+    monkeypatch.setattr(Path, "unlink", refused)
+    feed_window.save(directory / "2026-11-25.json", shown, settings)  # even when that removal fails
+    feed_window.prune(directory, {"2026-11-25"})
+    assert "not pruned (" in caplog.text
+    monkeypatch.undo()
+    feed_window.prune(tmp_path / "missing", {"2026-11-25"})
