@@ -227,6 +227,7 @@ class IndexWrite:
 
         from .archive import install_release_dir
 
+        self.start()
         tick = progress.step("index", self.documents)
         if self.process is not None:
             self._wait()

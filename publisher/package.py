@@ -37,9 +37,9 @@ from .xlsx import MAX_ROWS, Sheet, Workbook
 XLSX_MAX_ROWS = MAX_ROWS - 1
 
 
-def _truncated(table: CsvTable) -> bool:
-    """Whether the table's sheet in the workbook holds only its first rows."""
-    return bool(TABLES[table.resource][5]) and table.rows > XLSX_MAX_ROWS
+def _truncated(resource: str, rows: int) -> bool:
+    """Whether the resource's sheet in the workbook holds only its first rows."""
+    return bool(TABLES[resource][5]) and rows > XLSX_MAX_ROWS
 
 
 def _province_rows(built: BuiltRelease, stats: dict[str, dict]) -> Iterable[dict]:
@@ -93,7 +93,7 @@ def _write_intro_sheet(sheet: Sheet, job: "WorkbookJob", settings: dict) -> None
         if not TABLES[resource][5]:
             continue
         shown = min(rows, XLSX_MAX_ROWS)
-        note = f"{shown:,} / {rows:,} (chỉ {shown:,} dòng đầu)".replace(",", ".") if rows > XLSX_MAX_ROWS \
+        note = f"{shown:,} / {rows:,} (chỉ {shown:,} dòng đầu)".replace(",", ".") if _truncated(resource, rows) \
             else f"{rows:,}".replace(",", ".")
         lines.append([TABLES[resource][5], TABLES[resource][3], note, TABLES[resource][0]])
     for line in lines:
@@ -263,7 +263,7 @@ def write_data_files(built: BuiltRelease, out_dir: Path, settings: dict, *, feed
     return {
         "tables": {resource: table.rows for resource, table in tables.items()},
         "xlsx": f"congkhai-{built.id}.xlsx",
-        "truncated": [TABLES[t.resource][5] for t in tables.values() if _truncated(t)],
+        "truncated": [TABLES[t.resource][5] for t in tables.values() if _truncated(t.resource, t.rows)],
         "sheet_rows": XLSX_MAX_ROWS,
         "timings": timings,
     }
